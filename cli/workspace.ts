@@ -1,0 +1,70 @@
+import * as os from "node:os";
+import * as path from "node:path";
+import * as fs from "node:fs";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+
+/** The project root: where Pulumi.yaml and package.json live. */
+export const PROJECT_DIR = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === "dist" ? "../.." : "..");
+
+const versions: { pulumiCli: string } = require(path.join(PROJECT_DIR, "package.json")).enos;
+
+/** Where scripts/setup caches what it builds (shared by every clone on the machine). */
+export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "enos-pulumi");
+export const PULUMI_ROOT = path.join(CACHE_DIR, `pulumi-v${versions.pulumiCli}`);
+
+export interface EngineOptions {
+  /** Directory holding the local file backend and PULUMI_HOME; default `<project>/.pulumi-state`. */
+  stateDir?: string;
+  /** Directory the engine and the dynamic providers run in; default the project. */
+  workDir?: string;
+}
+
+/**
+ * The environment every engine run gets: a local file backend, no login, no update check, and no
+ * attempt to download a plugin (nothing can be downloaded here; a missing plugin must fail fast).
+ */
+export function engineEnv(stateDir: string): Record<string, string> {
+  fs.mkdirSync(path.join(stateDir, "home"), { recursive: true });
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_HOME: path.join(stateDir, "home"),
+    PULUMI_SKIP_UPDATE_CHECK: "1",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "1",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "1",
+    // The dynamic-provider shim finds @pulumi/pulumi, and serialized providers their modules, from here
+    // whatever directory the engine runs in.
+    NODE_PATH: path.join(PROJECT_DIR, "node_modules"),
+  };
+  // The dev stack's secrets are encrypted with a known passphrase unless the user brings their own.
+  if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+    env.PULUMI_CONFIG_PASSPHRASE = "enos-dev";
+  }
+  return env;
+}
+
+async function pulumiCommand(): Promise<PulumiCommand> {
+  if (!fs.existsSync(path.join(PULUMI_ROOT, "bin", "pulumi"))) {
+    throw new Error(`the Pulumi CLI is not built yet (${PULUMI_ROOT}/bin/pulumi): run scripts/setup first`);
+  }
+  return PulumiCommand.get({ root: PULUMI_ROOT, skipVersionCheck: true });
+}
+
+/** Selects or creates a stack whose program runs in this process (see README: no nodejs language host). */
+export async function openStack(
+  stackName: string,
+  projectName: string,
+  program: () => Promise<Record<string, unknown> | void>,
+  options: EngineOptions = {},
+): Promise<Stack> {
+  const stateDir = options.stateDir ?? path.join(PROJECT_DIR, ".pulumi-state");
+  const workDir = options.workDir ?? PROJECT_DIR;
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, projectName, program },
+    {
+      workDir,
+      pulumiCommand: await pulumiCommand(),
+      envVars: engineEnv(stateDir),
+      secretsProvider: "passphrase",
+    },
+  );
+}

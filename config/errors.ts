@@ -1,0 +1,107 @@
+import type { z } from "zod";
+
+/** One thing wrong with the configuration: where, and what to do about it. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: ConfigProblem[]) {
+    super(
+      `the experiment configuration has ${problems.length} error(s):\n` +
+        problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** `enos:` keys are written as paths like network_constraints.constraints[0].delay. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    "",
+  );
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return `"${value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/** The closest known name, if one is close enough to be a typo. */
+export function closest(word: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Every key name a schema accepts anywhere, to suggest a fix for a misspelt key. */
+export function keyNames(schema: z.ZodType, into = new Set<string>(), seen = new Set<unknown>()): Set<string> {
+  if (seen.has(schema)) return into;
+  seen.add(schema);
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+  const children: unknown[] = [];
+  if (def.shape) {
+    Object.keys(def.shape as object).forEach((k) => into.add(k));
+    children.push(...Object.values(def.shape as object));
+  }
+  for (const field of ["innerType", "in", "out", "element", "valueType"]) if (def[field]) children.push(def[field]);
+  for (const field of ["options", "items"]) if (Array.isArray(def[field])) children.push(...(def[field] as unknown[]));
+  children.forEach((child) => keyNames(child as z.ZodType, into, seen));
+  return into;
+}
+
+/** Turns zod's issues into problems that say what was expected, what was found, and the fix. */
+export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[], known: Set<string>): ConfigProblem[] {
+  return issues.flatMap((issue): ConfigProblem[] => {
+    const path = formatPath([...prefix, ...issue.path]);
+    const found = (issue as { input?: unknown }).input;
+    switch (issue.code) {
+      case "unrecognized_keys":
+        return issue.keys.map((key) => {
+          const guess = closest(key, known);
+          return {
+            path: formatPath([...prefix, ...issue.path, key]),
+            message: `unknown key${guess ? `; did you mean "${guess}"?` : "; remove it or check its spelling in the documentation"}`,
+          };
+        });
+      case "invalid_type":
+        return [{
+          path,
+          message: found === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, found ${describe(found)}`,
+        }];
+      case "invalid_value":
+        return [{
+          path,
+          message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describe(found)}`,
+        }];
+      case "invalid_union":
+        return [{ path, message: `${issue.message}, found ${describe(found)}` }];
+      default:
+        return [{ path, message: found === undefined ? issue.message : `${issue.message} (found ${describe(found)})` }];
+    }
+  });
+}

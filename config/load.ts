@@ -1,0 +1,240 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { ConfigError, ConfigProblem, describe, keyNames, problemsFrom } from "./errors";
+import { expandKeys } from "./ranges";
+import { expandRange } from "./ranges";
+import {
+  DEFAULT_INVENTORY, ExperimentInput, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
+  StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
+} from "./schema";
+import type { RoleDemand } from "./types";
+import { loadYaml11 } from "./yaml11";
+
+/** A static host with the roles and groups the configuration gives it. */
+export interface StaticHostDemand extends StaticHost {
+  roles: string[];
+  groups: string[];
+}
+
+/** The validated experiment, camelCase inside (SPEC §1). */
+export interface ExperimentConfig {
+  provider: ProviderConfig;
+  /** Counted providers: hosts to acquire per role. */
+  demands: RoleDemand[];
+  /** Static provider: the hosts as given, one entry per address. */
+  staticHosts: StaticHostDemand[];
+  /** Group names after range expansion; empty without a topology. */
+  groups: string[];
+  networkConstraints?: NetworkConstraintsConfig;
+  kolla: Record<string, unknown>;
+  kollaRepo?: string;
+  kollaRef?: string;
+  kollaMode: "deploy" | "check";
+  /** Absolute path of a user inventory, or undefined for the default one. */
+  inventory?: string;
+  patches: PatchConfig[];
+  registry: RegistryConfig;
+  enableMonitoring: boolean;
+  workload?: string;
+  backupOnDestroy: boolean;
+  /** Things that are not errors but that the user should know. */
+  warnings: string[];
+}
+
+/** Roles the default inventory cannot do without. */
+export const REQUIRED_ROLES = ["control", "compute", "network"];
+
+const KNOWN_KEYS = keyNames(experiment);
+const TOP_LEVEL_KEYS = new Set([...Object.keys(experiment.shape), "reservationFile"]);
+
+/** Keys whose value is a path, resolved against the directory of the file that set it. */
+function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string, unknown> {
+  const out = { ...raw };
+  const resolve = (p: unknown) => (typeof p === "string" && !path.isAbsolute(p) ? path.join(dir, p) : p);
+  if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
+  if (out.workload !== undefined) out.workload = resolve(out.workload);
+  if (Array.isArray(out.patches)) {
+    out.patches = out.patches.map((p) =>
+      p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{") ? { ...p, src: resolve(p.src) } : p,
+    );
+  }
+  return out;
+}
+
+/** Reads an unchanged Enos reservation.yaml, as Enos read it (YAML 1.1, last duplicate key wins). */
+export function readReservationFile(file: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = loadYaml11(fs.readFileSync(file, "utf8"), file);
+  } catch (error) {
+    throw new ConfigError([{ path: "reservationFile", message: `cannot read ${file}: ${(error as Error).message}` }]);
+  }
+  if (!data || typeof data !== "object" || Array.isArray(data)) {
+    throw new ConfigError([{ path: "reservationFile", message: `${file} must be a YAML mapping, found ${describe(data)}` }]);
+  }
+  return resolvePaths(data as Record<string, unknown>, path.dirname(path.resolve(file)));
+}
+
+export interface ConfigSource {
+  /** `enos:` keys without their prefix, as set in the stack. */
+  stack: Record<string, unknown>;
+  /** Where relative paths set in the stack are relative to (the project directory). */
+  baseDir: string;
+}
+
+/**
+ * Merges the reservation file (if any) under the stack's keys, validates everything and returns the
+ * experiment, or throws one ConfigError listing every problem.
+ */
+export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConfig {
+  const warnings: string[] = [];
+  const fromStack = resolvePaths(stack, baseDir);
+  let merged = fromStack;
+  if (typeof fromStack.reservationFile === "string") {
+    const fromFile = readReservationFile(fromStack.reservationFile);
+    for (const key of Object.keys(fromFile).filter((k) => !TOP_LEVEL_KEYS.has(k))) {
+      warnings.push(`${key}: ignored (not an experiment key; Enos files use such keys to hold YAML anchors)`);
+      delete fromFile[key];
+    }
+    merged = { ...fromFile, ...fromStack };
+  }
+  delete merged.reservationFile;
+
+  const parsed = experiment.safeParse(merged, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(problemsFrom(parsed.error.issues, [], KNOWN_KEYS));
+  const input = parsed.data;
+
+  const problems: ConfigProblem[] = [];
+  const { demands, staticHosts, groups } = resourcesOf(input, problems);
+  if (input.inventory === DEFAULT_INVENTORY) {
+    const roles = new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles)]);
+    const where = input.topology === undefined ? "resources" : "topology";
+    for (const role of REQUIRED_ROLES.filter((r) => !roles.has(r))) {
+      problems.push({
+        path: `${where}.${role}`,
+        message: `missing; the default inventory needs at least one host with role ${role}: add it under ${where}, or set inventory to your own file`,
+      });
+    }
+  } else if (input.inventory && !fs.existsSync(input.inventory)) {
+    problems.push({ path: "inventory", message: `file ${input.inventory} does not exist; fix the path or remove the key to use the default inventory` });
+  }
+  if (input.network_constraints?.enable) checkConstraintGroups(input.network_constraints, groups, problems);
+  if ((input.kolla_ref !== undefined) !== (input.kolla_repo !== undefined) && input.kolla_ref !== undefined) {
+    problems.push({ path: "kolla_ref", message: "set without kolla_repo; add kolla_repo (a git URL or file:// path)" });
+  }
+  if (input.workload !== undefined && !fs.existsSync(path.join(input.workload, "run.yml"))) {
+    problems.push({ path: "workload", message: `${input.workload}/run.yml does not exist; point workload to a directory holding run.yml` });
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    provider: input.provider,
+    demands,
+    staticHosts,
+    groups,
+    networkConstraints: input.network_constraints,
+    kolla: input.kolla,
+    kollaRepo: input.kolla_repo,
+    kollaRef: input.kolla_ref,
+    kollaMode: input.kolla_mode,
+    inventory: input.inventory === DEFAULT_INVENTORY ? undefined : input.inventory,
+    patches: input.patches,
+    registry: input.registry,
+    enableMonitoring: input.enable_monitoring,
+    workload: input.workload,
+    backupOnDestroy: input.backup_on_destroy,
+    warnings,
+  };
+}
+
+function rolesSchemaFor(provider: ProviderConfig): z.ZodType {
+  switch (provider.type) {
+    case "static": return staticRoles;
+    case "local": return localRoles;
+    case "vagrant": return vagrantRoles;
+    default: return countedRoles;
+  }
+}
+
+/** Validates resources/topology against the provider and flattens them to demands or static hosts. */
+function resourcesOf(input: ExperimentInput, problems: ConfigProblem[]) {
+  const demands: RoleDemand[] = [];
+  const byAddress = new Map<string, StaticHostDemand>();
+  const groups: string[] = [];
+  if ((input.resources === undefined) === (input.topology === undefined)) {
+    problems.push({
+      path: input.resources === undefined ? "resources" : "topology",
+      message: input.resources === undefined
+        ? "missing; describe the hosts under resources (or under topology, to use network emulation)"
+        : "resources and topology are both set; keep topology to emulate a network between groups, else resources",
+    });
+    return { demands, staticHosts: [], groups };
+  }
+  const schema = rolesSchemaFor(input.provider);
+  let sections: [string | undefined, unknown][] = [[undefined, input.resources]];
+  if (input.topology !== undefined) {
+    const topology = z.record(z.string(), z.unknown()).safeParse(input.topology, { reportInput: true });
+    if (!topology.success) {
+      problems.push(...problemsFrom(topology.error.issues, ["topology"], KNOWN_KEYS));
+      return { demands, staticHosts: [], groups };
+    }
+    try {
+      sections = Object.entries(expandKeys(topology.data));
+    } catch (error) {
+      problems.push({ path: "topology", message: (error as Error).message });
+      return { demands, staticHosts: [], groups };
+    }
+  }
+  for (const [group, section] of sections) {
+    const where = group === undefined ? ["resources"] : ["topology", group];
+    const parsed = schema.safeParse(section, { reportInput: true });
+    if (!parsed.success) {
+      problems.push(...problemsFrom(parsed.error.issues, where, KNOWN_KEYS));
+      continue;
+    }
+    if (group !== undefined) groups.push(group);
+    if (input.provider.type === "static") {
+      for (const [role, hosts] of Object.entries(parsed.data as z.output<typeof staticRoles>)) {
+        for (const host of [hosts].flat()) {
+          const known = byAddress.get(host.address) ?? { ...host, roles: [], groups: [] };
+          if (!known.roles.includes(role)) known.roles.push(role);
+          if (group !== undefined && !known.groups.includes(group)) known.groups.push(group);
+          byAddress.set(host.address, known);
+        }
+      }
+    } else {
+      for (const [bucket, roles] of Object.entries(parsed.data as Record<string, number | Record<string, number>>)) {
+        if (typeof roles === "number") demands.push({ group, bucket: "default", role: bucket, count: roles });
+        else for (const [role, count] of Object.entries(roles)) demands.push({ group, bucket, role, count });
+      }
+    }
+  }
+  return { demands, staticHosts: [...byAddress.values()], groups };
+}
+
+/** src, dst and except must name groups of the topology (SPEC §6). */
+function checkConstraintGroups(nc: NetworkConstraintsConfig, groups: string[], problems: ConfigProblem[]) {
+  if (groups.length === 0) {
+    problems.push({ path: "network_constraints", message: "needs groups: describe the hosts under topology instead of resources, or set enable: false" });
+    return;
+  }
+  const check = (pattern: string, where: string) => {
+    let names: string[];
+    try {
+      names = expandRange(pattern);
+    } catch (error) {
+      problems.push({ path: where, message: (error as Error).message });
+      return;
+    }
+    const unknown = names.filter((n) => !groups.includes(n));
+    if (unknown.length) {
+      problems.push({ path: where, message: `names group(s) ${unknown.join(", ")} that the topology does not define (it defines ${groups.join(", ")})` });
+    }
+  };
+  nc.constraints.forEach((c, i) => {
+    check(c.src, `network_constraints.constraints[${i}].src`);
+    check(c.dst, `network_constraints.constraints[${i}].dst`);
+  });
+  nc.except.forEach((e, i) => check(e, `network_constraints.except[${i}]`));
+}

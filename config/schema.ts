@@ -1,0 +1,217 @@
+import { z } from "zod";
+import { loadYaml11 } from "./yaml11";
+import { parseDelay, parseLoss, parseRate } from "./units";
+
+/**
+ * The experiment configuration, with Enos' reservation.yaml key names. Provider defaults are zod
+ * defaults, so that they are merged under whatever the user wrote.
+ */
+
+const name = z.string().min(1);
+const count = z.number().int().min(1);
+const walltime = z.string().regex(/^\d+:[0-5]\d:[0-5]\d$/, { message: "expected a walltime as hh:mm:ss, e.g. 02:00:00" });
+const ipv4 = z.ipv4();
+const cidr = z.cidrv4();
+const yesNo = z.union([z.boolean(), z.enum(["yes", "no", "true", "false"]).transform((v) => v === "yes" || v === "true")]);
+
+/** Network of the testbed as a static description gives it (SPEC §2). */
+const staticNetwork = z.strictObject({
+  extra_ips: z.array(ipv4).min(5, { message: "needs at least 5 IPs routable on the API interface (Kolla's VIPs)" }),
+  start: ipv4,
+  end: ipv4,
+  cidr,
+  gateway: ipv4,
+  dns: ipv4,
+});
+/** An `eths` entry is an interface name, or a CIDR resolved on each host to the interface holding it. */
+const eths = z.tuple([name, name], { message: "expected [api_interface, external_interface]" });
+
+const local = z.strictObject({
+  type: z.literal("local"),
+  api_cidr: cidr.default("10.231.0.0/24"),
+  external_cidr: cidr.default("10.232.0.0/24"),
+  user: name.default("root"),
+});
+
+const staticProvider = z.strictObject({
+  type: z.literal("static"),
+  network: staticNetwork,
+  eths,
+});
+
+const g5k = z.strictObject({
+  type: z.literal("g5k"),
+  name: name.default("Enos"),
+  walltime: walltime.default("02:00:00"),
+  env_name: name.default("debian12-min"),
+  reservation: z.string().nullable().default(null),
+  // Enos' default was the YAML text '{rennes: "{type=kavlan}/vlan=1"}'; both forms are accepted.
+  vlans: z
+    .preprocess((v) => (typeof v === "string" ? loadYaml11(v) : v), z.record(name, name))
+    .default({ rennes: "{type=kavlan}/vlan=1" }),
+  role_distribution: z.enum(["strict", "debug"]).default("strict"),
+  single_interface: z.boolean().default(false),
+  user: name.default("root"),
+  api_url: z.url().default("https://api.grid5000.fr/stable/"),
+});
+
+const VAGRANT_SIZES = ["tiny", "small", "medium", "big", "large", "extra-large"] as const;
+const vagrant = z.strictObject({
+  type: z.literal("vagrant"),
+  backend: z.enum(["virtualbox", "libvirt"]).default("virtualbox"),
+  box: name.default("debian/bookworm64"),
+  user: name.default("root"),
+});
+
+const openstackFields = {
+  configure_network: z.boolean().default(true),
+  network: z.strictObject({ name }).default({ name: "enos-network" }),
+  subnet: z.strictObject({ name, cidr: cidr.optional() }).default({ name: "enos-subnet", cidr: "10.87.23.0/24" }),
+  dns_nameservers: z.array(ipv4).default(["8.8.8.8", "8.8.4.4"]),
+  allocation_pool: z.strictObject({ start: ipv4, end: ipv4 }).default({ start: "10.87.23.10", end: "10.87.23.100" }),
+  gateway: z.boolean().default(true),
+  key_name: name,
+  image_name: name,
+  user: name,
+  network_interface: name,
+};
+const openstack = z.strictObject({ type: z.literal("openstack"), ...openstackFields });
+const chameleonbaremetal = z.strictObject({
+  ...openstackFields,
+  type: z.literal("chameleonbaremetal"),
+  lease_name: name.default("enos-lease"),
+  walltime: walltime.default("02:00:00"),
+  image_name: name.default("CC-Ubuntu22.04"),
+  user: name.default("cc"),
+  configure_network: z.boolean().default(false),
+  network: z.strictObject({ name }).default({ name: "sharednet1" }),
+  subnet: z.strictObject({ name, cidr: cidr.optional() }).default({ name: "sharednet1-subnet" }),
+  dns_nameservers: z.array(ipv4).default(["130.202.101.6", "130.202.101.37"]),
+  network_interface: name.default("eno1"),
+});
+const chameleonkvm = z.strictObject({
+  ...openstackFields,
+  type: z.literal("chameleonkvm"),
+  image_name: name.default("CC-Ubuntu22.04"),
+  user: name.default("cc"),
+  dns_nameservers: z.array(ipv4).default(["129.114.97.1", "129.114.97.2", "129.116.84.203"]),
+  network_interface: name.default("ens3"),
+});
+
+export const PROVIDER_TYPES = ["local", "static", "g5k", "vagrant", "openstack", "chameleonbaremetal", "chameleonkvm"] as const;
+export const provider = z.preprocess(
+  (value) => (typeof value === "string" ? { type: value } : value),
+  z.discriminatedUnion("type", [local, staticProvider, g5k, vagrant, openstack, chameleonbaremetal, chameleonkvm], {
+    error: (issue) =>
+      issue.code === "invalid_union" && "discriminator" in issue
+        ? `expected provider.type to be one of ${PROVIDER_TYPES.join(", ")}`
+        : undefined,
+  }),
+);
+export type ProviderConfig = z.output<typeof provider>;
+export type ProviderType = ProviderConfig["type"];
+
+/** A host of the static provider (SPEC §2). */
+export const staticHost = z.strictObject({
+  address: name,
+  alias: name.optional(),
+  user: name.optional(),
+  keyfile: name.optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  extra: z.record(name, z.unknown()).default({}),
+});
+export type StaticHost = z.output<typeof staticHost>;
+
+/** role -> one host or a list (static). */
+export const staticRoles = z.record(name, z.union([staticHost, z.array(staticHost).min(1)]));
+/** bucket (cluster, size, flavor, node type) -> role -> count. */
+export const countedRoles = z.record(name, z.record(name, count));
+/** The local testbed has no buckets: role -> count, or bucket -> role -> count for files written for another testbed. */
+export const localRoles = z.record(name, z.union([count, z.record(name, count)]));
+export const vagrantRoles = z.record(z.enum(VAGRANT_SIZES), z.record(name, count));
+
+const constraint = z.strictObject({
+  src: name,
+  dst: name,
+  delay: z.string().optional(),
+  rate: z.string().optional(),
+  loss: z.union([z.string(), z.number()]).optional(),
+  symetric: yesNo.optional(),
+  symmetric: yesNo.optional(),
+});
+
+export const networkConstraints = z.strictObject({
+  enable: yesNo.default(true),
+  default_delay: z.string(),
+  default_rate: z.string(),
+  default_loss: z.union([z.string(), z.number()]),
+  constraints: z.array(constraint).default([]),
+  except: z.array(name).default([]),
+}).superRefine((nc, ctx) => {
+  const check = (parse: (v: string) => number, value: string | number | undefined, path: (string | number)[]) => {
+    if (value === undefined) return;
+    try {
+      parse(String(value));
+    } catch (error) {
+      ctx.addIssue({ code: "custom", path, message: (error as Error).message, input: value });
+    }
+  };
+  check(parseDelay, nc.default_delay, ["default_delay"]);
+  check(parseRate, nc.default_rate, ["default_rate"]);
+  check(parseLoss, nc.default_loss, ["default_loss"]);
+  nc.constraints.forEach((c, i) => {
+    check(parseDelay, c.delay, ["constraints", i, "delay"]);
+    check(parseRate, c.rate, ["constraints", i, "rate"]);
+    check(parseLoss, c.loss, ["constraints", i, "loss"]);
+  });
+});
+
+const patch = z.strictObject({
+  name,
+  src: name,
+  dst: name,
+  enabled: yesNo.default(true),
+});
+
+const registry = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("none") }),
+  z.strictObject({
+    type: z.literal("internal"),
+    port: z.number().int().default(4000),
+    ceph: yesNo.default(false),
+    ceph_keyring: name.optional(),
+    ceph_id: name.optional(),
+    ceph_rbd: z.string().regex(/^[^/]+\/[^/]+$/, { message: 'expected "pool/rbd"' }).optional(),
+    ceph_mon_host: z.union([name, z.array(name)]).optional(),
+  }).superRefine((r, ctx) => {
+    if (!r.ceph) return;
+    for (const key of ["ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mon_host"] as const) {
+      if (r[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `is required when ceph is true` });
+    }
+  }),
+  z.strictObject({ type: z.literal("external"), ip: name, port: z.number().int().min(1).max(65535) }),
+], { error: (issue) => (issue.code === "invalid_union" ? "expected registry.type to be one of none, internal, external" : undefined) });
+
+export const DEFAULT_INVENTORY = "inventories/inventory.sample";
+
+/** Everything but resources/topology, whose shape depends on the provider (checked in load.ts). */
+export const experiment = z.strictObject({
+  provider,
+  resources: z.unknown().optional(),
+  topology: z.unknown().optional(),
+  network_constraints: networkConstraints.optional(),
+  kolla: z.record(name, z.unknown()).default({}),
+  kolla_repo: name.optional(),
+  kolla_ref: name.optional(),
+  kolla_mode: z.enum(["deploy", "check"]).default("deploy"),
+  inventory: name.default(DEFAULT_INVENTORY),
+  patches: z.array(patch).default([]),
+  registry: registry.default({ type: "none" }),
+  enable_monitoring: yesNo.default(false),
+  workload: name.optional(),
+  backup_on_destroy: yesNo.default(false),
+});
+export type ExperimentInput = z.output<typeof experiment>;
+export type NetworkConstraintsConfig = z.output<typeof networkConstraints>;
+export type RegistryConfig = z.output<typeof registry>;
+export type PatchConfig = z.output<typeof patch>;

@@ -1,0 +1,29 @@
+/** What every testbed gives the phases (DESIGN.md, Testbed interface). */
+export interface Host {
+  alias: string;
+  address: string;
+  user: string;
+  port: number;
+  keyfile?: string;
+  roles: string[];
+  groups: string[];
+  extra: Record<string, unknown>;
+  /** Interface names on this host for Kolla's API and external networks. */
+  interfaces: { api: string; external: string };
+}
+
+export interface TestbedNetwork {
+  /** At least 5 free addresses on the API network, for Kolla's VIPs. */
+  extraIps: string[];
+  /** The pool OpenStack's public network allocates from. */
+  external: { start: string; end: string; cidr: string; gateway: string; dns: string };
+  eths: [string, string];
+}
+
+/** How many hosts of a role the testbed must provide, from which bucket (cluster, size, flavor) and group. */
+export interface RoleDemand {
+  group?: string;
+  bucket: string;
+  role: string;
+  count: number;
+}

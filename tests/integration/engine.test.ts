@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Command } from "../../components/command";
+import { RandomPassword } from "../../components/random-password";
+import { openStack } from "../../cli/workspace";
+
+// Proof that the engine built by scripts/setup works end to end: a dynamic-provider resource, a
+// secret password and a local command, up, re-up with no change, destroy.
+test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-"));
+  const marker = path.join(dir, "created-by-command");
+  try {
+    const program = async () => {
+      const password = new RandomPassword("password", { length: 24 });
+      const command = new Command("touch", {
+        create: `echo made > "${marker}" && echo "$GREETING"`,
+        delete: `rm -f "${marker}"`,
+        environment: { GREETING: "hello from the command" },
+      });
+      return { password: password.result, stdout: command.stdout, passwordLength: password.result.apply((p) => p.length) };
+    };
+    const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir });
+
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    assert.equal(up.outputs.stdout.value, "hello from the command");
+    assert.equal(up.outputs.passwordLength.value, 24);
+    assert.equal(up.outputs.password.secret, true);
+    assert.match(up.outputs.password.value, /^[A-Za-z0-9]{24}$/);
+    assert.ok(fs.existsSync(marker), "the command's create ran");
+
+    // The password is encrypted in the state file: its plain text appears nowhere in it.
+    const stateFile = path.join(dir, ".pulumi", "stacks", "engine-proof", "proof.json");
+    const state = fs.readFileSync(stateFile, "utf8");
+    assert.ok(!state.includes(up.outputs.password.value), "password is not in the state in clear");
+    assert.match(state, /4dabf18193072939515e22adb298388d/, "the state holds a secret-typed value");
+
+    const again = await stack.up();
+    assert.deepEqual(again.summary.resourceChanges, { same: 3 });
+    assert.equal(again.outputs.password.value, up.outputs.password.value, "the password is stable");
+
+    const down = await stack.destroy();
+    assert.equal(down.summary.result, "succeeded");
+    assert.ok(!fs.existsSync(marker), "the command's delete ran");
+    const exported = await stack.exportStack();
+    assert.equal((exported.deployment.resources ?? []).length, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
