@@ -2,14 +2,17 @@
 export interface Host {
   alias: string;
   address: string;
-  user: string;
-  port: number;
+  /** Unset: whatever the user's ssh configuration says. */
+  user?: string;
+  port?: number;
   keyfile?: string;
   roles: string[];
   groups: string[];
   extra: Record<string, unknown>;
   /** Interface names on this host for Kolla's API and external networks. */
   interfaces: { api: string; external: string };
+  /** The host's SSH public key when the testbed knows it, so that ssh can check it. */
+  hostKey?: string;
 }
 
 export interface TestbedNetwork {

@@ -1,0 +1,107 @@
+import * as path from "node:path";
+import { ConfigError } from "../config/errors";
+import { ExperimentConfig, loadExperiment } from "../config/load";
+import { experimentProgram } from "../index";
+import { readStackFile } from "./stack-file";
+import { PROJECT_DIR, openStack } from "./workspace";
+
+const USAGE = `usage: enos <command> [options]
+
+  check [-f reservation.yaml | --stack NAME]   validate a configuration and print it normalized
+  up [--stack NAME]                            acquire the testbed and run every enabled phase
+  preview [--stack NAME]                       show what up would change
+  destroy [--stack NAME]                       release everything the stack holds (alias: down)
+  info [--stack NAME]                          hosts, roles, groups, files and next steps
+
+--stack defaults to dev (hosts as network namespaces on this machine).`;
+
+interface Options {
+  command: string;
+  stack: string;
+  file?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const [command = "help", ...rest] = argv;
+  const options: Options = { command, stack: "dev" };
+  for (let i = 0; i < rest.length; i++) {
+    const value = () => rest[++i] ?? fail(`${rest[i - 1]} needs a value`);
+    switch (rest[i]) {
+      case "--stack": case "-s": options.stack = value(); break;
+      case "-f": case "--file": options.file = value(); break;
+      default: fail(`unknown option ${rest[i]}`);
+    }
+  }
+  return options;
+}
+
+function fail(message: string): never {
+  console.error(`enos: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+/** Validates without the engine: the reservation file, or the stack file with its reservationFile. */
+function validate(options: Options): ExperimentConfig {
+  const stack = options.file ? { reservationFile: path.resolve(options.file) } : readStackFile(PROJECT_DIR, options.stack);
+  const config = loadExperiment({ stack, baseDir: options.file ? process.cwd() : PROJECT_DIR });
+  config.warnings.forEach((w) => console.error(`warning: ${w}`));
+  return config;
+}
+
+async function stackFor(options: Options) {
+  const program = experimentProgram({ projectDir: PROJECT_DIR, stateDir: path.join(PROJECT_DIR, ".pulumi-state") });
+  return openStack(options.stack, "enos", program);
+}
+
+const write = (text: string) => process.stdout.write(text);
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseArgs(argv);
+  switch (options.command) {
+    case "check": {
+      console.log(JSON.stringify(validate(options), null, 2));
+      return 0;
+    }
+    case "up": {
+      validate(options);
+      const stack = await stackFor(options);
+      const result = await stack.up({ onOutput: write, parallel: 64 });
+      return result.summary.result === "succeeded" ? 0 : 1;
+    }
+    case "preview": {
+      validate(options);
+      await (await stackFor(options)).preview({ onOutput: write, parallel: 64 });
+      return 0;
+    }
+    case "destroy": case "down": {
+      const stack = await stackFor(options);
+      const result = await stack.destroy({ onOutput: write, parallel: 64 });
+      return result.summary.result === "succeeded" ? 0 : 1;
+    }
+    case "info": {
+      const outputs = await (await stackFor(options)).outputs();
+      if (Object.keys(outputs).length === 0) {
+        console.log(`stack ${options.stack} holds nothing: run enos up --stack ${options.stack}`);
+        return 0;
+      }
+      console.log(JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2));
+      return 0;
+    }
+    case "help": case "--help": case "-h":
+      console.log(USAGE);
+      return 0;
+    default:
+      return fail(`unknown command ${options.command}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    // Config errors list every problem with its key; engine errors already streamed their details.
+    console.error(error instanceof ConfigError ? error.message : `enos: ${error.message ?? error}`);
+    process.exit(1);
+  },
+);
+
+

@@ -1,0 +1,62 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ExperimentConfig } from "../config/load";
+import type { Host, TestbedNetwork } from "../config/types";
+import { LocalTestbed } from "../providers/local";
+import { StaticTestbed } from "../providers/static";
+import { File } from "./file";
+import { renderKnownHosts, renderSshConfig } from "./ssh-config";
+
+export interface ExperimentArgs {
+  config: ExperimentConfig;
+  stack: string;
+  /** The project's state directory: keys, generated files. */
+  stateDir: string;
+  /** Where results go: results/<stack>. */
+  resultsDir: string;
+}
+
+/** What every testbed component exposes to the phases. */
+interface Testbed extends pulumi.ComponentResource {
+  hosts: pulumi.Output<Host[]>;
+  network: pulumi.Output<TestbedNetwork>;
+}
+
+/** The one place that knows both the testbeds and the phases. */
+export class Experiment extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly sshConfig: pulumi.Output<string>;
+
+  constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:index:Experiment", name, {}, opts);
+    const testbed = createTestbed(args, this);
+    this.hosts = testbed.hosts;
+    this.network = testbed.network;
+
+    const dir = path.join(args.stateDir, args.stack);
+    const knownHosts = new File("known-hosts", {
+      path: path.join(dir, "known_hosts"),
+      content: this.hosts.apply(renderKnownHosts),
+    }, { parent: this });
+    this.sshConfig = new File("ssh-config", {
+      path: path.join(dir, "ssh_config"),
+      content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"))),
+    }, { parent: this, dependsOn: [knownHosts] }).path;
+
+    this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
+  }
+}
+
+function createTestbed(args: ExperimentArgs, parent: pulumi.Resource): Testbed {
+  const { provider, demands, staticHosts } = args.config;
+  const opts = { parent };
+  switch (provider.type) {
+    case "local":
+      return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
+    case "static":
+      return new StaticTestbed("testbed", { provider, hosts: staticHosts }, opts);
+    default:
+      throw new Error(`provider.type ${provider.type} is not available yet in this version of enos (local and static are)`);
+  }
+}

@@ -1,0 +1,23 @@
+import type { Host } from "../config/types";
+
+/** An ssh_config with one entry per host, so that `ssh -F <file> <alias>` works for the user and the tools. */
+export function renderSshConfig(hosts: Host[], knownHostsFile: string): string {
+  const entries = hosts.map((h) => [
+    `Host ${h.alias}`,
+    `  HostName ${h.address}`,
+    ...(h.user ? [`  User ${h.user}`] : []),
+    ...(h.port ? [`  Port ${h.port}`] : []),
+    ...(h.keyfile ? [`  IdentityFile ${h.keyfile}`, "  IdentitiesOnly yes"] : []),
+    // Host keys the testbed reported are checked; others are learnt on first use.
+    ...(h.hostKey
+      ? [`  UserKnownHostsFile ${knownHostsFile}`, "  StrictHostKeyChecking yes"]
+      : ["  StrictHostKeyChecking accept-new"]),
+    "  BatchMode yes",
+    "  ConnectTimeout 20",
+  ].join("\n"));
+  return `# Written by enos. Use: ssh -F <this file> <alias>\n\n${entries.join("\n\n")}\n`;
+}
+
+export function renderKnownHosts(hosts: Host[]): string {
+  return hosts.filter((h) => h.hostKey).map((h) => `${h.address} ${h.hostKey!.split(" ").slice(0, 2).join(" ")}\n`).join("");
+}

@@ -1,0 +1,42 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { Experiment } from "./components/experiment";
+import { loadExperiment } from "./config/load";
+
+export interface ProgramOptions {
+  /** The project directory: relative paths in stack config are relative to it. */
+  projectDir: string;
+  /** The project's state directory (.pulumi-state): keys and generated files go under <stateDir>/<stack>. */
+  stateDir: string;
+}
+
+/** `enos:` keys as the engine hands them over: objects and lists arrive as JSON text. */
+export function stackConfig(): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith("enos:")) continue;
+    config[key.slice("enos:".length)] = /^[[{]|^(true|false|-?\d+)$/.test(text) ? JSON.parse(text) : text;
+  }
+  return config;
+}
+
+/** The Pulumi program: validated config -> Experiment -> outputs that tell the user what to do next. */
+export function experimentProgram(options: ProgramOptions) {
+  return async () => {
+    const stack = pulumi.getStack();
+    const config = loadExperiment({ stack: stackConfig(), baseDir: options.projectDir });
+    config.warnings.forEach((warning) => pulumi.log.warn(warning));
+    const resultsDir = path.join(options.projectDir, "results", stack);
+    const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
+    return {
+      provider: config.provider.type,
+      hosts: experiment.hosts.apply((hosts) => hosts.map(({ alias, address, roles, groups }) => ({ alias, address, roles, groups }))),
+      sshConfig: experiment.sshConfig,
+      resultsDir,
+      next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,
+    };
+  };
+}
+
+const projectDir = path.basename(__dirname) === "dist" ? path.dirname(__dirname) : __dirname;
+export default experimentProgram({ projectDir, stateDir: path.join(projectDir, ".pulumi-state") });

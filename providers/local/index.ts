@@ -1,0 +1,66 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ProviderConfig } from "../../config/schema";
+import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { LocalHost } from "./host";
+import { SshKeyPair } from "./keypair";
+import { LocalBridges } from "./network";
+import { localNames, localNetwork, planLocalHosts } from "./plan";
+
+export interface LocalTestbedArgs {
+  stack: string;
+  /** Where the stack's keys and host files live (under the project's state directory). */
+  stateDir: string;
+  provider: Extract<ProviderConfig, { type: "local" }>;
+  demands: RoleDemand[];
+}
+
+/** Hosts as network namespaces on this machine, each with its own sshd (the dev testbed; needs root). */
+export class LocalTestbed extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly keyfile: string;
+
+  constructor(name: string, args: LocalTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:testbed:Local", name, {}, opts);
+    const { api_cidr: apiCidr, external_cidr: externalCidr, user } = args.provider;
+    const names = localNames(args.stack);
+    const dir = path.join(args.stateDir, args.stack, "local");
+    this.keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
+
+    const keyPair = new SshKeyPair("ssh-key", { file: this.keyfile }, { parent: this });
+    const bridges = new LocalBridges("bridges", {
+      apiBridge: names.apiBridge, externalBridge: names.externalBridge, apiCidr, externalCidr, dir,
+    }, { parent: this });
+    const network = localNetwork(apiCidr, externalCidr);
+
+    const hosts = planLocalHosts(args.demands).map((spec) => {
+      const host = new LocalHost(spec.alias, {
+        alias: spec.alias,
+        namespace: `${names.namespacePrefix}${spec.alias}`,
+        dir,
+        apiCidr,
+        externalCidr,
+        apiBridge: names.apiBridge,
+        externalBridge: names.externalBridge,
+        vethPrefix: names.vethPrefix,
+        authorizedKey: keyPair.publicKey,
+      }, { parent: this, dependsOn: [bridges] });
+      return pulumi.all([host.address, host.hostKey]).apply(([address, hostKey]): Host => ({
+        alias: spec.alias,
+        address,
+        user,
+        port: 22,
+        keyfile: this.keyfile,
+        roles: [spec.role],
+        groups: spec.group ? [spec.group] : [],
+        extra: { ansible_python_interpreter: "/usr/bin/python3" },
+        interfaces: { api: network.eths[0], external: network.eths[1] },
+        hostKey,
+      }));
+    });
+    this.hosts = pulumi.all(hosts);
+    this.network = pulumi.output(network);
+    this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}

@@ -1,0 +1,53 @@
+import * as crypto from "node:crypto";
+import { addressIn } from "../../config/net";
+import type { RoleDemand, TestbedNetwork } from "../../config/types";
+
+/** One network-namespace host to create. */
+export interface LocalHostSpec {
+  alias: string;
+  role: string;
+  group?: string;
+}
+
+/** Expands role counts into named hosts: `compute-1`, `compute-2`, or `grp2-compute-1` in a group. */
+export function planLocalHosts(demands: RoleDemand[]): LocalHostSpec[] {
+  return demands.flatMap((d) =>
+    Array.from({ length: d.count }, (_, i) => ({
+      alias: `${d.group ? `${d.group}-` : ""}${d.role}-${i + 1}`,
+      role: d.role,
+      group: d.group,
+    })),
+  );
+}
+
+/**
+ * Names of the stack's kernel objects. Interface names are limited to 15 characters, so bridges and
+ * veths carry a short hash of the stack name; namespaces carry the stack name itself.
+ */
+export function localNames(stack: string) {
+  const tag = crypto.createHash("sha1").update(stack).digest("hex").slice(0, 5);
+  return {
+    namespacePrefix: `enos-${stack}-`,
+    apiBridge: `eb${tag}a`,
+    externalBridge: `eb${tag}x`,
+    vethPrefix: `ev${tag}`,
+  };
+}
+
+/** Host addresses start at .10 of each subnet; the bridge is .1; the last five are Kolla's VIPs. */
+export const FIRST_HOST_OFFSET = 10;
+
+export function localNetwork(apiCidr: string, externalCidr: string): TestbedNetwork {
+  const size = 2 ** (32 - Number(apiCidr.split("/")[1]));
+  return {
+    extraIps: Array.from({ length: 5 }, (_, i) => addressIn(apiCidr, size - 6 + i)),
+    external: {
+      cidr: externalCidr,
+      start: addressIn(externalCidr, 100),
+      end: addressIn(externalCidr, 200),
+      gateway: addressIn(externalCidr, 1),
+      dns: addressIn(externalCidr, 1),
+    },
+    eths: ["eth0", "eth1"],
+  };
+}

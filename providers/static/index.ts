@@ -1,0 +1,40 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { StaticHostDemand } from "../../config/load";
+import type { ProviderConfig } from "../../config/schema";
+import type { Host, TestbedNetwork } from "../../config/types";
+import { StaticHostsProbe } from "./probe";
+
+export interface StaticTestbedArgs {
+  provider: Extract<ProviderConfig, { type: "static" }>;
+  hosts: StaticHostDemand[];
+}
+
+/** Machines the user already has: checked over SSH, never released. */
+export class StaticTestbed extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+
+  constructor(name: string, args: StaticTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:testbed:Static", name, {}, opts);
+    const hosts = args.hosts.map((h) => ({ ...h, alias: h.alias ?? h.address }));
+    const probe = new StaticHostsProbe("probe", {
+      hosts: hosts.map(({ alias, address, user, port, keyfile }) => ({ alias, address, user, port, keyfile })),
+      eths: args.provider.eths,
+    }, { parent: this });
+
+    this.hosts = probe.probed.apply((probed) => hosts.map((h, i): Host => ({
+      alias: h.alias,
+      address: h.address,
+      user: h.user,
+      port: h.port,
+      keyfile: h.keyfile,
+      roles: h.roles,
+      groups: h.groups,
+      extra: h.extra,
+      interfaces: probed[i].interfaces,
+    })));
+    const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;
+    this.network = pulumi.output({ extraIps, external: { start, end, cidr, gateway, dns }, eths: args.provider.eths });
+    this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}

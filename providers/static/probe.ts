@@ -1,0 +1,108 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Checks the user's hosts over SSH, each with its own user, key and port: reachable, python3
+ * present (Ansible needs it), and the `eths` interfaces present. An `eths` entry that is a CIDR is
+ * resolved on each host to the interface holding an address in it. Every problem of every host is
+ * reported at once; a failed probe records nothing. Deleting releases nothing: the hosts are the user's.
+ */
+export interface ProbeTarget {
+  alias: string;
+  address: string;
+  user?: string;
+  port?: number;
+  keyfile?: string;
+}
+
+interface ProbeInputs {
+  hosts: ProbeTarget[];
+  eths: [string, string];
+}
+
+export interface ProbedHost {
+  alias: string;
+  interfaces: { api: string; external: string };
+  addresses: Record<string, string[]>;
+}
+
+/** Interface name -> its IPv4 addresses (CIDR form), from `ip -o link` and `ip -o -4 addr` output. */
+export function parseInterfaces(linkOutput: string, addrOutput: string): Record<string, string[]> {
+  const interfaces: Record<string, string[]> = {};
+  for (const line of linkOutput.split("\n")) {
+    const match = /^\d+:\s+([^:@\s]+)/.exec(line);
+    if (match) interfaces[match[1]] = [];
+  }
+  for (const line of addrOutput.split("\n")) {
+    const match = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
+    if (match) (interfaces[match[1]] ??= []).push(match[2]);
+  }
+  return interfaces;
+}
+
+/** The interface an `eths` entry names on a host: the name itself, or the one with an address in that CIDR. */
+export function resolveInterface(eth: string, interfaces: Record<string, string[]>): string | undefined {
+  if (!eth.includes("/")) return eth in interfaces ? eth : undefined;
+  const toInt = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+  const [base, bits] = eth.split("/");
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  return Object.keys(interfaces).find((name) =>
+    interfaces[name].some((a) => ((toInt(a.split("/")[0]) & mask) >>> 0) === ((toInt(base) & mask) >>> 0)),
+  );
+}
+
+async function probeOne(target: ProbeTarget, eths: [string, string]): Promise<ProbedHost | string> {
+  const { execFile }: typeof import("node:child_process") = require("node:child_process");
+  const name = `${target.alias} (${target.address})`;
+  const args = [
+    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
+    ...(target.user ? ["-l", target.user] : []),
+    ...(target.port ? ["-p", String(target.port)] : []),
+    ...(target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : []),
+    target.address,
+    "command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show",
+  ];
+  const result = await new Promise<{ ok: boolean; out: string; err: string }>((resolve) =>
+    execFile("ssh", args, { timeout: 60_000 }, (error, out, err) => resolve({ ok: !error, out, err })),
+  );
+  if (!result.ok) return `${name}: unreachable over SSH: ${result.err.trim().split("\n").pop() || "no answer"}`;
+  const [python, links, addrs] = result.out.split("---\n");
+  const problems: string[] = [];
+  if (python.includes("NO-PYTHON3")) problems.push("python3 is missing (Ansible needs it)");
+  const addresses = parseInterfaces(links ?? "", addrs ?? "");
+  const [api, external] = eths.map((eth) => resolveInterface(eth, addresses));
+  eths.forEach((eth, i) => {
+    if (![api, external][i]) problems.push(`no interface ${eth.includes("/") ? `with an address in ${eth}` : eth} (it has ${Object.keys(addresses).join(", ")})`);
+  });
+  if (problems.length) return `${name}: ${problems.join("; ")}`;
+  return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses };
+}
+
+async function probeAll(inputs: ProbeInputs) {
+  const results = await Promise.all(inputs.hosts.map((h) => probeOne(h, inputs.eths)));
+  const problems = results.filter((r): r is string => typeof r === "string");
+  if (problems.length) {
+    throw new Error(`${problems.length} of ${inputs.hosts.length} static host(s) cannot be used:\n  - ${problems.join("\n  - ")}`);
+  }
+  return { ...inputs, probed: results as ProbedHost[] };
+}
+
+const probeProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: ProbeInputs) {
+    return { id: inputs.hosts.map((h) => h.address).join(","), outs: await probeAll(inputs) };
+  },
+  async diff(_id: string, olds: ProbeInputs, news: ProbeInputs) {
+    const changes = JSON.stringify([olds.hosts, olds.eths]) !== JSON.stringify([news.hosts, news.eths]);
+    return { changes };
+  },
+  async update(_id: string, _olds: ProbeInputs, news: ProbeInputs) {
+    return { outs: await probeAll(news) };
+  },
+};
+
+export class StaticHostsProbe extends pulumi.dynamic.Resource {
+  public readonly probed!: pulumi.Output<ProbedHost[]>;
+
+  constructor(name: string, args: ProbeInputs, opts?: pulumi.CustomResourceOptions) {
+    super(probeProvider, name, { ...args, probed: undefined }, opts, "enos", "StaticHostsProbe");
+  }
+}
