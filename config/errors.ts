@@ -49,9 +49,13 @@ function editDistance(a: string, b: string): number {
 
 /** The closest known name, if one is close enough to be a typo. */
 export function closest(word: string, known: Iterable<string>): string | undefined {
+  const candidates = [...known];
+  // An abbreviation (addr for address) is a better guess than a near spelling of another word.
+  const extended = candidates.find((c) => word.length >= 3 && c.toLowerCase().startsWith(word.toLowerCase()));
+  if (extended) return extended;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of known) {
+  for (const candidate of candidates) {
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
@@ -83,10 +87,9 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: Proper
       case "unrecognized_keys":
         return issue.keys.map((key) => {
           const guess = closest(key, known);
-          return {
-            path: formatPath([...prefix, ...issue.path, key]),
-            message: `unknown key${guess ? `; did you mean "${guess}"?` : "; remove it or check its spelling in the documentation"}`,
-          };
+          const fix = key.startsWith("ansible_") ? "Ansible variables of a host go under its extra: key"
+            : guess ? `did you mean "${guess}"?` : "remove it or check its spelling in the documentation";
+          return { path: formatPath([...prefix, ...issue.path, key]), message: `unknown key; ${fix}` };
         });
       case "invalid_type":
         return [{
@@ -98,8 +101,15 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: Proper
           path,
           message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describe(found)}`,
         }];
-      case "invalid_union":
-        return [{ path, message: `${issue.message}, found ${describe(found)}` }];
+      case "invalid_union": {
+        // Report the branch that fits the shape of what was written (a host vs a list of hosts).
+        const fitting = issue.errors.find((branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0));
+        return fitting
+          ? problemsFrom(fitting as z.core.$ZodIssue[], [...prefix, ...issue.path], known)
+          : [{ path, message: `${issue.message}, found ${describe(found)}` }];
+      }
+      case "invalid_key":
+        return [{ path, message: `${issue.issues.map((i) => i.message).join("; ")}` }];
       default:
         return [{ path, message: found === undefined ? issue.message : `${issue.message} (found ${describe(found)})` }];
     }

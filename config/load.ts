@@ -2,11 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { ConfigError, ConfigProblem, describe, keyNames, problemsFrom } from "./errors";
-import { expandKeys } from "./ranges";
-import { expandRange } from "./ranges";
+import { expandKeys, expandRange } from "./ranges";
 import {
-  DEFAULT_INVENTORY, ExperimentInput, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
-  StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
+  DEFAULT_INVENTORY, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
+  PROVIDER_TYPES, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
 } from "./schema";
 import type { RoleDemand } from "./types";
 import { loadYaml11 } from "./yaml11";
@@ -102,12 +101,16 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   delete merged.reservationFile;
 
   const parsed = experiment.safeParse(merged, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(problemsFrom(parsed.error.issues, [], KNOWN_KEYS));
+  const problems: ConfigProblem[] = parsed.success ? [] : problemsFrom(parsed.error.issues, [], KNOWN_KEYS);
+  // Resources are checked against the provider even when other keys are wrong: all errors at once.
+  const type = providerType(merged.provider);
+  const { demands, staticHosts, groups } = type
+    ? resourcesOf(type, merged.resources, merged.topology, problems)
+    : { demands: [], staticHosts: [], groups: [] };
+  if (!parsed.success) throw new ConfigError(problems);
   const input = parsed.data;
-
-  const problems: ConfigProblem[] = [];
-  const { demands, staticHosts, groups } = resourcesOf(input, problems);
-  if (input.inventory === DEFAULT_INVENTORY) {
+  // Missing roles are only worth reporting once the resources themselves are well formed.
+  if (input.inventory === DEFAULT_INVENTORY && problems.length === 0) {
     const roles = new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles)]);
     const where = input.topology === undefined ? "resources" : "topology";
     for (const role of REQUIRED_ROLES.filter((r) => !roles.has(r))) {
@@ -148,8 +151,13 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   };
 }
 
-function rolesSchemaFor(provider: ProviderConfig): z.ZodType {
-  switch (provider.type) {
+function providerType(value: unknown): ProviderType | undefined {
+  const type = typeof value === "string" ? value : (value as { type?: unknown } | undefined)?.type;
+  return PROVIDER_TYPES.find((t) => t === type);
+}
+
+function rolesSchemaFor(type: ProviderType): z.ZodType {
+  switch (type) {
     case "static": return staticRoles;
     case "local": return localRoles;
     case "vagrant": return vagrantRoles;
@@ -158,23 +166,23 @@ function rolesSchemaFor(provider: ProviderConfig): z.ZodType {
 }
 
 /** Validates resources/topology against the provider and flattens them to demands or static hosts. */
-function resourcesOf(input: ExperimentInput, problems: ConfigProblem[]) {
+function resourcesOf(type: ProviderType, resources: unknown, topologyInput: unknown, problems: ConfigProblem[]) {
   const demands: RoleDemand[] = [];
   const byAddress = new Map<string, StaticHostDemand>();
   const groups: string[] = [];
-  if ((input.resources === undefined) === (input.topology === undefined)) {
+  if ((resources === undefined) === (topologyInput === undefined)) {
     problems.push({
-      path: input.resources === undefined ? "resources" : "topology",
-      message: input.resources === undefined
+      path: resources === undefined ? "resources" : "topology",
+      message: resources === undefined
         ? "missing; describe the hosts under resources (or under topology, to use network emulation)"
         : "resources and topology are both set; keep topology to emulate a network between groups, else resources",
     });
     return { demands, staticHosts: [], groups };
   }
-  const schema = rolesSchemaFor(input.provider);
-  let sections: [string | undefined, unknown][] = [[undefined, input.resources]];
-  if (input.topology !== undefined) {
-    const topology = z.record(z.string(), z.unknown()).safeParse(input.topology, { reportInput: true });
+  const schema = rolesSchemaFor(type);
+  let sections: [string | undefined, unknown][] = [[undefined, resources]];
+  if (topologyInput !== undefined) {
+    const topology = z.record(z.string(), z.unknown()).safeParse(topologyInput, { reportInput: true });
     if (!topology.success) {
       problems.push(...problemsFrom(topology.error.issues, ["topology"], KNOWN_KEYS));
       return { demands, staticHosts: [], groups };
@@ -194,7 +202,7 @@ function resourcesOf(input: ExperimentInput, problems: ConfigProblem[]) {
       continue;
     }
     if (group !== undefined) groups.push(group);
-    if (input.provider.type === "static") {
+    if (type === "static") {
       for (const [role, hosts] of Object.entries(parsed.data as z.output<typeof staticRoles>)) {
         for (const host of [hosts].flat()) {
           const known = byAddress.get(host.address) ?? { ...host, roles: [], groups: [] };

@@ -44,7 +44,8 @@ const g5k = z.strictObject({
   name: name.default("Enos"),
   walltime: walltime.default("02:00:00"),
   env_name: name.default("debian12-min"),
-  reservation: z.string().nullable().default(null),
+  // Enos documented its default as Python's None.
+  reservation: z.preprocess((v) => (v === "None" ? null : v), z.string().nullable()).default(null),
   // Enos' default was the YAML text '{rennes: "{type=kavlan}/vlan=1"}'; both forms are accepted.
   vlans: z
     .preprocess((v) => (typeof v === "string" ? loadYaml11(v) : v), z.record(name, name))
@@ -118,7 +119,8 @@ export const staticHost = z.strictObject({
   user: name.optional(),
   keyfile: name.optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  extra: z.record(name, z.unknown()).default({}),
+  // `extra:` left empty in a file is YAML null.
+  extra: z.preprocess((v) => v ?? {}, z.record(name, z.unknown())),
 });
 export type StaticHost = z.output<typeof staticHost>;
 
@@ -128,7 +130,12 @@ export const staticRoles = z.record(name, z.union([staticHost, z.array(staticHos
 export const countedRoles = z.record(name, z.record(name, count));
 /** The local testbed has no buckets: role -> count, or bucket -> role -> count for files written for another testbed. */
 export const localRoles = z.record(name, z.union([count, z.record(name, count)]));
-export const vagrantRoles = z.record(z.enum(VAGRANT_SIZES), z.record(name, count));
+export const vagrantRoles = z.record(
+  z.string().refine((size) => (VAGRANT_SIZES as readonly string[]).includes(size), {
+    message: `is not a vagrant size; sizes are ${VAGRANT_SIZES.join(", ")}`,
+  }),
+  z.record(name, count),
+);
 
 const constraint = z.strictObject({
   src: name,

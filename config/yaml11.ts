@@ -1,12 +1,12 @@
 import * as yaml from "js-yaml";
 
 /**
- * Enos read its files with PyYAML, i.e. YAML 1.1: yes/no/on/off (any case) are booleans, and a key
+ * Enos read its files with PyYAML, i.e. YAML 1.1: yes/no/on/off (PyYAML leaves y/n alone) are booleans, and a key
  * given twice keeps its last value. js-yaml speaks YAML 1.2, so we add 1.1's booleans and let
  * duplicate keys override (`json: true`), so that a researcher's reservation.yaml loads unchanged.
  */
-const TRUE = ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"];
-const FALSE = ["n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"];
+const TRUE = ["yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"];
+const FALSE = ["no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"];
 
 const yaml11Bool = new yaml.Type("tag:yaml.org,2002:bool", {
   kind: "scalar",
