@@ -3,7 +3,7 @@ import { ConfigError } from "../config/errors";
 import { ExperimentConfig, loadExperiment } from "../config/load";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
-import { PROJECT_DIR, openStack } from "./workspace";
+import { PROJECT_DIR, STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
 
 const USAGE = `usage: enos <command> [options]
 
@@ -49,7 +49,7 @@ function validate(options: Options): ExperimentConfig {
 }
 
 async function stackFor(options: Options) {
-  const program = experimentProgram({ projectDir: PROJECT_DIR, stateDir: path.join(PROJECT_DIR, ".pulumi-state") });
+  const program = experimentProgram({ projectDir: PROJECT_DIR, stateDir: STATE_DIR });
   return openStack(options.stack, "enos", program);
 }
 
@@ -65,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
     case "up": {
       validate(options);
       const stack = await stackFor(options);
+      const settled = await recoverInterruptedUpdate(stack, STATE_DIR);
+      if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
       const result = await stack.up({ onOutput: write, parallel: 64 });
       return result.summary.result === "succeeded" ? 0 : 1;
     }

@@ -56,7 +56,7 @@ export async function openStack(
   program: () => Promise<Record<string, unknown> | void>,
   options: EngineOptions = {},
 ): Promise<Stack> {
-  const stateDir = options.stateDir ?? path.join(PROJECT_DIR, ".pulumi-state");
+  const stateDir = options.stateDir ?? STATE_DIR;
   const workDir = options.workDir ?? PROJECT_DIR;
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program },
@@ -68,3 +68,41 @@ export async function openStack(
     },
   );
 }
+
+/**
+ * An update killed mid-way leaves its lock and "pending operations" in the state, and the engine
+ * refuses to go on until they are settled. A lock whose process is gone (on this machine) is stale and
+ * removed. Every enos resource's create is idempotent by name (a half-made host is torn down and made
+ * again), so pending operations are dropped and the next update redoes them. Returns what it settled.
+ */
+export async function recoverInterruptedUpdate(stack: Stack, stateDir: string): Promise<string[]> {
+  const settled: string[] = [];
+  const lockDir = path.join(stateDir, ".pulumi", "locks", "organization", "enos", stack.name);
+  for (const file of fs.existsSync(lockDir) ? fs.readdirSync(lockDir) : []) {
+    const lock: { pid: number; hostname: string } = JSON.parse(fs.readFileSync(path.join(lockDir, file), "utf8"));
+    if (lock.hostname === os.hostname() && !processExists(lock.pid)) {
+      fs.rmSync(path.join(lockDir, file));
+      settled.push(`stale lock of process ${lock.pid}`);
+    }
+  }
+  const state = await stack.exportStack();
+  const pending: { type: string; resource: { urn: string } }[] = state.deployment.pending_operations ?? [];
+  if (pending.length > 0) {
+    delete state.deployment.pending_operations;
+    await stack.importStack(state);
+    settled.push(...pending.map((op) => `${op.type} of ${op.resource.urn.split("::").pop()}`));
+  }
+  return settled;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The state directory of the project: local backend and PULUMI_HOME. */
+export const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");

@@ -30,32 +30,33 @@ export class Experiment extends pulumi.ComponentResource {
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:index:Experiment", name, {}, opts);
-    const testbed = createTestbed(args, this);
+    const dir = path.join(args.stateDir, args.stack);
+    const learntHosts = path.join(dir, "known_hosts.learnt");
+    const testbed = createTestbed(args, learntHosts, this);
     this.hosts = testbed.hosts;
     this.network = testbed.network;
 
-    const dir = path.join(args.stateDir, args.stack);
     const knownHosts = new File("known-hosts", {
       path: path.join(dir, "known_hosts"),
       content: this.hosts.apply(renderKnownHosts),
     }, { parent: this });
     this.sshConfig = new File("ssh-config", {
       path: path.join(dir, "ssh_config"),
-      content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"))),
+      content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"), learntHosts)),
     }, { parent: this, dependsOn: [knownHosts] }).path;
 
     this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
   }
 }
 
-function createTestbed(args: ExperimentArgs, parent: pulumi.Resource): Testbed {
+function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi.Resource): Testbed {
   const { provider, demands, staticHosts } = args.config;
   const opts = { parent };
   switch (provider.type) {
     case "local":
       return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
     case "static":
-      return new StaticTestbed("testbed", { provider, hosts: staticHosts }, opts);
+      return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
     default:
       throw new Error(`provider.type ${provider.type} is not available yet in this version of enos (local and static are)`);
   }

@@ -1,17 +1,18 @@
 import type { Host } from "../config/types";
 
 /** An ssh_config with one entry per host, so that `ssh -F <file> <alias>` works for the user and the tools. */
-export function renderSshConfig(hosts: Host[], knownHostsFile: string): string {
+export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHostsFile: string): string {
   const entries = hosts.map((h) => [
     `Host ${h.alias}`,
     `  HostName ${h.address}`,
     ...(h.user ? [`  User ${h.user}`] : []),
     ...(h.port ? [`  Port ${h.port}`] : []),
     ...(h.keyfile ? [`  IdentityFile ${h.keyfile}`, "  IdentitiesOnly yes"] : []),
-    // Host keys the testbed reported are checked; others are learnt on first use.
+    // Host keys the testbed reported are checked; others are learnt on first use, per experiment,
+    // since testbeds hand the same addresses to reinstalled machines.
     ...(h.hostKey
       ? [`  UserKnownHostsFile ${knownHostsFile}`, "  StrictHostKeyChecking yes"]
-      : ["  StrictHostKeyChecking accept-new"]),
+      : [`  UserKnownHostsFile ${learntHostsFile}`, "  StrictHostKeyChecking accept-new"]),
     "  BatchMode yes",
     "  ConnectTimeout 20",
   ].join("\n"));

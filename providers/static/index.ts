@@ -7,6 +7,8 @@ import { StaticHostsProbe } from "./probe";
 export interface StaticTestbedArgs {
   provider: Extract<ProviderConfig, { type: "static" }>;
   hosts: StaticHostDemand[];
+  /** Where host keys are learnt on first use (see StaticHostsProbe). */
+  knownHostsFile: string;
 }
 
 /** Machines the user already has: checked over SSH, never released. */
@@ -20,6 +22,7 @@ export class StaticTestbed extends pulumi.ComponentResource {
     const probe = new StaticHostsProbe("probe", {
       hosts: hosts.map(({ alias, address, user, port, keyfile }) => ({ alias, address, user, port, keyfile })),
       eths: args.provider.eths,
+      knownHostsFile: args.knownHostsFile,
     }, { parent: this });
 
     this.hosts = probe.probed.apply((probed) => hosts.map((h, i): Host => ({

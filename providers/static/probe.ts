@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { removeIfEmpty } from "../../config/files";
 
 /**
  * Checks the user's hosts over SSH, each with its own user, key and port: reachable, python3
@@ -17,6 +18,8 @@ export interface ProbeTarget {
 interface ProbeInputs {
   hosts: ProbeTarget[];
   eths: [string, string];
+  /** Host keys are learnt on first use into this per-experiment file: testbeds recycle addresses. */
+  knownHostsFile: string;
 }
 
 export interface ProbedHost {
@@ -50,11 +53,12 @@ export function resolveInterface(eth: string, interfaces: Record<string, string[
   );
 }
 
-async function probeOne(target: ProbeTarget, eths: [string, string]): Promise<ProbedHost | string> {
+async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsFile: string): Promise<ProbedHost | string> {
   const { execFile }: typeof import("node:child_process") = require("node:child_process");
   const name = `${target.alias} (${target.address})`;
   const args = [
     "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
+    "-o", `UserKnownHostsFile=${knownHostsFile}`,
     ...(target.user ? ["-l", target.user] : []),
     ...(target.port ? ["-p", String(target.port)] : []),
     ...(target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : []),
@@ -78,7 +82,10 @@ async function probeOne(target: ProbeTarget, eths: [string, string]): Promise<Pr
 }
 
 async function probeAll(inputs: ProbeInputs) {
-  const results = await Promise.all(inputs.hosts.map((h) => probeOne(h, inputs.eths)));
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  fs.mkdirSync(path.dirname(inputs.knownHostsFile), { recursive: true });
+  const results = await Promise.all(inputs.hosts.map((h) => probeOne(h, inputs.eths, inputs.knownHostsFile)));
   const problems = results.filter((r): r is string => typeof r === "string");
   if (problems.length) {
     throw new Error(`${problems.length} of ${inputs.hosts.length} static host(s) cannot be used:\n  - ${problems.join("\n  - ")}`);
@@ -96,6 +103,11 @@ const probeProvider: pulumi.dynamic.ResourceProvider = {
   },
   async update(_id: string, _olds: ProbeInputs, news: ProbeInputs) {
     return { outs: await probeAll(news) };
+  },
+  async delete(_id: string, props: ProbeInputs) {
+    const fs: typeof import("node:fs") = require("node:fs");
+    fs.rmSync(props.knownHostsFile, { force: true });
+    removeIfEmpty(require("node:path").dirname(props.knownHostsFile));
   },
 };
 
