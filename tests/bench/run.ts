@@ -1,0 +1,35 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_DIR } from "../helpers";
+import { benchTestbed } from "./testbed";
+
+/** `npm run bench`: timing goals live here, not in tests. Writes results/bench/bench.{json,md}. */
+async function main() {
+  const testbed = [];
+  for (const hosts of [4, 16, 32]) {
+    const row = await benchTestbed(hosts);
+    console.log(`testbed: ${hosts} hosts up ${row.upSeconds.toFixed(1)} s, destroy ${row.destroySeconds.toFixed(1)} s, engine peak ${row.enginePeakMiB} MiB`);
+    testbed.push(row);
+  }
+  const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}`;
+  const dir = path.join(PROJECT_DIR, "results", "bench");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, testbed }, null, 2));
+  const table = [
+    `Machine: ${machine}`,
+    "",
+    "| local hosts | up (s) | destroy (s) | engine peak memory (MiB) | leftovers after destroy |",
+    "| ---: | ---: | ---: | ---: | ---: |",
+    ...testbed.map((r) => `| ${r.hosts} | ${r.upSeconds.toFixed(1)} | ${r.destroySeconds.toFixed(1)} | ${r.enginePeakMiB} | ${r.leftovers} |`),
+    "",
+    "Goal: 32 hosts up in under 60 s on 2 cores.",
+  ].join("\n");
+  fs.writeFileSync(path.join(dir, "bench.md"), `${table}\n`);
+  console.log(`\n${table}\n\nwritten to ${dir}/bench.{json,md}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
