@@ -30,7 +30,8 @@ export function experimentProgram(options: ProgramOptions) {
     const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
     return {
       provider: config.provider.type,
-      hosts: experiment.hosts.apply((hosts) => hosts.map(({ alias, address, roles, groups }) => ({ alias, address, roles, groups }))),
+      hosts: experiment.hosts.apply((hosts) => hosts.map(({ alias, address, roles, groups, ips, devices }) => ({ alias, address, roles, groups, ips, devices }))),
+      tcPlan: experiment.networkEmulation?.plan,
       sshConfig: experiment.sshConfig,
       resultsDir,
       next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../config/errors";
 import { ExperimentConfig, loadExperiment } from "../config/load";
+import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
 import { PROJECT_DIR, STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
@@ -12,6 +13,10 @@ const USAGE = `usage: enos <command> [options]
   preview [--stack NAME]                       show what up would change
   destroy [--stack NAME]                       release everything the stack holds (alias: down)
   info [--stack NAME]                          hosts, roles, groups, files and next steps
+  tc --plan [-f reservation.yaml | --stack NAME]
+                                               print the network emulation plan as JSON, touching no
+                                               host: every ordered group pair's rule, and with a stack
+                                               that is up, every host's rules
 
 --stack defaults to dev (hosts as network namespaces on this machine).`;
 
@@ -19,6 +24,7 @@ interface Options {
   command: string;
   stack: string;
   file?: string;
+  plan?: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -29,6 +35,7 @@ function parseArgs(argv: string[]): Options {
     switch (rest[i]) {
       case "--stack": case "-s": options.stack = value(); break;
       case "-f": case "--file": options.file = value(); break;
+      case "--plan": options.plan = true; break;
       default: fail(`unknown option ${rest[i]}`);
     }
   }
@@ -87,6 +94,19 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       console.log(JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2));
+      return 0;
+    }
+    case "tc": {
+      if (!options.plan) return fail("tc needs --plan (applying and testing come with the tc phase of up)");
+      const config = validate(options);
+      if (!config.networkConstraints) return fail("this configuration has no network_constraints");
+      const groupRules = planGroupRules(config.groups, config.networkConstraints);
+      const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
+      if (!options.file) {
+        const outputs = await (await stackFor(options)).outputs();
+        if (outputs.hosts) plan.hosts = planHostRules(outputs.hosts.value, groupRules);
+      }
+      console.log(JSON.stringify(plan, null, 2));
       return 0;
     }
     case "help": case "--help": case "-h":

@@ -9,10 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
  * remote ones in one `ssh` session with the script on stdin.
  */
 export interface Connection {
-  host: string;
-  user: string;
-  port: number;
-  privateKeyFile?: string;
+  /** The experiment's ssh_config, which knows every host's address, user, key and host key. */
+  sshConfig: string;
+  alias: string;
 }
 
 export interface CommandArgs {
@@ -43,14 +42,7 @@ interface CommandState {
 async function runScript(script: string, state: CommandState): Promise<{ stdout: string; stderr: string }> {
   const { spawn }: typeof import("node:child_process") = require("node:child_process");
   const conn = state.connection;
-  const [file, args] = conn
-    ? ["ssh", [
-        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-        "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20",
-        ...(conn.privateKeyFile ? ["-i", conn.privateKeyFile, "-o", "IdentitiesOnly=yes"] : []),
-        "-p", String(conn.port), `${conn.user}@${conn.host}`, "bash -s",
-      ]]
-    : ["bash", ["-s"]];
+  const [file, args] = conn ? ["ssh", ["-F", conn.sshConfig, conn.alias, "bash -s"]] : ["bash", ["-s"]];
   // Remote environment variables travel as exports at the top of the script: sshd accepts no others.
   const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
   const exports = conn
@@ -69,7 +61,7 @@ async function runScript(script: string, state: CommandState): Promise<{ stdout:
     child.on("error", reject);
     child.on("close", (code: number | null) => {
       if (code === 0) return resolve({ stdout: stdout.trimEnd(), stderr: stderr.trimEnd() });
-      const where = conn ? `on ${conn.user}@${conn.host}:${conn.port}` : "locally";
+      const where = conn ? `on ${conn.alias}` : "locally";
       const tail = (stderr.trim() || stdout.trim()).split("\n").slice(-20).join("\n");
       reject(new Error(`command failed ${where} with exit code ${code}:\n${tail}`));
     });

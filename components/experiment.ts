@@ -5,6 +5,7 @@ import type { Host, TestbedNetwork } from "../config/types";
 import { LocalTestbed } from "../providers/local";
 import { StaticTestbed } from "../providers/static";
 import { File } from "./file";
+import { NetworkEmulation } from "./network-emulation";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
 
 export interface ExperimentArgs {
@@ -20,6 +21,7 @@ export interface ExperimentArgs {
 interface Testbed extends pulumi.ComponentResource {
   hosts: pulumi.Output<Host[]>;
   network: pulumi.Output<TestbedNetwork>;
+  aliases: string[];
 }
 
 /** The one place that knows both the testbeds and the phases. */
@@ -27,6 +29,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly sshConfig: pulumi.Output<string>;
+  public readonly networkEmulation?: NetworkEmulation;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:index:Experiment", name, {}, opts);
@@ -40,10 +43,20 @@ export class Experiment extends pulumi.ComponentResource {
       path: path.join(dir, "known_hosts"),
       content: this.hosts.apply(renderKnownHosts),
     }, { parent: this });
-    this.sshConfig = new File("ssh-config", {
+    const sshConfig = new File("ssh-config", {
       path: path.join(dir, "ssh_config"),
       content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"), learntHosts)),
-    }, { parent: this, dependsOn: [knownHosts] }).path;
+    }, { parent: this, dependsOn: [knownHosts] });
+    this.sshConfig = sshConfig.path;
+
+    const constraints = args.config.networkConstraints;
+    this.networkEmulation = constraints && new NetworkEmulation("network-emulation", {
+      hosts: this.hosts,
+      aliases: testbed.aliases,
+      groups: args.config.groups,
+      constraints,
+      sshConfig: this.sshConfig,
+    }, { parent: this, dependsOn: [sshConfig] });
 
     this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
   }

@@ -11,6 +11,10 @@ export interface Host {
   extra: Record<string, unknown>;
   /** Interface names on this host for Kolla's API and external networks. */
   interfaces: { api: string; external: string };
+  /** Every IPv4 address of the host (a docker bridge's excluded): traffic to any of them is shaped. */
+  ips: string[];
+  /** The host's active interfaces (loopback and docker's excluded): where its tc rules live. */
+  devices: string[];
   /** The host's SSH public key when the testbed knows it, so that ssh can check it. */
   hostKey?: string;
 }

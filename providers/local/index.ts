@@ -20,6 +20,8 @@ export class LocalTestbed extends pulumi.ComponentResource {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly keyfile: string;
+  /** Host aliases, known before the hosts exist. */
+  public readonly aliases: string[];
 
   constructor(name: string, args: LocalTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:Local", name, {}, opts);
@@ -34,7 +36,9 @@ export class LocalTestbed extends pulumi.ComponentResource {
     }, { parent: this });
     const network = localNetwork(apiCidr, externalCidr);
 
-    const hosts = planLocalHosts(args.demands).map((spec) => {
+    const specs = planLocalHosts(args.demands);
+    this.aliases = specs.map((s) => s.alias);
+    const hosts = specs.map((spec) => {
       const host = new LocalHost(spec.alias, {
         alias: spec.alias,
         namespace: `${names.namespacePrefix}${spec.alias}`,
@@ -46,7 +50,7 @@ export class LocalTestbed extends pulumi.ComponentResource {
         vethPrefix: names.vethPrefix,
         authorizedKey: keyPair.publicKey,
       }, { parent: this, dependsOn: [bridges] });
-      return pulumi.all([host.address, host.hostKey]).apply(([address, hostKey]): Host => ({
+      return pulumi.all([host.address, host.externalAddress, host.hostKey]).apply(([address, externalAddress, hostKey]): Host => ({
         alias: spec.alias,
         address,
         user,
@@ -56,6 +60,8 @@ export class LocalTestbed extends pulumi.ComponentResource {
         groups: spec.group ? [spec.group] : [],
         extra: { ansible_python_interpreter: "/usr/bin/python3" },
         interfaces: { api: network.eths[0], external: network.eths[1] },
+        ips: [address, externalAddress],
+        devices: [...network.eths],
         hostKey,
       }));
     });

@@ -15,10 +15,13 @@ export interface StaticTestbedArgs {
 export class StaticTestbed extends pulumi.ComponentResource {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
+  /** Host aliases, known before the hosts are probed. */
+  public readonly aliases: string[];
 
   constructor(name: string, args: StaticTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:Static", name, {}, opts);
     const hosts = args.hosts.map((h) => ({ ...h, alias: h.alias ?? h.address }));
+    this.aliases = hosts.map((h) => h.alias);
     const probe = new StaticHostsProbe("probe", {
       hosts: hosts.map(({ alias, address, user, port, keyfile }) => ({ alias, address, user, port, keyfile })),
       eths: args.provider.eths,
@@ -35,6 +38,8 @@ export class StaticTestbed extends pulumi.ComponentResource {
       groups: h.groups,
       extra: h.extra,
       interfaces: probed[i].interfaces,
+      devices: probed[i].devices,
+      ips: probed[i].devices.flatMap((d) => probed[i].addresses[d] ?? []).map((a) => a.split("/")[0]),
     })));
     const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;
     this.network = pulumi.output({ extraIps, external: { start, end, cidr, gateway, dns }, eths: args.provider.eths });

@@ -26,6 +26,18 @@ export interface ProbedHost {
   alias: string;
   interfaces: { api: string; external: string };
   addresses: Record<string, string[]>;
+  /** Interfaces that are up, but loopback and docker's own. */
+  devices: string[];
+}
+
+const NOT_SHAPED = /^(lo|docker\d*|br-[0-9a-f]+|veth.*)$/;
+
+/** Names of the interfaces `ip -o link` shows up, but loopback and docker's. */
+export function activeDevices(linkOutput: string): string[] {
+  return linkOutput.split("\n").flatMap((line) => {
+    const match = /^\d+:\s+([^:@\s]+)[^<]*<([^>]*)>/.exec(line);
+    return match && match[2].split(",").includes("UP") && !NOT_SHAPED.test(match[1]) ? [match[1]] : [];
+  });
 }
 
 /** Interface name -> its IPv4 addresses (CIDR form), from `ip -o link` and `ip -o -4 addr` output. */
@@ -78,7 +90,7 @@ async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsF
     if (![api, external][i]) problems.push(`no interface ${eth.includes("/") ? `with an address in ${eth}` : eth} (it has ${Object.keys(addresses).join(", ")})`);
   });
   if (problems.length) return `${name}: ${problems.join("; ")}`;
-  return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses };
+  return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links) };
 }
 
 async function probeAll(inputs: ProbeInputs) {

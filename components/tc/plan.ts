@@ -1,0 +1,85 @@
+import { expandRange } from "../../config/ranges";
+import type { NetworkConstraintsConfig } from "../../config/schema";
+import type { Host } from "../../config/types";
+import { parseDelay, parseLoss, parseRate } from "../../config/units";
+
+/** What one ordered pair of groups gets, as the user wrote the values. */
+export interface GroupRule {
+  src: string;
+  dst: string;
+  delay: string;
+  rate: string;
+  loss: string;
+}
+
+/** A rule on a source host towards one destination host (a rate holds per host pair, as in Enos). */
+export interface HostRule {
+  dst: string;
+  /** Every IPv4 address of the destination host. */
+  ips: string[];
+  delay: string;
+  rate: string;
+  loss: string;
+}
+
+export interface HostPlan {
+  alias: string;
+  devices: string[];
+  rules: HostRule[];
+}
+
+const lossText = (loss: string | number) => (typeof loss === "number" ? `${loss}%` : loss);
+
+/**
+ * Enos' semantics: defaults on every ordered pair of distinct groups, except pairs touching an
+ * `except` group; a constraint overrides the pairs it names (both ways when symmetric); a constraint
+ * for a pair without a default is ignored; `enable: false` means no rule at all.
+ */
+export function planGroupRules(groups: string[], nc: NetworkConstraintsConfig): GroupRule[] {
+  if (!nc.enable) return [];
+  const excepted = new Set(nc.except.flatMap(expandRange));
+  const rules = new Map<string, GroupRule>();
+  const key = (src: string, dst: string) => `${src}\u0000${dst}`;
+  for (const src of groups) {
+    for (const dst of groups) {
+      if (src === dst || excepted.has(src) || excepted.has(dst)) continue;
+      rules.set(key(src, dst), { src, dst, delay: nc.default_delay, rate: nc.default_rate, loss: lossText(nc.default_loss) });
+    }
+  }
+  for (const c of nc.constraints) {
+    const symmetric = c.symetric ?? c.symmetric ?? false;
+    for (const src of expandRange(c.src)) {
+      for (const dst of expandRange(c.dst)) {
+        for (const [a, b] of symmetric ? [[src, dst], [dst, src]] : [[src, dst]]) {
+          const rule = rules.get(key(a, b));
+          if (!rule) continue;
+          if (c.delay !== undefined) rule.delay = c.delay;
+          if (c.rate !== undefined) rule.rate = c.rate;
+          if (c.loss !== undefined) rule.loss = lossText(c.loss);
+        }
+      }
+    }
+  }
+  return [...rules.values()];
+}
+
+/** Group rules become, on each host of the source group, one rule per host of the destination group. */
+export function planHostRules(hosts: Host[], groupRules: GroupRule[]): HostPlan[] {
+  return hosts.map((host) => ({
+    alias: host.alias,
+    devices: host.devices,
+    rules: groupRules
+      .filter((r) => host.groups.includes(r.src))
+      .flatMap((r) => hosts
+        .filter((other) => other !== host && other.groups.includes(r.dst))
+        .map((other) => ({ dst: other.alias, ips: other.ips, delay: r.delay, rate: r.rate, loss: r.loss }))),
+  }));
+}
+
+/** Whether a rule needs netem: a delay or a loss that is not zero. */
+export function needsNetem(rule: { delay: string; loss: string }): boolean {
+  return parseDelay(rule.delay) > 0 || parseLoss(rule.loss) > 0;
+}
+
+/** Rates as bits per second, for reports. */
+export const rateBits = (rule: { rate: string }) => parseRate(rule.rate);

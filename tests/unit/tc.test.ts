@@ -1,0 +1,146 @@
+import { describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import { loadExperiment } from "../../config/load";
+import type { Host } from "../../config/types";
+import { GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
+import { MAX_CLASSES, renderApplyScript, renderBatch, renderKernelCheck, renderResetScript } from "../../components/tc/render";
+import { parseDelay } from "../../config/units";
+import { FIXTURES } from "../helpers";
+
+const seed = (file: string) => loadExperiment({ stack: { reservationFile: path.join(FIXTURES, "seed", file) }, baseDir: FIXTURES });
+const rule = (rules: GroupRule[], src: string, dst: string) => rules.find((r) => r.src === src && r.dst === dst);
+/** Delay added to a round trip between two groups: each side's egress delay. */
+const rttMs = (rules: GroupRule[], a: string, b: string) =>
+  (parseDelay(rule(rules, a, b)!.delay) + parseDelay(rule(rules, b, a)!.delay)) / 1000;
+
+describe("tc plan: the seed's first example", () => {
+  const config = seed("network-constraints.yaml");
+  const rules = planGroupRules(config.groups, config.networkConstraints!);
+
+  test("every ordered pair of the 4 groups has a rule", () => assert.equal(rules.length, 12));
+  test("grp1 to the others: 20 ms RTT added, 1gbit, 0% loss, both ways", () => {
+    for (const other of ["grp2", "grp3", "grp4"]) {
+      assert.equal(rttMs(rules, "grp1", other), 20);
+      for (const r of [rule(rules, "grp1", other)!, rule(rules, other, "grp1")!]) assert.deepEqual([r.rate, r.loss], ["1gbit", "0%"]);
+    }
+  });
+  test("grp2, grp3, grp4 between them: 50 ms RTT, 100mbit, 0.1% loss", () => {
+    for (const [a, b] of [["grp2", "grp3"], ["grp2", "grp4"], ["grp3", "grp4"]]) {
+      assert.equal(rttMs(rules, a, b), 50);
+      assert.deepEqual([rule(rules, a, b)!.rate, rule(rules, a, b)!.loss, rule(rules, b, a)!.rate], ["100mbit", "0.1%", "100mbit"]);
+    }
+  });
+});
+
+describe("tc plan: the seed's except example", () => {
+  const config = seed("network-constraints-except.yaml");
+  const rules = planGroupRules(config.groups, config.networkConstraints!);
+
+  test("no rule touches grp1, the constraint's pairs with grp1 are ignored", () => {
+    assert.ok(rules.every((r) => r.src !== "grp1" && r.dst !== "grp1"));
+    assert.equal(rules.length, 20, "5 groups left: 20 ordered pairs");
+  });
+  test("grp2 and grp3 to grp4..grp6 get the constraint both ways, the rest the defaults", () => {
+    for (const a of ["grp2", "grp3"]) {
+      for (const b of ["grp4", "grp5", "grp6"]) {
+        assert.deepEqual(rule(rules, a, b), { src: a, dst: b, delay: "10ms", rate: "1gbit", loss: "0%" });
+        assert.deepEqual(rule(rules, b, a), { src: b, dst: a, delay: "10ms", rate: "1gbit", loss: "0%" });
+      }
+    }
+    assert.deepEqual(rule(rules, "grp2", "grp3"), { src: "grp2", dst: "grp3", delay: "25ms", rate: "100mbit", loss: "0%" });
+    assert.deepEqual(rule(rules, "grp5", "grp4"), { src: "grp5", dst: "grp4", delay: "25ms", rate: "100mbit", loss: "0%" });
+  });
+});
+
+describe("tc plan: semantics", () => {
+  const nc = (extra: object) => ({ enable: true, default_delay: "5ms", default_rate: "10mbit", default_loss: "0%", constraints: [], except: [], ...extra });
+  const groups = ["a", "b", "c"];
+
+  test("a one-way constraint changes src->dst only, keeping unspecified fields at their defaults", () => {
+    const rules = planGroupRules(groups, nc({ constraints: [{ src: "a", dst: "b", delay: "40ms" }] }));
+    assert.deepEqual(rule(rules, "a", "b"), { src: "a", dst: "b", delay: "40ms", rate: "10mbit", loss: "0%" });
+    assert.deepEqual(rule(rules, "b", "a"), { src: "b", dst: "a", delay: "5ms", rate: "10mbit", loss: "0%" });
+  });
+  test("'symmetric' is accepted as well as Enos' 'symetric'", () => {
+    const rules = planGroupRules(groups, nc({ constraints: [{ src: "a", dst: "b", rate: "1mbit", symmetric: true }] }));
+    assert.equal(rule(rules, "b", "a")!.rate, "1mbit");
+  });
+  test("enable: false means no rule", () => assert.deepEqual(planGroupRules(groups, nc({ enable: false })), []));
+  test("a later constraint wins over an earlier one", () => {
+    const rules = planGroupRules(groups, nc({ constraints: [{ src: "a", dst: "c", rate: "1mbit" }, { src: "a", dst: "c", rate: "2mbit" }] }));
+    assert.equal(rule(rules, "a", "c")!.rate, "2mbit");
+  });
+  test("a loss given as a number is a percentage", () => {
+    assert.equal(rule(planGroupRules(groups, nc({ default_loss: 1 })), "a", "b")!.loss, "1%");
+  });
+});
+
+const host = (alias: string, group: string, n: number): Host => ({
+  alias, address: `10.0.0.${n}`, roles: ["compute"], groups: [group], extra: {},
+  interfaces: { api: "eth0", external: "eth1" }, ips: [`10.0.0.${n}`, `10.1.0.${n}`], devices: ["eth0", "eth1"],
+});
+
+describe("tc host rules and the exact commands", () => {
+  const hosts = [host("h1", "a", 1), host("h2", "b", 2), host("h3", "b", 3)];
+  const rules: GroupRule[] = [
+    { src: "a", dst: "b", delay: "10ms", rate: "1gbit", loss: "0%" },
+    { src: "b", dst: "a", delay: "0ms", rate: "100mbit", loss: "0%" },
+  ];
+  const plans = planHostRules(hosts, rules);
+
+  test("one rule per destination host (per host pair), none inside a group", () => {
+    assert.deepEqual(plans.map((p) => [p.alias, p.rules.map((r) => r.dst)]), [["h1", ["h2", "h3"]], ["h2", ["h1"]], ["h3", ["h1"]]]);
+  });
+
+  test("the batch of a device: htb root, a class per host, netem only with delay or loss, filters on every address", () => {
+    assert.equal(renderBatch("eth0", plans[0].rules), [
+      "qdisc replace dev eth0 root handle 1: htb",
+      "class add dev eth0 parent 1: classid 1:1 htb rate 1gbit",
+      "qdisc add dev eth0 parent 1:1 handle 3: netem delay 10ms",
+      "filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.0.2/32 flowid 1:1",
+      "filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.1.0.2/32 flowid 1:1",
+      "class add dev eth0 parent 1: classid 1:2 htb rate 1gbit",
+      "qdisc add dev eth0 parent 1:2 handle 4: netem delay 10ms",
+      "filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.0.0.3/32 flowid 1:2",
+      "filter add dev eth0 parent 1: protocol ip prio 1 u32 match ip dst 10.1.0.3/32 flowid 1:2",
+      "",
+    ].join("\n"));
+    assert.doesNotMatch(renderBatch("eth0", plans[1].rules), /netem/, "0ms and 0% need no netem");
+  });
+
+  test("loss alone makes a netem leaf with loss only", () => {
+    assert.match(renderBatch("eth1", [{ dst: "x", ips: ["10.0.0.9"], delay: "0ms", rate: "1mbit", loss: "0.5%" }]), /handle 3: netem loss 0\.5%\n/);
+  });
+
+  test("class ids and handles are hexadecimal", () => {
+    const many = Array.from({ length: 17 }, (_, i) => ({ dst: `d${i}`, ips: [`10.2.0.${i}`], delay: "1ms", rate: "1mbit", loss: "0%" }));
+    const batch = renderBatch("eth0", many);
+    assert.match(batch, /classid 1:a htb/);
+    assert.match(batch, /classid 1:11 htb rate 1mbit\nqdisc add dev eth0 parent 1:11 handle 13: netem/);
+  });
+
+  test("a plan needing more classes than tc allows is refused with the count", () => {
+    const tooMany = Array.from({ length: MAX_CLASSES + 1 }, () => ({ dst: "d", ips: [], delay: "0ms", rate: "1mbit", loss: "0%" }));
+    assert.throws(() => renderBatch("eth0", tooMany), /65534 destination hosts need 65534 tc classes on eth0; tc allows at most 65533 \(0xfffd\)/);
+  });
+
+  test("a re-apply swaps in a tree built under the other root handle", () => {
+    assert.match(renderBatch("eth0", plans[1].rules, 2), /^qdisc replace dev eth0 root handle 2: htb\nclass add dev eth0 parent 2: classid 2:1 htb rate 100mbit\n/);
+    assert.match(renderBatch("eth0", plans[1].rules, 2), /flowid 2:1\n/);
+  });
+
+  test("a host's script applies each device's batch in one go; with no rule it resets", () => {
+    const script = renderApplyScript(plans[1]);
+    assert.equal(script.match(/tc -batch - <<'TC'/g)?.length, 4, "two devices, a batch for each root handle");
+    assert.match(script, /^if tc qdisc show dev eth0 \| grep -q '\^qdisc htb 1: root'; then tc -batch - <<'TC'\nqdisc replace dev eth0 root handle 2: htb\n/);
+    assert.match(script, /qdisc replace dev eth1 root handle 1: htb/);
+    assert.equal(renderApplyScript({ alias: "x", devices: ["eth0"], rules: [] }), "tc qdisc del dev eth0 root 2>/dev/null || true\n");
+    assert.equal(renderResetScript(plans[0]), "tc qdisc del dev eth0 root 2>/dev/null || true\ntc qdisc del dev eth1 root 2>/dev/null || true\n");
+  });
+
+  test("the kernel check probes netem only when the plan needs it", () => {
+    assert.match(renderKernelCheck({ netem: true }), /netem delay 1ms .*missing sch_netem/);
+    assert.doesNotMatch(renderKernelCheck({ netem: false }), /netem/);
+  });
+});
