@@ -1,10 +1,10 @@
-import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import { Command } from "./command";
+import { Precondition } from "./precondition";
 import { HostPlan, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
-import { renderApplyScript, renderKernelCheck, renderResetScript } from "./tc/render";
+import { renderApplyScript, renderResetScript } from "./tc/render";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -16,29 +16,26 @@ export interface NetworkEmulationArgs {
   sshConfig: pulumi.Input<string>;
 }
 
-const sha = (text: string) => crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
-
-/** A local script checking every host's kernel in parallel; one error lists every host lacking a qdisc. */
-function kernelCheckScript(aliases: string[], sshConfig: string, netem: boolean): string {
-  const check = renderKernelCheck({ netem });
-  return [
-    "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
-    ...aliases.map((a) => `ssh -F '${sshConfig}' '${a}' bash -s > "$dir/${a}" 2>&1 <<'CHECK' &\n${check}CHECK`),
-    "wait",
-    `missing=$(cd "$dir" && grep -H '^missing ' * | sed 's/:missing / lacks /' || true)`,
-    'if [ -n "$missing" ]; then',
-    '  echo "network emulation needs kernel support that these hosts do not have; no host was changed:" >&2',
-    '  echo "$missing" | sed "s/^/  - /; s/sch_netem$/sch_netem (netem: delay and loss)/; s/sch_htb$/sch_htb (htb: rates)/" >&2',
-    "  exit 1",
-    "fi",
-    "",
-  ].join("\n");
+/** Every host whose kernel lacks a qdisc the plan needs, as one message; nothing when all can. */
+export function kernelProblems(hosts: Host[], plans: HostPlan[]): string | undefined {
+  const missing = plans.flatMap((plan) => {
+    const host = hosts.find((h) => h.alias === plan.alias)!;
+    const lacks = [
+      ...(plan.rules.length > 0 && !host.kernel.htb ? ["sch_htb (htb: rates)"] : []),
+      ...(plan.rules.some(needsNetem) && !host.kernel.netem ? ["sch_netem (netem: delay and loss)"] : []),
+    ];
+    return lacks.map((module) => `  - ${plan.alias} lacks ${module}`);
+  });
+  return missing.length
+    ? `network emulation needs kernel support that these hosts do not have; no host was changed:\n${missing.join("\n")}`
+    : undefined;
 }
 
 /**
- * Applies the tc plan on every host, one SSH session each, all in parallel, after a kernel check of
- * every host; deleting it (or `enable: false`) restores each interface's default qdisc. A host's
- * command changes only when its own rules do, so a changed constraint re-runs only those hosts.
+ * Applies the tc plan on every host, one SSH session each, all in parallel, once every host's kernel
+ * (as probed by the testbed) is known to do what the plan needs; deleting it (or `enable: false`)
+ * restores each interface's default qdisc. A host's command changes only when its own rules do, so a
+ * changed constraint re-runs only those hosts.
  */
 export class NetworkEmulation extends pulumi.ComponentResource {
   public readonly plan: pulumi.Output<HostPlan[]>;
@@ -46,12 +43,10 @@ export class NetworkEmulation extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkEmulationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:NetworkEmulation", name, {}, opts);
     const groupRules = planGroupRules(args.groups, args.constraints);
-    this.plan = pulumi.output(args.hosts).apply((hosts) => planHostRules(hosts, groupRules));
-    const netem = groupRules.some(needsNetem);
-
-    const check = new Command("kernel-check", {
-      create: pulumi.output(args.sshConfig).apply((cfg) => kernelCheckScript(args.aliases, cfg, netem)),
-      triggers: [sha(JSON.stringify(groupRules))],
+    const hosts = pulumi.output(args.hosts);
+    this.plan = hosts.apply((hs) => planHostRules(hs, groupRules));
+    const kernelCheck = new Precondition("kernel-check", {
+      problem: pulumi.all([hosts, this.plan]).apply(([hs, plans]) => kernelProblems(hs, plans) ?? ""),
     }, { parent: this });
 
     for (const alias of args.aliases) {
@@ -62,7 +57,7 @@ export class NetworkEmulation extends pulumi.ComponentResource {
         update: apply,
         delete: hostPlan.apply(renderResetScript),
         connection: pulumi.output(args.sshConfig).apply((sshConfig) => ({ sshConfig, alias })),
-      }, { parent: this, dependsOn: [check] });
+      }, { parent: this, dependsOn: [kernelCheck] });
     }
     this.registerOutputs({ plan: this.plan });
   }

@@ -1,3 +1,5 @@
+import type { KernelFacts } from "./kernel";
+
 /** What every testbed gives the phases (DESIGN.md, Testbed interface). */
 export interface Host {
   alias: string;
@@ -15,6 +17,8 @@ export interface Host {
   ips: string[];
   /** The host's active interfaces (loopback and docker's excluded): where its tc rules live. */
   devices: string[];
+  /** Which qdiscs its kernel has, probed when the testbed handed the host out. */
+  kernel: KernelFacts;
   /** The host's SSH public key when the testbed knows it, so that ssh can check it. */
   hostKey?: string;
 }

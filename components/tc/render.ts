@@ -58,19 +58,3 @@ export function renderApplyScript(plan: HostPlan): string {
 export function renderResetScript(plan: Pick<HostPlan, "devices">): string {
   return plan.devices.map((device) => `tc qdisc del dev ${device} root 2>/dev/null || true\n`).join("");
 }
-
-/**
- * Probes, on a throwaway veth pair (the one link type every host with containers has), that the
- * kernel can do what the plan needs; prints each missing qdisc as `missing <module>`.
- */
-export function renderKernelCheck(needs: { netem: boolean }): string {
-  return [
-    "probe=etcp$$",
-    'ip link add "$probe" type veth peer name "etcq$$" || { echo "missing veth"; exit 0; }',
-    'tc qdisc add dev "$probe" root handle 1: htb 2>/dev/null || echo "missing sch_htb"',
-    'tc qdisc del dev "$probe" root 2>/dev/null',
-    ...(needs.netem ? ['tc qdisc add dev "$probe" root netem delay 1ms 2>/dev/null || echo "missing sch_netem"'] : []),
-    'ip link del "$probe"',
-    "",
-  ].join("\n");
-}

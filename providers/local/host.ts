@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
 import { addressIn, prefixLength } from "../../config/net";
 import { FIRST_HOST_OFFSET } from "./plan";
 
@@ -27,6 +28,7 @@ export interface LocalHostOutputs extends LocalHostInputs {
   address: string;
   externalAddress: string;
   hostKey: string;
+  kernel: KernelFacts;
 }
 
 async function sh(script: string): Promise<string> {
@@ -141,10 +143,11 @@ addr add ${externalAddress}/${prefixLength(inputs.externalCidr)} dev eth1
 route add default via ${addressIn(inputs.apiCidr, 1)}
 BATCH
       mkdir -p /run/sshd
-      ip netns exec '${ns}' "$(command -v sshd || echo /usr/sbin/sshd)" -f '${hostDir}/sshd_config'`);
+      ip netns exec '${ns}' "$(command -v sshd || echo /usr/sbin/sshd)" -f '${hostDir}/sshd_config' -E '${hostDir}/sshd.log'`);
+    const kernel = parseKernelProbe(await sh(`ip netns exec '${ns}' bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`));
     await waitForSsh(address, inputs.alias);
     const hostKey = fs.readFileSync(path.join(hostDir, "ssh_host_ed25519_key.pub"), "utf8").trim();
-    const outs: LocalHostOutputs = { ...inputs, slot, address, externalAddress, hostKey };
+    const outs: LocalHostOutputs = { ...inputs, slot, address, externalAddress, hostKey, kernel };
     return { id: ns, outs };
   },
 
@@ -164,8 +167,9 @@ export class LocalHost extends pulumi.dynamic.Resource {
   public readonly address!: pulumi.Output<string>;
   public readonly externalAddress!: pulumi.Output<string>;
   public readonly hostKey!: pulumi.Output<string>;
+  public readonly kernel!: pulumi.Output<KernelFacts>;
 
   constructor(name: string, args: Inputs<LocalHostInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(hostProvider, name, { ...args, slot: undefined, address: undefined, externalAddress: undefined, hostKey: undefined }, opts, "enos", "LocalHost");
+    super(hostProvider, name, { ...args, slot: undefined, address: undefined, externalAddress: undefined, hostKey: undefined, kernel: undefined }, opts, "enos", "LocalHost");
   }
 }

@@ -50,7 +50,7 @@ export class LocalTestbed extends pulumi.ComponentResource {
         vethPrefix: names.vethPrefix,
         authorizedKey: keyPair.publicKey,
       }, { parent: this, dependsOn: [bridges] });
-      return pulumi.all([host.address, host.externalAddress, host.hostKey]).apply(([address, externalAddress, hostKey]): Host => ({
+      return pulumi.all([host.address, host.externalAddress, host.hostKey, host.kernel]).apply(([address, externalAddress, hostKey, kernel]): Host => ({
         alias: spec.alias,
         address,
         user,
@@ -62,6 +62,7 @@ export class LocalTestbed extends pulumi.ComponentResource {
         interfaces: { api: network.eths[0], external: network.eths[1] },
         ips: [address, externalAddress],
         devices: [...network.eths],
+        kernel,
         hostKey,
       }));
     });

@@ -39,6 +39,7 @@ export class StaticTestbed extends pulumi.ComponentResource {
       extra: h.extra,
       interfaces: probed[i].interfaces,
       devices: probed[i].devices,
+      kernel: probed[i].kernel,
       ips: probed[i].devices.flatMap((d) => probed[i].addresses[d] ?? []).map((a) => a.split("/")[0]),
     })));
     const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
+import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
 
 /**
  * Checks the user's hosts over SSH, each with its own user, key and port: reachable, python3
@@ -28,6 +29,7 @@ export interface ProbedHost {
   addresses: Record<string, string[]>;
   /** Interfaces that are up, but loopback and docker's own. */
   devices: string[];
+  kernel: KernelFacts;
 }
 
 const NOT_SHAPED = /^(lo|docker\d*|br-[0-9a-f]+|veth.*)$/;
@@ -75,13 +77,13 @@ async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsF
     ...(target.port ? ["-p", String(target.port)] : []),
     ...(target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : []),
     target.address,
-    "command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show",
+    `command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show; echo ---; ${target.user && target.user !== "root" ? "sudo -n " : ""}bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`,
   ];
   const result = await new Promise<{ ok: boolean; out: string; err: string }>((resolve) =>
     execFile("ssh", args, { timeout: 60_000 }, (error, out, err) => resolve({ ok: !error, out, err })),
   );
   if (!result.ok) return `${name}: unreachable over SSH: ${result.err.trim().split("\n").pop() || "no answer"}`;
-  const [python, links, addrs] = result.out.split("---\n");
+  const [python, links, addrs, kernel] = result.out.split("---\n");
   const problems: string[] = [];
   if (python.includes("NO-PYTHON3")) problems.push("python3 is missing (Ansible needs it)");
   const addresses = parseInterfaces(links ?? "", addrs ?? "");
@@ -90,7 +92,7 @@ async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsF
     if (![api, external][i]) problems.push(`no interface ${eth.includes("/") ? `with an address in ${eth}` : eth} (it has ${Object.keys(addresses).join(", ")})`);
   });
   if (problems.length) return `${name}: ${problems.join("; ")}`;
-  return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links) };
+  return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? "") };
 }
 
 async function probeAll(inputs: ProbeInputs) {

@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { loadExperiment } from "../../config/load";
 import type { Host } from "../../config/types";
 import { GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
-import { MAX_CLASSES, renderApplyScript, renderBatch, renderKernelCheck, renderResetScript } from "../../components/tc/render";
+import { MAX_CLASSES, renderApplyScript, renderBatch, renderResetScript } from "../../components/tc/render";
+import { kernelProblems } from "../../components/network-emulation";
+import { parseKernelProbe } from "../../config/kernel";
 import { parseDelay } from "../../config/units";
 import { FIXTURES } from "../helpers";
 
@@ -79,6 +81,7 @@ describe("tc plan: semantics", () => {
 const host = (alias: string, group: string, n: number): Host => ({
   alias, address: `10.0.0.${n}`, roles: ["compute"], groups: [group], extra: {},
   interfaces: { api: "eth0", external: "eth1" }, ips: [`10.0.0.${n}`, `10.1.0.${n}`], devices: ["eth0", "eth1"],
+  kernel: { htb: true, netem: true },
 });
 
 describe("tc host rules and the exact commands", () => {
@@ -139,8 +142,14 @@ describe("tc host rules and the exact commands", () => {
     assert.equal(renderResetScript(plans[0]), "tc qdisc del dev eth0 root 2>/dev/null || true\ntc qdisc del dev eth1 root 2>/dev/null || true\n");
   });
 
-  test("the kernel check probes netem only when the plan needs it", () => {
-    assert.match(renderKernelCheck({ netem: true }), /netem delay 1ms .*missing sch_netem/);
-    assert.doesNotMatch(renderKernelCheck({ netem: false }), /netem/);
+  test("kernel facts: netem is needed only where a rule has delay or loss; every lacking host is named", () => {
+    const noNetem = hosts.map((h) => ({ ...h, kernel: parseKernelProbe("qdisc htb yes\nqdisc netem no\n") }));
+    assert.equal(kernelProblems(noNetem, planHostRules(noNetem, [rules[1]])), undefined, "rates only: htb is enough");
+    assert.equal(kernelProblems(noNetem, plans), [
+      "network emulation needs kernel support that these hosts do not have; no host was changed:",
+      "  - h1 lacks sch_netem (netem: delay and loss)",
+    ].join("\n"));
+    const bare = hosts.map((h) => ({ ...h, kernel: parseKernelProbe("qdisc htb no\nqdisc netem no\n") }));
+    assert.match(kernelProblems(bare, plans)!, /h1 lacks sch_htb[\s\S]*h1 lacks sch_netem[\s\S]*h2 lacks sch_htb[\s\S]*h3 lacks sch_htb/);
   });
 });
