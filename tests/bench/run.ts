@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../helpers";
+import { benchTc } from "./tc";
 import { benchTestbed } from "./testbed";
 
 /** `npm run bench`: timing goals live here, not in tests. Writes results/bench/bench.{json,md}. */
@@ -12,10 +13,12 @@ async function main() {
     console.log(`testbed: ${hosts} hosts up ${row.upSeconds.toFixed(1)} s, destroy ${row.destroySeconds.toFixed(1)} s, engine peak ${row.enginePeakMiB} MiB`);
     testbed.push(row);
   }
+  const tc = await benchTc();
+  const sessions = [...new Set(tc.sshSessionsPerHost)].join(", ");
   const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}`;
   const dir = path.join(PROJECT_DIR, "results", "bench");
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, testbed }, null, 2));
+  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, testbed, tc }, null, 2));
   const table = [
     `Machine: ${machine}`,
     "",
@@ -24,6 +27,10 @@ async function main() {
     ...testbed.map((r) => `| ${r.hosts} | ${r.upSeconds.toFixed(1)} | ${r.destroySeconds.toFixed(1)} | ${r.enginePeakMiB} | ${r.leftovers} |`),
     "",
     "Goal: 32 hosts up in under 60 s on 2 cores.",
+    "",
+    "| tc: hosts | groups | host rules | plan (ms) | apply, all hosts in parallel (s) | SSH sessions per host |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| ${tc.hosts} | ${tc.groups} | ${tc.hostRules} | ${tc.planMs.toFixed(2)} | ${tc.applySeconds.toFixed(1)} | ${sessions} |`,
   ].join("\n");
   fs.writeFileSync(path.join(dir, "bench.md"), `${table}\n`);
   console.log(`\n${table}\n\nwritten to ${dir}/bench.{json,md}`);
