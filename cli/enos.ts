@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../config/errors";
 import { ExperimentConfig, loadExperiment } from "../config/load";
+import { measureAndReport } from "../components/tc/measure";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
@@ -13,6 +14,9 @@ const USAGE = `usage: enos <command> [options]
   preview [--stack NAME]                       show what up would change
   destroy [--stack NAME]                       release everything the stack holds (alias: down)
   info [--stack NAME]                          hosts, roles, groups, files and next steps
+  tc --test [--stack NAME]                     measure RTT, loss (fping) and rates (iperf3) between
+                                               the groups of a stack that is up; report in
+                                               results/<stack>/tc (JSON, markdown, PNG)
   tc --plan [-f reservation.yaml | --stack NAME]
                                                print the network emulation plan as JSON, touching no
                                                host: every ordered group pair's rule, and with a stack
@@ -25,6 +29,7 @@ interface Options {
   stack: string;
   file?: string;
   plan?: boolean;
+  test?: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -36,6 +41,7 @@ function parseArgs(argv: string[]): Options {
       case "--stack": case "-s": options.stack = value(); break;
       case "-f": case "--file": options.file = value(); break;
       case "--plan": options.plan = true; break;
+      case "--test": options.test = true; break;
       default: fail(`unknown option ${rest[i]}`);
     }
   }
@@ -97,10 +103,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "tc": {
-      if (!options.plan) return fail("tc needs --plan (applying and testing come with the tc phase of up)");
+      if (!options.plan && !options.test) return fail("tc needs --plan or --test (rules are applied by up)");
       const config = validate(options);
       if (!config.networkConstraints) return fail("this configuration has no network_constraints");
       const groupRules = planGroupRules(config.groups, config.networkConstraints);
+      if (options.test) {
+        const outputs = await (await stackFor(options)).outputs();
+        if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+        const outDir = path.join(PROJECT_DIR, "results", options.stack, "tc");
+        const verdicts = await measureAndReport({ stack: options.stack, hosts: outputs.hosts.value, groupRules, sshConfig: outputs.sshConfig.value, outDir });
+        const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
+        console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`);
+        return failed.length ? 1 : 0;
+      }
       const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
       if (!options.file) {
         const outputs = await (await stackFor(options)).outputs();

@@ -56,6 +56,8 @@ export class Experiment extends pulumi.ComponentResource {
       groups: args.config.groups,
       constraints,
       sshConfig: this.sshConfig,
+      stack: args.stack,
+      reportDir: path.join(args.resultsDir, "tc"),
     }, { parent: this, dependsOn: [sshConfig] });
 
     this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });

@@ -1,9 +1,11 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import { Command } from "./command";
 import { Precondition } from "./precondition";
 import { HostPlan, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
+import type { MeasureRequest } from "./tc/measure";
 import { renderApplyScript, renderResetScript } from "./tc/render";
 
 export interface NetworkEmulationArgs {
@@ -14,6 +16,9 @@ export interface NetworkEmulationArgs {
   constraints: NetworkConstraintsConfig;
   /** The experiment's ssh_config (every host reachable by alias). */
   sshConfig: pulumi.Input<string>;
+  stack: string;
+  /** results/<stack>/tc: where the measured report goes when `network_constraints.test` is on. */
+  reportDir: string;
 }
 
 /** Every host whose kernel lacks a qdisc the plan needs, as one message; nothing when all can. */
@@ -49,15 +54,25 @@ export class NetworkEmulation extends pulumi.ComponentResource {
       problem: pulumi.all([hosts, this.plan]).apply(([hs, plans]) => kernelProblems(hs, plans) ?? ""),
     }, { parent: this });
 
-    for (const alias of args.aliases) {
+    const applied = args.aliases.map((alias) => {
       const hostPlan = this.plan.apply((plans) => plans.find((p) => p.alias === alias)!);
       const apply = hostPlan.apply(renderApplyScript);
-      new Command(`tc-${alias}`, {
+      return new Command(`tc-${alias}`, {
         create: apply,
         update: apply,
         delete: hostPlan.apply(renderResetScript),
         connection: pulumi.output(args.sshConfig).apply((sshConfig) => ({ sshConfig, alias })),
       }, { parent: this, dependsOn: [kernelCheck] });
+    });
+
+    if (args.constraints.test && args.constraints.enable) {
+      // Re-measured whenever the plan changes; fails the update if the wire does not do what was asked.
+      const request = pulumi.all([hosts, args.sshConfig]).apply(([hs, sshConfig]) => JSON.stringify(
+        { stack: args.stack, hosts: hs, groupRules, sshConfig, outDir: args.reportDir } satisfies MeasureRequest));
+      new Command("tc-test", {
+        create: pulumi.interpolate`node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
+        triggers: [this.plan.apply((p) => JSON.stringify(p))],
+      }, { parent: this, dependsOn: applied });
     }
     this.registerOutputs({ plan: this.plan });
   }

@@ -154,6 +154,8 @@ export const networkConstraints = z.strictObject({
   default_loss: z.union([z.string(), z.number()]),
   constraints: z.array(constraint).default([]),
   except: z.array(name).default([]),
+  /** Measure what the wire does after applying the rules (the `enos tc --test` of Enos) on every up. */
+  test: yesNo.default(false),
 }).superRefine((nc, ctx) => {
   const check = (parse: (v: string) => number, value: string | number | undefined, path: (string | number)[]) => {
     if (value === undefined) return;

@@ -1,5 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { TestExperiment, cleanUp, sshRun, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.243.0.0/24", external_cidr: "10.244.0.0/24" };
@@ -62,6 +64,24 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     for (const [asked, measured, pair] of [[10e6, slow, "grp1->grp2"], [40e6, fast, "grp1->grp3"], [40e6, back, "grp2->grp1"]] as const) {
       assert.ok(Math.abs(measured - asked) / asked <= 0.05, `${pair}: asked ${asked / 1e6} Mbit/s, measured ${(measured / 1e6).toFixed(2)} Mbit/s`);
     }
+  });
+
+  test("network_constraints.test measures every group pair and writes the report", async (t) => {
+    await local.setConfig({ provider, topology, network_constraints: { ...rates("10mbit"), test: true } });
+    const up = await local.stack.up({ parallel: 64 });
+    assert.equal(up.summary.resourceChanges?.create, 1, "only the test command is new");
+    const dir = path.join(local.dir, "results", local.name, "tc");
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
+    assert.equal(report.verdicts.length, 6, "3 groups: 6 ordered pairs");
+    for (const v of report.verdicts) {
+      t.diagnostic(`${v.src}->${v.dst}: rate ${v.rate.asked} vs ${v.rate.measured}; rtt ${v.rtt.measured}; loss ${v.loss.measured}`);
+      assert.ok(v.rate.ok && v.rtt.ok && v.loss.ok, JSON.stringify(v));
+    }
+    assert.match(fs.readFileSync(path.join(dir, "report.md"), "utf8"), /6 of 6 group pairs pass/);
+    assert.deepEqual([...fs.readFileSync(path.join(dir, "report.png")).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
+    await local.setConfig({ provider, topology, network_constraints: rates("10mbit") });
+    const again = await local.stack.up({ parallel: 64 });
+    assert.equal(again.summary.resourceChanges?.delete, 1, "turning the test off removes only its command");
   });
 
   test("re-up with no change runs nothing; one changed constraint re-runs only its source hosts", async () => {

@@ -1,0 +1,159 @@
+import { parseDelay, parseLoss, parseRate } from "../../config/units";
+import type { GroupRule } from "./plan";
+
+/** What was measured from one sample host of `src` to one of `dst`. */
+export interface PairMeasurement {
+  src: string;
+  dst: string;
+  from: string;
+  to: string;
+  /** Round-trip times of the probes that came back, in ms. */
+  rttsMs: number[];
+  probes: number;
+  /** iperf3's received goodput, bit/s, where a rate was asked. */
+  goodputBits?: number;
+}
+
+export interface Check {
+  ok: boolean;
+  asked: string;
+  measured: string;
+  tolerance: string;
+}
+
+export interface PairVerdict {
+  src: string;
+  dst: string;
+  from: string;
+  to: string;
+  rtt: Check;
+  loss: Check;
+  rate?: Check;
+}
+
+/** TCP over 1500-byte Ethernet frames: 1448 bytes of payload for 1514 on the wire (timestamps on). */
+export const WIRE_PER_GOODPUT = 1514 / 1448;
+/** A 99% two-sided normal quantile, for loss intervals. */
+const Z99 = 2.5758;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Wilson score interval of a proportion observed as k out of n. */
+export function wilson(k: number, n: number, z = Z99): [number, number] {
+  const p = k / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/**
+ * Asked vs measured for one ordered group pair. A round trip crosses src->dst's and dst->src's
+ * rules: its added delay is the sum of both delays and its loss compounds both. `baseRttMs` is the
+ * round trip measured with no rule, which the emulated delay adds to.
+ */
+export function judgePair(m: PairMeasurement, rules: GroupRule[], baseRttMs: number): PairVerdict {
+  const there = rules.find((r) => r.src === m.src && r.dst === m.dst);
+  const back = rules.find((r) => r.src === m.dst && r.dst === m.src);
+  const delayMs = (r?: GroupRule) => (r ? parseDelay(r.delay) / 1000 : 0);
+  const lossOf = (r?: GroupRule) => (r ? parseLoss(r.loss) / 100 : 0);
+
+  const askedRtt = baseRttMs + delayMs(there) + delayMs(back);
+  const rttTolerance = 1 + 0.05 * askedRtt;
+  const measuredRtt = m.rttsMs.length ? median(m.rttsMs) : NaN;
+  const rtt: Check = {
+    ok: Math.abs(measuredRtt - askedRtt) <= rttTolerance,
+    asked: `${fmt(askedRtt, 2)} ms`,
+    measured: m.rttsMs.length ? `${fmt(measuredRtt, 2)} ms (median of ${m.rttsMs.length})` : "no reply",
+    tolerance: `±(1 ms + 5%) = ±${fmt(rttTolerance, 2)} ms`,
+  };
+
+  const askedLoss = 1 - (1 - lossOf(there)) * (1 - lossOf(back));
+  const lost = m.probes - m.rttsMs.length;
+  const [low, high] = wilson(lost, m.probes);
+  const loss: Check = {
+    ok: askedLoss >= low && askedLoss <= high,
+    asked: `${fmt(askedLoss * 100, 2)}% round trip`,
+    measured: `${fmt((lost / m.probes) * 100, 2)}% (${lost}/${m.probes})`,
+    tolerance: `99% interval [${fmt(low * 100, 2)}%, ${fmt(high * 100, 2)}%]`,
+  };
+
+  const verdict: PairVerdict = { src: m.src, dst: m.dst, from: m.from, to: m.to, rtt, loss };
+  if (there && m.goodputBits !== undefined) {
+    const asked = parseRate(there.rate);
+    const wire = m.goodputBits * WIRE_PER_GOODPUT;
+    verdict.rate = {
+      ok: Math.abs(wire - asked) <= 0.05 * asked,
+      asked: `${fmt(asked / 1e6, 2)} Mbit/s`,
+      measured: `${fmt(wire / 1e6, 2)} Mbit/s (goodput ${fmt(m.goodputBits / 1e6, 2)} × 1514/1448)`,
+      tolerance: "±5%",
+    };
+  }
+  return verdict;
+}
+
+export function renderMarkdown(stack: string, verdicts: PairVerdict[], baseRttMs: number): string {
+  const mark = (c?: Check) => (c ? `${c.ok ? "pass" : "**FAIL**"}` : "-");
+  const rows = verdicts.map((v) =>
+    `| ${v.src} → ${v.dst} | ${v.from} → ${v.to} | ${v.rtt.asked} | ${v.rtt.measured} | ${mark(v.rtt)} | ` +
+    `${v.rate?.asked ?? "-"} | ${v.rate?.measured ?? "-"} | ${mark(v.rate)} | ${v.loss.asked} | ${v.loss.measured} | ${mark(v.loss)} |`);
+  const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok)).length;
+  return [
+    `# Network emulation check: stack ${stack}`,
+    "",
+    `${verdicts.length - failed} of ${verdicts.length} group pairs pass.`,
+    "",
+    `- RTT: fping median between one sample host of each group; asked = ${fmt(baseRttMs, 2)} ms measured without rules + both directions' delays; tolerance ±(1 ms + 5%).`,
+    "- Rate: iperf3 received goodput corrected to wire rate × 1514/1448 (1500-byte MTU, TCP timestamps); tolerance ±5%.",
+    "- Loss: fping probes lost over the round trip (both directions' loss compounded); pass if the asked loss lies in the 99% Wilson interval of what was measured.",
+    "",
+    "| groups | hosts | asked RTT | measured RTT | | asked rate | measured rate | | asked loss | measured loss | |",
+    "| --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+
+/** Two group matrices (rate, RTT) with asked / measured in each cell, green when it passes. */
+export function renderSvg(groups: string[], verdicts: PairVerdict[]): string {
+  const cell = 150;
+  const head = 90;
+  const width = head + groups.length * cell;
+  const matrix = (title: string, x0: number, pick: (v: PairVerdict) => Check | undefined) => {
+    const parts = [`<text x="${x0 + width / 2}" y="24" font-size="18" text-anchor="middle">${title}</text>`];
+    groups.forEach((g, i) => {
+      parts.push(`<text x="${x0 + head + i * cell + cell / 2}" y="${head - 10}" text-anchor="middle">to ${escape(g)}</text>`);
+      parts.push(`<text x="${x0 + head - 8}" y="${head + i * cell + cell / 2}" text-anchor="end">${escape(g)}</text>`);
+    });
+    groups.forEach((src, r) => groups.forEach((dst, c) => {
+      const check = verdicts.find((v) => v.src === src && v.dst === dst);
+      const shown = check && pick(check);
+      const fill = !shown ? "#eeeeee" : shown.ok ? "#c8e6c9" : "#ffcdd2";
+      const x = x0 + head + c * cell;
+      const y = head + r * cell;
+      parts.push(`<rect x="${x}" y="${y}" width="${cell - 4}" height="${cell - 4}" fill="${fill}" stroke="#999"/>`);
+      if (shown) {
+        parts.push(`<text x="${x + 8}" y="${y + 40}">asked ${escape(shown.asked)}</text>`);
+        parts.push(`<text x="${x + 8}" y="${y + 70}">got ${escape(shown.measured.split(" (")[0])}</text>`);
+        parts.push(`<text x="${x + 8}" y="${y + 100}" font-weight="bold">${shown.ok ? "pass" : "FAIL"}</text>`);
+      }
+    }));
+    return parts.join("\n");
+  };
+  const height = head + groups.length * cell + 20;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * width + 40}" height="${height}" font-family="sans-serif" font-size="13">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    matrix("Rate (per host pair)", 0, (v) => v.rate),
+    matrix("Round-trip time", width + 40, (v) => v.rtt),
+    "</svg>",
+    "",
+  ].join("\n");
+}
