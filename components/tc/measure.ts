@@ -61,12 +61,12 @@ export async function measureAndReport(request: MeasureRequest): Promise<PairVer
       m.goodputBits = await iperf(sshConfig, sample(m.src), sample(m.dst), seconds);
     }
   }
-  const verdicts = measurements.map((m) => judgePair(m, groupRules, 0));
+  const verdicts = measurements.map((m) => judgePair(m, groupRules));
 
   fs.mkdirSync(request.outDir, { recursive: true });
   const file = (name: string) => path.join(request.outDir, name);
   fs.writeFileSync(file("report.json"), JSON.stringify({ stack: request.stack, date: new Date().toISOString(), groupRules, measurements, verdicts }, null, 2));
-  fs.writeFileSync(file("report.md"), renderMarkdown(request.stack, verdicts, 0));
+  fs.writeFileSync(file("report.md"), renderMarkdown(request.stack, verdicts));
   fs.writeFileSync(file("report.svg"), renderSvg(groups, verdicts));
   execFileSync("rsvg-convert", [file("report.svg"), "-o", file("report.png")]);
   return verdicts;
