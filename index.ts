@@ -30,7 +30,7 @@ export function experimentProgram(options: ProgramOptions) {
     const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
     return {
       provider: config.provider.type,
-      hosts: experiment.hosts.apply((hosts) => hosts.map(({ alias, address, roles, groups, ips, devices }) => ({ alias, address, roles, groups, ips, devices }))),
+      hosts: experiment.hosts.apply((hosts) => hosts.map(({ alias, address, roles, groups, ips, devices, kernel }) => ({ alias, address, roles, groups, ips, devices, kernel }))),
       tcPlan: experiment.networkEmulation?.plan,
       sshConfig: experiment.sshConfig,
       resultsDir,

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { TestExperiment, cleanUp, sshRun, testExperiment } from "./harness";
 
@@ -12,7 +13,7 @@ const rates = (grp1ToGrp2: string) => ({
   constraints: [{ src: "grp1", dst: "grp2", rate: grp1ToGrp2 }],
 });
 
-interface HostOutput { alias: string; address: string; groups: string[] }
+interface HostOutput { alias: string; address: string; groups: string[]; kernel: { netem: boolean } }
 
 /** TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire (Ethernet + IP + TCP with timestamps). */
 const WIRE_PER_GOODPUT = 1514 / 1448;
@@ -82,6 +83,22 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     await local.setConfig({ provider, topology, network_constraints: rates("10mbit") });
     const again = await local.stack.up({ parallel: 64 });
     assert.equal(again.summary.resourceChanges?.delete, 1, "turning the test off removes only its command");
+  });
+
+  test("delay and loss, measured where the kernel has netem", async (t) => {
+    if (!hosts.every((h) => h.kernel.netem)) {
+      t.skip(`this machine's kernel (${os.release()}) has no sch_netem: delay and loss rules cannot be applied here; their tc commands are checked by the unit tests`);
+      return;
+    }
+    await local.setConfig({ provider, topology, network_constraints: {
+      enable: true, default_delay: "5ms", default_rate: "40mbit", default_loss: "0%", test: true,
+      constraints: [{ src: "grp1", dst: "grp2", delay: "20ms" }, { src: "grp2", dst: "grp3", loss: "3%", symmetric: true }],
+    } });
+    await local.stack.up({ parallel: 64 });
+    const report = JSON.parse(fs.readFileSync(path.join(local.dir, "results", local.name, "tc", "report.json"), "utf8"));
+    for (const v of report.verdicts) assert.ok(v.rtt.ok && v.loss.ok && v.rate.ok, JSON.stringify(v));
+    await local.setConfig({ provider, topology, network_constraints: rates("10mbit") });
+    await local.stack.up({ parallel: 64 });
   });
 
   test("re-up with no change runs nothing; one changed constraint re-runs only its source hosts", async () => {
