@@ -29,16 +29,44 @@ export function parseFping(output: string): number[] {
   return line ? line.split(" : ")[1].trim().split(/\s+/).filter((v) => v !== "-").map(Number) : [];
 }
 
+/**
+ * One probe every 20 ms; each may take up to 2 s (fping's count mode otherwise times a probe out
+ * after one period, which would count any RTT above 20 ms as lost). The report goes to stdout;
+ * fping exits non-zero when a probe is lost.
+ */
+export const fpingCommand = (address: string, probes: number) => `fping -C ${probes} -p 20 -t 2000 -q ${address} 2>&1 || true`;
+export const iperfServerCommand = (address: string) => `iperf3 -s -1 -D -B ${address} -p 5201 && sleep 0.3`;
+export const iperfClientCommand = (address: string, seconds: number) => `iperf3 -c ${address} -p 5201 -t ${seconds} -O 1 -J`;
+/** iperf3's received goodput, bit/s, from its JSON report. */
+export const parseIperf = (json: string): number => JSON.parse(json).end.sum_received.bits_per_second;
+
 async function fping(sshConfig: string, from: Host, to: Host, probes: number): Promise<number[]> {
-  // fping exits non-zero when a probe is lost; its report is on stderr either way.
-  const result = await ssh(sshConfig, from.alias, `fping -C ${probes} -p 20 -q ${to.address} 2>&1 || true`);
-  return parseFping(result.stdout);
+  return parseFping((await ssh(sshConfig, from.alias, fpingCommand(to.address, probes))).stdout);
 }
 
 async function iperf(sshConfig: string, from: Host, to: Host, seconds: number): Promise<number> {
-  await ssh(sshConfig, to.alias, `iperf3 -s -1 -D -B ${to.address} -p 5201 && sleep 0.3`);
-  const { stdout } = await ssh(sshConfig, from.alias, `iperf3 -c ${to.address} -p 5201 -t ${seconds} -O 1 -J`);
-  return JSON.parse(stdout).end.sum_received.bits_per_second;
+  await ssh(sshConfig, to.alias, iperfServerCommand(to.address));
+  return parseIperf((await ssh(sshConfig, from.alias, iperfClientCommand(to.address, seconds))).stdout);
+}
+
+/** One ordered pair of groups and the sample host of each: the first host of the group. */
+export function samplePairs(hosts: Host[]): { src: string; dst: string; from: Host; to: Host }[] {
+  const groups = [...new Set(hosts.flatMap((h) => h.groups))].sort();
+  const sample = (group: string) => hosts.find((h) => h.groups.includes(group))!;
+  return groups.flatMap((src) => groups.filter((dst) => dst !== src).map((dst) => ({ src, dst, from: sample(src), to: sample(dst) })));
+}
+
+/** Judges every measured pair and writes report.{json,md,svg,png} to outDir. */
+export function writeReport(outDir: string, stack: string, groupRules: GroupRule[], measurements: PairMeasurement[]): PairVerdict[] {
+  const verdicts = measurements.map((m) => judgePair(m, groupRules));
+  const groups = [...new Set(measurements.flatMap((m) => [m.src, m.dst]))].sort();
+  fs.mkdirSync(outDir, { recursive: true });
+  const file = (name: string) => path.join(outDir, name);
+  fs.writeFileSync(file("report.json"), JSON.stringify({ stack, date: new Date().toISOString(), groupRules, measurements, verdicts }, null, 2));
+  fs.writeFileSync(file("report.md"), renderMarkdown(stack, verdicts));
+  fs.writeFileSync(file("report.svg"), renderSvg(groups, verdicts));
+  execFileSync("rsvg-convert", [file("report.svg"), "-o", file("report.png")]);
+  return verdicts;
 }
 
 /**
@@ -47,29 +75,15 @@ async function iperf(sshConfig: string, from: Host, to: Host, seconds: number): 
  * that flows do not share a CPU); writes report.{json,md,svg,png} to outDir.
  */
 export async function measureAndReport(request: MeasureRequest): Promise<PairVerdict[]> {
-  const { hosts, sshConfig, groupRules, probes = 200, seconds = 4 } = request;
-  const groups = [...new Set(hosts.flatMap((h) => h.groups))].sort();
-  const sample = (group: string) => hosts.find((h) => h.groups.includes(group))!;
-  const pairs = groups.flatMap((src) => groups.filter((dst) => dst !== src).map((dst) => ({ src, dst })));
-
-  const measurements: PairMeasurement[] = await Promise.all(pairs.map(async ({ src, dst }) => ({
-    src, dst, from: sample(src).alias, to: sample(dst).alias, probes,
-    rttsMs: await fping(sshConfig, sample(src), sample(dst), probes),
+  const { sshConfig, groupRules, probes = 200, seconds = 4 } = request;
+  const pairs = samplePairs(request.hosts);
+  const measurements: PairMeasurement[] = await Promise.all(pairs.map(async ({ src, dst, from, to }) => ({
+    src, dst, from: from.alias, to: to.alias, probes, rttsMs: await fping(sshConfig, from, to, probes),
   })));
-  for (const m of measurements) {
-    if (groupRules.some((r) => r.src === m.src && r.dst === m.dst)) {
-      m.goodputBits = await iperf(sshConfig, sample(m.src), sample(m.dst), seconds);
-    }
+  for (const [i, { src, dst, from, to }] of pairs.entries()) {
+    if (groupRules.some((r) => r.src === src && r.dst === dst)) measurements[i].goodputBits = await iperf(sshConfig, from, to, seconds);
   }
-  const verdicts = measurements.map((m) => judgePair(m, groupRules));
-
-  fs.mkdirSync(request.outDir, { recursive: true });
-  const file = (name: string) => path.join(request.outDir, name);
-  fs.writeFileSync(file("report.json"), JSON.stringify({ stack: request.stack, date: new Date().toISOString(), groupRules, measurements, verdicts }, null, 2));
-  fs.writeFileSync(file("report.md"), renderMarkdown(request.stack, verdicts));
-  fs.writeFileSync(file("report.svg"), renderSvg(groups, verdicts));
-  execFileSync("rsvg-convert", [file("report.svg"), "-o", file("report.png")]);
-  return verdicts;
+  return writeReport(request.outDir, request.stack, groupRules, measurements);
 }
 
 /** Run by the tc phase's test command: `node measure.js <request.json>`; exits 1 when a pair fails. */

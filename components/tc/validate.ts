@@ -47,7 +47,8 @@ export function wilson(k: number, n: number, z = Z99): [number, number] {
   const p = k / n;
   const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
   const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // At the ends the bounds are exactly 0 and 1; rounding would otherwise exclude them.
+  return [k === 0 ? 0 : Math.max(0, centre - half), k === n ? 1 : Math.min(1, centre + half)];
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);

@@ -1,0 +1,138 @@
+import { execFile, execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, writeReport } from "../../components/tc/measure";
+import { GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
+import { renderApplyScript } from "../../components/tc/render";
+import type { PairMeasurement, PairVerdict } from "../../components/tc/validate";
+import { loadExperiment } from "../../config/load";
+import { addressIn } from "../../config/net";
+import type { Host } from "../../config/types";
+import { FIRST_HOST_OFFSET, localNetwork, planLocalHosts } from "../../providers/local/plan";
+import { PROJECT_DIR } from "../helpers";
+
+/**
+ * Delay and loss measured for real on a kernel that has netem: a qemu VM (software emulation) booted
+ * from Debian's kernel, in which the dev stack's hosts are namespaces on a bridge, with the same
+ * addresses and groups, running the exact tc scripts the tc phase renders for the same config.
+ */
+
+const run = promisify(execFile);
+const API_CIDR = "10.231.0.0/24";
+
+export interface VmRun {
+  hosts: Host[];
+  groupRules: GroupRule[];
+  measurements: PairMeasurement[];
+  verdicts: PairVerdict[];
+  reportDir: string;
+  seconds: number;
+}
+
+export interface VmOptions {
+  /** fping probes per pair. */
+  probes?: number;
+  /** Measure rates with iperf3 too (slow under software emulation: keep rates low). */
+  rates?: boolean;
+}
+
+/** Builds (or finds in the cache) the VM image; returns its directory. */
+export function buildVmImage(): string {
+  return execFileSync(path.join(PROJECT_DIR, "tests", "netem-vm", "build"), { encoding: "utf8" }).trim().split("\n").pop()!;
+}
+
+/** Hosts of a local-provider config, as the local testbed would make them (one API interface each). */
+export function vmHosts(config: Record<string, unknown>): { hosts: Host[]; groupRules: GroupRule[] } {
+  const experiment = loadExperiment({ stack: { provider: "local", ...config }, baseDir: PROJECT_DIR });
+  const network = localNetwork(API_CIDR, "10.232.0.0/24");
+  const hosts = planLocalHosts(experiment.demands).map((spec, slot): Host => {
+    const address = addressIn(API_CIDR, FIRST_HOST_OFFSET + slot);
+    return {
+      alias: spec.alias, address, roles: [spec.role], groups: spec.group ? [spec.group] : [], extra: {},
+      interfaces: { api: network.eths[0], external: network.eths[1] }, ips: [address], devices: [network.eths[0]],
+      kernel: { htb: true, netem: true },
+    };
+  });
+  return { hosts, groupRules: planGroupRules(experiment.groups, experiment.networkConstraints!) };
+}
+
+/** The VM's /run.sh: the namespaces, each host's rendered tc script, then the measurements. */
+export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Required<VmOptions>): string {
+  const plans = planHostRules(hosts, groupRules);
+  const ns = (h: Host) => `h${hosts.indexOf(h)}`;
+  // Busybox's sh prefers its own ip/tc applets to any binary: functions make the real ones win.
+  const lines = [
+    "cat > /tmp/tools <<'TOOLS'", 'tc() { /sbin/tc "$@"; }', 'ip() { /sbin/ip "$@"; }', "TOOLS", ". /tmp/tools",
+    "ip link add br0 type bridge && ip link set br0 up",
+  ];
+  for (const host of hosts) {
+    lines.push(
+      `ip netns add ${ns(host)}`,
+      `ip link add v${ns(host)} type veth peer name eth0 netns ${ns(host)}`,
+      `ip link set v${ns(host)} master br0 up`,
+      `ip -n ${ns(host)} addr add ${host.address}/24 dev eth0`,
+      `ip -n ${ns(host)} link set eth0 up`,
+      `ip -n ${ns(host)} link set lo up`,
+    );
+  }
+  for (const plan of plans) {
+    const host = hosts.find((h) => h.alias === plan.alias)!;
+    lines.push(`cat /tmp/tools - > /tmp/apply-${ns(host)}.sh <<'APPLY'`, renderApplyScript(plan).trimEnd(), "APPLY",
+      `ip netns exec ${ns(host)} sh -e /tmp/apply-${ns(host)}.sh || echo "@@APPLY-FAILED ${plan.alias}"`);
+  }
+  const pairs = samplePairs(hosts);
+  pairs.forEach(({ from, to }, i) => lines.push(`ip netns exec ${ns(from)} sh -c '${fpingCommand(to.address, options.probes)}' > /tmp/fping-${i} &`));
+  lines.push("wait");
+  pairs.forEach((_, i) => lines.push(`echo "@@FPING ${i}"`, `cat /tmp/fping-${i}`));
+  if (options.rates) {
+    pairs.forEach(({ src, dst, from, to }, i) => {
+      if (!groupRules.some((r) => r.src === src && r.dst === dst)) return;
+      lines.push(`ip netns exec ${ns(to)} ${iperfServerCommand(to.address)}`, `echo "@@IPERF ${i}"`,
+        `ip netns exec ${ns(from)} ${iperfClientCommand(to.address, 3)} | tr -d '\\n'`, "echo");
+    });
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Boots the VM with the script appended to its initramfs; returns what the VM printed. */
+export async function bootVm(image: string, script: string): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-netem-vm-"));
+  try {
+    fs.mkdirSync(path.join(dir, "extra"));
+    fs.writeFileSync(path.join(dir, "extra", "run.sh"), script, { mode: 0o755 });
+    // The kernel unpacks concatenated cpio archives in turn: the base image, then /run.sh.
+    execFileSync("bash", ["-c", `cd extra && find . | cpio -o -H newc --quiet | gzip -1 > ../extra.cpio.gz && cat '${image}/base.cpio.gz' ../extra.cpio.gz > ../initrd.gz`], { cwd: dir });
+    const { stdout } = await run("qemu-system-x86_64", [
+      "-accel", "tcg", "-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-nic", "none",
+      "-kernel", path.join(image, "vmlinuz"), "-initrd", path.join(dir, "initrd.gz"),
+      "-append", "console=ttyS0 quiet panic=-1",
+    ], { timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    const output = stdout.replace(/\r/g, "");
+    if (!/@@VM-DONE/.test(output)) throw new Error(`the VM did not finish its script:\n${output.slice(-2000)}`);
+    const failed = [...output.matchAll(/@@APPLY-FAILED (\S+)/g)].map((m) => m[1]);
+    if (failed.length) throw new Error(`tc failed in the VM on ${failed.join(", ")}:\n${output.slice(-3000)}`);
+    return output;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a network_constraints config in the VM and writes the same report as the tc phase's validation. */
+export async function measureInVm(config: Record<string, unknown>, reportDir: string, options: VmOptions = {}): Promise<VmRun> {
+  const start = performance.now();
+  const opts = { probes: 200, rates: false, ...options };
+  const { hosts, groupRules } = vmHosts(config);
+  const output = await bootVm(buildVmImage(), vmScript(hosts, groupRules, opts));
+  const section = (tag: string, i: number) => output.split(`@@${tag} ${i}\n`)[1]?.split("\n@@")[0].split("\n")[0] ?? "";
+  const measurements = samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
+    const iperf = section("IPERF", i);
+    return {
+      src, dst, from: from.alias, to: to.alias, probes: opts.probes, rttsMs: parseFping(section("FPING", i)),
+      ...(iperf ? { goodputBits: parseIperf(iperf) } : {}),
+    };
+  });
+  const verdicts = writeReport(reportDir, "netem-vm", groupRules, measurements);
+  return { hosts, groupRules, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
+}
