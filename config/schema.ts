@@ -156,6 +156,8 @@ export const networkConstraints = z.strictObject({
   except: z.array(name).default([]),
   /** Measure what the wire does after applying the rules (the `enos tc --test` of Enos) on every up. */
   test: yesNo.default(false),
+  /** Subtract half of each pair's measured base RTT from each direction's delay, so the end-to-end delay is what was asked. */
+  accurate: yesNo.default(false),
 }).superRefine((nc, ctx) => {
   const check = (parse: (v: string) => number, value: string | number | undefined, path: (string | number)[]) => {
     if (value === undefined) return;

@@ -35,7 +35,10 @@ const lossText = (loss: string | number) => (typeof loss === "number" ? `${loss}
  * `except` group; a constraint overrides the pairs it names (both ways when symmetric); a constraint
  * for a pair without a default is ignored; `enable: false` means no rule at all.
  */
-export function planGroupRules(groups: string[], nc: Omit<NetworkConstraintsConfig, "test">): GroupRule[] {
+export function planGroupRules(
+  groups: string[],
+  nc: Pick<NetworkConstraintsConfig, "enable" | "default_delay" | "default_rate" | "default_loss" | "constraints" | "except">,
+): GroupRule[] {
   if (!nc.enable) return [];
   const excepted = new Set(nc.except.flatMap(expandRange));
   const rules = new Map<string, GroupRule>();
@@ -74,6 +77,30 @@ export function planHostRules(hosts: Host[], groupRules: GroupRule[]): HostPlan[
         .filter((other) => other !== host && other.groups.includes(r.dst))
         .map((other) => ({ dst: other.alias, ips: other.ips, delay: r.delay, rate: r.rate, loss: r.loss }))),
   }));
+}
+
+/** Key of an ordered group pair in maps of measurements. */
+export const pairKey = (src: string, dst: string) => `${src}>${dst}`;
+
+/**
+ * Accurate mode: the network between two groups already takes some round trip before any rule; each
+ * direction's delay is lowered by half of that base RTT so that the end-to-end delay is the one asked.
+ * A pair whose half base RTT exceeds the delay asked cannot be made accurate: it is named in `problems`.
+ */
+export function accurateRules(rules: GroupRule[], baseRttMs: Record<string, number>): { rules: GroupRule[]; problems: string[] } {
+  const problems: string[] = [];
+  const adjusted = rules.map((rule) => {
+    const askedUs = parseDelay(rule.delay);
+    const base = baseRttMs[pairKey(rule.src, rule.dst)] ?? baseRttMs[pairKey(rule.dst, rule.src)];
+    if (askedUs === 0 || base === undefined) return rule;
+    const halfBaseUs = (base * 1000) / 2;
+    if (halfBaseUs > askedUs) {
+      problems.push(`${rule.src} -> ${rule.dst}: ${rule.delay} asked, but the network alone already takes ${(halfBaseUs / 1000).toFixed(3)} ms each way (base RTT ${base.toFixed(3)} ms)`);
+      return rule;
+    }
+    return { ...rule, delay: `${Math.round(askedUs - halfBaseUs)}us` };
+  });
+  return { rules: adjusted, problems };
 }
 
 /** Whether a rule needs netem: a delay or a loss that is not zero. */

@@ -36,7 +36,7 @@ export const WIRE_PER_GOODPUT = 1514 / 1448;
 /** A 99% two-sided normal quantile, for loss intervals. */
 const Z99 = 2.5758;
 
-const median = (values: number[]) => {
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

@@ -82,4 +82,27 @@ describe("delay and loss measured in a netem VM", { timeout: 900_000 }, () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("accurate mode: half of each pair's base RTT comes off each direction, and the asked delays land", async (t) => {
+    const dir = reportDir();
+    try {
+      const run = await measureInVm({
+        topology,
+        network_constraints: {
+          enable: true, accurate: true, default_delay: "25ms", default_rate: "100mbit", default_loss: "0%",
+          constraints: [{ src: "grp1", dst: "grp[2-4]", delay: "10ms", symetric: true }],
+        },
+      }, dir);
+      for (const applied of run.appliedRules) {
+        const base = run.baseRttMs![`${applied.src}>${applied.dst}`];
+        const asked = run.groupRules.find((r) => r.src === applied.src && r.dst === applied.dst)!;
+        t.diagnostic(`${applied.src}->${applied.dst}: base RTT ${base} ms, asked ${asked.delay}, applied ${applied.delay}`);
+        assert.ok(base > 0);
+        assert.equal(applied.delay, `${Math.round(parseFloat(asked.delay) * 1000 - (base * 1000) / 2)}us`);
+      }
+      assertAllPass(run, t);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

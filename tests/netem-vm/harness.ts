@@ -4,9 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, writeReport } from "../../components/tc/measure";
-import { GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
+import { GroupRule, accurateRules, pairKey, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { renderApplyScript } from "../../components/tc/render";
-import type { PairMeasurement, PairVerdict } from "../../components/tc/validate";
+import { PairMeasurement, PairVerdict, median } from "../../components/tc/validate";
 import { loadExperiment } from "../../config/load";
 import { addressIn } from "../../config/net";
 import type { Host } from "../../config/types";
@@ -24,7 +24,11 @@ const API_CIDR = "10.231.0.0/24";
 
 export interface VmRun {
   hosts: Host[];
+  /** The rules as asked, and as applied (they differ in accurate mode). */
   groupRules: GroupRule[];
+  appliedRules: GroupRule[];
+  /** Accurate mode: each pair's RTT measured before any rule, ms. */
+  baseRttMs?: Record<string, number>;
   measurements: PairMeasurement[];
   verdicts: PairVerdict[];
   reportDir: string;
@@ -44,7 +48,7 @@ export function buildVmImage(): string {
 }
 
 /** Hosts of a local-provider config, as the local testbed would make them (one API interface each). */
-export function vmHosts(config: Record<string, unknown>): { hosts: Host[]; groupRules: GroupRule[] } {
+export function vmHosts(config: Record<string, unknown>): { hosts: Host[]; groupRules: GroupRule[]; accurate: boolean } {
   const experiment = loadExperiment({ stack: { provider: "local", ...config }, baseDir: PROJECT_DIR });
   const network = localNetwork(API_CIDR, "10.232.0.0/24");
   const hosts = planLocalHosts(experiment.demands).map((spec, slot): Host => {
@@ -55,7 +59,8 @@ export function vmHosts(config: Record<string, unknown>): { hosts: Host[]; group
       kernel: { htb: true, netem: true },
     };
   });
-  return { hosts, groupRules: planGroupRules(experiment.groups, experiment.networkConstraints!) };
+  const nc = experiment.networkConstraints!;
+  return { hosts, groupRules: planGroupRules(experiment.groups, nc), accurate: nc.accurate };
 }
 
 /** The VM's /run.sh: the namespaces, each host's rendered tc script, then the measurements. */
@@ -119,20 +124,38 @@ export async function bootVm(image: string, script: string): Promise<string> {
   }
 }
 
-/** Runs a network_constraints config in the VM and writes the same report as the tc phase's validation. */
-export async function measureInVm(config: Record<string, unknown>, reportDir: string, options: VmOptions = {}): Promise<VmRun> {
-  const start = performance.now();
-  const opts = { probes: 200, rates: false, ...options };
-  const { hosts, groupRules } = vmHosts(config);
-  const output = await bootVm(buildVmImage(), vmScript(hosts, groupRules, opts));
+/** Boots the VM with these rules applied and returns what was measured per sampled group pair. */
+async function measureRules(image: string, hosts: Host[], rules: GroupRule[], options: Required<VmOptions>): Promise<PairMeasurement[]> {
+  const output = await bootVm(image, vmScript(hosts, rules, options));
   const section = (tag: string, i: number) => output.split(`@@${tag} ${i}\n`)[1]?.split("\n@@")[0].split("\n")[0] ?? "";
-  const measurements = samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
+  return samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
     const iperf = section("IPERF", i);
     return {
-      src, dst, from: from.alias, to: to.alias, probes: opts.probes, rttsMs: parseFping(section("FPING", i)),
+      src, dst, from: from.alias, to: to.alias, probes: options.probes, rttsMs: parseFping(section("FPING", i)),
       ...(iperf ? { goodputBits: parseIperf(iperf) } : {}),
     };
   });
+}
+
+/**
+ * Runs a network_constraints config in the VM and writes the same report as the tc phase's
+ * validation. In accurate mode a first boot measures each pair's base RTT with no rule.
+ */
+export async function measureInVm(config: Record<string, unknown>, reportDir: string, options: VmOptions = {}): Promise<VmRun> {
+  const start = performance.now();
+  const opts = { probes: 200, rates: false, ...options };
+  const { hosts, groupRules, accurate } = vmHosts(config);
+  const image = buildVmImage();
+  let appliedRules = groupRules;
+  let baseRttMs: Record<string, number> | undefined;
+  if (accurate) {
+    const base = await measureRules(image, hosts, [], { ...opts, rates: false });
+    baseRttMs = Object.fromEntries(base.map((m) => [pairKey(m.src, m.dst), median(m.rttsMs)]));
+    const adjusted = accurateRules(groupRules, baseRttMs);
+    if (adjusted.problems.length) throw new Error(`accurate mode is impossible for:\n  - ${adjusted.problems.join("\n  - ")}`);
+    appliedRules = adjusted.rules;
+  }
+  const measurements = await measureRules(image, hosts, appliedRules, opts);
   const verdicts = writeReport(reportDir, "netem-vm", groupRules, measurements);
-  return { hosts, groupRules, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
+  return { hosts, groupRules, appliedRules, baseRttMs, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
 }

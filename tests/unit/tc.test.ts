@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { loadExperiment } from "../../config/load";
 import type { Host } from "../../config/types";
-import { GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
+import { GroupRule, accurateRules, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { MAX_CLASSES, renderApplyScript, renderBatch, renderResetScript } from "../../components/tc/render";
 import { kernelProblems } from "../../components/network-emulation";
 import { parseKernelProbe } from "../../config/kernel";
@@ -190,5 +190,26 @@ describe("tc validation: asked vs measured", () => {
     assert.match(md, /1 of 2 group pairs pass/);
     assert.match(md, /1514\/1448/);
     assert.match(renderSvg(["a", "b"], verdicts), /FAIL/);
+  });
+});
+
+describe("tc accurate mode", () => {
+  const rules: GroupRule[] = [
+    { src: "a", dst: "b", delay: "10ms", rate: "1gbit", loss: "0%" },
+    { src: "b", dst: "a", delay: "0ms", rate: "1gbit", loss: "0%" },
+    { src: "a", dst: "c", delay: "100us", rate: "1gbit", loss: "0%" },
+  ];
+  test("each direction loses half the pair's base RTT; a zero delay stays zero", () => {
+    const { rules: adjusted, problems } = accurateRules(rules.slice(0, 2), { "a>b": 0.4, "b>a": 0.4 });
+    assert.deepEqual(adjusted.map((r) => r.delay), ["9800us", "0ms"]);
+    assert.deepEqual(problems, []);
+  });
+  test("a pair whose base RTT already exceeds the asked delay is named", () => {
+    const { problems } = accurateRules(rules, { "a>b": 0.4, "a>c": 0.5 });
+    assert.deepEqual(problems, ["a -> c: 100us asked, but the network alone already takes 0.250 ms each way (base RTT 0.500 ms)"]);
+  });
+  test("the renderer takes the adjusted delay as it is", () => {
+    const [adjusted] = accurateRules(rules.slice(0, 1), { "a>b": 0.4 }).rules;
+    assert.match(renderBatch("eth0", [{ ...adjusted, dst: "b1", ips: ["10.0.0.2"] }]), /netem delay 9800us\n/);
   });
 });
