@@ -4,9 +4,10 @@ import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import { Command } from "./command";
 import { Precondition } from "./precondition";
-import { HostPlan, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
-import type { MeasureRequest } from "./tc/measure";
+import { HostPlan, accurateRules, needsNetem, pairKey, planGroupRules, planHostRules } from "./tc/plan";
+import { MeasureRequest, fpingCommand, parseFping, samplePairs, taggedLine } from "./tc/measure";
 import { renderApplyScript, renderResetScript } from "./tc/render";
+import { median } from "./tc/validate";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -36,6 +37,25 @@ export function kernelProblems(hosts: Host[], plans: HostPlan[]): string | undef
     : undefined;
 }
 
+/** Resets every host's interfaces, then pings between a sample host of each ordered group pair. */
+function baseRttScript(hosts: Host[], sshConfig: string): string {
+  const pairs = samplePairs(hosts);
+  return [
+    "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
+    ...hosts.map((h) => `ssh -F '${sshConfig}' '${h.alias}' bash -s <<'RESET' &\n${renderResetScript(h)}RESET`),
+    "wait",
+    ...pairs.map(({ from, to }, i) => `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, 100)}' > "$dir/${i}" &`),
+    "wait",
+    ...pairs.map((_, i) => `echo "@@FPING ${i}"; cat "$dir/${i}"`),
+    "",
+  ].join("\n");
+}
+
+/** Median base RTT per ordered group pair, from baseRttScript's output. */
+function parseBaseRtts(hosts: Host[], output: string): Record<string, number> {
+  return Object.fromEntries(samplePairs(hosts).map(({ src, dst }, i) => [pairKey(src, dst), median(parseFping(taggedLine(output, "FPING", i)))]));
+}
+
 /**
  * Applies the tc plan on every host, one SSH session each, all in parallel, once every host's kernel
  * (as probed by the testbed) is known to do what the plan needs; deleting it (or `enable: false`)
@@ -49,10 +69,27 @@ export class NetworkEmulation extends pulumi.ComponentResource {
     super("enos:phases:NetworkEmulation", name, {}, opts);
     const groupRules = planGroupRules(args.groups, args.constraints);
     const hosts = pulumi.output(args.hosts);
-    this.plan = hosts.apply((hs) => planHostRules(hs, groupRules));
-    const kernelCheck = new Precondition("kernel-check", {
+    const sshConfig = pulumi.output(args.sshConfig);
+    let appliedRules = pulumi.output(groupRules);
+    const checks: pulumi.Resource[] = [];
+    let baseRtt: Command | undefined;
+    if (args.constraints.accurate && groupRules.length > 0) {
+      // Measured on bare interfaces, when the phase is created or the hosts change; the hosts' rules
+      // are then all re-applied (their triggers carry the measurement).
+      baseRtt = new Command("base-rtt", {
+        create: pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg)),
+        triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
+      }, { parent: this });
+      const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => accurateRules(groupRules, parseBaseRtts(hs, out)));
+      checks.push(new Precondition("accuracy-check", {
+        problem: adjusted.apply(({ problems }) => problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : ""),
+      }, { parent: this }));
+      appliedRules = adjusted.apply(({ rules }) => rules);
+    }
+    this.plan = pulumi.all([hosts, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
+    checks.push(new Precondition("kernel-check", {
       problem: pulumi.all([hosts, this.plan]).apply(([hs, plans]) => kernelProblems(hs, plans) ?? ""),
-    }, { parent: this });
+    }, { parent: this }));
 
     const applied = args.aliases.map((alias) => {
       const hostPlan = this.plan.apply((plans) => plans.find((p) => p.alias === alias)!);
@@ -61,14 +98,15 @@ export class NetworkEmulation extends pulumi.ComponentResource {
         create: apply,
         update: apply,
         delete: hostPlan.apply(renderResetScript),
-        connection: pulumi.output(args.sshConfig).apply((sshConfig) => ({ sshConfig, alias })),
-      }, { parent: this, dependsOn: [kernelCheck] });
+        connection: sshConfig.apply((cfg) => ({ sshConfig: cfg, alias })),
+        triggers: baseRtt ? [baseRtt.stdout] : undefined,
+      }, { parent: this, dependsOn: checks });
     });
 
     if (args.constraints.test && args.constraints.enable) {
       // Re-measured whenever the plan changes; fails the update if the wire does not do what was asked.
-      const request = pulumi.all([hosts, args.sshConfig]).apply(([hs, sshConfig]) => JSON.stringify(
-        { stack: args.stack, hosts: hs, groupRules, sshConfig, outDir: args.reportDir } satisfies MeasureRequest));
+      const request = pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => JSON.stringify(
+        { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir } satisfies MeasureRequest));
       new Command("tc-test", {
         create: pulumi.interpolate`node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
         triggers: [this.plan.apply((p) => JSON.stringify(p))],

@@ -37,6 +37,10 @@ export function parseFping(output: string): number[] {
 export const fpingCommand = (address: string, probes: number) => `fping -C ${probes} -p 20 -t 2000 -q ${address} 2>&1 || true`;
 export const iperfServerCommand = (address: string) => `iperf3 -s -1 -D -B ${address} -p 5201 && sleep 0.3`;
 export const iperfClientCommand = (address: string, seconds: number) => `iperf3 -c ${address} -p 5201 -t ${seconds} -O 1 -J`;
+/** The first line after `@@TAG i` in the output of a script that tags what it prints that way. */
+export const taggedLine = (output: string, tag: string, i: number): string =>
+  output.split(`@@${tag} ${i}\n`)[1]?.split("\n")[0] ?? "";
+
 /** iperf3's received goodput, bit/s, from its JSON report. */
 export const parseIperf = (json: string): number => JSON.parse(json).end.sum_received.bits_per_second;
 

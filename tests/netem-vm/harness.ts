@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, writeReport } from "../../components/tc/measure";
+import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, taggedLine, writeReport } from "../../components/tc/measure";
 import { GroupRule, accurateRules, pairKey, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { renderApplyScript } from "../../components/tc/render";
 import { PairMeasurement, PairVerdict, median } from "../../components/tc/validate";
@@ -127,11 +127,10 @@ export async function bootVm(image: string, script: string): Promise<string> {
 /** Boots the VM with these rules applied and returns what was measured per sampled group pair. */
 async function measureRules(image: string, hosts: Host[], rules: GroupRule[], options: Required<VmOptions>): Promise<PairMeasurement[]> {
   const output = await bootVm(image, vmScript(hosts, rules, options));
-  const section = (tag: string, i: number) => output.split(`@@${tag} ${i}\n`)[1]?.split("\n@@")[0].split("\n")[0] ?? "";
   return samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
-    const iperf = section("IPERF", i);
+    const iperf = taggedLine(output, "IPERF", i);
     return {
-      src, dst, from: from.alias, to: to.alias, probes: options.probes, rttsMs: parseFping(section("FPING", i)),
+      src, dst, from: from.alias, to: to.alias, probes: options.probes, rttsMs: parseFping(taggedLine(output, "FPING", i)),
       ...(iperf ? { goodputBits: parseIperf(iperf) } : {}),
     };
   });

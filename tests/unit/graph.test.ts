@@ -1,0 +1,101 @@
+import { describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPlan } from "../../components/tc/plan";
+import { loadExperiment } from "../../config/load";
+import { PROJECT_DIR } from "../helpers";
+
+/** Resources the program registers, by "type name"; outputs a real testbed would give are faked. */
+const registered: { type: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
+let slot = 10;
+pulumi.runtime.setMocks({
+  newResource(args) {
+    const type = args.type.split(":").pop()!;
+    registered.push({ type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+    const state: Record<string, unknown> = { ...args.inputs };
+    if (type === "LocalHost") {
+      const n = slot++;
+      Object.assign(state, { address: `10.231.0.${n}`, externalAddress: `10.232.0.${n}`, hostKey: "ssh-ed25519 AAAA", kernel: { htb: true, netem: true } });
+    }
+    if (type === "StaticHostsProbe") {
+      state.probed = (args.inputs.hosts as { alias: string }[]).map((h) => ({
+        alias: h.alias, interfaces: { api: "eth0", external: "eth1" }, addresses: { eth0: ["192.0.2.9/24"] }, devices: ["eth0"], kernel: { htb: true, netem: false },
+      }));
+    }
+    if (type === "SshKeyPair") Object.assign(state, { publicKey: "ssh-ed25519 AAAA enos", privateKey: "secret" });
+    if (type === "Command") {
+      // base-rtt's fping lines: every sampled pair 0.4 ms apart.
+      const pairs = String(args.inputs.create).match(/@@FPING \d+/g) ?? [];
+      state.stdout = args.name === "base-rtt" ? pairs.map((p) => `${p}\n10.0.0.1 : 0.40 0.40 0.40`).join("\n") : "";
+    }
+    return { id: `${args.name}-id`, state };
+  },
+  call: () => ({}),
+}, "enos", "graph", false);
+
+// The SDK's own wait for every pending registration (exported by its runtime, not in its typings).
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
+
+async function build(config: Record<string, unknown>) {
+  registered.length = 0;
+  const { Experiment } = await import("../../components/experiment");
+  const experiment = new Experiment("experiment", {
+    config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }), stack: "graph", stateDir: "/tmp/enos-graph", resultsDir: "/tmp/enos-graph/results",
+  });
+  await waitForRPCs();
+  return experiment;
+}
+const names = (type: string) => registered.filter((r) => r.type === type).map((r) => r.name);
+
+describe("resource graphs (pulumi mocks)", () => {
+  test("local testbed: a key, two bridges, one host per role count, ssh files; no tc phase without constraints", async () => {
+    const experiment = await build({ provider: "local", topology });
+    assert.deepEqual(names("LocalHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
+    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), names("File")], [["ssh-key"], ["bridges"], ["known-hosts", "ssh-config"]]);
+    assert.equal(experiment.networkEmulation, undefined);
+    const hosts = await valueOf(experiment.hosts);
+    assert.deepEqual(hosts.map((h) => [h.alias, h.groups, h.ips]), [
+      ["grp1-control-1", ["grp1"], ["10.231.0.10", "10.232.0.10"]], ["grp1-network-1", ["grp1"], ["10.231.0.11", "10.232.0.11"]],
+      ["grp2-compute-1", ["grp2"], ["10.231.0.12", "10.232.0.12"]], ["grp3-compute-1", ["grp3"], ["10.231.0.13", "10.232.0.13"]],
+    ]);
+  });
+
+  test("network constraints: a kernel check, then one tc command per host reaching it by its alias", async () => {
+    await build({ provider: "local", topology, network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0 } });
+    assert.deepEqual(names("Precondition"), ["kernel-check"]);
+    assert.deepEqual(names("Command"), ["tc-grp1-control-1", "tc-grp1-network-1", "tc-grp2-compute-1", "tc-grp3-compute-1"]);
+    const tc = registered.find((r) => r.name === "tc-grp2-compute-1")!;
+    assert.deepEqual(tc.inputs.connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "grp2-compute-1" });
+    assert.match(String(tc.inputs.create), /qdisc replace dev eth0 root handle 1: htb/);
+    assert.match(String(tc.inputs.delete), /tc qdisc del dev eth0 root/);
+  });
+
+  test("network_constraints.test adds the measuring command", async () => {
+    await build({ provider: "local", topology, network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0, test: true } });
+    assert.match(String(registered.find((r) => r.name === "tc-test")?.inputs.create), /tc\/measure\.js \/dev\/stdin/);
+  });
+
+  test("accurate mode: base RTTs measured first, half of each taken off each direction's delay", async () => {
+    const experiment = await build({
+      provider: "local", topology,
+      network_constraints: { default_delay: "10ms", default_rate: "10mbit", default_loss: 0, accurate: true },
+    });
+    assert.deepEqual(names("Precondition"), ["accuracy-check", "kernel-check"]);
+    assert.match(String(registered.find((r) => r.name === "base-rtt")?.inputs.create), /tc qdisc del dev eth0 root[\s\S]*fping -C 100/);
+    const plans: HostPlan[] = await valueOf(experiment.networkEmulation!.plan);
+    assert.ok(plans.every((p) => p.rules.every((r) => r.delay === "9800us")), JSON.stringify(plans[0].rules));
+  });
+
+  test("static testbed: one probe of every host, no resource that acquires anything", async () => {
+    const network = { extra_ips: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], start: "10.1.0.10", end: "10.1.0.20", cidr: "10.1.0.0/24", gateway: "10.1.0.1", dns: "10.1.0.1" };
+    await build({
+      provider: { type: "static", network, eths: ["eth0", "eth1"] },
+      resources: { control: { address: "192.0.2.1" }, network: { address: "192.0.2.1" }, compute: [{ address: "192.0.2.2" }, { address: "192.0.2.3" }] },
+    });
+    assert.deepEqual(registered.filter((r) => r.custom && r.type !== "File").map((r) => r.type), ["StaticHostsProbe"]);
+    const probe = registered.find((r) => r.type === "StaticHostsProbe")!;
+    assert.deepEqual((probe.inputs.hosts as { address: string }[]).map((h) => h.address), ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+  });
+});
