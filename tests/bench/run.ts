@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../helpers";
+import { benchNetemVm } from "./netem-vm";
 import { benchTc } from "./tc";
 import { benchTestbed } from "./testbed";
 
@@ -14,11 +15,12 @@ async function main() {
     testbed.push(row);
   }
   const tc = await benchTc();
+  const netemVm = [await benchNetemVm(false), await benchNetemVm(true)];
   const sessions = [...new Set(tc.sshSessionsPerHost)].join(", ");
   const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}`;
   const dir = path.join(PROJECT_DIR, "results", "bench");
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, testbed, tc }, null, 2));
+  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, testbed, tc, netemVm }, null, 2));
   const table = [
     `Machine: ${machine}`,
     "",
@@ -31,6 +33,12 @@ async function main() {
     "| tc: hosts | groups | host rules | plan (ms) | apply, all hosts in parallel (s) | SSH sessions per host |",
     "| ---: | ---: | ---: | ---: | ---: | ---: |",
     `| ${tc.hosts} | ${tc.groups} | ${tc.hostRules} | ${tc.planMs.toFixed(2)} | ${tc.applySeconds.toFixed(1)} | ${sessions} |`,
+    "",
+    "Seed example in the netem VM (software-emulated CPU), 200 fping probes per pair:",
+    "",
+    "| mode | pairs | worst RTT error (ms) | worst pair | apply in VM (s) | verify in VM (s) | whole run (s) |",
+    "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+    ...netemVm.map((r) => `| ${r.mode} | ${r.pairs} | ${r.worstRttErrorMs.toFixed(2)} | ${r.worstPair} | ${r.applySeconds.toFixed(2)} | ${r.verifySeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} |`),
   ].join("\n");
   fs.writeFileSync(path.join(dir, "bench.md"), `${table}\n`);
   console.log(`\n${table}\n\nwritten to ${dir}/bench.{json,md}`);

@@ -27,6 +27,9 @@ export interface VmRun {
   /** The rules as asked, and as applied (they differ in accurate mode). */
   groupRules: GroupRule[];
   appliedRules: GroupRule[];
+  /** Seconds, by the VM's clock, to apply every host's rules and to measure every pair (last boot). */
+  applySeconds: number;
+  verifySeconds: number;
   /** Accurate mode: each pair's RTT measured before any rule, ms. */
   baseRttMs?: Record<string, number>;
   measurements: PairMeasurement[];
@@ -82,11 +85,15 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
       `ip -n ${ns(host)} link set lo up`,
     );
   }
+  // The VM's clock (uptime) around applying and verifying, for the bench.
+  const mark = (what: string) => `echo "@@TIME ${what} $(cut -d' ' -f1 /proc/uptime)"`;
+  lines.push(mark("apply"));
   for (const plan of plans) {
     const host = hosts.find((h) => h.alias === plan.alias)!;
     lines.push(`cat /tmp/tools - > /tmp/apply-${ns(host)}.sh <<'APPLY'`, renderApplyScript(plan).trimEnd(), "APPLY",
       `ip netns exec ${ns(host)} sh -e /tmp/apply-${ns(host)}.sh || echo "@@APPLY-FAILED ${plan.alias}"`);
   }
+  lines.push(mark("verify"));
   const pairs = samplePairs(hosts);
   pairs.forEach(({ from, to }, i) => lines.push(`ip netns exec ${ns(from)} sh -c '${fpingCommand(to.address, options.probes)}' > /tmp/fping-${i} &`));
   lines.push("wait");
@@ -98,6 +105,7 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
         `ip netns exec ${ns(from)} ${iperfClientCommand(to.address, 3)} | tr -d '\\n'`, "echo");
     });
   }
+  lines.push(mark("end"));
   return `${lines.join("\n")}\n`;
 }
 
@@ -125,15 +133,18 @@ export async function bootVm(image: string, script: string): Promise<string> {
 }
 
 /** Boots the VM with these rules applied and returns what was measured per sampled group pair. */
-async function measureRules(image: string, hosts: Host[], rules: GroupRule[], options: Required<VmOptions>): Promise<PairMeasurement[]> {
+async function measureRules(image: string, hosts: Host[], rules: GroupRule[], options: Required<VmOptions>) {
   const output = await bootVm(image, vmScript(hosts, rules, options));
-  return samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
+  const time = (what: string) => Number(output.match(new RegExp(`@@TIME ${what} (\\S+)`))?.[1]);
+  const timings = { applySeconds: time("verify") - time("apply"), verifySeconds: time("end") - time("verify") };
+  const measurements = samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
     const iperf = taggedLine(output, "IPERF", i);
     return {
       src, dst, from: from.alias, to: to.alias, probes: options.probes, rttsMs: parseFping(taggedLine(output, "FPING", i)),
       ...(iperf ? { goodputBits: parseIperf(iperf) } : {}),
     };
   });
+  return { measurements, ...timings };
 }
 
 /**
@@ -148,13 +159,13 @@ export async function measureInVm(config: Record<string, unknown>, reportDir: st
   let appliedRules = groupRules;
   let baseRttMs: Record<string, number> | undefined;
   if (accurate) {
-    const base = await measureRules(image, hosts, [], { ...opts, rates: false });
+    const { measurements: base } = await measureRules(image, hosts, [], { ...opts, rates: false });
     baseRttMs = Object.fromEntries(base.map((m) => [pairKey(m.src, m.dst), median(m.rttsMs)]));
     const adjusted = accurateRules(groupRules, baseRttMs);
     if (adjusted.problems.length) throw new Error(`accurate mode is impossible for:\n  - ${adjusted.problems.join("\n  - ")}`);
     appliedRules = adjusted.rules;
   }
-  const measurements = await measureRules(image, hosts, appliedRules, opts);
+  const { measurements, applySeconds, verifySeconds } = await measureRules(image, hosts, appliedRules, opts);
   const verdicts = writeReport(reportDir, "netem-vm", groupRules, measurements);
-  return { hosts, groupRules, appliedRules, baseRttMs, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
+  return { hosts, groupRules, appliedRules, applySeconds, verifySeconds, baseRttMs, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
 }
