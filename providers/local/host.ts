@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
 import { addressIn, prefixLength } from "../../config/net";
+import { sh } from "./shell";
 import { FIRST_HOST_OFFSET } from "./plan";
 
 /**
@@ -29,15 +30,6 @@ export interface LocalHostOutputs extends LocalHostInputs {
   externalAddress: string;
   hostKey: string;
   kernel: KernelFacts;
-}
-
-async function sh(script: string): Promise<string> {
-  const { execFile }: typeof import("node:child_process") = require("node:child_process");
-  return new Promise((resolve, reject) =>
-    execFile("bash", ["-euo", "pipefail", "-c", script], (error, stdout, stderr) =>
-      error ? reject(new Error(`${stderr.trim() || error.message}\nwhile running:\n${script}`)) : resolve(stdout),
-    ),
-  );
 }
 
 /** Lowest free slot, claimed atomically (O_EXCL), or the one this alias already holds. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
 import { addressIn, prefixLength } from "../../config/net";
+import { sh } from "./shell";
 
 /**
  * The stack's two bridges (API and external networks) in the root namespace, with the first address
@@ -13,15 +14,6 @@ export interface LocalBridgesInputs {
   apiCidr: string;
   externalCidr: string;
   dir: string;
-}
-
-async function sh(script: string): Promise<void> {
-  const { execFile }: typeof import("node:child_process") = require("node:child_process");
-  await new Promise<void>((resolve, reject) =>
-    execFile("bash", ["-euo", "pipefail", "-c", script], (error, _stdout, stderr) =>
-      error ? reject(new Error(`${stderr.trim() || error.message}\nwhile running:\n${script}`)) : resolve(),
-    ),
-  );
 }
 
 const bridgesProvider: pulumi.dynamic.ResourceProvider = {
