@@ -33,8 +33,6 @@ export interface PairVerdict {
 
 /** TCP over 1500-byte Ethernet frames: 1448 bytes of payload for 1514 on the wire (timestamps on). */
 export const WIRE_PER_GOODPUT = 1514 / 1448;
-/** A 99% two-sided normal quantile, for loss intervals. */
-const Z99 = 2.5758;
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -42,13 +40,37 @@ export const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** Wilson score interval of a proportion observed as k out of n. */
-export function wilson(k: number, n: number, z = Z99): [number, number] {
-  const p = k / n;
-  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
-  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
-  // At the ends the bounds are exactly 0 and 1; rounding would otherwise exclude them.
-  return [k === 0 ? 0 : Math.max(0, centre - half), k === n ? 1 : Math.min(1, centre + half)];
+/** P(X <= k) for X ~ Binomial(n, p), summed term by term. */
+function binomialCdf(k: number, n: number, p: number): number {
+  if (p <= 0) return 1;
+  if (p >= 1) return k >= n ? 1 : 0;
+  let term = Math.pow(1 - p, n);
+  let sum = term;
+  for (let i = 0; i < k; i++) {
+    term *= ((n - i) / (i + 1)) * (p / (1 - p));
+    sum += term;
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * The exact (Clopper-Pearson) interval of a proportion observed as k out of n, at the given level:
+ * exact rather than approximate because losses are small counts, where approximations are too narrow.
+ */
+export function lossInterval(k: number, n: number, level = 0.99): [number, number] {
+  const tail = (1 - level) / 2;
+  const solve = (f: (p: number) => number) => {
+    let [lo, hi] = [0, 1];
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      if (f(mid) > 0) hi = mid; else lo = mid;
+    }
+    return (lo + hi) / 2;
+  };
+  // Lower: P(X >= k | p) = tail; upper: P(X <= k | p) = tail.
+  const lower = k === 0 ? 0 : solve((p) => 1 - binomialCdf(k - 1, n, p) - tail);
+  const upper = k === n ? 1 : solve((p) => tail - binomialCdf(k, n, p));
+  return [lower, upper];
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -76,7 +98,7 @@ export function judgePair(m: PairMeasurement, rules: GroupRule[]): PairVerdict {
 
   const askedLoss = 1 - (1 - lossOf(there)) * (1 - lossOf(back));
   const lost = m.probes - m.rttsMs.length;
-  const [low, high] = wilson(lost, m.probes);
+  const [low, high] = lossInterval(lost, m.probes);
   const loss: Check = {
     ok: askedLoss >= low && askedLoss <= high,
     asked: `${fmt(askedLoss * 100, 2)}% round trip`,
@@ -111,7 +133,7 @@ export function renderMarkdown(stack: string, verdicts: PairVerdict[]): string {
     "",
     "- RTT: fping median between one sample host of each group; asked = both directions' delays; tolerance ±(1 ms + 5%), whose 1 ms also covers the unshaped round trip.",
     "- Rate: iperf3 received goodput corrected to wire rate × 1514/1448 (1500-byte MTU, TCP timestamps); tolerance ±5%.",
-    "- Loss: fping probes lost over the round trip (both directions' loss compounded); pass if the asked loss lies in the 99% Wilson interval of what was measured.",
+    "- Loss: fping probes lost over the round trip (both directions' loss compounded); pass if the asked loss lies in the exact 99% binomial (Clopper-Pearson) interval of what was measured.",
     "",
     "| groups | hosts | asked RTT | measured RTT | | asked rate | measured rate | | asked loss | measured loss | |",
     "| --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- |",

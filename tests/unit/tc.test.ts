@@ -9,7 +9,7 @@ import { kernelProblems } from "../../components/network-emulation";
 import { parseKernelProbe } from "../../config/kernel";
 import { parseDelay } from "../../config/units";
 import { FIXTURES } from "../helpers";
-import { judgePair, renderMarkdown, renderSvg, wilson } from "../../components/tc/validate";
+import { judgePair, lossInterval, renderMarkdown, renderSvg } from "../../components/tc/validate";
 import { parseFping } from "../../components/tc/measure";
 
 const seed = (file: string) => loadExperiment({ stack: { reservationFile: path.join(FIXTURES, "seed", file) }, baseDir: FIXTURES });
@@ -180,9 +180,14 @@ describe("tc validation: asked vs measured", () => {
     const rtts = (n: number) => Array.from({ length: n }, () => 15);
     assert.equal(judgePair(measured(rtts(396), 400), rules).loss.ok, true, "4 lost of 400 for 1% asked");
     assert.equal(judgePair(measured(rtts(360), 400), rules).loss.ok, false, "40 lost of 400 is not 1%");
-    const [low, high] = wilson(0, 200);
+    const [low, high] = lossInterval(0, 200);
     assert.equal(low, 0);
-    assert.ok(high > 0.02 && high < 0.04, `${high}`);
+    assert.ok(Math.abs(high - 0.0261) < 0.0005, `nothing lost of 200: upper bound ${high}`);
+    const [low3, high3] = lossInterval(3, 200);
+    // Checked against an exact computation in Python (sum of binomial terms, bisection).
+    assert.ok(Math.abs(low3 - 0.0016964) < 1e-6 && Math.abs(high3 - 0.0538034) < 1e-6, `3 of 200: [${low3}, ${high3}]`);
+    assert.equal(judgePair(measured(rtts(197), 200), [{ ...rules[0], loss: "0.1%" }, { ...rules[1], loss: "0.1%" }]).loss.ok, true,
+      "3 lost of 200 is consistent with 0.2% round trip (an approximate interval would say no)");
   });
   test("the report states tolerances and every pair's verdict; the plot marks failures", () => {
     const verdicts = [judgePair(measured([16], 1, 9.5e6), rules), judgePair({ ...measured([30], 1, 5e6), src: "b", dst: "a" }, rules)];
