@@ -70,13 +70,32 @@ export async function openStack(
 }
 
 /**
- * An update killed mid-way leaves its lock and "pending operations" in the state, and the engine
- * refuses to go on until they are settled. A lock whose process is gone (on this machine) is stale and
+ * An update killed mid-way leaves its lock and "pending operations" in the state (and, when the kill
+ * lands in a checkpoint write, a checkpoint cut short), and the engine refuses to go on until they
+ * are settled. A lock whose process is gone (on this machine) is stale and
  * removed. Every enos resource's create is idempotent by name (a half-made host is torn down and made
  * again), so pending operations are dropped and the next update redoes them. Returns what it settled.
  */
 export async function recoverInterruptedUpdate(stack: Stack, stateDir: string): Promise<string[]> {
   const settled: string[] = [];
+  // A kill in the middle of a checkpoint write can leave the checkpoint or its metadata file (.attrs)
+  // cut short, and a temporary file behind. The backend keeps the previous checkpoint (.bak) and does
+  // without a missing .attrs.
+  const stacksDir = path.join(stateDir, ".pulumi", "stacks", "enos");
+  const checkpoint = path.join(stacksDir, `${stack.name}.json`);
+  if (fs.existsSync(checkpoint) && !isJson(checkpoint) && isJson(`${checkpoint}.bak`)) {
+    fs.copyFileSync(`${checkpoint}.bak`, checkpoint);
+    fs.rmSync(`${checkpoint}.attrs`, { force: true });
+    settled.push("a checkpoint cut short, replaced by the backend's backup of the previous one");
+  }
+  for (const file of fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir) : []) {
+    if (!file.startsWith(`${stack.name}.json`)) continue;
+    const broken = file.endsWith(".tmp") || (file.endsWith(".attrs") && !isJson(path.join(stacksDir, file)));
+    if (broken) {
+      fs.rmSync(path.join(stacksDir, file));
+      settled.push(`${file}, left cut short by the interruption`);
+    }
+  }
   const lockDir = path.join(stateDir, ".pulumi", "locks", "organization", "enos", stack.name);
   for (const file of fs.existsSync(lockDir) ? fs.readdirSync(lockDir) : []) {
     const lock: { pid: number; hostname: string } = JSON.parse(fs.readFileSync(path.join(lockDir, file), "utf8"));
@@ -93,6 +112,15 @@ export async function recoverInterruptedUpdate(stack: Stack, stateDir: string): 
     settled.push(...pending.map((op) => `${op.type} of ${op.resource.urn.split("::").pop()}`));
   }
   return settled;
+}
+
+function isJson(file: string): boolean {
+  try {
+    JSON.parse(fs.readFileSync(file, "utf8"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function processExists(pid: number): boolean {
