@@ -30,7 +30,9 @@ export function experimentProgram(options: ProgramOptions) {
     const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
     return {
       provider: config.provider.type,
-      hosts: experiment.hosts.apply((hosts) => hosts.map(({ alias, address, roles, groups, ips, devices, kernel }) => ({ alias, address, roles, groups, ips, devices, kernel }))),
+      // Everything the phases know of each host but its host key (the ssh files hold those).
+      hosts: experiment.hosts.apply((hosts) => hosts.map(({ hostKey: _key, ...host }) => host)),
+      network: experiment.network,
       tcPlan: experiment.networkEmulation?.plan,
       sshConfig: experiment.sshConfig,
       resultsDir,

@@ -1,7 +1,10 @@
 import * as path from "node:path";
 import { ConfigError } from "../config/errors";
 import { ExperimentConfig, loadExperiment } from "../config/load";
+import * as fs from "node:fs";
 import { measureAndReport } from "../components/tc/measure";
+import type { Host, TestbedNetwork } from "../config/types";
+import { passwordKeys, renderKollaFiles, staticHostsOf } from "../kolla/render";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
@@ -14,6 +17,10 @@ const USAGE = `usage: enos <command> [options]
   preview [--stack NAME]                       show what up would change
   destroy [--stack NAME]                       release everything the stack holds (alias: down)
   info [--stack NAME]                          hosts, roles, groups, files and next steps
+  os --render (-f reservation.yaml | --stack NAME) --out DIR
+                                               write the inventory, globals.yml and passwords.yml
+                                               (values masked) that a deploy would hand kolla-ansible;
+                                               -f needs a static testbed (hosts known from the file)
   tc --test [--stack NAME]                     measure RTT, loss (fping) and rates (iperf3) between
                                                the groups of a stack that is up; report in
                                                results/<stack>/tc (JSON, markdown, PNG)
@@ -30,6 +37,8 @@ interface Options {
   file?: string;
   plan?: boolean;
   test?: boolean;
+  render?: boolean;
+  out?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -42,6 +51,8 @@ function parseArgs(argv: string[]): Options {
       case "-f": case "--file": options.file = value(); break;
       case "--plan": options.plan = true; break;
       case "--test": options.test = true; break;
+      case "--render": options.render = true; break;
+      case "--out": options.out = value(); break;
       default: fail(`unknown option ${rest[i]}`);
     }
   }
@@ -100,6 +111,27 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       console.log(JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2));
+      return 0;
+    }
+    case "os": {
+      if (!options.render || !options.out) return fail("os needs --render and --out DIR (deploying comes with the Kolla phase of up)");
+      const config = validate(options);
+      let testbed: { hosts: Host[]; network: TestbedNetwork };
+      if (options.file) {
+        testbed = staticHostsOf(config);
+      } else {
+        const outputs = await (await stackFor(options)).outputs();
+        if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+        testbed = { hosts: outputs.hosts.value, network: outputs.network.value };
+      }
+      const template = fs.readFileSync(path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml"), "utf8");
+      const masked = Object.fromEntries(passwordKeys(template).map((k) => [k, "********"]));
+      const files = renderKollaFiles(config, testbed.hosts, testbed.network, masked);
+      fs.mkdirSync(options.out, { recursive: true });
+      for (const [name, text] of [["multinode", files.multinode], ["globals.yml", files.globals], ["passwords.yml", files.passwords]]) {
+        fs.writeFileSync(path.join(options.out, name), text);
+      }
+      console.log(`wrote ${["multinode", "globals.yml", "passwords.yml"].map((f) => path.join(options.out!, f)).join(", ")}`);
       return 0;
     }
     case "tc": {

@@ -8,6 +8,8 @@ import * as yaml from "js-yaml";
 import type { Host, TestbedNetwork } from "../../config/types";
 import { globalsOf, kollaAnsibleRelease, renderGlobals } from "../../kolla/globals";
 import { hostLine, parseInventory, renderInventory, unfilledGroups } from "../../kolla/inventory";
+import { passwordKeys, renderKollaFiles, staticHostsOf } from "../../kolla/render";
+import { loadExperiment } from "../../config/load";
 import { FIXTURES, PROJECT_DIR } from "../helpers";
 
 const DEFAULT_INVENTORY = fs.readFileSync(path.join(PROJECT_DIR, "kolla", "inventory.default"), "utf8");
@@ -104,5 +106,38 @@ describe("kolla globals.yml", () => {
   test("the pinned kolla-ansible is the one setup installs for the default release", () => {
     const installed = execFileSync(path.join(PROJECT_DIR, ".venv", "bin", "python"), ["-c", "import importlib.metadata as m; print(m.version('kolla-ansible'))"], { encoding: "utf8" }).trim();
     assert.equal(kollaAnsibleRelease({ openstack_release: "2026.1" }), installed);
+  });
+});
+
+describe("kolla files for a deploy (and the os --render dry run)", () => {
+  const SEED = path.join(FIXTURES, "seed");
+  const fromFile = (name: string) => loadExperiment({ stack: { reservationFile: path.join(SEED, name) }, baseDir: SEED });
+
+  test("passwords.yml has one value per key of the release's template", () => {
+    const keys = passwordKeys(fs.readFileSync(path.join(KOLLA_SHARE, "etc_examples", "kolla", "passwords.yml"), "utf8"));
+    assert.ok(keys.length > 100 && keys.includes("keystone_admin_password") && keys.includes("database_password"), `${keys.length} keys`);
+  });
+
+  test("a static reservation file renders the inventory and globals a kolla-ansible user would write", () => {
+    const config = fromFile("static.yaml");
+    const { hosts, network } = staticHostsOf(config);
+    const files = renderKollaFiles(config, hosts, network, { database_password: "x" });
+    assert.match(files.multinode, /\[control\]\ncontrol ansible_host=192\.0\.2\.17 ansible_user=user ansible_port=22 ansible_ssh_private_key_file=keyfile ansible_become=true\n/);
+    assert.match(files.multinode, /\[compute\]\ncompute1 ansible_host=192\.0\.2\.33 .*\n192\.0\.2\.34 ansible_host=192\.0\.2\.34\n192\.0\.2\.35 ansible_host=192\.0\.2\.35\n/);
+    assert.deepEqual(yaml.load(files.globals), {
+      openstack_release: "2026.1", kolla_internal_vip_address: "198.51.100.49", network_interface: "eth1", neutron_external_interface: "eth2",
+    });
+    assert.deepEqual(yaml.load(files.passwords), { database_password: "x" });
+  });
+
+  test("a custom inventory's role without host is an error naming the group and the role to add", () => {
+    const config = fromFile("custom-inventory.yaml");
+    const hostsWithout = hosts;
+    assert.throws(() => renderKollaFiles(config, hostsWithout, network, {}),
+      /group conductor-node \(needed by nova-conductor\) has no host: add role conductor-node to resources or topology/);
+  });
+
+  test("hosts of an acquired testbed cannot come from the file", () => {
+    assert.throws(() => staticHostsOf(fromFile("g5k.yaml")), /hosts of a g5k testbed are known once acquired: use --stack NAME/);
   });
 });
