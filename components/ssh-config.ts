@@ -3,7 +3,8 @@ import type { Host } from "../config/types";
 /** An ssh_config with one entry per host, so that `ssh -F <file> <alias>` works for the user and the tools. */
 export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHostsFile: string): string {
   const entries = hosts.map((h) => [
-    `Host ${h.alias}`,
+    // By address too: Ansible and other tools connect to ansible_host, not to the alias.
+    `Host ${h.alias} ${h.address}`,
     `  HostName ${h.address}`,
     ...(h.user ? [`  User ${h.user}`] : []),
     ...(h.port ? [`  Port ${h.port}`] : []),
