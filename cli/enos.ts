@@ -101,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "destroy": case "down": {
       const stack = await stackFor(options);
+      const settled = await recoverInterruptedUpdate(stack, STATE_DIR, true);
+      if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
       const result = await stack.destroy({ onOutput: write, parallel: 64 });
       return result.summary.result === "succeeded" ? 0 : 1;
     }

@@ -74,9 +74,10 @@ export async function openStack(
  * lands in a checkpoint write, a checkpoint cut short), and the engine refuses to go on until they
  * are settled. A lock whose process is gone (on this machine) is stale and
  * removed. Every enos resource's create is idempotent by name (a half-made host is torn down and made
- * again), so pending operations are dropped and the next update redoes them. Returns what it settled.
+ * again), so pending operations are dropped and the next update redoes them; before a destroy, creates
+ * in flight are kept as resources so that their delete releases what they made. Returns what it settled.
  */
-export async function recoverInterruptedUpdate(stack: Stack, stateDir: string): Promise<string[]> {
+export async function recoverInterruptedUpdate(stack: Stack, stateDir: string, forDestroy = false): Promise<string[]> {
   const settled: string[] = [];
   // A kill in the middle of a checkpoint write can leave the checkpoint or its metadata file (.attrs)
   // cut short, and a temporary file behind. The backend keeps the previous checkpoint (.bak) and does
@@ -105,13 +106,27 @@ export async function recoverInterruptedUpdate(stack: Stack, stateDir: string): 
     }
   }
   const state = await stack.exportStack();
-  const pending: { type: string; resource: { urn: string } }[] = state.deployment.pending_operations ?? [];
+  const pending: PendingOperation[] = state.deployment.pending_operations ?? [];
   if (pending.length > 0) {
     delete state.deployment.pending_operations;
+    if (forDestroy) {
+      // Whatever a create in flight made must be released too: enos' deletes work from the inputs
+      // (names), so the resource is kept with its inputs as outputs and a placeholder id.
+      const creates = pending.filter((op) => op.type === "creating");
+      state.deployment.resources = [
+        ...(state.deployment.resources ?? []),
+        ...creates.map((op) => ({ ...op.resource, id: "interrupted-create", outputs: op.resource.inputs })),
+      ];
+    }
     await stack.importStack(state);
     settled.push(...pending.map((op) => `${op.type} of ${op.resource.urn.split("::").pop()}`));
   }
   return settled;
+}
+
+interface PendingOperation {
+  type: string;
+  resource: { urn: string; inputs: Record<string, unknown> };
 }
 
 function isJson(file: string): boolean {

@@ -128,6 +128,22 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
   });
 });
 
+/** Starts an up and kills the engine (SIGKILL) once the first host exists, while others are being made. */
+async function killMidUp(local: TestExperiment): Promise<void> {
+  let killed = false;
+  const interrupted = local.stack.up({
+    parallel: 4,
+    onEvent: (event) => {
+      if (!killed && event.resOutputsEvent?.metadata.type.endsWith("LocalHost")) {
+        killed = true;
+        spawnSync("pkill", ["-KILL", "-f", `pulumi up .*--stack ${local.name}`]);
+      }
+    },
+  });
+  await assert.rejects(interrupted);
+  assert.ok(killed, "the engine was killed mid-update");
+}
+
 describe("an up killed in the middle", { timeout: 600_000 }, () => {
   let local: TestExperiment;
   before(async () => {
@@ -136,19 +152,7 @@ describe("an up killed in the middle", { timeout: 600_000 }, () => {
   after(async () => cleanUp(local));
 
   test("a following up converges without duplicates, destroy leaves nothing", async () => {
-    let killed = false;
-    const interrupted = local.stack.up({
-      parallel: 4,
-      onEvent: (event) => {
-        // Kill the engine as soon as the first host exists, while the others are being made.
-        if (!killed && event.resOutputsEvent?.metadata.type.endsWith("LocalHost")) {
-          killed = true;
-          spawnSync("pkill", ["-KILL", "-f", `pulumi up .*--stack ${local.name}`]);
-        }
-      },
-    });
-    await assert.rejects(interrupted);
-    assert.ok(killed, "the engine was killed mid-update");
+    await killMidUp(local);
 
     const pending = await recoverInterruptedUpdate(local.stack, local.stateDir);
     assert.ok(pending.some((p) => p.startsWith("stale lock")), `the killed engine's lock is removed: ${pending}`);
@@ -162,6 +166,23 @@ describe("an up killed in the middle", { timeout: 600_000 }, () => {
     for (const host of hosts) assert.match(sshRun(up.outputs.sshConfig.value, host.alias, "echo ok"), /ok/);
 
     await local.stack.destroy({ parallel: 64 });
+    assert.deepEqual(leftovers(local.name, local.stateDir), []);
+  });
+});
+
+describe("a destroy right after an up killed in the middle", { timeout: 600_000 }, () => {
+  let local: TestExperiment;
+  before(async () => {
+    local = await testExperiment(`it${process.pid}d`, { provider, resources: { control: 1, network: 1, compute: 6 } });
+  });
+  after(async () => cleanUp(local));
+
+  test("releases what the creates in flight had made: no namespace, link, process or file left", async () => {
+    await killMidUp(local);
+    const settled = await recoverInterruptedUpdate(local.stack, local.stateDir, true);
+    assert.ok(settled.some((s) => s.startsWith("creating of")), `creates were in flight: ${settled.join(", ")}`);
+    const down = await local.stack.destroy({ parallel: 64 });
+    assert.equal(down.summary.result, "succeeded");
     assert.deepEqual(leftovers(local.name, local.stateDir), []);
   });
 });
