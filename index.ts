@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Experiment } from "./components/experiment";
 import { loadExperiment } from "./config/load";
+import { PROJECT_DIR } from "./config/paths";
 
 export interface ProgramOptions {
   /** The project directory: relative paths in stack config are relative to it. */
@@ -41,5 +42,4 @@ export function experimentProgram(options: ProgramOptions) {
   };
 }
 
-const projectDir = path.basename(__dirname) === "dist" ? path.dirname(__dirname) : __dirname;
-export default experimentProgram({ projectDir, stateDir: path.join(projectDir, ".pulumi-state") });
+export default experimentProgram({ projectDir: PROJECT_DIR, stateDir: path.join(PROJECT_DIR, ".pulumi-state") });

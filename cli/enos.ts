@@ -8,7 +8,8 @@ import { passwordKeys, renderKollaFiles, staticHostsOf } from "../kolla/render";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
-import { PROJECT_DIR, STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
+import { PROJECT_DIR } from "../config/paths";
+import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
 
 const USAGE = `usage: enos <command> [options]
 

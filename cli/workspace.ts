@@ -2,9 +2,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-
-/** The project root: where Pulumi.yaml and package.json live. */
-export const PROJECT_DIR = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === "dist" ? "../.." : "..");
+import { PROJECT_DIR } from "../config/paths";
 
 const versions: { pulumiCli: string } = require(path.join(PROJECT_DIR, "package.json")).enos;
 

@@ -2,12 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { ExperimentConfig } from "../config/load";
+import { PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { commonInterfaces, renderGlobals } from "./globals";
 import { renderInventory, unfilledGroups } from "./inventory";
 
 /** enos' own default inventory (the group structure of kolla-ansible's multinode). */
-export const DEFAULT_INVENTORY_FILE = path.join(__dirname, "..", path.basename(path.dirname(__dirname)) === "dist" ? ".." : "", "kolla", "inventory.default");
+export const DEFAULT_INVENTORY_FILE = path.join(PROJECT_DIR, "kolla", "inventory.default");
 
 /** The keys of a release's passwords.yml template (kolla-ansible's etc_examples/kolla/passwords.yml). */
 export function passwordKeys(template: string): string[] {

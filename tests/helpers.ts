@@ -1,5 +1,5 @@
 import * as path from "node:path";
+import { PROJECT_DIR } from "../config/paths";
 
 /** Tests run from dist/tests; fixtures stay in the source tree. */
-export const PROJECT_DIR = path.resolve(__dirname, path.basename(path.resolve(__dirname, "../..")) === "dist" ? "../../.." : "../..");
 export const FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures");

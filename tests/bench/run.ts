@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../helpers";
+import { PROJECT_DIR } from "../../config/paths";
 import { benchNetemVm } from "./netem-vm";
 import { benchTc } from "./tc";
 import { benchTestbed } from "./testbed";

@@ -144,16 +144,19 @@ async function killMidUp(local: TestExperiment): Promise<void> {
   assert.ok(killed, "the engine was killed mid-update");
 }
 
-describe("an up killed in the middle", { timeout: 600_000 }, () => {
-  let local: TestExperiment;
-  before(async () => {
-    local = await testExperiment(`it${process.pid}k`, { provider, resources: { control: 1, network: 1, compute: 6 } });
-  });
-  after(async () => cleanUp(local));
-
-  test("a following up converges without duplicates, destroy leaves nothing", async () => {
+/** A stack of 8 local hosts whose first up was killed mid-way; removed whatever the check does. */
+async function afterKilledUp(suffix: string, check: (local: TestExperiment) => Promise<void>): Promise<void> {
+  const local = await testExperiment(`it${process.pid}${suffix}`, { provider, resources: { control: 1, network: 1, compute: 6 } });
+  try {
     await killMidUp(local);
+    await check(local);
+  } finally {
+    await cleanUp(local);
+  }
+}
 
+describe("an up killed in the middle", { timeout: 600_000 }, () => {
+  test("a following up converges without duplicates, destroy leaves nothing", () => afterKilledUp("k", async (local) => {
     const pending = await recoverInterruptedUpdate(local.stack, local.stateDir);
     assert.ok(pending.some((p) => p.startsWith("stale lock")), `the killed engine's lock is removed: ${pending}`);
     const up = await local.stack.up({ parallel: 64 });
@@ -167,22 +170,13 @@ describe("an up killed in the middle", { timeout: 600_000 }, () => {
 
     await local.stack.destroy({ parallel: 64 });
     assert.deepEqual(leftovers(local.name, local.stateDir), []);
-  });
-});
+  }));
 
-describe("a destroy right after an up killed in the middle", { timeout: 600_000 }, () => {
-  let local: TestExperiment;
-  before(async () => {
-    local = await testExperiment(`it${process.pid}d`, { provider, resources: { control: 1, network: 1, compute: 6 } });
-  });
-  after(async () => cleanUp(local));
-
-  test("releases what the creates in flight had made: no namespace, link, process or file left", async () => {
-    await killMidUp(local);
+  test("a destroy right after releases what the creates in flight had made", () => afterKilledUp("d", async (local) => {
     const settled = await recoverInterruptedUpdate(local.stack, local.stateDir, true);
     assert.ok(settled.some((s) => s.startsWith("creating of")), `creates were in flight: ${settled.join(", ")}`);
     const down = await local.stack.destroy({ parallel: 64 });
     assert.equal(down.summary.result, "succeeded");
     assert.deepEqual(leftovers(local.name, local.stateDir), []);
-  });
+  }));
 });

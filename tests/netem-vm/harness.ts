@@ -11,7 +11,7 @@ import { loadExperiment } from "../../config/load";
 import { addressIn } from "../../config/net";
 import type { Host } from "../../config/types";
 import { FIRST_HOST_OFFSET, localNetwork, planLocalHosts } from "../../providers/local/plan";
-import { PROJECT_DIR } from "../helpers";
+import { PROJECT_DIR } from "../../config/paths";
 
 /**
  * Delay and loss measured for real on a kernel that has netem: a qemu VM (software emulation) booted

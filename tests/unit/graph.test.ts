@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../components/tc/plan";
 import { loadExperiment } from "../../config/load";
-import { PROJECT_DIR } from "../helpers";
+import { PROJECT_DIR } from "../../config/paths";
 
 /** Resources the program registers, by "type name"; outputs a real testbed would give are faked. */
 const registered: { type: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];

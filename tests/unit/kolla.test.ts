@@ -10,7 +10,8 @@ import { globalsOf, kollaAnsibleRelease, renderGlobals } from "../../kolla/globa
 import { hostLine, parseInventory, renderInventory, unfilledGroups } from "../../kolla/inventory";
 import { passwordKeys, renderKollaFiles, staticHostsOf } from "../../kolla/render";
 import { loadExperiment } from "../../config/load";
-import { FIXTURES, PROJECT_DIR } from "../helpers";
+import { PROJECT_DIR } from "../../config/paths";
+import { FIXTURES } from "../helpers";
 
 const DEFAULT_INVENTORY = fs.readFileSync(path.join(PROJECT_DIR, "kolla", "inventory.default"), "utf8");
 const KOLLA_SHARE = path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible");
