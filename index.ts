@@ -35,6 +35,14 @@ export function experimentProgram(options: ProgramOptions) {
       hosts: experiment.hosts.apply((hosts) => hosts.map(({ hostKey: _key, ...host }) => host)),
       network: experiment.network,
       tcPlan: experiment.networkEmulation?.plan,
+      kolla: {
+        mode: config.kollaMode,
+        vip: experiment.kolla.vip,
+        horizonUrl: experiment.kolla.horizonUrl,
+        adminOpenrc: experiment.kolla.adminOpenrc,
+        // Check mode: what a deploy would apply on each host.
+        plan: experiment.kolla.plan,
+      },
       sshConfig: experiment.sshConfig,
       resultsDir,
       next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,

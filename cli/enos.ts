@@ -4,7 +4,9 @@ import { ExperimentConfig, loadExperiment } from "../config/load";
 import * as fs from "node:fs";
 import { measureAndReport } from "../components/tc/measure";
 import type { Host, TestbedNetwork } from "../config/types";
-import { passwordKeys, renderKollaFiles, staticHostsOf } from "../kolla/render";
+import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../kolla/render";
+import { secretKinds } from "../kolla/passwords";
+import { kollaCopyFor } from "../components/kolla";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
@@ -127,8 +129,12 @@ async function main(argv: string[]): Promise<number> {
         if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
         testbed = { hosts: outputs.hosts.value, network: outputs.network.value };
       }
-      const template = fs.readFileSync(path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml"), "utf8");
-      const masked = Object.fromEntries(passwordKeys(template).map((k) => [k, "********"]));
+      const problem = inventoryProblems(inventoryTemplate(config), testbed.hosts);
+      if (problem) throw new Error(problem);
+      const copy = kollaCopyFor(config);
+      const template = path.join(copy.venv, "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml");
+      if (!fs.existsSync(template)) throw new Error(`${copy.requirement} is not installed yet (${copy.venv}); enos up installs it`);
+      const masked = Object.fromEntries(Object.keys(secretKinds(fs.readFileSync(template, "utf8"))).map((k) => [k, "********"]));
       const files = renderKollaFiles(config, testbed.hosts, testbed.network, masked);
       fs.mkdirSync(options.out, { recursive: true });
       for (const [name, text] of [["multinode", files.multinode], ["globals.yml", files.globals], ["passwords.yml", files.passwords]]) {

@@ -62,8 +62,9 @@ async function runScript(script: string, state: CommandState): Promise<{ stdout:
     child.on("close", (code: number | null) => {
       if (code === 0) return resolve({ stdout: stdout.trimEnd(), stderr: stderr.trimEnd() });
       const where = conn ? `on ${conn.alias}` : "locally";
-      const tail = (stderr.trim() || stdout.trim()).split("\n").slice(-20).join("\n");
-      reject(new Error(`command failed ${where} with exit code ${code}:\n${tail}`));
+      // Tools differ in where they say what went wrong (Ansible: stdout), so both tails are shown.
+      const tail = (text: string, name: string) => text.trim() ? `--- ${name} (last lines) ---\n${text.trim().split("\n").slice(-20).join("\n")}\n` : "";
+      reject(new Error(`command failed ${where} with exit code ${code}:\n${tail(stdout, "stdout")}${tail(stderr, "stderr")}`));
     });
     child.stdin.end(exports + script);
   });

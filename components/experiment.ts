@@ -5,6 +5,7 @@ import type { Host, TestbedNetwork } from "../config/types";
 import { LocalTestbed } from "../providers/local";
 import { StaticTestbed } from "../providers/static";
 import { File } from "./file";
+import { KollaDeployment } from "./kolla";
 import { NetworkEmulation } from "./network-emulation";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
 
@@ -30,6 +31,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly sshConfig: pulumi.Output<string>;
   public readonly networkEmulation?: NetworkEmulation;
+  public readonly kolla: KollaDeployment;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:index:Experiment", name, {}, opts);
@@ -58,6 +60,14 @@ export class Experiment extends pulumi.ComponentResource {
       sshConfig: this.sshConfig,
       stack: args.stack,
       reportDir: path.join(args.resultsDir, "tc"),
+    }, { parent: this, dependsOn: [sshConfig] });
+
+    this.kolla = new KollaDeployment("kolla", {
+      hosts: this.hosts,
+      network: this.network,
+      sshConfig: this.sshConfig,
+      config: args.config,
+      configDir: path.join(dir, "kolla"),
     }, { parent: this, dependsOn: [sshConfig] });
 
     this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });

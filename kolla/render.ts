@@ -1,19 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as yaml from "js-yaml";
 import type { ExperimentConfig } from "../config/load";
 import { PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { commonInterfaces, renderGlobals } from "./globals";
 import { renderInventory, unfilledGroups } from "./inventory";
+import { renderPasswords } from "./passwords";
 
 /** enos' own default inventory (the group structure of kolla-ansible's multinode). */
 export const DEFAULT_INVENTORY_FILE = path.join(PROJECT_DIR, "kolla", "inventory.default");
-
-/** The keys of a release's passwords.yml template (kolla-ansible's etc_examples/kolla/passwords.yml). */
-export function passwordKeys(template: string): string[] {
-  return Object.keys((yaml.load(template) ?? {}) as Record<string, unknown>);
-}
 
 export interface KollaFiles {
   multinode: string;
@@ -21,21 +16,28 @@ export interface KollaFiles {
   passwords: string;
 }
 
+export type KollaSettings = Pick<ExperimentConfig, "inventory" | "registry" | "kolla">;
+
+export const inventoryTemplate = (config: Pick<ExperimentConfig, "inventory">) => fs.readFileSync(config.inventory ?? DEFAULT_INVENTORY_FILE, "utf8");
+
+/** Groups the inventory needs that the testbed's hosts leave empty, as one message naming the roles to add. */
+export function inventoryProblems(template: string, hosts: Host[]): string | undefined {
+  const missing = unfilledGroups(template, hosts);
+  return missing.length
+    ? `the inventory needs hosts that the testbed does not give:\n${missing.map((m) =>
+      `  - group ${m.group} (needed by ${m.neededBy.join(", ")}) has no host: add role ${m.group} to resources or topology`).join("\n")}`
+    : undefined;
+}
+
 /**
  * What kolla-ansible is handed: the inventory, globals.yml and passwords.yml. `passwords` maps each
  * key to its value; a dry run passes a mask instead.
  */
-export function renderKollaFiles(config: ExperimentConfig, hosts: Host[], network: TestbedNetwork, passwords: Record<string, string>): KollaFiles {
-  const template = fs.readFileSync(config.inventory ?? DEFAULT_INVENTORY_FILE, "utf8");
-  const missing = unfilledGroups(template, hosts);
-  if (missing.length) {
-    throw new Error(`the inventory needs hosts that the testbed does not give:\n${missing.map((m) =>
-      `  - group ${m.group} (needed by ${m.neededBy.join(", ")}) has no host: add role ${m.group} to resources or topology`).join("\n")}`);
-  }
+export function renderKollaFiles(config: KollaSettings, hosts: Host[], network: TestbedNetwork, passwords: Record<string, unknown>): KollaFiles {
   return {
-    multinode: renderInventory(template, hosts, commonInterfaces(hosts)),
+    multinode: renderInventory(inventoryTemplate(config), hosts, commonInterfaces(hosts)),
     globals: renderGlobals({ hosts, network, registry: config.registry, kolla: config.kolla }),
-    passwords: yaml.dump(passwords),
+    passwords: renderPasswords(passwords),
   };
 }
 

@@ -4,32 +4,33 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Command } from "../../components/command";
-import { RandomPassword } from "../../components/random-password";
+import { RandomSecrets } from "../../components/random-secrets";
 import { openStack } from "../../cli/workspace";
 
 // Proof that the engine built by scripts/setup works end to end: a dynamic-provider resource, a
-// secret password and a local command, up, re-up with no change, destroy.
+// map of secrets and a local command, up, re-up with no change, destroy.
 test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-"));
   const marker = path.join(dir, "created-by-command");
   try {
     const program = async () => {
-      const password = new RandomPassword("password", { length: 24 });
+      const secrets = new RandomSecrets("secrets", { kinds: { admin: "password", fsid: "uuid" } });
+      const password = secrets.values.apply((v) => String(v.admin));
       const command = new Command("touch", {
         create: `echo made > "${marker}" && echo "$GREETING"`,
         delete: `rm -f "${marker}"`,
         environment: { GREETING: "hello from the command" },
       });
-      return { password: password.result, stdout: command.stdout, passwordLength: password.result.apply((p) => p.length) };
+      return { password, fsid: secrets.values.apply((v) => v.fsid), stdout: command.stdout };
     };
     const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir });
 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     assert.equal(up.outputs.stdout.value, "hello from the command");
-    assert.equal(up.outputs.passwordLength.value, 24);
     assert.equal(up.outputs.password.secret, true);
-    assert.match(up.outputs.password.value, /^[A-Za-z0-9]{24}$/);
+    assert.match(up.outputs.password.value, /^[A-Za-z0-9]{40}$/);
+    assert.match(up.outputs.fsid.value, /^[0-9a-f]{8}-[0-9a-f]{4}-/);
     assert.ok(fs.existsSync(marker), "the command's create ran");
 
     // The password is encrypted in the state file: its plain text appears nowhere in it.

@@ -23,7 +23,11 @@ pulumi.runtime.setMocks({
       }));
     }
     if (type === "SshKeyPair") Object.assign(state, { publicKey: "ssh-ed25519 AAAA enos", privateKey: "secret" });
-    if (type === "Command") {
+    if (type === "RandomSecrets") {
+      state.values = Object.fromEntries(Object.keys(args.inputs.kinds as object).map((k) => [k, `${k}-value`]));
+    }
+    if (args.name === "kolla-ansible") state.stdout = "database_password:\nkeystone_admin_password:\nnova_ssh_key:\n  private_key:\n  public_key:\n";
+    else if (type === "Command") {
       // base-rtt's fping lines: every sampled pair 0.4 ms apart.
       const pairs = String(args.inputs.create).match(/@@FPING \d+/g) ?? [];
       state.stdout = args.name === "base-rtt" ? pairs.map((p) => `${p}\n10.0.0.1 : 0.40 0.40 0.40`).join("\n") : "";
@@ -40,6 +44,7 @@ const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { 
 
 async function build(config: Record<string, unknown>) {
   registered.length = 0;
+  slot = 10;
   const { Experiment } = await import("../../components/experiment");
   const experiment = new Experiment("experiment", {
     config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }), stack: "graph", stateDir: "/tmp/enos-graph", resultsDir: "/tmp/enos-graph/results",
@@ -53,7 +58,8 @@ describe("resource graphs (pulumi mocks)", () => {
   test("local testbed: a key, two bridges, one host per role count, ssh files; no tc phase without constraints", async () => {
     const experiment = await build({ provider: "local", topology });
     assert.deepEqual(names("LocalHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
-    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), names("File")], [["ssh-key"], ["bridges"], ["known-hosts", "ssh-config"]]);
+    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), names("File")],
+      [["ssh-key"], ["bridges"], ["known-hosts", "ssh-config", "kolla-multinode", "kolla-globals", "kolla-passwords"]]);
     assert.equal(experiment.networkEmulation, undefined);
     const hosts = await valueOf(experiment.hosts);
     assert.deepEqual(hosts.map((h) => [h.alias, h.groups, h.ips]), [
@@ -64,8 +70,8 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("network constraints: a kernel check, then one tc command per host reaching it by its alias", async () => {
     await build({ provider: "local", topology, network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0 } });
-    assert.deepEqual(names("Precondition"), ["kernel-check"]);
-    assert.deepEqual(names("Command"), ["tc-grp1-control-1", "tc-grp1-network-1", "tc-grp2-compute-1", "tc-grp3-compute-1"]);
+    assert.deepEqual(names("Precondition").sort(), ["inventory-check", "kernel-check"]);
+    assert.deepEqual(names("Command").filter((n) => n.startsWith("tc-")), ["tc-grp1-control-1", "tc-grp1-network-1", "tc-grp2-compute-1", "tc-grp3-compute-1"]);
     const tc = registered.find((r) => r.name === "tc-grp2-compute-1")!;
     assert.deepEqual(tc.inputs.connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "grp2-compute-1" });
     assert.match(String(tc.inputs.create), /qdisc replace dev eth0 root handle 1: htb/);
@@ -82,20 +88,59 @@ describe("resource graphs (pulumi mocks)", () => {
       provider: "local", topology,
       network_constraints: { default_delay: "10ms", default_rate: "10mbit", default_loss: 0, accurate: true },
     });
-    assert.deepEqual(names("Precondition"), ["accuracy-check", "kernel-check"]);
+    assert.deepEqual(names("Precondition").sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
     assert.match(String(registered.find((r) => r.name === "base-rtt")?.inputs.create), /tc qdisc del dev eth0 root[\s\S]*fping -C 100/);
     const plans: HostPlan[] = await valueOf(experiment.networkEmulation!.plan);
     assert.ok(plans.every((p) => p.rules.every((r) => r.delay === "9800us")), JSON.stringify(plans[0].rules));
   });
 
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
+    const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomSecrets", "Precondition"].includes(r.type);
     const network = { extra_ips: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], start: "10.1.0.10", end: "10.1.0.20", cidr: "10.1.0.0/24", gateway: "10.1.0.1", dns: "10.1.0.1" };
     await build({
       provider: { type: "static", network, eths: ["eth0", "eth1"] },
       resources: { control: { address: "192.0.2.1" }, network: { address: "192.0.2.1" }, compute: [{ address: "192.0.2.2" }, { address: "192.0.2.3" }] },
     });
-    assert.deepEqual(registered.filter((r) => r.custom && r.type !== "File").map((r) => r.type), ["StaticHostsProbe"]);
+    assert.deepEqual(registered.filter((r) => r.custom && testbedTypes(r)).map((r) => r.type), ["StaticHostsProbe"]);
     const probe = registered.find((r) => r.type === "StaticHostsProbe")!;
     assert.deepEqual((probe.inputs.hosts as { address: string }[]).map((h) => h.address), ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+  });
+
+  test("kolla check mode: install, passwords, the three files, then one check command; no deploy step", async () => {
+    const experiment = await build({ provider: "local", topology, kolla_mode: "check" });
+    const kolla = registered.filter((r) => r.name.startsWith("kolla-")).map((r) => `${r.type} ${r.name}`);
+    assert.deepEqual(kolla, ["Command kolla-ansible", "RandomSecrets kolla-passwords", "File kolla-multinode", "File kolla-globals", "File kolla-passwords", "Command kolla-check"]);
+    const check = registered.find((r) => r.name === "kolla-check")!;
+    assert.match(String(check.inputs.create), /ansible -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' all -m ping/);
+    assert.match(String(check.inputs.create), /kolla-ansible deploy .* --check --tags enos-check-only/);
+    assert.equal(experiment.kolla.adminOpenrc, undefined);
+    const multinode = registered.find((r) => r.name === "kolla-multinode")!;
+    assert.match(String(multinode.inputs.content), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
+    const passwords = registered.find((r) => r.type === "File" && r.name === "kolla-passwords")!;
+    assert.equal(passwords.inputs.mode, 0o600);
+    assert.match(String(passwords.inputs.content), /keystone_admin_password: keystone_admin_password-value/);
+  });
+
+  test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
+    await build({ provider: "local", topology, registry: { type: "internal" } });
+    const steps = registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible").map((r) => r.name);
+    assert.deepEqual(steps, ["kolla-teardown", "kolla-bootstrap-servers", "kolla-registry", "kolla-prechecks", "kolla-pull", "kolla-deploy", "kolla-post-deploy"]);
+    const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
+    assert.match(String(command("kolla-teardown").delete), /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/);
+    assert.match(String(command("kolla-deploy").create), /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/);
+    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.231\.0\.251\/32 dev eth0[\s\S]*-p 10\.231\.0\.251:4000:5000/);
+    assert.deepEqual(command("kolla-registry").connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "grp1-control-1" });
+  });
+
+  test("a changed kolla variable changes the deploy step's trigger only", async () => {
+    const triggers = async (kolla: Record<string, unknown>) => {
+      await build({ provider: "local", topology, kolla });
+      return Object.fromEntries(registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-")).map((r) => [r.name, JSON.stringify(r.inputs.triggers)]));
+    };
+    const before = await triggers({ nova_compute_virt_type: "qemu" });
+    const after = await triggers({ nova_compute_virt_type: "kvm" });
+    assert.deepEqual(Object.keys(before).filter((name) => before[name] !== after[name]), ["kolla-deploy"]);
+    const release = await triggers({ nova_compute_virt_type: "qemu", enable_cinder: "yes" });
+    assert.deepEqual(Object.keys(before).filter((name) => before[name] !== release[name]), ["kolla-pull", "kolla-deploy"]);
   });
 });

@@ -8,7 +8,8 @@ import * as yaml from "js-yaml";
 import type { Host, TestbedNetwork } from "../../config/types";
 import { globalsOf, kollaAnsibleRelease, renderGlobals } from "../../kolla/globals";
 import { hostLine, parseInventory, renderInventory, unfilledGroups } from "../../kolla/inventory";
-import { passwordKeys, renderKollaFiles, staticHostsOf } from "../../kolla/render";
+import { inventoryProblems, renderKollaFiles, staticHostsOf } from "../../kolla/render";
+import { secretKinds } from "../../kolla/passwords";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { FIXTURES } from "../helpers";
@@ -43,7 +44,7 @@ describe("kolla inventory", () => {
     assert.match(inventory, new RegExp(`\\[control\\]\\n${line}\\n`));
     assert.match(inventory, /\[compute\]\ncompute-1 ansible_host=10\.231\.0\.12 .*\ncompute-2 ansible_host=10\.231\.0\.13 /);
     assert.match(inventory, /\[monitoring\]\ncontrol-1 ansible_host/);
-    assert.match(inventory, /\[deployment\]\nlocalhost ansible_connection=local\n/);
+    assert.match(inventory, /\[deployment\]\nlocalhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n/);
     assert.match(inventory, /\[nova:children\]\ncontrol\n/);
   });
 
@@ -115,7 +116,7 @@ describe("kolla files for a deploy (and the os --render dry run)", () => {
   const fromFile = (name: string) => loadExperiment({ stack: { reservationFile: path.join(SEED, name) }, baseDir: SEED });
 
   test("passwords.yml has one value per key of the release's template", () => {
-    const keys = passwordKeys(fs.readFileSync(path.join(KOLLA_SHARE, "etc_examples", "kolla", "passwords.yml"), "utf8"));
+    const keys = Object.keys(secretKinds(fs.readFileSync(path.join(KOLLA_SHARE, "etc_examples", "kolla", "passwords.yml"), "utf8")));
     assert.ok(keys.length > 100 && keys.includes("keystone_admin_password") && keys.includes("database_password"), `${keys.length} keys`);
   });
 
@@ -134,7 +135,7 @@ describe("kolla files for a deploy (and the os --render dry run)", () => {
   test("a custom inventory's role without host is an error naming the group and the role to add", () => {
     const config = fromFile("custom-inventory.yaml");
     const hostsWithout = hosts;
-    assert.throws(() => renderKollaFiles(config, hostsWithout, network, {}),
+    assert.match(inventoryProblems(fs.readFileSync(config.inventory!, "utf8"), hostsWithout) ?? "",
       /group conductor-node \(needed by nova-conductor\) has no host: add role conductor-node to resources or topology/);
   });
 

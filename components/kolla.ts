@@ -1,0 +1,170 @@
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ExperimentConfig } from "../config/load";
+import { PROJECT_DIR } from "../config/paths";
+import type { Host, TestbedNetwork } from "../config/types";
+import { describeCheck, parseCheckOutput, rolesByHost } from "../kolla/check";
+import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
+import { DEFAULT_OPENSTACK_RELEASE, globalsOf } from "../kolla/globals";
+import { groupHosts } from "../kolla/inventory";
+import { KollaAnsibleCopy, kollaAnsibleCopy, renderInstallScript, resolvePatches } from "../kolla/install";
+import { secretKinds } from "../kolla/passwords";
+import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
+import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
+import { Command } from "./command";
+import { File } from "./file";
+import { Precondition } from "./precondition";
+import { RandomSecrets } from "./random-secrets";
+
+export interface KollaArgs {
+  hosts: pulumi.Input<Host[]>;
+  network: pulumi.Input<TestbedNetwork>;
+  /** The experiment's ssh_config: Ansible reaches every host through it. */
+  sshConfig: pulumi.Input<string>;
+  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "kollaMode" | "inventory" | "patches" | "registry">;
+  /** This experiment's kolla config dir (multinode, globals.yml, passwords.yml, admin-openrc.sh). */
+  configDir: string;
+  /** Extra environment for every Ansible run (the monitoring annotations callback, when on). */
+  ansibleEnv?: pulumi.Input<Record<string, string>>;
+}
+
+const SETUP_VENV = path.join(PROJECT_DIR, ".venv");
+const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(require("node:os").homedir(), ".cache"), "enos-pulumi");
+const sha = (...parts: unknown[]) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+
+/** The kolla-ansible an experiment runs: release or repo, venv, patches. */
+export function kollaCopyFor(config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "patches">): KollaAnsibleCopy {
+  return kollaAnsibleCopy({
+    kollaRepo: config.kollaRepo,
+    kollaRef: config.kollaRef,
+    globals: { openstack_release: DEFAULT_OPENSTACK_RELEASE, ...config.kolla },
+    patches: resolvePatches(config.patches, PROJECT_DIR),
+    setupVenv: SETUP_VENV,
+    setupRequirement: `kolla-ansible==${require(path.join(PROJECT_DIR, "package.json")).enos.kollaAnsible}`,
+    cacheDir: CACHE_DIR,
+  });
+}
+
+/**
+ * Deploys OpenStack with kolla-ansible on the testbed's hosts: renders the inventory, globals.yml and
+ * passwords.yml, installs the kolla-ansible of the chosen release (patched), then runs its steps as
+ * Commands whose triggers are hashes of what each consumes, so that an unchanged update runs nothing
+ * and a changed kolla variable re-runs deploy only. In check mode (no Docker engine, e.g. the dev
+ * stack) it renders the same files, pings every host through the inventory and lists what each of
+ * kolla-ansible's plays would run on.
+ */
+export class KollaDeployment extends pulumi.ComponentResource {
+  public readonly vip: pulumi.Output<string>;
+  public readonly horizonUrl: pulumi.Output<string>;
+  /** Deploy mode: where admin-openrc.sh is, and its content as a secret. */
+  public readonly adminOpenrc?: pulumi.Output<string>;
+  public readonly adminOpenrcContent?: pulumi.Output<string>;
+  /** Check mode: per host, the kolla-ansible roles a deploy would apply. */
+  public readonly plan?: pulumi.Output<Record<string, string[]>>;
+
+  constructor(name: string, args: KollaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:phases:Kolla", name, {}, opts);
+    const { config, configDir } = args;
+    const hosts = pulumi.output(args.hosts);
+    const network = pulumi.output(args.network);
+    const copy = kollaCopyFor(config);
+    const run: KollaRun = { venv: copy.venv, configDir, sshConfig: "" };
+    const environment = pulumi.output(args.ansibleEnv ?? {}).apply((env) => ({
+      // The user's ansible.cfg when they name one, as Enos did; enos' own otherwise.
+      ANSIBLE_CONFIG: process.env.ANSIBLE_CONFIG ?? path.join(PROJECT_DIR, "kolla", "ansible.cfg"),
+      ...env,
+    }));
+    const opts_ = { parent: this };
+
+    const install = new Command("kolla-ansible", {
+      create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
+      triggers: [copy.requirement, copy.venv],
+    }, opts_);
+    const passwords = new RandomSecrets("kolla-passwords", { kinds: install.stdout.apply(secretKinds) }, opts_);
+
+    const template = inventoryTemplate(config);
+    const inventoryCheck = new Precondition("inventory-check", {
+      problem: hosts.apply((hs) => inventoryProblems(template, hs) ?? ""),
+    }, opts_);
+    const files = pulumi.all([hosts, network, passwords.values]).apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
+    const written = (["multinode", "globals", "passwords"] as const).map((key) => new File(`kolla-${key}`, {
+      path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
+      content: files.apply((f) => f[key]),
+      // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
+      mode: key === "passwords" ? 0o600 : 0o644,
+    }, { ...opts_, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["content"] : [] }));
+
+    const globals = pulumi.all([hosts, network]).apply(([hs, net]) => globalsOf({ hosts: hs, network: net, registry: config.registry, kolla: config.kolla }));
+    this.vip = globals.apply((g) => String(g.kolla_internal_vip_address));
+    this.horizonUrl = globals.apply((g) => `${g.kolla_enable_tls_external === true || g.kolla_enable_tls_external === "yes" ? "https" : "http"}://${g.kolla_external_vip_address ?? g.kolla_internal_vip_address}`);
+
+    const runWith = pulumi.output(args.sshConfig).apply((sshConfig): KollaRun => ({ ...run, sshConfig }));
+    const after = [install, ...written];
+    if (config.kollaMode === "check") {
+      const check = new Command("kolla-check", {
+        create: runWith.apply(renderCheckScript),
+        environment,
+        triggers: [files.apply((f) => sha(f, copy.requirement))],
+      }, { ...opts_, dependsOn: after });
+      const result = check.stdout.apply(parseCheckOutput);
+      result.apply((r) => pulumi.log.info(describeCheck(r), this));
+      this.plan = result.apply((r) => rolesByHost(r.plays));
+    } else {
+      const teardown = new Command("kolla-teardown", {
+        // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
+        create: "echo 'the cloud made by the kolla-ansible steps lives as long as this resource'",
+        delete: runWith.apply(renderDestroyScript),
+        environment,
+      }, { ...opts_, dependsOn: after });
+      const consumed = pulumi.all([files, globals]).apply(([f, g]) => ({
+        inventory: sha(f.multinode, copy.requirement),
+        images: sha(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
+        config: sha(f),
+        admin: sha(g.kolla_internal_vip_address, g.kolla_external_vip_address, /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1]),
+      }));
+      const triggerOf: Record<DeployStep, (c: pulumi.Unwrap<typeof consumed>) => string> = {
+        "bootstrap-servers": (c) => c.inventory,
+        prechecks: (c) => c.inventory,
+        pull: (c) => sha(c.inventory, c.images),
+        deploy: (c) => c.config,
+        "post-deploy": (c) => sha(c.inventory, c.admin),
+      };
+      let previous: pulumi.Resource = teardown;
+      for (const step of DEPLOY_STEPS) {
+        const command = new Command(`kolla-${step}`, {
+          create: runWith.apply((r) => renderStepScript(r, step)),
+          environment,
+          triggers: [consumed.apply(triggerOf[step])],
+        }, { ...opts_, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] });
+        previous = command;
+        // The internal registry needs the Docker engine that bootstrap-servers installs.
+        if (step === "bootstrap-servers" && config.registry.type === "internal") {
+          previous = registryOnControlHost(config.registry, hosts, network, runWith, { ...opts_, dependsOn: [command] });
+        }
+      }
+      this.adminOpenrc = pulumi.output(adminOpenrc(run));
+      this.adminOpenrcContent = (previous as Command).stdout;
+    }
+    this.registerOutputs({ vip: this.vip, horizonUrl: this.horizonUrl, adminOpenrc: this.adminOpenrc, plan: this.plan });
+  }
+}
+
+function registryOnControlHost(
+  registry: Extract<KollaArgs["config"]["registry"], { type: "internal" }>,
+  hosts: pulumi.Output<Host[]>,
+  network: pulumi.Output<TestbedNetwork>,
+  run: pulumi.Output<KollaRun>,
+  opts: pulumi.CustomResourceOptions,
+): Command {
+  // The mirror sits at the second extra IP (the first is Kolla's VIP), as globals.yml's docker_registry says.
+  const place = pulumi.all([hosts, network]).apply(([hs, net]) => {
+    const control = groupHosts("control", hs)[0];
+    return { alias: control.alias, address: net.extraIps[1], device: control.interfaces.api };
+  });
+  return new Command("kolla-registry", {
+    create: place.apply((p) => renderRegistryScript(registry, p)),
+    delete: place.apply((p) => renderRegistryRemovalScript(registry, p)),
+    connection: pulumi.all([place, run]).apply(([p, r]) => ({ sshConfig: r.sshConfig, alias: p.alias })),
+  }, opts);
+}

@@ -1,0 +1,99 @@
+import * as path from "node:path";
+import { PROJECT_DIR } from "../config/paths";
+
+/** Where one experiment's kolla-ansible runs: its venv, its config dir and how Ansible reaches hosts. */
+export interface KollaRun {
+  venv: string;
+  /** Holds multinode, globals.yml and passwords.yml (kolla's /etc/kolla for this experiment). */
+  configDir: string;
+  /** The experiment's ssh_config: host keys and client keys for every host. */
+  sshConfig: string;
+}
+
+/** kolla-ansible's steps of a deploy, in order. */
+export const DEPLOY_STEPS = ["bootstrap-servers", "prechecks", "pull", "deploy", "post-deploy"] as const;
+export type DeployStep = (typeof DEPLOY_STEPS)[number];
+
+/** A tag no kolla-ansible task has: only its `always` tasks (facts, grouping by enabled service) run. */
+export const CHECK_TAG = "enos-check-only";
+/** The callback plugin that records each play's hosts (kolla/callback_plugins/enos_plays.py). */
+export const CALLBACK_DIR = path.join(PROJECT_DIR, "kolla", "callback_plugins");
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Every script starts in the venv, with Ansible going through the experiment's ssh_config. */
+function prelude(run: KollaRun): string[] {
+  return [
+    "set -euo pipefail",
+    `export PATH=${quote(`${run.venv}/bin`)}:"$PATH"`,
+    // kolla-ansible's galaxy collections go with the venv they were installed for.
+    `export ANSIBLE_COLLECTIONS_PATH=${quote(`${run.venv}/share/ansible/collections`)}`,
+    `export ANSIBLE_SSH_ARGS=${quote(`-F ${run.sshConfig} -o ControlMaster=auto -o ControlPersist=60s`)}`,
+  ];
+}
+
+export function kollaAnsible(run: KollaRun, action: string, options = ""): string {
+  const dir = run.configDir;
+  return `kolla-ansible ${action} -i ${quote(`${dir}/multinode`)} --configdir ${quote(dir)} --passwords ${quote(`${dir}/passwords.yml`)}${options ? ` ${options}` : ""}`;
+}
+
+export const adminOpenrc = (run: KollaRun) => path.join(run.configDir, "admin-openrc.sh");
+
+/** One deploy step. bootstrap-servers first fetches kolla-ansible's galaxy collections (once per venv). */
+export function renderStepScript(run: KollaRun, step: DeployStep): string {
+  const body: Record<DeployStep, string[]> = {
+    "bootstrap-servers": [
+      `[ -f ${quote(`${run.venv}/.enos-galaxy`)} ] || { kolla-ansible install-deps && touch ${quote(`${run.venv}/.enos-galaxy`)}; }`,
+      kollaAnsible(run, "bootstrap-servers"),
+    ],
+    prechecks: [kollaAnsible(run, "prechecks")],
+    pull: [kollaAnsible(run, "pull")],
+    deploy: [kollaAnsible(run, "deploy")],
+    // Its stdout is the admin-openrc, kept as a secret output.
+    "post-deploy": [`${kollaAnsible(run, "post-deploy")} >&2`, `cat ${quote(adminOpenrc(run))}`],
+  };
+  return [...prelude(run), ...body[step], ""].join("\n");
+}
+
+/**
+ * Tears the cloud down: instances first (running qemu processes keep kolla's containers from being
+ * removed cleanly), then kolla-ansible's destroy. A cloud whose API is already gone has no instances
+ * to delete.
+ */
+export function renderDestroyScript(run: KollaRun): string {
+  return [
+    ...prelude(run),
+    `if [ -f ${quote(adminOpenrc(run))} ] && . ${quote(adminOpenrc(run))} && servers=$(openstack server list --all-projects -f value -c ID 2>/dev/null); then`,
+    `  [ -z "$servers" ] || openstack server delete --wait $servers`,
+    "fi",
+    kollaAnsible(run, "destroy", "--yes-i-really-really-mean-it"),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Check mode: pings every host through the inventory with Ansible, then runs kolla-ansible's real
+ * playbooks in check mode with a tag that selects only their `always` tasks (fact gathering and the
+ * grouping of hosts by enabled service), while the enos_plays callback writes each play and the hosts
+ * it would run on. `--list-hosts` cannot do this: it does not run the grouping, so plays on groups
+ * such as `&enable_keystone_True` list no host. Output: the ping lines, then `@@PLAYS` and one JSON
+ * line per play. bootstrap-servers' playbook needs the openstack.kolla collection, which only
+ * `kolla-ansible install-deps` can fetch (from opendev git): it is listed when that is installed.
+ */
+export function renderCheckScript(run: KollaRun): string {
+  const listed = (action: string) =>
+    `ENOS_PLAYBOOK=${action} ${kollaAnsible(run, action, `--check --tags ${CHECK_TAG}`)} > "$log" 2>&1 || { cat "$log" >&2; exit 1; }`;
+  return [
+    ...prelude(run),
+    'log=$(mktemp); plays=$(mktemp); trap \'rm -f "$log" "$plays"\' EXIT',
+    `ansible -i ${quote(`${run.configDir}/multinode`)} all -m ping`,
+    `export ANSIBLE_CALLBACK_PLUGINS=${quote(CALLBACK_DIR)} ANSIBLE_CALLBACKS_ENABLED=enos_plays ENOS_PLAYS_FILE="$plays"`,
+    "if ansible-galaxy collection list openstack.kolla 2>/dev/null | grep -q '^openstack\\.kolla '; then",
+    `  ${listed("bootstrap-servers")}`,
+    "fi",
+    listed("deploy"),
+    listed("post-deploy"),
+    'echo "@@PLAYS"; cat "$plays"',
+    "",
+  ].join("\n");
+}

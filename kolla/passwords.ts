@@ -1,0 +1,46 @@
+import * as yaml from "js-yaml";
+
+/**
+ * What kind of secret each key of passwords.yml holds. kolla-ansible's own generator (kolla-genpwd,
+ * kolla_ansible/cmd/genpwd.py of 22.x) names these keys; every other key is a 40-character password.
+ */
+export type SecretKind = "password" | "uuid" | "ssh_key" | "hmac_md5" | "fernet" | "bcrypt_salt" | "blank";
+
+const KINDS_BY_KEY: Record<string, SecretKind> = {
+  rbd_secret_uuid: "uuid",
+  cinder_rbd_secret_uuid: "uuid",
+  gnocchi_project_id: "uuid",
+  gnocchi_resource_id: "uuid",
+  gnocchi_user_id: "uuid",
+  designate_pool_id: "uuid",
+  kolla_ssh_key: "ssh_key",
+  nova_ssh_key: "ssh_key",
+  keystone_ssh_key: "ssh_key",
+  bifrost_ssh_key: "ssh_key",
+  octavia_amp_ssh_key: "ssh_key",
+  neutron_ssh_key: "ssh_key",
+  haproxy_ssh_key: "ssh_key",
+  docker_registry_password: "blank",
+  designate_rndc_key: "hmac_md5",
+  osprofiler_secret: "hmac_md5",
+  barbican_crypto_key: "fernet",
+  prometheus_bcrypt_salt: "bcrypt_salt",
+};
+
+/**
+ * One kind per key of a release's passwords template (etc_examples/kolla/passwords.yml). A key the
+ * template already gives a value keeps it, as kolla-genpwd does.
+ */
+export function secretKinds(template: string): Record<string, SecretKind | { value: unknown }> {
+  const entries = Object.entries((yaml.load(template) ?? {}) as Record<string, unknown>);
+  return Object.fromEntries(entries.map(([key, value]) => {
+    const kind = KINDS_BY_KEY[key] ?? "password";
+    const unset = value === null || (kind === "ssh_key" && Object.values(value as object).every((v) => v === null));
+    return [key, unset ? kind : { value }];
+  }));
+}
+
+/** passwords.yml as kolla-ansible reads it. */
+export function renderPasswords(values: Record<string, unknown>): string {
+  return yaml.dump(values, { lineWidth: -1, sortKeys: true });
+}

@@ -1,0 +1,79 @@
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { PROJECT_DIR } from "../../config/paths";
+import { TestExperiment, cleanUp, testExperiment } from "./harness";
+
+const provider = { type: "local", api_cidr: "10.245.0.0/24", external_cidr: "10.246.0.0/24" };
+const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
+const config = (kolla: Record<string, unknown>) => ({ provider, topology, kolla_mode: "check", kolla });
+const ansibleInventory = path.join(PROJECT_DIR, ".venv", "bin", "ansible-inventory");
+
+describe("kolla phase in check mode with the real kolla-ansible, on namespace hosts", { timeout: 900_000 }, () => {
+  let experiment: TestExperiment;
+  let configDir: string;
+  before(async () => {
+    experiment = await testExperiment(`it${process.pid}k`, config({ nova_compute_virt_type: "qemu" }));
+    configDir = path.join(experiment.stateDir, experiment.name, "kolla");
+  });
+  after(async () => cleanUp(experiment));
+
+  test("up: every host answers Ansible; keystone would go on the control host, nova-compute on the computes", async () => {
+    const up = await experiment.stack.up({ parallel: 64 });
+    assert.equal(up.summary.result, "succeeded");
+    const plan: Record<string, string[]> = up.outputs.kolla.value.plan;
+    assert.deepEqual(Object.keys(plan).sort(), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
+    assert.ok(plan["grp1-control-1"].includes("keystone"), plan["grp1-control-1"].join(", "));
+    assert.ok(!plan["grp2-compute-1"].includes("keystone"));
+    // nova-compute is a container of the nova-cell role, on nova_cell_compute_group (`compute` by default).
+    assert.ok(plan["grp2-compute-1"].includes("nova-cell") && plan["grp3-compute-1"].includes("nova-cell"));
+    const cellDefaults = fs.readFileSync(path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "ansible", "roles", "nova-cell", "defaults", "main.yml"), "utf8");
+    assert.match(cellDefaults, /^nova_cell_compute_group: 'compute'$/m);
+    const graph = JSON.parse(execFileSync(ansibleInventory, ["-i", path.join(configDir, "multinode"), "--list"], { encoding: "utf8" }));
+    const members = (group: string): string[] => [...(graph[group]?.hosts ?? []), ...(graph[group]?.children ?? []).flatMap(members)];
+    assert.deepEqual(members("compute").sort(), ["grp2-compute-1", "grp3-compute-1"]);
+    assert.deepEqual(members("keystone"), ["grp1-control-1"]);
+    assert.deepEqual(members("neutron-l3-agent"), ["grp1-network-1"]);
+    assert.equal(up.outputs.kolla.value.vip, "10.245.0.250");
+    assert.equal(up.outputs.kolla.value.mode, "check");
+  });
+
+  test("ansible-inventory --graph shows every host under its role group", () => {
+    const text = execFileSync(ansibleInventory, ["-i", path.join(configDir, "multinode"), "--graph"], { encoding: "utf8" });
+    for (const [group, host] of [["control", "grp1-control-1"], ["network", "grp1-network-1"], ["compute", "grp2-compute-1"], ["compute", "grp3-compute-1"]]) {
+      assert.match(text, new RegExp(`@${group}:\\n([ |]*\\|--[^@\\n]*\\n)*?[ |]*\\|--${host}\\n`), `${host} under ${group}`);
+    }
+  });
+
+  test("passwords.yml: every key of the template, readable by its owner only, secret in the state", async () => {
+    const file = path.join(configDir, "passwords.yml");
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const text = fs.readFileSync(file, "utf8");
+    const password = /^keystone_admin_password: (\S+)$/m.exec(text)?.[1] ?? "";
+    assert.match(password, /^[A-Za-z0-9]{40}$/);
+    const state = fs.readFileSync(path.join(experiment.stateDir, ".pulumi", "stacks", "enos", `${experiment.name}.json`), "utf8");
+    assert.ok(!state.includes(password), "the password is not in the state in clear");
+  });
+
+  test("a second up changes nothing and keeps the passwords", async () => {
+    const before = fs.readFileSync(path.join(configDir, "passwords.yml"), "utf8");
+    const up = await experiment.stack.up({ parallel: 64 });
+    assert.deepEqual(Object.keys(up.summary.resourceChanges ?? {}), ["same"]);
+    assert.equal(fs.readFileSync(path.join(configDir, "passwords.yml"), "utf8"), before);
+  });
+
+  test("a changed kolla variable: the preview touches the kolla phase only (globals.yml and the check)", async () => {
+    await experiment.setConfig(config({ nova_compute_virt_type: "kvm" }));
+    const changed: string[] = [];
+    const onEvent = (event: EngineEvent) => {
+      const step = event.resourcePreEvent?.metadata;
+      // Resources only (not the default provider, whose inputs are the stack's config), replacements once.
+      if (step && ["create", "update", "delete", "replace"].includes(step.op) && !step.type.startsWith("pulumi:providers:")) changed.push(`${step.op} ${step.urn.split("::").pop()}`);
+    };
+    await experiment.stack.preview({ parallel: 64, onEvent });
+    assert.deepEqual(changed.sort(), ["replace kolla-check", "update kolla-globals"]);
+  });
+});
