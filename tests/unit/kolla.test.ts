@@ -44,7 +44,7 @@ describe("kolla inventory", () => {
     assert.match(inventory, new RegExp(`\\[control\\]\\n${line}\\n`));
     assert.match(inventory, /\[compute\]\ncompute-1 ansible_host=10\.231\.0\.12 .*\ncompute-2 ansible_host=10\.231\.0\.13 /);
     assert.match(inventory, /\[monitoring\]\ncontrol-1 ansible_host/);
-    assert.match(inventory, /\[deployment\]\nlocalhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n/);
+    assert.match(inventory, /\[deployment\]\n# .*\nlocalhost ansible_connection=local ansible_python_interpreter="{{ ansible_playbook_python }}"\n/);
     assert.match(inventory, /\[nova:children\]\ncontrol\n/);
   });
 
