@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import { measureAndReport } from "../components/tc/measure";
 import type { Host, TestbedNetwork } from "../config/types";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../kolla/render";
-import { secretKinds } from "../kolla/passwords";
+import { maskSecrets, secretKinds } from "../kolla/passwords";
 import { kollaCopyFor } from "../components/kolla";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
@@ -23,7 +23,8 @@ const USAGE = `usage: enos <command> [options]
   os --render (-f reservation.yaml | --stack NAME) --out DIR
                                                write the inventory, globals.yml and passwords.yml
                                                (values masked) that a deploy would hand kolla-ansible;
-                                               -f needs a static testbed (hosts known from the file)
+                                               a static testbed's hosts come from its config, other
+                                               testbeds' from the stack once it is up
   tc --test [--stack NAME]                     measure RTT, loss (fping) and rates (iperf3) between
                                                the groups of a stack that is up; report in
                                                results/<stack>/tc (JSON, markdown, PNG)
@@ -122,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
       if (!options.render || !options.out) return fail("os needs --render and --out DIR (deploying comes with the Kolla phase of up)");
       const config = validate(options);
       let testbed: { hosts: Host[]; network: TestbedNetwork };
-      if (options.file) {
+      if (options.file || config.provider.type === "static") {
         testbed = staticHostsOf(config);
       } else {
         const outputs = await (await stackFor(options)).outputs();
@@ -134,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
       const copy = kollaCopyFor(config);
       const template = path.join(copy.venv, "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml");
       if (!fs.existsSync(template)) throw new Error(`${copy.requirement} is not installed yet (${copy.venv}); enos up installs it`);
-      const masked = Object.fromEntries(Object.keys(secretKinds(fs.readFileSync(template, "utf8"))).map((k) => [k, "********"]));
+      const masked = maskSecrets(secretKinds(fs.readFileSync(template, "utf8")));
       const files = renderKollaFiles(config, testbed.hosts, testbed.network, masked);
       fs.mkdirSync(options.out, { recursive: true });
       for (const [name, text] of [["multinode", files.multinode], ["globals.yml", files.globals], ["passwords.yml", files.passwords]]) {

@@ -40,7 +40,7 @@ export function describeCheck(result: CheckResult): string {
   const lines = Object.entries(roles).map(([host, names]) => `  ${host}: ${names.join(", ")}`);
   const listed = new Set(result.plays.map((p) => p.playbook));
   return [
-    `kolla check: ${result.reachable.length} hosts answer Ansible through the inventory; a deploy would apply:`,
+    `kolla check: ${result.reachable.filter((h) => h !== "localhost").length} hosts${result.reachable.includes("localhost") ? " and this machine (kolla's deployment host)" : ""} answer Ansible through the inventory; a deploy would apply:`,
     ...lines,
     ...(listed.has("bootstrap-servers") ? [] : ["  (bootstrap-servers not listed: its playbook needs the openstack.kolla collection, which kolla-ansible install-deps fetches from opendev.org at deploy time)"]),
   ].join("\n");

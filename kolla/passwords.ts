@@ -44,3 +44,13 @@ export function secretKinds(template: string): Record<string, SecretKind | { val
 export function renderPasswords(values: Record<string, unknown>): string {
   return yaml.dump(values, { lineWidth: -1, sortKeys: true });
 }
+
+/** passwords.yml's shape with every generated value masked, for dry runs. */
+export function maskSecrets(kinds: Record<string, SecretKind | { value: unknown }>): Record<string, unknown> {
+  const mask = "********";
+  return Object.fromEntries(Object.entries(kinds).map(([key, kind]) => {
+    if (typeof kind !== "string") return [key, kind.value];
+    if (kind === "ssh_key") return [key, { private_key: mask, public_key: mask }];
+    return [key, kind === "blank" ? null : mask];
+  }));
+}

@@ -10,7 +10,7 @@ import { ConfigError } from "../../config/errors";
 import { PROJECT_DIR } from "../../config/paths";
 import { describeCheck, parseCheckOutput, rolesByHost } from "../../kolla/check";
 import { kollaAnsibleCopy, renderInstallScript, resolvePatches } from "../../kolla/install";
-import { renderPasswords, secretKinds } from "../../kolla/passwords";
+import { maskSecrets, renderPasswords, secretKinds } from "../../kolla/passwords";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../../kolla/registry";
 
 const TEMPLATE = fs.readFileSync(path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml"), "utf8");
@@ -59,6 +59,11 @@ describe("kolla passwords", () => {
     assert.equal(grown.a, first.a);
     assert.notEqual(grown.b, first.b);
     assert.match(String(grown.c), /^[A-Za-z0-9]{40}$/);
+  });
+
+  test("a dry run masks every generated value but keeps passwords.yml's shape", () => {
+    assert.deepEqual(maskSecrets({ a: "password", k: "ssh_key", r: "blank", f: { value: "given" } }),
+      { a: "********", k: { private_key: "********", public_key: "********" }, r: null, f: "given" });
   });
 
   test("passwords.yml reads back as the values", () => {
@@ -132,6 +137,7 @@ describe("kolla internal registry", () => {
 
 describe("kolla check output", () => {
   const output = [
+    "localhost | SUCCESS => {\"changed\": false, \"ping\": \"pong\"}",
     "control-1 | SUCCESS => {\"changed\": false, \"ping\": \"pong\"}",
     "compute-1 | SUCCESS => {\"changed\": false, \"ping\": \"pong\"}",
     "@@PLAYS",
@@ -143,14 +149,14 @@ describe("kolla check output", () => {
 
   test("reachable hosts and each play's hosts", () => {
     const result = parseCheckOutput(output);
-    assert.deepEqual(result.reachable, ["control-1", "compute-1"]);
+    assert.deepEqual(result.reachable, ["localhost", "control-1", "compute-1"]);
     assert.equal(result.plays.length, 3);
     assert.deepEqual(rolesByHost(result.plays), { "control-1": ["keystone", "nova-cell"], "compute-1": ["nova-cell"] });
   });
 
   test("the summary says what a deploy would apply, and which playbooks could not be listed", () => {
     const text = describeCheck(parseCheckOutput(output));
-    assert.match(text, /^kolla check: 2 hosts answer Ansible through the inventory; a deploy would apply:\n {2}control-1: keystone, nova-cell\n {2}compute-1: nova-cell\n/);
+    assert.match(text, /^kolla check: 2 hosts and this machine \(kolla's deployment host\) answer Ansible through the inventory; a deploy would apply:\n {2}control-1: keystone, nova-cell\n {2}compute-1: nova-cell\n/);
     assert.match(text, /bootstrap-servers not listed: its playbook needs the openstack\.kolla collection/);
   });
 });
