@@ -12,28 +12,40 @@ import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
 import { PROJECT_DIR } from "../config/paths";
 import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
+import { describeStack } from "./info";
+import { newStackFile } from "./new";
+import { targetsOf } from "./verbs";
 
 const USAGE = `usage: enos <command> [options]
 
-  check [-f reservation.yaml | --stack NAME]   validate a configuration and print it normalized
-  up [--stack NAME]                            acquire the testbed and run every enabled phase
-  preview [--stack NAME]                       show what up would change
-  destroy [--stack NAME]                       release everything the stack holds (alias: down)
-  info [--stack NAME]                          hosts, roles, groups, files and next steps
+Enos' verbs; each phase verb updates its phase and what that phase needs, and leaves the rest as is:
+  new --provider P --stack NAME               write Pulumi.NAME.yaml from the provider's example
+  check [-f reservation.yaml | --stack NAME]  validate a configuration and print it normalized
+  deploy [--stack NAME]                       everything: testbed, monitoring, OpenStack, init,
+                                              benchmarks, network emulation
+  up [--stack NAME]                           acquire the testbed only
+  os [--stack NAME]                           deploy OpenStack with kolla-ansible (check mode: check it)
   os --render (-f reservation.yaml | --stack NAME) --out DIR
-                                               write the inventory, globals.yml and passwords.yml
-                                               (values masked) that a deploy would hand kolla-ansible;
-                                               a static testbed's hosts come from its config, other
-                                               testbeds' from the stack once it is up
-  tc --test [--stack NAME]                     measure RTT, loss (fping) and rates (iperf3) between
-                                               the groups of a stack that is up; report in
-                                               results/<stack>/tc (JSON, markdown, PNG)
+                                              write the inventory, globals.yml and passwords.yml
+                                              (values masked) that a deploy would hand kolla-ansible;
+                                              a static testbed's hosts come from its config, other
+                                              testbeds' from the stack once it is up
+  init [--stack NAME]                         initialise OpenStack (images, flavors, networks)
+  bench [--workload DIR] [--stack NAME]       run the workload's benchmarks (DIR becomes enos:workload)
+  tc [--stack NAME]                           apply the network emulation rules
+  tc --reset [--stack NAME]                   remove them (the next tc or deploy applies them again)
+  tc --test [--stack NAME]                    measure RTT, loss (fping) and rates (iperf3) between
+                                              the groups; report in results/<stack>/tc
   tc --plan [-f reservation.yaml | --stack NAME]
-                                               print the network emulation plan as JSON, touching no
-                                               host: every ordered group pair's rule, and with a stack
-                                               that is up, every host's rules
+                                              print the network emulation plan as JSON, touching no
+                                              host: every ordered group pair's rule, and with a stack
+                                              that is up, every host's rules
+  info [--json] [--stack NAME]                hosts, roles, groups, URLs, files and next steps
+  preview [--stack NAME]                      show what deploy would change
+  destroy [--stack NAME]                      release everything the stack holds (alias: down)
 
---stack defaults to dev (hosts as network namespaces on this machine).`;
+--stack defaults to dev (hosts as network namespaces on this machine).
+Exit codes: 0 done, 1 failed (config, engine or measurement), 2 usage.`;
 
 interface Options {
   command: string;
@@ -43,6 +55,10 @@ interface Options {
   test?: boolean;
   render?: boolean;
   out?: string;
+  reset?: boolean;
+  json?: boolean;
+  provider?: string;
+  workload?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -57,6 +73,10 @@ function parseArgs(argv: string[]): Options {
       case "--test": options.test = true; break;
       case "--render": options.render = true; break;
       case "--out": options.out = value(); break;
+      case "--reset": options.reset = true; break;
+      case "--json": options.json = true; break;
+      case "--provider": options.provider = value(); break;
+      case "--workload": options.workload = value(); break;
       default: fail(`unknown option ${rest[i]}`);
     }
   }
@@ -83,6 +103,22 @@ async function stackFor(options: Options) {
 
 const write = (text: string) => process.stdout.write(text);
 
+/**
+ * An update of the whole stack (deploy), or of one verb's phases; settles an interrupted update
+ * first. The engine streams its progress; the result says whether it succeeded.
+ */
+async function update(options: Options, verb?: string): Promise<number> {
+  validate(options);
+  const stack = await stackFor(options);
+  const settled = await recoverInterruptedUpdate(stack, STATE_DIR);
+  if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
+  const target = verb ? targetsOf(verb, options.stack) : undefined;
+  const result = await stack.up({ onOutput: write, parallel: 64, target });
+  if (result.summary.result !== "succeeded") return 1;
+  console.log(`\nnext: npx enos info --stack ${options.stack}`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
   switch (options.command) {
@@ -90,14 +126,16 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(validate(options), null, 2));
       return 0;
     }
-    case "up": {
-      validate(options);
-      const stack = await stackFor(options);
-      const settled = await recoverInterruptedUpdate(stack, STATE_DIR);
-      if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
-      const result = await stack.up({ onOutput: write, parallel: 64 });
-      return result.summary.result === "succeeded" ? 0 : 1;
+    case "new": {
+      if (!options.provider || !argv.includes("--stack")) return fail("new needs --provider P and --stack NAME");
+      const file = newStackFile(PROJECT_DIR, options.stack, options.provider);
+      console.log(`wrote ${file}; edit it, then: npx enos check --stack ${options.stack} && npx enos deploy --stack ${options.stack}`);
+      return 0;
     }
+    case "deploy":
+      return update(options);
+    case "up": case "init":
+      return update(options, options.command);
     case "preview": {
       validate(options);
       await (await stackFor(options)).preview({ onOutput: write, parallel: 64 });
@@ -113,14 +151,19 @@ async function main(argv: string[]): Promise<number> {
     case "info": {
       const outputs = await (await stackFor(options)).outputs();
       if (Object.keys(outputs).length === 0) {
-        console.log(`stack ${options.stack} holds nothing: run enos up --stack ${options.stack}`);
+        console.log(`stack ${options.stack} holds nothing: run enos deploy --stack ${options.stack}`);
         return 0;
       }
-      console.log(JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2));
+      if (options.json) {
+        console.log(JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2));
+      } else {
+        write(describeStack(options.stack, outputs));
+      }
       return 0;
     }
     case "os": {
-      if (!options.render || !options.out) return fail("os needs --render and --out DIR (deploying comes with the Kolla phase of up)");
+      if (!options.render) return update(options, "os");
+      if (!options.out) return fail("os --render needs --out DIR");
       const config = validate(options);
       let testbed: { hosts: Host[]; network: TestbedNetwork };
       if (options.file || config.provider.type === "static") {
@@ -145,7 +188,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "tc": {
-      if (!options.plan && !options.test) return fail("tc needs --plan or --test (rules are applied by up)");
+      if (options.reset) {
+        const stack = await stackFor(options);
+        const result = await stack.destroy({ onOutput: write, parallel: 64, target: targetsOf("tc", options.stack).filter((t) => t.includes("NetworkEmulation")) });
+        return result.summary.result === "succeeded" ? 0 : 1;
+      }
+      if (!options.plan && !options.test) return update(options, "tc");
       const config = validate(options);
       if (!config.networkConstraints) return fail("this configuration has no network_constraints");
       const groupRules = planGroupRules(config.groups, config.networkConstraints);
@@ -165,6 +213,10 @@ async function main(argv: string[]): Promise<number> {
       }
       console.log(JSON.stringify(plan, null, 2));
       return 0;
+    }
+    case "bench": {
+      if (options.workload) await (await stackFor(options)).setConfig("enos:workload", { value: path.resolve(options.workload) });
+      return update(options, "bench");
     }
     case "help": case "--help": case "-h":
       console.log(USAGE);

@@ -1,0 +1,27 @@
+/**
+ * Enos' verbs as targeted updates: each updates its phase and the phases it needs, and leaves the
+ * others as they are. Targets are URN patterns of the phases' components and everything under them.
+ */
+const PHASES = {
+  testbed: ["**enos:testbed:**", "**::known-hosts", "**::ssh-config"],
+  monitoring: ["**enos:phases:Monitoring**"],
+  os: ["**enos:phases:Kolla**"],
+  init: ["**enos:phases:OpenStackInit**"],
+  bench: ["**enos:phases:Benchmark**"],
+  tc: ["**enos:phases:NetworkEmulation**"],
+} as const;
+type Phase = keyof typeof PHASES;
+
+/** What each verb brings up: its phase and what that phase consumes. */
+export const VERB_PHASES: Record<string, Phase[]> = {
+  up: ["testbed"],
+  os: ["testbed", "monitoring", "os"],
+  init: ["testbed", "monitoring", "os", "init"],
+  bench: ["testbed", "monitoring", "os", "init", "bench"],
+  tc: ["testbed", "tc"],
+};
+
+/** The --target patterns of a verb's update on a stack. */
+export function targetsOf(verb: string, stack: string): string[] {
+  return VERB_PHASES[verb].flatMap((phase) => PHASES[phase].map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`));
+}
