@@ -23,5 +23,7 @@ export const VERB_PHASES: Record<string, Phase[]> = {
 
 /** The --target patterns of a verb's update on a stack. */
 export function targetsOf(verb: string, stack: string): string[] {
-  return VERB_PHASES[verb].flatMap((phase) => PHASES[phase].map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`));
+  // The experiment component parents every phase: a target's parents must be targets too.
+  const patterns = ["enos:index:Experiment::experiment", ...VERB_PHASES[verb].flatMap((phase) => PHASES[phase])];
+  return patterns.map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`);
 }

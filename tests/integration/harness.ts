@@ -41,7 +41,7 @@ export function leftovers(stackName: string, stateDir: string): string[] {
   const namespaces = sh("ip netns list | awk '{print $1}'").split("\n").filter((n) => n.startsWith(names.namespacePrefix));
   const links = sh("ip -o link show | awk -F': ' '{print $2}'").split("\n")
     .map((l) => l.split("@")[0]).filter((l) => l === names.apiBridge || l === names.externalBridge || l.startsWith(names.vethPrefix));
-  const sshd = sshdProcesses(stateDir);
+  const sshd = sshdProcesses(`${path.join(stateDir, stackName)}/`);
   const files = fs.existsSync(path.join(stateDir, stackName)) ? [path.join(stateDir, stackName)] : [];
   return [...namespaces.map((n) => `netns ${n}`), ...links.map((l) => `link ${l}`), ...sshd.map((p) => `process ${p}`), ...files.map((f) => `file ${f}`)];
 }

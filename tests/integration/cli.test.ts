@@ -1,0 +1,98 @@
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { PROJECT_DIR } from "../../config/paths";
+import { leftovers } from "./harness";
+
+// The enos command as a user runs it, on a stack of the project (its own subnets, so that it never
+// meets the dev stack), from new to destroy.
+const STACK = `it${process.pid}c`;
+const STACK_FILE = path.join(PROJECT_DIR, `Pulumi.${STACK}.yaml`);
+const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");
+
+function enos(...args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "bin", "enos"), ...args], { encoding: "utf8", timeout: 600_000 });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+const inNamespace = (host: string, command: string) =>
+  spawnSync("ip", ["netns", "exec", `enos-${STACK}-${host}`, "sh", "-c", command], { encoding: "utf8" }).stdout;
+
+describe("the enos command line, verb by verb, on a local stack", { timeout: 1_200_000 }, () => {
+  before(() => fs.rmSync(STACK_FILE, { force: true }));
+  after(() => {
+    enos("destroy", "--stack", STACK);
+    spawnSync(process.execPath, ["-e", `
+      const { openStack } = require(${JSON.stringify(path.join(PROJECT_DIR, "dist", "cli", "workspace"))});
+      openStack(${JSON.stringify(STACK)}, "enos", async () => {}).then((s) => s.workspace.removeStack(${JSON.stringify(STACK)}));`]);
+    fs.rmSync(STACK_FILE, { force: true });
+    fs.rmSync(path.join(PROJECT_DIR, "results", STACK), { recursive: true, force: true });
+  });
+
+  test("usage errors exit 2, configuration errors exit 1 naming the key", () => {
+    assert.equal(enos("bogus").code, 2);
+    assert.equal(enos("new", "--provider", "local").code, 2, "new needs --stack");
+    const bad = enos("check", "-f", path.join(PROJECT_DIR, "tests", "fixtures", "not-a-mapping.yaml"));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /reservationFile/);
+  });
+
+  test("new writes a stack file from the provider's example, without the example's secrets salt", () => {
+    const made = enos("new", "--provider", "local", "--stack", STACK);
+    assert.equal(made.code, 0, made.err);
+    const text = fs.readFileSync(STACK_FILE, "utf8");
+    assert.doesNotMatch(text, /encryptionsalt/);
+    assert.equal(enos("check", "--stack", STACK).code, 0);
+    assert.equal(enos("new", "--provider", "local", "--stack", STACK).code, 1, "an existing file is not overwritten");
+    // This test's own subnets, and no measurement on every update.
+    const doc = yaml.load(text) as { config: Record<string, unknown> };
+    doc.config["enos:provider"] = { type: "local", api_cidr: "10.239.0.0/24", external_cidr: "10.240.0.0/24" };
+    (doc.config["enos:network_constraints"] as { test: boolean }).test = false;
+    fs.writeFileSync(STACK_FILE, yaml.dump(doc));
+  });
+
+  test("up acquires the testbed only; os then checks kolla on it", () => {
+    const up = enos("up", "--stack", STACK);
+    assert.equal(up.code, 0, up.err);
+    assert.doesNotMatch(up.out, /kolla-check|tc-grp/, "no other phase ran");
+    assert.equal(inNamespace("grp1-control-1", "tc qdisc show dev eth0").includes("htb"), false);
+    const os = enos("os", "--stack", STACK);
+    assert.equal(os.code, 0, os.err);
+    assert.match(os.out, /kolla check: 4 hosts and this machine .* answer Ansible through the inventory/);
+    assert.doesNotMatch(os.out, /tc-grp/);
+  });
+
+  test("deploy brings up the rest; info lists the hosts with their roles and where things are", () => {
+    const deploy = enos("deploy", "--stack", STACK);
+    assert.equal(deploy.code, 0, deploy.err);
+    assert.match(deploy.out, /tc-grp1-control-1 created/);
+    assert.match(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /qdisc htb 1: root/);
+    const info = enos("info", "--stack", STACK);
+    assert.equal(info.code, 0, info.err);
+    assert.match(info.out, new RegExp(`^stack ${STACK}: local testbed, 4 hosts\\n`));
+    assert.match(info.out, /\n {2}grp1-control-1 +10\.239\.0\.\d+ +control +grp1\n/);
+    assert.match(info.out, /\n {2}grp2-compute-1 +10\.239\.0\.\d+ +compute +grp2\n/);
+    assert.match(info.out, new RegExp(`ssh: +ssh -F ${STATE_DIR}/${STACK}/ssh_config <alias>`));
+    assert.match(info.out, /grp1-control-1: .*keystone/);
+  });
+
+  test("tc --test writes its report; tc --reset removes the rules and tc applies them again", () => {
+    const measured = enos("tc", "--test", "--stack", STACK);
+    assert.equal(measured.code, 0, measured.out + measured.err);
+    const report = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "results", STACK, "tc", "report.json"), "utf8"));
+    assert.equal(report.stack, STACK);
+    assert.equal(report.verdicts.length, 6, "every ordered pair of the three groups");
+    assert.equal(enos("tc", "--reset", "--stack", STACK).code, 0);
+    assert.doesNotMatch(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /htb/);
+    assert.equal(enos("tc", "--stack", STACK).code, 0);
+    assert.match(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /qdisc htb/);
+  });
+
+  test("destroy leaves nothing on this machine", () => {
+    const down = enos("destroy", "--stack", STACK);
+    assert.equal(down.code, 0, down.err);
+    assert.deepEqual(leftovers(STACK, STATE_DIR), []);
+  });
+});
