@@ -3,6 +3,9 @@ import { ConfigError } from "../config/errors";
 import { ExperimentConfig, loadExperiment } from "../config/load";
 import * as fs from "node:fs";
 import { measureAndReport } from "../components/tc/measure";
+import { runBackup } from "../components/backup/collect";
+import { summarize } from "../components/backup/plan";
+import { influxdbSource } from "../components/monitoring/render";
 import type { Host, TestbedNetwork } from "../config/types";
 import { passwordKeys, renderKollaFiles, staticHostsOf } from "../kolla/render";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
@@ -29,6 +32,10 @@ const USAGE = `usage: enos <command> [options]
                                                print the network emulation plan as JSON, touching no
                                                host: every ordered group pair's rule, and with a stack
                                                that is up, every host's rules
+  backup [--stack NAME]                        collect every host's logs, /etc/kolla, docker and tc
+                                               state (and InfluxDB, bench results) into
+                                               results/<stack>/backup/<timestamp>/ with an index;
+                                               exits 1 when a host could not be reached
 
 --stack defaults to dev (hosts as network namespaces on this machine).`;
 
@@ -158,6 +165,18 @@ async function main(argv: string[]): Promise<number> {
       }
       console.log(JSON.stringify(plan, null, 2));
       return 0;
+    }
+    case "backup": {
+      const config = validate(options);
+      const outputs = await (await stackFor(options)).outputs();
+      if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+      const hosts: Host[] = outputs.hosts.value;
+      const index = await runBackup({
+        stack: options.stack, hosts, sshConfig: outputs.sshConfig.value, resultsDir: path.join(PROJECT_DIR, "results", options.stack),
+        influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
+      });
+      console.log(summarize(index));
+      return index.failedHosts.length ? 1 : 0;
     }
     case "help": case "--help": case "-h":
       console.log(USAGE);
