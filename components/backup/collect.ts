@@ -32,6 +32,8 @@ function runInto(file: string, command: string, args: string[], stdin?: string):
       else fs.rmSync(partial, { force: true });
       resolve({ code: code ?? 1, stderr });
     }));
+    // ssh that cannot connect exits without reading the script: its status tells, not the broken pipe.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(stdin ?? "");
   });
 }
