@@ -163,7 +163,8 @@ export function summarize(index: BackupIndex): string {
   const archives = index.hosts.flatMap((h) => h.archives);
   const count = (s: ArchiveStatus) => archives.filter((a) => a.status === s).length;
   const failed = index.hosts.filter((h) => h.status === "failed").map((h) => `${h.host} (${h.error})`);
-  return `backup of ${index.hosts.length} hosts in ${index.dir}: ${count("collected")} archives, ${count("missing")} missing, ` +
+  const hosts = index.hosts.filter((h) => h.host !== OPERATOR).length;
+  return `backup of ${hosts} hosts and this machine's bench results in ${index.dir}: ${count("collected")} archives, ${count("missing")} missing, ` +
     `${count("failed")} failed; ${failed.length ? `hosts failed: ${failed.join(", ")}` : "every host reached"}`;
 }
 

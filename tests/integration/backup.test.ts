@@ -59,7 +59,10 @@ describe("backup on the local testbed", { timeout: 600_000 }, () => {
   });
   after(async () => cleanUp(local));
 
-  const backup = () => runBackup({ stack: local.name, hosts, sshConfig, resultsDir: path.join(local.dir, "results", local.name) });
+  // As with monitoring on: its InfluxDB container would run on the control host.
+  const backup = () => runBackup({
+    stack: local.name, hosts, sshConfig, resultsDir: path.join(local.dir, "results", local.name), influxdb: { alias: CONTROL, container: "enos-influxdb" },
+  });
 
   test("one archive per host and kind that exists, with the expected files; the index lists what is missing", async () => {
     assert.ok(!fs.existsSync("/etc/kolla") && !fs.existsSync("/var/log/kolla"), "the hosts' files stay in their own mount namespaces");
@@ -90,6 +93,8 @@ describe("backup on the local testbed", { timeout: 600_000 }, () => {
     // This machine has a docker client but no engine.
     for (const h of [CONTROL, NETWORK, COMPUTE]) assert.equal(archive(onDisk, h, "docker")?.status, "missing");
     assert.equal(archive(onDisk, "operator", "shaker")?.status, "missing");
+    assert.equal(archive(onDisk, CONTROL, "influxdb")?.detail, "container enos-influxdb: not running");
+    assert.equal(archive(onDisk, NETWORK, "influxdb"), undefined, "InfluxDB is on the monitoring host only");
     const collected = archive(onDisk, CONTROL, "kolla-logs")!;
     assert.equal(collected.bytes, fs.statSync(path.join(index.dir, collected.file)).size);
     const md = fs.readFileSync(path.join(index.dir, "index.md"), "utf8");

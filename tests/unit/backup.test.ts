@@ -91,7 +91,7 @@ describe("backup plan", () => {
         { host: "grp2-compute-1", status: "failed", error: "ssh: connect to host 10.0.0.2 port 22: Connection refused", archives: [] },
       ],
     };
-    assert.equal(summarize(index), "backup of 2 hosts in /r/dev/backup/2026-11-25T03-10-07Z: 1 archives, 1 missing, 0 failed; " +
+    assert.equal(summarize(index), "backup of 2 hosts and this machine's bench results in /r/dev/backup/2026-11-25T03-10-07Z: 1 archives, 1 missing, 0 failed; " +
       "hosts failed: grp2-compute-1 (ssh: connect to host 10.0.0.2 port 22: Connection refused)");
     const md = renderIndexMarkdown(index);
     assert.match(md, /\| grp1-control-1 \| tc \| grp1-control-1-tc.tar.gz \(2.0 KiB\) \| collected \|  \|/);
