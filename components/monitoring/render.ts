@@ -11,7 +11,7 @@ export const CALLBACK_NAME = "influxdb_events";
 export const PORTS = { influxdb: 8086, collectd: 25826, grafana: 3000, cadvisor: 8888 };
 export const DATABASES = ["cadvisor", "collectd", "events"];
 /** Current releases: InfluxDB stays on 1.x, the line with a collectd input and the InfluxQL Enos' dashboards use. */
-export const IMAGES = { influxdb: "influxdb:1.11.8", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
+export const IMAGES = { influxdb: "influxdb:1.12.4", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
 export const CONTAINERS = { influxdb: "enos-influxdb", grafana: "enos-grafana", cadvisor: "enos-cadvisor" };
 
 /** InfluxDB and Grafana go on one host: the first of the monitoring group (the control host unless a host has the monitoring role). */
