@@ -28,8 +28,11 @@ export class Backup extends pulumi.ComponentResource {
       stack: args.stack, sshConfig, resultsDir: args.resultsDir, influxdb,
       hosts: hosts.map(({ alias, devices }) => ({ alias, devices })),
     } satisfies BackupRequest));
+    const armed = `echo "a backup goes to ${path.join(args.resultsDir, "backup")} when this stack is destroyed"`;
     new Command("backup-on-destroy", {
-      create: `echo "a backup goes to ${path.join(args.resultsDir, "backup")} when this stack is destroyed"`,
+      create: armed,
+      // An update in place: a replacement would run the delete, i.e. take a backup nobody asked for.
+      update: armed,
       delete: pulumi.interpolate`node ${path.join(__dirname, "backup", "collect.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
     }, { parent: this });
     this.registerOutputs({});
