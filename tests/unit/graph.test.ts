@@ -97,6 +97,13 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.equal(await valueOf(experiment.monitoring!.grafanaUrl), `http://${control.address}:3000`);
   });
 
+  test("monitoring in deploy mode: the playbook for real, annotated; deleting it runs the remove playbook", async () => {
+    await build({ provider: "local", topology, enable_monitoring: true });
+    const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
+    assert.match(String(monitoring.inputs.create), /ANSIBLE_CALLBACKS_ENABLED='influxdb_events'[\s\S]*\nansible-playbook -i [^\n]*monitoring\.yml'\n/);
+    assert.match(String(monitoring.inputs.delete), /\nansible-playbook -i [^\n]*monitoring-remove\.yml'\n/);
+  });
+
   test("backup_on_destroy: a command whose delete backs up every host, InfluxDB included when monitoring is on", async () => {
     await build({ provider: "local", topology, enable_monitoring: true, backup_on_destroy: true });
     const backup = registered.find((r) => r.name === "backup-on-destroy")!;

@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as yaml from "js-yaml";
 import * as path from "node:path";
 import {
   DATABASES, MONITORING_DIR, callbackEnv, grafanaUrl, influxdbSource, monitoringVars, renderDeployScript, renderMonitoringInventory,
@@ -60,8 +62,9 @@ describe("monitoring rendering", () => {
     assert.match(deploy, new RegExp(`\nansible-playbook -i "\\$d/inventory" -e @"\\$d/vars.json" '${MONITORING_DIR}/monitoring.yml'\n`));
     const check = renderDeployScript(run, "check");
     assert.doesNotMatch(check, /ANSIBLE_CALLBACKS_ENABLED/);
-    assert.deepEqual(check.split("\n").filter((l) => l.startsWith("ansible-playbook")).map((l) => l.split(" -i ")[0] + " " + path.basename(l.split(" ").at(-1)!)), [
-      "ansible-playbook --syntax-check monitoring.yml'", "ansible-playbook --syntax-check monitoring-remove.yml'", "ansible-playbook --check monitoring.yml'",
+    const runs = check.split("\n").filter((l) => l.startsWith("ansible-playbook"));
+    assert.deepEqual(runs.map((l) => /^ansible-playbook (\S*) ?-i .*\/(\S+)'$/.exec(l)!.slice(1)), [
+      ["--syntax-check", "monitoring.yml"], ["--syntax-check", "monitoring-remove.yml"], ["--check", "monitoring.yml"],
     ]);
     assert.match(check, /cat > "\$d\/inventory" <<'INVENTORY'\n\[monitoring\]\ncontrol-1 /);
     assert.match(renderRemoveScript(run), /monitoring-remove.yml'\n$/);
@@ -75,5 +78,22 @@ describe("monitoring rendering", () => {
     for (const panel of dashboard.panels) assert.ok(uids.has(panel.datasource.uid), panel.title);
     assert.deepEqual(dashboard.annotations.list.map((a: { datasource: { uid: string } }) => a.datasource.uid), ["enos-events"]);
     assert.deepEqual(new Set(dashboard.panels.map((p: { datasource: { uid: string } }) => p.datasource.uid)), new Set(["enos-collectd", "enos-cadvisor"]));
+  });
+
+  test("every container command of the playbook parses with the real docker CLI", (t) => {
+    if (spawnSync("docker", ["--version"]).status !== 0) return t.skip("no docker CLI on this machine");
+    const vars = monitoringVars(hosts);
+    const plays = yaml.load(fs.readFileSync(path.join(MONITORING_DIR, "monitoring.yml"), "utf8")) as { tasks: Record<string, unknown>[] }[];
+    const tasks = plays.flatMap((p) => p.tasks.flatMap((task) => [task, ...((task.block as Record<string, unknown>[] | undefined) ?? [])]));
+    const commands = tasks.map((task) => task["ansible.builtin.shell"]).filter((c): c is string => typeof c === "string" && c.includes("docker run"))
+      .map((c) => c.slice(c.indexOf("docker run")).replace(/\{\{ (\w+) \}\}/g, (_, name: string) => String(vars[name])));
+    assert.equal(commands.length, 3, "InfluxDB, Grafana and cAdvisor");
+    for (const command of commands) {
+      // No engine at this socket: a command whose flags parse stops at the connection (or, with --device,
+      // at asking the engine its OS); an unknown flag or bad volume stops before.
+      const result = spawnSync("bash", ["-c", command], { encoding: "utf8", env: { ...process.env, DOCKER_HOST: "unix:///nonexistent/enos-docker.sock" } });
+      assert.match(result.stderr, /^docker: (Cannot connect to the Docker daemon|unknown server OS)/, `${command}\n${result.stderr}`);
+      assert.doesNotMatch(command, /\{\{/, "every variable is known");
+    }
   });
 });
