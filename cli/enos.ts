@@ -4,7 +4,7 @@ import { ExperimentConfig, loadExperiment } from "../config/load";
 import * as fs from "node:fs";
 import { measureAndReport } from "../components/tc/measure";
 import { runBackup } from "../components/backup/collect";
-import { summarize } from "../components/backup/plan";
+import { planBackup, summarize } from "../components/backup/plan";
 import { influxdbSource } from "../components/monitoring/render";
 import type { Host, TestbedNetwork } from "../config/types";
 import { passwordKeys, renderKollaFiles, staticHostsOf } from "../kolla/render";
@@ -32,10 +32,11 @@ const USAGE = `usage: enos <command> [options]
                                                print the network emulation plan as JSON, touching no
                                                host: every ordered group pair's rule, and with a stack
                                                that is up, every host's rules
-  backup [--stack NAME]                        collect every host's logs, /etc/kolla, docker and tc
+  backup [--plan] [--stack NAME]               collect every host's logs, /etc/kolla, docker and tc
                                                state (and InfluxDB, bench results) into
                                                results/<stack>/backup/<timestamp>/ with an index;
-                                               exits 1 when a host could not be reached
+                                               exits 1 when a host could not be reached. --plan
+                                               prints each host's archives as JSON, touching no host
 
 --stack defaults to dev (hosts as network namespaces on this machine).`;
 
@@ -171,10 +172,19 @@ async function main(argv: string[]): Promise<number> {
       const outputs = await (await stackFor(options)).outputs();
       if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
       const hosts: Host[] = outputs.hosts.value;
-      const index = await runBackup({
+      const request = {
         stack: options.stack, hosts, sshConfig: outputs.sshConfig.value, resultsDir: path.join(PROJECT_DIR, "results", options.stack),
         influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
-      });
+      };
+      if (options.plan) {
+        const plan = planBackup(request);
+        console.log(JSON.stringify({
+          hosts: plan.hosts.map((h) => ({ alias: h.alias, archives: h.archives.map(({ kind, file }) => ({ kind, file })) })),
+          operator: plan.local,
+        }, null, 2));
+        return 0;
+      }
+      const index = await runBackup(request);
       console.log(summarize(index));
       return index.failedHosts.length ? 1 : 0;
     }
