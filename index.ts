@@ -43,6 +43,7 @@ export function experimentProgram(options: ProgramOptions) {
         // Check mode: what a deploy would apply on each host.
         plan: experiment.kolla.plan,
       },
+      grafanaUrl: experiment.monitoring?.grafanaUrl,
       sshConfig: experiment.sshConfig,
       resultsDir,
       next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,

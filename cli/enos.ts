@@ -3,6 +3,9 @@ import { ConfigError } from "../config/errors";
 import { ExperimentConfig, loadExperiment } from "../config/load";
 import * as fs from "node:fs";
 import { measureAndReport } from "../components/tc/measure";
+import { runBackup } from "../components/backup/collect";
+import { planBackup, summarize } from "../components/backup/plan";
+import { influxdbSource } from "../components/monitoring/render";
 import type { Host, TestbedNetwork } from "../config/types";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../kolla/render";
 import { maskSecrets, secretKinds } from "../kolla/passwords";
@@ -40,6 +43,11 @@ Enos' verbs; each phase verb updates its phase and what that phase needs, and le
                                               print the network emulation plan as JSON, touching no
                                               host: every ordered group pair's rule, and with a stack
                                               that is up, every host's rules
+  backup [--plan] [--stack NAME]              collect every host's logs, /etc/kolla, docker and tc
+                                              state (and InfluxDB, bench results) into
+                                              results/<stack>/backup/<timestamp>/ with an index;
+                                              exits 1 when a host could not be reached. --plan
+                                              prints each host's archives as JSON, touching no host
   info [--json] [--stack NAME]                hosts, roles, groups, URLs, files and next steps
   preview [--stack NAME]                      show what deploy would change
   destroy [--stack NAME]                      release everything the stack holds (alias: down)
@@ -217,6 +225,27 @@ async function main(argv: string[]): Promise<number> {
     case "bench": {
       if (options.workload) await (await stackFor(options)).setConfig("enos:workload", { value: path.resolve(options.workload) });
       return update(options, "bench");
+    }
+    case "backup": {
+      const config = validate(options);
+      const outputs = await (await stackFor(options)).outputs();
+      if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+      const hosts: Host[] = outputs.hosts.value;
+      const request = {
+        stack: options.stack, hosts, sshConfig: outputs.sshConfig.value, resultsDir: path.join(PROJECT_DIR, "results", options.stack),
+        influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
+      };
+      if (options.plan) {
+        const plan = planBackup(request);
+        console.log(JSON.stringify({
+          hosts: plan.hosts.map((h) => ({ alias: h.alias, archives: h.archives.map(({ kind, file }) => ({ kind, file })) })),
+          operator: plan.local,
+        }, null, 2));
+        return 0;
+      }
+      const index = await runBackup(request);
+      console.log(summarize(index));
+      return index.failedHosts.length ? 1 : 0;
     }
     case "help": case "--help": case "-h":
       console.log(USAGE);

@@ -4,8 +4,10 @@ import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
 import { LocalTestbed } from "../providers/local";
 import { StaticTestbed } from "../providers/static";
+import { Backup } from "./backup";
 import { File } from "./file";
 import { KollaDeployment } from "./kolla";
+import { Monitoring } from "./monitoring";
 import { NetworkEmulation } from "./network-emulation";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
 
@@ -31,6 +33,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly sshConfig: pulumi.Output<string>;
   public readonly networkEmulation?: NetworkEmulation;
+  public readonly monitoring?: Monitoring;
   public readonly kolla: KollaDeployment;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -62,13 +65,27 @@ export class Experiment extends pulumi.ComponentResource {
       reportDir: path.join(args.resultsDir, "tc"),
     }, { parent: this, dependsOn: [sshConfig] });
 
+    // Before the Kolla deploy, so that the annotations callback sees it.
+    this.monitoring = args.config.enableMonitoring
+      ? new Monitoring("monitoring", { hosts: this.hosts, sshConfig: this.sshConfig, mode: args.config.kollaMode }, { parent: this, dependsOn: [sshConfig] })
+      : undefined;
+
     this.kolla = new KollaDeployment("kolla", {
       hosts: this.hosts,
       network: this.network,
       sshConfig: this.sshConfig,
       config: args.config,
       configDir: path.join(dir, "kolla"),
-    }, { parent: this, dependsOn: [sshConfig] });
+      ansibleEnv: this.monitoring?.ansibleEnv,
+    }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])] });
+
+    if (args.config.backupOnDestroy) {
+      // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
+      const phases = [this.networkEmulation, this.monitoring, this.kolla].filter((p): p is NonNullable<typeof p> => p !== undefined);
+      new Backup("backup", {
+        hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
+      }, { parent: this, dependsOn: [testbed, sshConfig, ...phases] });
+    }
 
     this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
   }

@@ -94,6 +94,31 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.ok(plans.every((p) => p.rules.every((r) => r.delay === "9800us")), JSON.stringify(plans[0].rules));
   });
 
+  test("monitoring: one playbook command, checked in check mode; Grafana on the control host", async () => {
+    const experiment = await build({ provider: "local", topology, enable_monitoring: true, kolla_mode: "check" });
+    const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
+    assert.match(String(monitoring.inputs.create), /ansible-playbook --syntax-check [\s\S]*ansible-playbook --check /);
+    assert.equal(monitoring.inputs.delete, undefined, "check mode starts no container to remove");
+    const control = (await valueOf(experiment.hosts)).find((h) => h.roles.includes("control"))!;
+    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl), `http://${control.address}:3000`);
+  });
+
+  test("monitoring in deploy mode: the playbook for real, annotated; deleting it runs the remove playbook", async () => {
+    await build({ provider: "local", topology, enable_monitoring: true });
+    const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
+    assert.match(String(monitoring.inputs.create), /ANSIBLE_CALLBACKS_ENABLED='influxdb_events'[\s\S]*\nansible-playbook -i [^\n]*monitoring\.yml'\n/);
+    assert.match(String(monitoring.inputs.delete), /\nansible-playbook -i [^\n]*monitoring-remove\.yml'\n/);
+  });
+
+  test("backup_on_destroy: a command whose delete backs up every host, InfluxDB included when monitoring is on", async () => {
+    await build({ provider: "local", topology, enable_monitoring: true, backup_on_destroy: true });
+    const backup = registered.find((r) => r.name === "backup-on-destroy")!;
+    const request = JSON.parse(/<<'JSON'\n(.*)\nJSON/.exec(String(backup.inputs.delete))![1]);
+    assert.deepEqual(request.hosts.map((h: { alias: string }) => h.alias), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
+    assert.deepEqual(request.influxdb, { alias: "grp1-control-1", container: "enos-influxdb" });
+    assert.equal(request.resultsDir, "/tmp/enos-graph/results");
+  });
+
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
     const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomSecrets", "Precondition"].includes(r.type);
     const network = { extra_ips: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], start: "10.1.0.10", end: "10.1.0.20", cidr: "10.1.0.0/24", gateway: "10.1.0.1", dns: "10.1.0.1" };

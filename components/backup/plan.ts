@@ -1,0 +1,186 @@
+import type { Host } from "../../config/types";
+
+/**
+ * What a backup collects (SPEC §8), decided without touching anything: per host one archive per
+ * kind, named as Enos named them, each made by a shell script whose stdout is the .tar.gz; and the
+ * benchmark results already on the operator machine.
+ */
+
+/** Exit status of a script whose source is absent on that host: noted in the index, not an error. */
+export const MISSING = 3;
+
+/** The host whose files stand for the operator machine in archive names and the index. */
+export const OPERATOR = "operator";
+
+export interface RemoteArchive {
+  kind: string;
+  file: string;
+  /** Writes the .tar.gz on stdout; exits MISSING with the reason on stderr when there is nothing to take. */
+  script: string;
+}
+
+export interface LocalArchive {
+  kind: string;
+  file: string;
+  /** Directory of results/<stack> archived as it is. */
+  dir: string;
+}
+
+export interface HostBackup {
+  alias: string;
+  archives: RemoteArchive[];
+}
+
+export interface BackupPlan {
+  hosts: HostBackup[];
+  local: LocalArchive[];
+}
+
+/** The InfluxDB of the monitoring phase, when it is on: which host runs it, in which container. */
+export interface InfluxdbSource {
+  alias: string;
+  container: string;
+}
+
+export interface BackupSources {
+  hosts: Pick<Host, "alias" | "devices">[];
+  /** results/<stack>: benchmark results live in its rally/ and shaker/ directories. */
+  resultsDir: string;
+  influxdb?: InfluxdbSource;
+}
+
+const PRELUDE = [
+  "set -eo pipefail",
+  `missing() { echo "$*" >&2; exit ${MISSING}; }`,
+  // GNU tar exits 1 when a file changed while read (live logs): the archive is still whole.
+  'targz() { tar --warning=no-file-changed -czf - "$@" || [ $? -eq 1 ]; }',
+];
+
+const script = (...lines: string[]) => [...PRELUDE, ...lines, ""].join("\n");
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** A directory archived under its own name, e.g. /var/log/kolla as kolla/... */
+export function directoryScript(dir: string): string {
+  const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
+  const name = dir.slice(dir.lastIndexOf("/") + 1);
+  return script(`[ -d ${quote(dir)} ] || missing "${dir}: no such directory"`, `targz -C ${quote(parent)} ${quote(name)}`);
+}
+
+/** Command outputs gathered into <name>/ in a temporary directory, then archived. */
+function outputs(name: string, check: string[], commands: string[]): string {
+  return script(
+    ...check,
+    `d=$(mktemp -d); trap 'rm -rf "$d"' EXIT; mkdir "$d/${name}"; cd "$d/${name}"`,
+    ...commands,
+    'cd "$d"',
+    `targz ${name}`,
+  );
+}
+
+const docker = outputs("docker", [
+  'command -v docker >/dev/null || missing "docker: not installed"',
+  'docker info >/dev/null 2>&1 || missing "docker: no engine answering"',
+], [
+  "docker ps -a > ps.txt",
+  // `docker inspect` of no container is an error: an empty list instead.
+  'ids=$(docker ps -aq); if [ -n "$ids" ]; then docker inspect $ids > inspect.json; else echo "[]" > inspect.json; fi',
+]);
+
+/** Every qdisc, class and filter with its counters, on each of the host's active interfaces. */
+function tcState(devices: string[]): string {
+  return outputs("tc", ['command -v tc >/dev/null || missing "tc: not installed"'],
+    devices.flatMap((dev) => ["qdisc", "class", "filter"].map((what) => `tc -s ${what} show dev ${quote(dev)} > ${quote(`${dev}-${what}.txt`)}`)));
+}
+
+/** A portable snapshot taken by the running server (consistent without stopping it), copied out of the container. */
+function influxdb(container: string): string {
+  const c = quote(container);
+  const snapshot = "/tmp/enos-influxdb-backup";
+  return script(
+    'command -v docker >/dev/null || missing "docker: not installed"',
+    `[ "$(docker inspect -f '{{.State.Running}}' ${c} 2>/dev/null)" = true ] || missing "container ${container}: not running"`,
+    `trap "docker exec ${c} rm -rf ${snapshot}" EXIT`,
+    `docker exec ${c} sh -c 'rm -rf ${snapshot} && influxd backup -portable ${snapshot}' >&2`,
+    // docker cp to stdout is a tar of the directory.
+    `docker cp ${c}:${snapshot} - | gzip`,
+  );
+}
+
+export const archiveName = (host: string, kind: string) => `${host}-${kind}.tar.gz`;
+
+export function planBackup({ hosts, resultsDir, influxdb: influx }: BackupSources): BackupPlan {
+  return {
+    hosts: hosts.map((host) => {
+      const kinds: [string, string][] = [
+        ["kolla-logs", directoryScript("/var/log/kolla")],
+        ["kolla-conf", directoryScript("/etc/kolla")],
+        ["docker", docker],
+        ["tc", tcState(host.devices)],
+        ...(influx?.alias === host.alias ? [["influxdb", influxdb(influx.container)] as [string, string]] : []),
+      ];
+      return { alias: host.alias, archives: kinds.map(([kind, s]) => ({ kind, file: archiveName(host.alias, kind), script: s })) };
+    }),
+    local: ["rally", "shaker"].map((kind) => ({ kind, file: archiveName(OPERATOR, kind), dir: `${resultsDir}/${kind}` })),
+  };
+}
+
+export type ArchiveStatus = "collected" | "missing" | "failed";
+
+export interface ArchiveResult {
+  kind: string;
+  file: string;
+  status: ArchiveStatus;
+  /** Size of the archive written, when collected. */
+  bytes?: number;
+  /** Why it is missing or failed. */
+  detail?: string;
+}
+
+export interface HostResult {
+  host: string;
+  /** failed: the host could not be reached; its other archives were not tried. */
+  status: "ok" | "failed";
+  error?: string;
+  archives: ArchiveResult[];
+}
+
+export interface BackupIndex {
+  stack: string;
+  timestamp: string;
+  dir: string;
+  hosts: HostResult[];
+  failedHosts: string[];
+}
+
+/** A directory name that sorts by time and needs no quoting: 2026-11-25T03-10-00Z. */
+export const backupDirName = (date: Date) => date.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+
+const size = (bytes: number) =>
+  bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+
+/** One line a user reads after the backup: where it is, and which hosts failed. */
+export function summarize(index: BackupIndex): string {
+  const archives = index.hosts.flatMap((h) => h.archives);
+  const count = (s: ArchiveStatus) => archives.filter((a) => a.status === s).length;
+  const failed = index.hosts.filter((h) => h.status === "failed").map((h) => `${h.host} (${h.error})`);
+  const hosts = index.hosts.filter((h) => h.host !== OPERATOR).length;
+  return `backup of ${hosts} hosts and this machine's bench results in ${index.dir}: ${count("collected")} archives, ${count("missing")} missing, ` +
+    `${count("failed")} failed; ${failed.length ? `hosts failed: ${failed.join(", ")}` : "every host reached"}`;
+}
+
+export function renderIndexMarkdown(index: BackupIndex): string {
+  const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const rows = index.hosts.flatMap((h) => h.status === "failed"
+    ? [`| ${h.host} | (host) | — | failed | ${cell(h.error ?? "")} |`]
+    : h.archives.map((a) => `| ${h.host} | ${a.kind} | ${a.status === "collected" ? `${a.file} (${size(a.bytes ?? 0)})` : "—"} | ${a.status} | ${cell(a.detail ?? "")} |`));
+  return [
+    `# Backup of ${index.stack}, ${index.timestamp}`,
+    "",
+    summarize(index),
+    "",
+    "| host | kind | archive (size) | status | detail |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,46 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_DIR } from "../config/paths";
+import type { Host } from "../config/types";
+import { Command } from "./command";
+import {
+  MonitoringMode, PlaybookRun, callbackEnv, grafanaUrl, influxdbSource, influxdbUrl, renderDeployScript, renderRemoveScript,
+} from "./monitoring/render";
+
+export interface MonitoringArgs {
+  hosts: pulumi.Input<Host[]>;
+  /** The experiment's ssh_config (every host reachable by alias and address). */
+  sshConfig: pulumi.Input<string>;
+  /** config.kollaMode: check where no Docker engine can start the containers (the dev stack). */
+  mode: MonitoringMode;
+}
+
+/**
+ * Enos' monitoring stack (SPEC §7), deployed by the project's playbook before the Kolla deploy so
+ * that the annotations of that deploy land in InfluxDB; deleting it removes the containers.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  public readonly grafanaUrl: pulumi.Output<string>;
+  /** Environment enabling the annotations callback in any other Ansible run (kolla-ansible's). */
+  public readonly ansibleEnv: pulumi.Output<Record<string, string>>;
+  /** Where the InfluxDB runs, for the backup's snapshot of its data. */
+  public readonly influxdb: pulumi.Output<{ alias: string; container: string }>;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:phases:Monitoring", name, {}, opts);
+    const hosts = pulumi.output(args.hosts);
+    const run = pulumi.all([hosts, args.sshConfig]).apply(([hs, sshConfig]): PlaybookRun =>
+      ({ hosts: hs, sshConfig, venv: path.join(PROJECT_DIR, ".venv") }));
+    const deploy = run.apply((r) => renderDeployScript(r, args.mode));
+    new Command("monitoring", {
+      create: deploy,
+      // A changed host list re-runs the playbook in place (it replaces the containers itself).
+      update: deploy,
+      delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
+    }, { parent: this });
+    this.grafanaUrl = hosts.apply(grafanaUrl);
+    this.ansibleEnv = hosts.apply((hs) => callbackEnv(influxdbUrl(hs)));
+    this.influxdb = hosts.apply(influxdbSource);
+    this.registerOutputs({ grafanaUrl: this.grafanaUrl, ansibleEnv: this.ansibleEnv, influxdb: this.influxdb });
+  }
+}

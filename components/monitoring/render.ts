@@ -1,0 +1,113 @@
+import * as path from "node:path";
+import { PROJECT_DIR } from "../../config/paths";
+import type { Host } from "../../config/types";
+import { groupHosts, hostLine } from "../../kolla/inventory";
+
+/** The playbooks, templates and callback plugin beside this file, in the source tree. */
+export const MONITORING_DIR = path.join(PROJECT_DIR, "components", "monitoring");
+export const CALLBACK_NAME = "influxdb_events";
+
+/** Enos' ports and databases (SPEC §7), which its users' dashboards expect. */
+export const PORTS = { influxdb: 8086, collectd: 25826, grafana: 3000, cadvisor: 8888 };
+export const DATABASES = ["cadvisor", "collectd", "events"];
+/** Current releases: InfluxDB stays on 1.x, the line with a collectd input and the InfluxQL Enos' dashboards use. */
+export const IMAGES = { influxdb: "influxdb:1.12.4", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
+export const CONTAINERS = { influxdb: "enos-influxdb", grafana: "enos-grafana", cadvisor: "enos-cadvisor" };
+
+/** InfluxDB and Grafana go on one host: the first of the monitoring group (the control host unless a host has the monitoring role). */
+export function monitoringHost(hosts: Host[]): Host {
+  const host = groupHosts("monitoring", hosts)[0];
+  if (!host) throw new Error("monitoring needs a host with role monitoring or control");
+  return host;
+}
+
+/** Where the InfluxDB runs: the backup snapshots it there. */
+export const influxdbSource = (hosts: Host[]) => ({ alias: monitoringHost(hosts).alias, container: CONTAINERS.influxdb });
+export const influxdbUrl = (hosts: Host[]) => `http://${monitoringHost(hosts).address}:${PORTS.influxdb}`;
+export const grafanaUrl = (hosts: Host[]) => `http://${monitoringHost(hosts).address}:${PORTS.grafana}`;
+
+/** The playbooks' inventory: group monitoring (one host) and group agents (every host), with kolla's host lines. */
+export function renderMonitoringInventory(hosts: Host[]): string {
+  const line = (h: Host) => hostLine(h, h.interfaces);
+  return `[monitoring]\n${line(monitoringHost(hosts))}\n\n[agents]\n${hosts.map(line).join("\n")}\n`;
+}
+
+/** The playbooks' variables (-e @vars.json). */
+export function monitoringVars(hosts: Host[]): Record<string, unknown> {
+  return {
+    influxdb_address: monitoringHost(hosts).address,
+    influxdb_port: PORTS.influxdb,
+    collectd_port: PORTS.collectd,
+    grafana_port: PORTS.grafana,
+    cadvisor_port: PORTS.cadvisor,
+    monitoring_databases: DATABASES,
+    influxdb_image: IMAGES.influxdb,
+    grafana_image: IMAGES.grafana,
+    cadvisor_image: IMAGES.cadvisor,
+    influxdb_container: CONTAINERS.influxdb,
+    grafana_container: CONTAINERS.grafana,
+    cadvisor_container: CONTAINERS.cadvisor,
+    monitoring_data_dir: "/var/lib/enos-monitoring",
+    monitoring_conf_dir: "/etc/enos-monitoring",
+  };
+}
+
+/** What enables the annotations callback in any Ansible run (kolla-ansible's included). */
+export function callbackEnv(influxdb: string): Record<string, string> {
+  return {
+    ANSIBLE_CALLBACK_PLUGINS: path.join(MONITORING_DIR, "callback_plugins"),
+    ANSIBLE_CALLBACKS_ENABLED: CALLBACK_NAME,
+    ENOS_INFLUXDB_URL: influxdb,
+  };
+}
+
+export type MonitoringMode = "deploy" | "check";
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface PlaybookRun {
+  hosts: Host[];
+  /** The experiment's ssh_config: Ansible reaches every host through it. */
+  sshConfig: string;
+  /** The Python venv holding ansible-playbook. */
+  venv: string;
+}
+
+/** ansible-playbook on one of the playbooks, with the inventory and variables `script` writes. */
+const playbook = (options: string, name: string) =>
+  `ansible-playbook ${options}-i "$d/inventory" -e @"$d/vars.json" ${quote(path.join(MONITORING_DIR, name))}`;
+
+/** A script writing the inventory and variables to a temporary directory, then running `commands` on them. */
+function script(run: PlaybookRun, env: Record<string, string>, commands: string[]): string {
+  return [
+    "set -euo pipefail",
+    `export PATH=${quote(`${run.venv}/bin`)}:"$PATH"`,
+    `export ANSIBLE_SSH_ARGS=${quote(`-F ${run.sshConfig} -o ControlMaster=auto -o ControlPersist=60s`)}`,
+    ...Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`),
+    'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT',
+    `cat > "$d/inventory" <<'INVENTORY'\n${renderMonitoringInventory(run.hosts)}INVENTORY`,
+    `cat > "$d/vars.json" <<'VARS'\n${JSON.stringify(monitoringVars(run.hosts), null, 2)}\nVARS`,
+    ...commands,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Deploy mode runs the playbook for real, annotated by the callback (its first events wait until
+ * InfluxDB is up). Check mode (no Docker engine) checks both playbooks' syntax, then runs the
+ * deploy playbook with --check against the hosts: facts, packages, files and templates for real,
+ * containers skipped.
+ */
+export function renderDeployScript(run: PlaybookRun, mode: MonitoringMode): string {
+  return mode === "deploy"
+    ? script(run, callbackEnv(influxdbUrl(run.hosts)), [playbook("", "monitoring.yml")])
+    : script(run, {}, [
+      playbook("--syntax-check ", "monitoring.yml"),
+      playbook("--syntax-check ", "monitoring-remove.yml"),
+      playbook("--check ", "monitoring.yml"),
+    ]);
+}
+
+export function renderRemoveScript(run: PlaybookRun): string {
+  return script(run, {}, [playbook("", "monitoring-remove.yml")]);
+}
