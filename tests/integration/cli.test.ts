@@ -90,6 +90,22 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.match(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /qdisc htb/);
   });
 
+  test("backup writes each host's archives, with the tc state inside, and an index", () => {
+    const backup = enos("backup", "--stack", STACK);
+    assert.equal(backup.code, 0, backup.out + backup.err);
+    const root = path.join(PROJECT_DIR, "results", STACK, "backup");
+    const [stamp] = fs.readdirSync(root);
+    const files = fs.readdirSync(path.join(root, stamp));
+    assert.ok(files.includes("index.json") && files.includes("index.md"));
+    for (const host of ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]) {
+      assert.ok(files.includes(`${host}-tc.tar.gz`), `${host}-tc.tar.gz in ${files.join(" ")}`);
+      const listing = spawnSync("tar", ["-tzf", path.join(root, stamp, `${host}-tc.tar.gz`)], { encoding: "utf8" }).stdout;
+      assert.match(listing, /eth0-qdisc\.txt/);
+    }
+    const index = JSON.parse(fs.readFileSync(path.join(root, stamp, "index.json"), "utf8"));
+    assert.deepEqual(index.failedHosts, []);
+  });
+
   test("destroy leaves nothing on this machine", () => {
     const down = enos("destroy", "--stack", STACK);
     assert.equal(down.code, 0, down.err);
