@@ -35,7 +35,7 @@ export function experimentProgram(options: ProgramOptions) {
       hosts: experiment.hosts.apply((hosts) => hosts.map(({ hostKey: _key, ...host }) => host)),
       network: experiment.network,
       tcPlan: experiment.networkEmulation?.plan,
-      kolla: {
+      kolla: experiment.kolla && {
         mode: config.kollaMode,
         vip: experiment.kolla.vip,
         horizonUrl: experiment.kolla.horizonUrl,

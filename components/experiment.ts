@@ -34,7 +34,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly sshConfig: pulumi.Output<string>;
   public readonly networkEmulation?: NetworkEmulation;
   public readonly monitoring?: Monitoring;
-  public readonly kolla: KollaDeployment;
+  public readonly kolla?: KollaDeployment;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:index:Experiment", name, {}, opts);
@@ -65,16 +65,19 @@ export class Experiment extends pulumi.ComponentResource {
       reportDir: path.join(args.resultsDir, "tc"),
     }, { parent: this, dependsOn: [sshConfig] });
 
-    // Before the Kolla deploy, so that the annotations callback sees it.
+    // Before the Kolla deploy, so that the annotations callback sees it. Containers are started only
+    // where Kolla could start its own (not on the local testbed, not in check mode).
+    const kollaMode = args.config.kollaMode;
+    const noDocker = args.config.provider.type === "local" || kollaMode === "check";
     this.monitoring = args.config.enableMonitoring
-      ? new Monitoring("monitoring", { hosts: this.hosts, sshConfig: this.sshConfig, mode: args.config.kollaMode }, { parent: this, dependsOn: [sshConfig] })
+      ? new Monitoring("monitoring", { hosts: this.hosts, sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig] })
       : undefined;
 
-    this.kolla = new KollaDeployment("kolla", {
+    this.kolla = kollaMode === "none" ? undefined : new KollaDeployment("kolla", {
       hosts: this.hosts,
       network: this.network,
       sshConfig: this.sshConfig,
-      config: args.config,
+      config: { ...args.config, kollaMode },
       configDir: path.join(dir, "kolla"),
       ansibleEnv: this.monitoring?.ansibleEnv,
     }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])] });

@@ -22,7 +22,7 @@ export interface KollaArgs {
   network: pulumi.Input<TestbedNetwork>;
   /** The experiment's ssh_config: Ansible reaches every host through it. */
   sshConfig: pulumi.Input<string>;
-  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "kollaMode" | "inventory" | "patches" | "registry">;
+  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry"> & { kollaMode: "deploy" | "check" };
   /** This experiment's kolla config dir (multinode, globals.yml, passwords.yml, admin-openrc.sh). */
   configDir: string;
   /** Extra environment for every Ansible run (the monitoring annotations callback, when on). */

@@ -29,7 +29,7 @@ export interface ExperimentConfig {
   kolla: Record<string, unknown>;
   kollaRepo?: string;
   kollaRef?: string;
-  kollaMode: "deploy" | "check";
+  kollaMode: "deploy" | "check" | "none";
   /** Absolute path of a user inventory, or undefined for the default one. */
   inventory?: string;
   patches: PatchConfig[];
@@ -129,6 +129,11 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if (input.workload !== undefined && !fs.existsSync(path.join(input.workload, "run.yml"))) {
     problems.push({ path: "workload", message: `${input.workload}/run.yml does not exist; point workload to a directory holding run.yml` });
   }
+  // The local testbed's hosts share this machine's filesystem and Docker engine: no cloud can be deployed on them.
+  const kollaMode = input.kolla_mode ?? (input.provider.type === "local" ? "check" : "deploy");
+  if (input.provider.type === "local" && kollaMode === "deploy") {
+    problems.push({ path: "kolla_mode", message: "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack" });
+  }
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -140,7 +145,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     kolla: input.kolla,
     kollaRepo: input.kolla_repo,
     kollaRef: input.kolla_ref,
-    kollaMode: input.kolla_mode,
+    kollaMode,
     inventory: input.inventory === DEFAULT_INVENTORY ? undefined : input.inventory,
     patches: input.patches,
     registry: input.registry,

@@ -214,7 +214,8 @@ export const experiment = z.strictObject({
   kolla: z.record(name, z.unknown()).default({}),
   kolla_repo: name.optional(),
   kolla_ref: name.optional(),
-  kolla_mode: z.enum(["deploy", "check"]).default("deploy"),
+  /** deploy; check (render and check, start nothing); none (no OpenStack: testbed, tc, monitoring). Default: per provider (load.ts). */
+  kolla_mode: z.enum(["deploy", "check", "none"]).optional(),
   inventory: name.default(DEFAULT_INVENTORY),
   patches: z.array(patch).default([]),
   registry: registry.default({ type: "none" }),

@@ -41,6 +41,12 @@ pulumi.runtime.setMocks({
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
+/** Machines of one's own: a testbed where OpenStack and monitoring are deployed for real. */
+const staticNetwork = { extra_ips: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], start: "10.1.0.10", end: "10.1.0.20", cidr: "10.1.0.0/24", gateway: "10.1.0.1", dns: "10.1.0.1" };
+const machines = {
+  provider: { type: "static", network: staticNetwork, eths: ["eth0", "eth1"] },
+  resources: { control: { address: "192.0.2.1", alias: "ctl" }, network: { address: "192.0.2.1", alias: "ctl" }, compute: [{ address: "192.0.2.2" }, { address: "192.0.2.3" }] },
+};
 
 async function build(config: Record<string, unknown>) {
   registered.length = 0;
@@ -104,7 +110,7 @@ describe("resource graphs (pulumi mocks)", () => {
   });
 
   test("monitoring in deploy mode: the playbook for real, annotated; deleting it runs the remove playbook", async () => {
-    await build({ provider: "local", topology, enable_monitoring: true });
+    await build({ ...machines, enable_monitoring: true });
     const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
     assert.match(String(monitoring.inputs.create), /ANSIBLE_CALLBACKS_ENABLED='influxdb_events'[\s\S]*\nansible-playbook -i [^\n]*monitoring\.yml'\n/);
     assert.match(String(monitoring.inputs.delete), /\nansible-playbook -i [^\n]*monitoring-remove\.yml'\n/);
@@ -121,14 +127,18 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
     const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomSecrets", "Precondition"].includes(r.type);
-    const network = { extra_ips: ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], start: "10.1.0.10", end: "10.1.0.20", cidr: "10.1.0.0/24", gateway: "10.1.0.1", dns: "10.1.0.1" };
-    await build({
-      provider: { type: "static", network, eths: ["eth0", "eth1"] },
-      resources: { control: { address: "192.0.2.1" }, network: { address: "192.0.2.1" }, compute: [{ address: "192.0.2.2" }, { address: "192.0.2.3" }] },
-    });
+    await build(machines);
     assert.deepEqual(registered.filter((r) => r.custom && testbedTypes(r)).map((r) => r.type), ["StaticHostsProbe"]);
     const probe = registered.find((r) => r.type === "StaticHostsProbe")!;
     assert.deepEqual((probe.inputs.hosts as { address: string }[]).map((h) => h.address), ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+  });
+
+  test("the local testbed: kolla in check mode by default; deploy is refused; none has no kolla phase", async () => {
+    await build({ provider: "local", topology });
+    assert.ok(registered.some((r) => r.name === "kolla-check"));
+    await assert.rejects(build({ provider: "local", topology, kolla_mode: "deploy" }), /kolla_mode: deploy is impossible on the local testbed/);
+    await build({ provider: "local", topology, kolla_mode: "none" });
+    assert.ok(!registered.some((r) => r.name.startsWith("kolla")));
   });
 
   test("kolla check mode: install, passwords, the three files, then one check command; no deploy step", async () => {
@@ -138,7 +148,7 @@ describe("resource graphs (pulumi mocks)", () => {
     const check = registered.find((r) => r.name === "kolla-check")!;
     assert.match(String(check.inputs.create), /ansible -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' all -m ping/);
     assert.match(String(check.inputs.create), /kolla-ansible deploy .* --check --tags enos-check-only/);
-    assert.equal(experiment.kolla.adminOpenrc, undefined);
+    assert.equal(experiment.kolla?.adminOpenrc, undefined);
     const multinode = registered.find((r) => r.name === "kolla-multinode")!;
     assert.match(String(multinode.inputs.content), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
     const passwords = registered.find((r) => r.type === "File" && r.name === "kolla-passwords")!;
@@ -147,19 +157,19 @@ describe("resource graphs (pulumi mocks)", () => {
   });
 
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
-    await build({ provider: "local", topology, registry: { type: "internal" } });
+    await build({ ...machines, registry: { type: "internal" } });
     const steps = registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible").map((r) => r.name);
     assert.deepEqual(steps, ["kolla-teardown", "kolla-bootstrap-servers", "kolla-registry", "kolla-prechecks", "kolla-pull", "kolla-deploy", "kolla-post-deploy"]);
     const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
     assert.match(String(command("kolla-teardown").delete), /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/);
     assert.match(String(command("kolla-deploy").create), /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/);
-    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.231\.0\.251\/32 dev eth0[\s\S]*-p 10\.231\.0\.251:4000:5000/);
-    assert.deepEqual(command("kolla-registry").connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "grp1-control-1" });
+    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.2\/32 dev eth0[\s\S]*-p 10\.0\.0\.2:4000:5000/);
+    assert.deepEqual(command("kolla-registry").connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "ctl" });
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {
     const triggers = async (kolla: Record<string, unknown>) => {
-      await build({ provider: "local", topology, kolla });
+      await build({ ...machines, kolla });
       return Object.fromEntries(registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-")).map((r) => [r.name, JSON.stringify(r.inputs.triggers)]));
     };
     const before = await triggers({ nova_compute_virt_type: "qemu" });
