@@ -35,6 +35,7 @@ export function experimentProgram(options: ProgramOptions) {
       hosts: experiment.hosts.apply((hosts) => hosts.map(({ hostKey: _key, ...host }) => host)),
       network: experiment.network,
       tcPlan: experiment.networkEmulation?.plan,
+      benchmarkSummary: experiment.benchmark?.summary,
       sshConfig: experiment.sshConfig,
       resultsDir,
       next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,

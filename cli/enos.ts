@@ -8,6 +8,7 @@ import { passwordKeys, renderKollaFiles, staticHostsOf } from "../kolla/render";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
+import { readWorkload } from "../workloads/run-file";
 import { PROJECT_DIR } from "../config/paths";
 import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
 
@@ -29,6 +30,8 @@ const USAGE = `usage: enos <command> [options]
                                                print the network emulation plan as JSON, touching no
                                                host: every ordered group pair's rule, and with a stack
                                                that is up, every host's rules
+  bench --plan --workload DIR                  print the runs DIR/run.yml expands to, as JSON in
+                                               execution order ({type, name, file, args, plugin}); runs nothing
 
 --stack defaults to dev (hosts as network namespaces on this machine).`;
 
@@ -40,6 +43,7 @@ interface Options {
   test?: boolean;
   render?: boolean;
   out?: string;
+  workload?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -54,6 +58,7 @@ function parseArgs(argv: string[]): Options {
       case "--test": options.test = true; break;
       case "--render": options.render = true; break;
       case "--out": options.out = value(); break;
+      case "--workload": options.workload = value(); break;
       default: fail(`unknown option ${rest[i]}`);
     }
   }
@@ -157,6 +162,11 @@ async function main(argv: string[]): Promise<number> {
         if (outputs.hosts) plan.hosts = planHostRules(outputs.hosts.value, groupRules);
       }
       console.log(JSON.stringify(plan, null, 2));
+      return 0;
+    }
+    case "bench": {
+      if (!options.plan || !options.workload) return fail("bench needs --plan and --workload DIR (benchmarks are run by up, with enos:workload set)");
+      console.log(JSON.stringify(readWorkload(path.resolve(options.workload)).runs, null, 2));
       return 0;
     }
     case "help": case "--help": case "-h":

@@ -4,6 +4,8 @@ import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
 import { LocalTestbed } from "../providers/local";
 import { StaticTestbed } from "../providers/static";
+import { readWorkload } from "../workloads/run-file";
+import { Benchmark } from "./benchmark";
 import { File } from "./file";
 import { NetworkEmulation } from "./network-emulation";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
@@ -30,9 +32,12 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly sshConfig: pulumi.Output<string>;
   public readonly networkEmulation?: NetworkEmulation;
+  public readonly benchmark?: Benchmark;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:index:Experiment", name, {}, opts);
+    // Read before any resource exists: a wrong run.yml must leave nothing behind.
+    const workload = args.config.workload === undefined ? undefined : readWorkload(args.config.workload);
     const dir = path.join(args.stateDir, args.stack);
     const learntHosts = path.join(dir, "known_hosts.learnt");
     const testbed = createTestbed(args, learntHosts, this);
@@ -58,6 +63,12 @@ export class Experiment extends pulumi.ComponentResource {
       sshConfig: this.sshConfig,
       stack: args.stack,
       reportDir: path.join(args.resultsDir, "tc"),
+    }, { parent: this, dependsOn: [sshConfig] });
+
+    this.benchmark = workload && new Benchmark("benchmark", {
+      workload,
+      resultsDir: args.resultsDir,
+      runId: args.config.benchRunId,
     }, { parent: this, dependsOn: [sshConfig] });
 
     this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
