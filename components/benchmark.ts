@@ -5,9 +5,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
 import { BenchRun, runDir } from "../workloads/expand";
 import type { Workload } from "../workloads/run-file";
-import { BenchPaths, quote, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
+import { BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
 import type { SummaryRequest } from "./bench/summarize";
 import { Command } from "./command";
+import { shellQuote } from "./shell";
 
 export interface BenchmarkArgs {
   /** The validated workload (workloads/run-file.ts: readWorkload). */
@@ -72,7 +73,7 @@ export class Benchmark extends pulumi.ComponentResource {
         runs: rallyRuns.map((run) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
       };
       const summary = new Command("rally-summary", {
-        create: `node ${quote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
+        create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
         triggers: [rallyRuns.map(fingerprint).join(","), env.stdout],
       }, { parent: this, dependsOn: runs });
       this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import { BenchRun, runDir } from "../../workloads/expand";
+import { shellQuote } from "../shell";
 
 /** Everything a benchmark script needs to know of where things are. */
 export interface BenchPaths {
@@ -18,8 +19,6 @@ export const RALLY_ENV = "enos";
 /** Shaker's agents connect back to its server on this port of the operator machine. */
 export const SHAKER_PORT = 5999;
 
-export const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-
 /** Rally's own state lives beside the results: its database and config. */
 const rallyFiles = (p: BenchPaths) => {
   const dir = path.join(p.resultsDir, "rally");
@@ -27,9 +26,9 @@ const rallyFiles = (p: BenchPaths) => {
 };
 
 /** Rally's Python API in one process per step (components/bench/rally_task.py). */
-const rallyTask = (p: BenchPaths) => `${quote(path.join(p.bin, "python"))} ${quote(path.join(PROJECT_DIR, "components", "bench", "rally_task.py"))}`;
+const rallyTask = (p: BenchPaths) => `${shellQuote(path.join(p.bin, "python"))} ${shellQuote(path.join(PROJECT_DIR, "components", "bench", "rally_task.py"))}`;
 
-const sourceOpenrc = (openrc: string | undefined) => (openrc ? [`set -a; source ${quote(openrc)}; set +a`] : []);
+const sourceOpenrc = (openrc: string | undefined) => (openrc ? [`set -a; source ${shellQuote(openrc)}; set +a`] : []);
 
 /**
  * A fresh Rally database and its environment: from the admin-openrc (rally-openstack reads the OS_*
@@ -39,11 +38,11 @@ export function renderRallyEnvScript(p: BenchPaths): string {
   const files = rallyFiles(p);
   return [
     "set -euo pipefail",
-    `mkdir -p ${quote(files.dir)}`,
-    `printf '[database]\\nconnection = sqlite:///%s\\n' ${quote(files.database)} > ${quote(files.config)}`,
-    `rm -f ${quote(files.database)}`,
+    `mkdir -p ${shellQuote(files.dir)}`,
+    `printf '[database]\\nconnection = sqlite:///%s\\n' ${shellQuote(files.database)} > ${shellQuote(files.config)}`,
+    `rm -f ${shellQuote(files.database)}`,
     ...sourceOpenrc(p.openrc),
-    `${rallyTask(p)} env ${quote(files.config)} ${RALLY_ENV}${p.openrc ? " --from-sysenv" : ""}`,
+    `${rallyTask(p)} env ${shellQuote(files.config)} ${RALLY_ENV}${p.openrc ? " --from-sysenv" : ""}`,
     "",
   ].join("\n");
 }
@@ -62,7 +61,7 @@ export function renderRallyRunScript(run: BenchRun, tag: string, p: BenchPaths):
   };
   return [
     "set -euo pipefail",
-    `out=${quote(out)}`,
+    `out=${shellQuote(out)}`,
     `rm -rf "$out"; mkdir -p "$out"`,
     `cat > "$out/request.json" <<'ENOS_JSON'\n${JSON.stringify(request, null, 2)}\nENOS_JSON`,
     `if ! ${rallyTask(p)} run "$out/request.json" > "$out/rally.log" 2>&1; then`,
@@ -82,15 +81,15 @@ export function renderShakerRunScript(run: BenchRun, p: BenchPaths & { openrc: s
   const shaker = path.join(p.bin, "shaker");
   return [
     "set -euo pipefail",
-    `[ -x ${quote(shaker)} ] || { echo "shaker is not installed (${shaker}); see the README's Benchmarks section" >&2; exit 1; }`,
+    `[ -x ${shellQuote(shaker)} ] || { echo "shaker is not installed (${shaker}); see the README's Benchmarks section" >&2; exit 1; }`,
     ...sourceOpenrc(p.openrc),
-    `api=$(${quote(path.join(p.bin, "python"))} -c 'import os, urllib.parse; print(urllib.parse.urlparse(os.environ["OS_AUTH_URL"]).hostname)')`,
+    `api=$(${shellQuote(path.join(p.bin, "python"))} -c 'import os, urllib.parse; print(urllib.parse.urlparse(os.environ["OS_AUTH_URL"]).hostname)')`,
     `address=$(ip -o route get "$api" | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p')`,
-    `out=${quote(out)}`,
+    `out=${shellQuote(out)}`,
     `rm -rf "$out"; mkdir -p "$out"`,
     // The image and flavor Shaker's agents boot from; the builder reuses them when they exist.
-    `${quote(path.join(p.bin, "shaker-image-builder"))} > "$out/image-builder.log" 2>&1`,
-    `${quote(shaker)} --server-endpoint "$address:${SHAKER_PORT}" --scenario ${quote(run.file)} --external-net public` +
+    `${shellQuote(path.join(p.bin, "shaker-image-builder"))} > "$out/image-builder.log" 2>&1`,
+    `${shellQuote(shaker)} --server-endpoint "$address:${SHAKER_PORT}" --scenario ${shellQuote(run.file)} --external-net public` +
       ` --output "$out/results.json" --report "$out/report.html" > "$out/shaker.log" 2>&1`,
     `echo "$out"`,
     "",
