@@ -19,14 +19,17 @@ export interface BenchmarkArgs {
   openrc?: pulumi.Input<string>;
   /** Any new value re-runs every run (enos:bench_run_id). */
   runId?: string;
-  /** Where rally and shaker are; default the project's venv. */
+  /** Where rally is; default the project's venv. */
   bin?: string;
+  /** Where shaker is; default the project's .venv-shaker (see README: Benchmarks). */
+  shakerBin?: string;
 }
 
-/** Every byte a path holds: a file, or each file of a directory in name order. */
+/** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
 function contentsOf(file: string): string[] {
   if (!fs.statSync(file).isDirectory()) return [fs.readFileSync(file, "latin1")];
-  return fs.readdirSync(file).sort().flatMap((entry) => [entry, ...contentsOf(path.join(file, entry))]);
+  return fs.readdirSync(file).filter((entry) => entry !== "__pycache__" && !entry.endsWith(".pyc")).sort()
+    .flatMap((entry) => [entry, ...contentsOf(path.join(file, entry))]);
 }
 
 /** What a run consumes: its entry, its task file and plugin (a Shaker alias is no file), the run id. */
@@ -48,7 +51,13 @@ export class Benchmark extends pulumi.ComponentResource {
   constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:Benchmark", name, {}, opts);
     const openrc = args.openrc === undefined ? undefined : pulumi.output(args.openrc);
-    const paths = (rc?: string): BenchPaths => ({ bin: args.bin ?? path.join(PROJECT_DIR, ".venv", "bin"), workloadDir: args.workload.dir, resultsDir: args.resultsDir, openrc: rc });
+    const paths = (rc?: string): BenchPaths => ({
+      bin: args.bin ?? path.join(PROJECT_DIR, ".venv", "bin"),
+      shakerBin: args.shakerBin ?? path.join(PROJECT_DIR, ".venv-shaker", "bin"),
+      workloadDir: args.workload.dir,
+      resultsDir: args.resultsDir,
+      openrc: rc,
+    });
     const withOpenrc = <T>(render: (p: BenchPaths) => T) => (openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths())));
     const after = opts?.dependsOn;
     const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);

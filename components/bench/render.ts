@@ -5,8 +5,10 @@ import { shellQuote } from "../shell";
 
 /** Everything a benchmark script needs to know of where things are. */
 export interface BenchPaths {
-  /** The venv's bin directory (rally, shaker). */
+  /** The venv's bin directory (rally, python). */
   bin: string;
+  /** Shaker's venv's bin directory: pyshaker needs Jinja2 < 3, which ansible-core cannot use. */
+  shakerBin: string;
   workloadDir: string;
   /** results/<stack> */
   resultsDir: string;
@@ -78,19 +80,27 @@ export function renderRallyRunScript(run: BenchRun, tag: string, p: BenchPaths):
  */
 export function renderShakerRunScript(run: BenchRun, p: BenchPaths & { openrc: string }): string {
   const out = path.join(p.resultsDir, runDir(run));
-  const shaker = path.join(p.bin, "shaker");
+  const shaker = path.join(p.shakerBin, "shaker");
+  const venv = path.dirname(p.shakerBin);
   return [
     "set -euo pipefail",
-    `[ -x ${shellQuote(shaker)} ] || { echo "shaker is not installed (${shaker}); see the README's Benchmarks section" >&2; exit 1; }`,
+    `[ -x ${shellQuote(shaker)} ] || { echo "shaker is not installed (${shaker}): python3 -m venv ${venv} && ${venv}/bin/pip install pyshaker==1.4.2 MarkupSafe==2.0.1" >&2; exit 1; }`,
     ...sourceOpenrc(p.openrc),
     `api=$(${shellQuote(path.join(p.bin, "python"))} -c 'import os, urllib.parse; print(urllib.parse.urlparse(os.environ["OS_AUTH_URL"]).hostname)')`,
     `address=$(ip -o route get "$api" | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p')`,
     `out=${shellQuote(out)}`,
     `rm -rf "$out"; mkdir -p "$out"`,
     // The image and flavor Shaker's agents boot from; the builder reuses them when they exist.
-    `${shellQuote(path.join(p.bin, "shaker-image-builder"))} > "$out/image-builder.log" 2>&1`,
+    `${shellQuote(path.join(p.shakerBin, "shaker-image-builder"))} > "$out/image-builder.log" 2>&1`,
     `${shellQuote(shaker)} --server-endpoint "$address:${SHAKER_PORT}" --scenario ${shellQuote(run.file)} --external-net public` +
       ` --output "$out/results.json" --report "$out/report.html" > "$out/shaker.log" 2>&1`,
+    // Shaker exits 0 even when it could not deploy its agents: then every record is an error.
+    `${shellQuote(path.join(p.bin, "python"))} - "$out/results.json" <<'ENOS_PY'`,
+    "import json, sys",
+    'records = list(json.load(open(sys.argv[1]))["records"].values())',
+    'if not records or all(r.get("status") == "error" for r in records):',
+    '    sys.exit("shaker measured nothing: " + "; ".join(sorted({r.get("stderr", "no record") for r in records})))',
+    "ENOS_PY",
     `echo "$out"`,
     "",
   ].join("\n");

@@ -46,7 +46,7 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     const up = await bench.stack.up({ parallel: 64 });
     assert.equal(up.outputs.benchmarkSummary.value, path.join(resultsDir, "rally", "summary.md"));
     const dirs = ["rally/sleep/concurrency-1_times-10_sleep-0.01", "rally/sleep/concurrency-2_times-10_sleep-0.01",
-      "rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10"];
+      "rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10", "rally/plugin-steps/concurrency-1_times-10_steps-3"];
     for (const dir of dirs) {
       assert.match(fs.readFileSync(path.join(resultsDir, dir, "report.html"), "utf8"), /<html/i, `${dir}/report.html`);
       assert.equal(JSON.parse(fs.readFileSync(path.join(resultsDir, dir, "results.json"), "utf8")).tasks[0].status, "finished");
@@ -56,7 +56,11 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
       [dirs[1], "Dummy.dummy", 10, 1, true],
       // from_iteration 1 to 10, each 5: iterations 5 and 10 fail; the SLA allows 10%.
       [dirs[2], "Dummy.failure", 10, 0.8, false],
+      // The workload's own plugin, loaded by Rally.
+      [dirs[3], "Enos.steps", 10, 1, true],
     ]);
+    const pluginRun = JSON.parse(fs.readFileSync(path.join(resultsDir, dirs[3], "results.json"), "utf8"));
+    assert.deepEqual(pluginRun.tasks[0].subtasks[0].workloads[0].data[0].atomic_actions.map((a: { name: string }) => a.name), ["step_0", "step_1", "step_2"]);
     for (const row of summary()) assert.ok(row.duration && row.duration.min <= row.duration.median && row.duration.p95 <= row.duration.max);
     assert.match(fs.readFileSync(path.join(resultsDir, "rally", "summary.md"), "utf8"), /\| failures \| concurrency=1 times=10 each=5 max_failure_percent=10 \| Dummy.failure \| 10 \| 80.0% \|/);
   });
@@ -72,7 +76,7 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     const ops = await upWithOps(bench);
     assert.deepEqual(runsWith(ops, "create"), ["run:rally/failures/concurrency-1_times-10_each-2_max_failure_percent-10"]);
     assert.deepEqual(runsWith(ops, "delete"), ["run:rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10"]);
-    assert.deepEqual(runsWith(ops, "same").length, 2, "both sleep runs untouched");
+    assert.deepEqual(runsWith(ops, "same").length, 3, "the other runs untouched");
     assert.equal(ops.get("rally-summary"), "replace");
     assert.equal(summary().find((r) => r.workload === "Dummy.failure")?.successRate, 0.5, "every 2nd of 10 iterations fails");
   });
@@ -84,7 +88,7 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     assert.deepEqual(runsWith(changed, "replace").map((n) => n.split("/")[1]), ["sleep", "sleep"]);
     await bench.setConfig(config({ bench_run_id: "second" }));
     const all = await upWithOps(bench);
-    assert.equal(runsWith(all, "replace").length, 3);
+    assert.equal(runsWith(all, "replace").length, 4);
     assert.equal(runsWith(all, "same").length, 0);
   });
 });
