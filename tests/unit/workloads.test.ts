@@ -1,11 +1,12 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError } from "../../config/errors";
 import { PROJECT_DIR } from "../../config/paths";
-import { argsSlug, cartesianProduct, runDir } from "../../workloads/expand";
+import { BenchRun, argsSlug, cartesianProduct, runDir } from "../../workloads/expand";
 import { readWorkload } from "../../workloads/run-file";
 import { FIXTURES } from "../helpers";
 
@@ -127,5 +128,30 @@ describe("run.yml: errors name the key and the fix", () => {
     assert.deepEqual(problemsOf(workloadDir("rally:\n  scenarios:\n    - {name: a, file: a.yml}\n    - {name: a, file: b.yml}\n", ["a.yml", "b.yml"])), [
       "run.yml:rally.scenarios[1].name: its run with args default writes to rally/a/default, as rally.scenarios[0] does; give the scenarios different names",
     ]);
+  });
+});
+
+describe("the sample workloads' Rally tasks", () => {
+  /** Rally's own rendering and syntax validation of each run (no cloud needed): one verdict per run. */
+  function rallyVerdicts(dir: string, runs: BenchRun[]): string[] {
+    const input = runs.map((r) => ({ task: path.join(dir, r.file), args: r.args, pluginPaths: r.plugin ? [path.join(dir, r.plugin)] : [] }));
+    const check = spawnSync(path.join(PROJECT_DIR, ".venv", "bin", "python"), [path.join(FIXTURES, "rally-check", "validate_tasks.py")],
+      { input: JSON.stringify(input), encoding: "utf8" });
+    assert.equal(check.status, 0, check.stderr);
+    return check.stdout.trim().split("\n");
+  }
+
+  for (const name of ["default", "dummy"]) {
+    test(`workloads/${name}: every run is a valid task for the installed Rally and rally-openstack`, () => {
+      const { dir, runs } = readWorkload(path.join(PROJECT_DIR, "workloads", name));
+      const rally = runs.filter((r) => r.type === "rally");
+      assert.deepEqual(rallyVerdicts(dir, rally), rally.map((r) => `ok ${path.join(dir, r.file)}`));
+    });
+  }
+
+  test("the check catches a task Rally would refuse", () => {
+    const { dir, runs } = readWorkload(path.join(PROJECT_DIR, "workloads", "dummy"));
+    const [verdict] = rallyVerdicts(dir, [{ ...runs[0], args: { ...runs[0].args, times: "ten" } }]);
+    assert.match(verdict, /^bad .*sleep.yml: .*'ten' is not of type 'integer'/);
   });
 });
