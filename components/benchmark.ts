@@ -19,10 +19,6 @@ export interface BenchmarkArgs {
   openrc?: pulumi.Input<string>;
   /** Any new value re-runs every run (enos:bench_run_id). */
   runId?: string;
-  /** Where rally is; default the project's venv. */
-  bin?: string;
-  /** Where shaker is; default the project's .venv-shaker (see README: Benchmarks). */
-  shakerBin?: string;
 }
 
 /** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
@@ -52,8 +48,9 @@ export class Benchmark extends pulumi.ComponentResource {
     super("enos:phases:Benchmark", name, {}, opts);
     const openrc = args.openrc === undefined ? undefined : pulumi.output(args.openrc);
     const paths = (rc?: string): BenchPaths => ({
-      bin: args.bin ?? path.join(PROJECT_DIR, ".venv", "bin"),
-      shakerBin: args.shakerBin ?? path.join(PROJECT_DIR, ".venv-shaker", "bin"),
+      bin: path.join(PROJECT_DIR, ".venv", "bin"),
+      // pyshaker needs Jinja2 < 3, which ansible-core cannot use: it has a venv of its own.
+      shakerBin: path.join(PROJECT_DIR, ".venv-shaker", "bin"),
       workloadDir: args.workload.dir,
       resultsDir: args.resultsDir,
       openrc: rc,
@@ -62,42 +59,46 @@ export class Benchmark extends pulumi.ComponentResource {
     const after = opts?.dependsOn;
     const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);
 
-    const rallyRuns = args.workload.runs.filter((r) => r.type === "rally");
-    // Each run waits for the one before it.
-    let previous: pulumi.Resource[] = [];
-    if (rallyRuns.length) {
-      const env = new Command("rally-env", { create: withOpenrc(renderRallyEnvScript) }, { parent: this, dependsOn: after });
-      previous = [env];
-      const runs = rallyRuns.map((run) => {
-        const hash = fingerprint(run);
-        const command: Command = new Command(`run:${runDir(run)}`, {
-          create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
-          triggers: [hash, env.stdout],
-        }, { parent: this, dependsOn: previous });
-        previous = [command];
-        return command;
-      });
-      const request: SummaryRequest = {
-        resultsDir: args.resultsDir,
-        runs: rallyRuns.map((run) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
-      };
-      const summary = new Command("rally-summary", {
-        create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
-        triggers: [rallyRuns.map(fingerprint).join(","), env.stdout],
-      }, { parent: this, dependsOn: runs });
-      this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
-    }
-
     const shakerRuns = args.workload.runs.filter((r) => r.type === "shaker");
     if (shakerRuns.length && !openrc) {
       pulumi.log.warn(`bench: ${shakerRuns.length} shaker run(s) skipped: Shaker needs OpenStack, and this stack has none (no admin-openrc)`, this);
-    } else if (openrc) {
-      for (const run of shakerRuns) {
-        previous = [new Command(`run:${runDir(run)}`, {
+    }
+    // Each run waits for the one before it, in run.yml's order.
+    let previous: pulumi.Resource[] = [];
+    const waitFor = () => (previous.length ? previous : after);
+    let env: Command | undefined;
+    const rallyRuns: { run: BenchRun; command: Command }[] = [];
+    for (const run of args.workload.runs) {
+      const hash = fingerprint(run);
+      let command: Command;
+      if (run.type === "rally") {
+        env ??= new Command("rally-env", { create: withOpenrc(renderRallyEnvScript) }, { parent: this, dependsOn: waitFor() });
+        command = new Command(`run:${runDir(run)}`, {
+          create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
+          triggers: [hash, env.stdout],
+        }, { parent: this, dependsOn: [env, ...previous] });
+        rallyRuns.push({ run, command });
+      } else if (openrc) {
+        command = new Command(`run:${runDir(run)}`, {
           create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
-          triggers: [fingerprint(run)],
-        }, { parent: this, dependsOn: previous.length ? previous : after })];
+          triggers: [hash],
+        }, { parent: this, dependsOn: waitFor() });
+      } else {
+        continue;
       }
+      previous = [command];
+    }
+
+    if (env) {
+      const request: SummaryRequest = {
+        resultsDir: args.resultsDir,
+        runs: rallyRuns.map(({ run }) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
+      };
+      const summary = new Command("rally-summary", {
+        create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
+        triggers: [rallyRuns.map(({ run }) => fingerprint(run)).join(","), env.stdout],
+      }, { parent: this, dependsOn: rallyRuns.map(({ command }) => command) });
+      this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
     }
     this.registerOutputs({ summary: this.summary });
   }

@@ -16,8 +16,6 @@ export interface OpenStackInitArgs {
   network: pulumi.Input<TestbedNetwork>;
   /** cirros: an http(s) URL or a file on this machine; default cirros 0.6.2 from download.cirros-cloud.net. */
   image?: string;
-  /** Where python-openstackclient's `openstack` is; default the project's venv. */
-  bin?: string;
 }
 
 /**
@@ -34,7 +32,7 @@ export class OpenStackInit extends pulumi.ComponentResource {
     if (args.openrc === undefined) {
       pulumi.log.info("init: skipped: this stack has no OpenStack (kolla_mode check, or no deployment)", this);
     } else {
-      const bin = args.bin ?? path.join(PROJECT_DIR, ".venv", "bin");
+      const bin = path.join(PROJECT_DIR, ".venv", "bin");
       const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
         `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
       this.smokeCheck = new Command("init", { create: script, update: script }, { parent: this }).stdout;
