@@ -2,13 +2,19 @@ import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { ConfigError } from "../../config/errors";
+import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { readWorkload } from "../../workloads/run-file";
 
-/** Commands the phases register: name -> inputs. */
+/** Commands the phases register: name -> inputs; and every resource's type. */
 const commands = new Map<string, Record<string, unknown>>();
+const types: string[] = [];
 pulumi.runtime.setMocks({
   newResource(args) {
+    types.push(args.type);
     if (args.type.endsWith(":Command")) commands.set(args.name, args.inputs);
     return { id: `${args.name}-id`, state: { ...args.inputs, stdout: args.name === "rally-env" ? "env-uuid" : "" } };
   },
@@ -64,5 +70,18 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     assert.match(create, new RegExp(`^export PATH='${path.join(PROJECT_DIR, ".venv", "bin")}':"\\$PATH"\nset -euo pipefail\nset -a; source '/k/admin-openrc'`));
     assert.match(create, /image='\/images\/cirros.img'/);
     assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) script in place");
+  });
+
+  test("a wrong run.yml stops the program before any resource is registered", async () => {
+    const { Experiment } = await import("../../components/experiment");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
+    fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
+    const config = loadExperiment({ stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, workload: dir }, baseDir: PROJECT_DIR });
+    types.length = 0;
+    assert.throws(() => new Experiment("experiment", { config, stack: "graph", stateDir: "/tmp/enos-graph", resultsDir: "/tmp/enos-graph/results" }),
+      (error: Error) => error instanceof ConfigError && /run.yml:rally.scenarios\[0\].file: .*missing.yml does not exist/.test(error.message));
+    await waitForRPCs();
+    fs.rmSync(dir, { recursive: true });
+    assert.deepEqual(types.filter((t) => !t.endsWith(":Experiment")), [], "no resource but the (empty) experiment component");
   });
 });
