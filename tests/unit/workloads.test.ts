@@ -155,3 +155,22 @@ describe("the sample workloads' Rally tasks", () => {
     assert.match(verdict, /^bad .*sleep.yml: .*'ten' is not of type 'integer'/);
   });
 });
+
+describe("enos bench --plan", () => {
+  const enos = (...args: string[]) => spawnSync(process.execPath, [path.join(PROJECT_DIR, "dist", "cli", "enos.js"), ...args], { encoding: "utf8" });
+
+  test("prints the runs a workload expands to, in execution order, and runs nothing", () => {
+    const plan = enos("bench", "--plan", "--workload", path.join(FIXTURES, "seed", "bench"));
+    assert.equal(plan.status, 0, plan.stderr);
+    assert.deepEqual(JSON.parse(plan.stdout), readWorkload(path.join(FIXTURES, "seed", "bench")).runs);
+    assert.deepEqual(Object.keys(JSON.parse(plan.stdout)[0]), ["type", "name", "file", "args", "plugin"]);
+  });
+
+  test("a wrong run.yml: the errors, exit code 1", () => {
+    const dir = workloadDir("rally:\n  scenarios:\n    - {name: a, file: nope.yml}\n");
+    const plan = enos("bench", "--plan", "--workload", dir);
+    fs.rmSync(dir, { recursive: true });
+    assert.equal(plan.status, 1);
+    assert.match(plan.stderr, /run.yml:rally.scenarios\[0\].file: .*nope.yml does not exist/);
+  });
+});
