@@ -44,6 +44,7 @@ export function experimentProgram(options: ProgramOptions) {
         plan: experiment.kolla.plan,
       },
       grafanaUrl: experiment.monitoring?.grafanaUrl,
+      benchmarkSummary: experiment.benchmark?.summary,
       sshConfig: experiment.sshConfig,
       resultsDir,
       next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,

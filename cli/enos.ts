@@ -13,6 +13,7 @@ import { kollaCopyFor } from "../components/kolla";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
+import { readWorkload } from "../workloads/run-file";
 import { PROJECT_DIR } from "../config/paths";
 import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
 import { describeStack } from "./info";
@@ -51,6 +52,8 @@ Enos' verbs; each phase verb updates its phase and what that phase needs, and le
   info [--json] [--stack NAME]                hosts, roles, groups, URLs, files and next steps
   preview [--stack NAME]                      show what deploy would change
   destroy [--stack NAME]                      release everything the stack holds (alias: down)
+  bench --plan --workload DIR                 print the runs DIR/run.yml expands to, as JSON in
+                                              execution order ({type, name, file, args, plugin}); runs nothing
 
 --stack defaults to dev (hosts as network namespaces on this machine).
 Exit codes: 0 done, 1 failed (config, engine or measurement), 2 usage.`;
@@ -223,6 +226,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "bench": {
+      if (options.plan) {
+        if (!options.workload) return fail("bench --plan needs --workload DIR");
+        console.log(JSON.stringify(readWorkload(path.resolve(options.workload)).runs, null, 2));
+        return 0;
+      }
       if (options.workload) await (await stackFor(options)).setConfig("enos:workload", { value: path.resolve(options.workload) });
       return update(options, "bench");
     }

@@ -4,7 +4,10 @@ import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
 import { LocalTestbed } from "../providers/local";
 import { StaticTestbed } from "../providers/static";
+import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
+import { Benchmark } from "./benchmark";
+import { OpenStackInit } from "./openstack-init";
 import { File } from "./file";
 import { KollaDeployment } from "./kolla";
 import { Monitoring } from "./monitoring";
@@ -35,9 +38,12 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly networkEmulation?: NetworkEmulation;
   public readonly monitoring?: Monitoring;
   public readonly kolla?: KollaDeployment;
+  public readonly benchmark?: Benchmark;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:index:Experiment", name, {}, opts);
+    // Read before any resource exists: a wrong run.yml must leave nothing behind.
+    const workload = args.config.workload === undefined ? undefined : readWorkload(args.config.workload);
     const dir = path.join(args.stateDir, args.stack);
     const learntHosts = path.join(dir, "known_hosts.learnt");
     const testbed = createTestbed(args, learntHosts, this);
@@ -82,9 +88,19 @@ export class Experiment extends pulumi.ComponentResource {
       ansibleEnv: this.monitoring?.ansibleEnv,
     }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])] });
 
+    // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
+    // what needs none (Rally's Dummy scenarios).
+    const init = this.kolla && new OpenStackInit("openstack-init", { openrc: this.kolla.adminOpenrc, network: this.network }, { parent: this, dependsOn: [this.kolla] });
+    this.benchmark = workload && new Benchmark("benchmark", {
+      workload,
+      resultsDir: args.resultsDir,
+      runId: args.config.benchRunId,
+      openrc: this.kolla?.adminOpenrc,
+    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : [])] });
+
     if (args.config.backupOnDestroy) {
       // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
-      const phases = [this.networkEmulation, this.monitoring, this.kolla].filter((p): p is NonNullable<typeof p> => p !== undefined);
+      const phases = [this.networkEmulation, this.monitoring, this.kolla, init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
       new Backup("backup", {
         hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
       }, { parent: this, dependsOn: [testbed, sshConfig, ...phases] });

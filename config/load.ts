@@ -36,6 +36,7 @@ export interface ExperimentConfig {
   registry: RegistryConfig;
   enableMonitoring: boolean;
   workload?: string;
+  benchRunId?: string;
   backupOnDestroy: boolean;
   /** Things that are not errors but that the user should know. */
   warnings: string[];
@@ -151,6 +152,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     registry: input.registry,
     enableMonitoring: input.enable_monitoring,
     workload: input.workload,
+    benchRunId: input.bench_run_id === undefined ? undefined : String(input.bench_run_id),
     backupOnDestroy: input.backup_on_destroy,
     warnings,
   };

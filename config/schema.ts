@@ -221,6 +221,8 @@ export const experiment = z.strictObject({
   registry: registry.default({ type: "none" }),
   enable_monitoring: yesNo.default(false),
   workload: name.optional(),
+  /** Any new value re-runs every benchmark of the workload (unchanged runs are otherwise not re-run). */
+  bench_run_id: z.union([name, z.number()]).optional(),
   backup_on_destroy: yesNo.default(false),
 });
 export type ExperimentInput = z.output<typeof experiment>;

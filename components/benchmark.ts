@@ -1,0 +1,105 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_DIR } from "../config/paths";
+import { BenchRun, runDir } from "../workloads/expand";
+import type { Workload } from "../workloads/run-file";
+import { BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
+import type { SummaryRequest } from "./bench/summarize";
+import { Command } from "./command";
+import { shellQuote } from "./shell";
+
+export interface BenchmarkArgs {
+  /** The validated workload (workloads/run-file.ts: readWorkload). */
+  workload: Workload;
+  /** results/<stack>: each run writes to <type>/<scenario>/<args-slug> under it. */
+  resultsDir: string;
+  /** Path of an admin-openrc file on this machine; without it Rally gets an empty environment and Shaker is skipped. */
+  openrc?: pulumi.Input<string>;
+  /** Any new value re-runs every run (enos:bench_run_id). */
+  runId?: string;
+}
+
+/** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
+function contentsOf(file: string): string[] {
+  if (!fs.statSync(file).isDirectory()) return [fs.readFileSync(file, "latin1")];
+  return fs.readdirSync(file).filter((entry) => entry !== "__pycache__" && !entry.endsWith(".pyc")).sort()
+    .flatMap((entry) => [entry, ...contentsOf(path.join(file, entry))]);
+}
+
+/** What a run consumes: its entry, its task file and plugin (a Shaker alias is no file), the run id. */
+export function runFingerprint(run: BenchRun, workloadDir: string, runId?: string): string {
+  const files = run.type === "rally" ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((f) => contentsOf(path.join(workloadDir, f))) : [];
+  return createHash("sha256").update(JSON.stringify({ run, files, runId })).digest("hex");
+}
+
+/**
+ * Runs a workload, one Command per (scenario, args) entry, one after the other in run.yml's order
+ * (benchmarks running side by side would measure each other). A run's triggers are its fingerprint
+ * (and the Rally environment), so an unchanged re-up runs nothing and a changed entry re-runs only
+ * itself. Results stay on destroy: they are the experiment's product.
+ */
+export class Benchmark extends pulumi.ComponentResource {
+  /** Path of the Rally summary (markdown; summary.json beside it); undefined without Rally runs. */
+  public readonly summary?: pulumi.Output<string>;
+
+  constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:phases:Benchmark", name, {}, opts);
+    const openrc = args.openrc === undefined ? undefined : pulumi.output(args.openrc);
+    const paths = (rc?: string): BenchPaths => ({
+      bin: path.join(PROJECT_DIR, ".venv", "bin"),
+      // pyshaker needs Jinja2 < 3, which ansible-core cannot use: it has a venv of its own.
+      shakerBin: path.join(PROJECT_DIR, ".venv-shaker", "bin"),
+      workloadDir: args.workload.dir,
+      resultsDir: args.resultsDir,
+      openrc: rc,
+    });
+    const withOpenrc = <T>(render: (p: BenchPaths) => T) => (openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths())));
+    const after = opts?.dependsOn;
+    const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);
+
+    const shakerRuns = args.workload.runs.filter((r) => r.type === "shaker");
+    if (shakerRuns.length && !openrc) {
+      pulumi.log.warn(`bench: ${shakerRuns.length} shaker run(s) skipped: Shaker needs OpenStack, and this stack has none (no admin-openrc)`, this);
+    }
+    // Each run waits for the one before it, in run.yml's order.
+    let previous: pulumi.Resource[] = [];
+    const waitFor = () => (previous.length ? previous : after);
+    let env: Command | undefined;
+    const rallyRuns: { run: BenchRun; command: Command }[] = [];
+    for (const run of args.workload.runs) {
+      const hash = fingerprint(run);
+      let command: Command;
+      if (run.type === "rally") {
+        env ??= new Command("rally-env", { create: withOpenrc(renderRallyEnvScript) }, { parent: this, dependsOn: waitFor() });
+        command = new Command(`run:${runDir(run)}`, {
+          create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
+          triggers: [hash, env.stdout],
+        }, { parent: this, dependsOn: [env, ...previous] });
+        rallyRuns.push({ run, command });
+      } else if (openrc) {
+        command = new Command(`run:${runDir(run)}`, {
+          create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
+          triggers: [hash],
+        }, { parent: this, dependsOn: waitFor() });
+      } else {
+        continue;
+      }
+      previous = [command];
+    }
+
+    if (env) {
+      const request: SummaryRequest = {
+        resultsDir: args.resultsDir,
+        runs: rallyRuns.map(({ run }) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
+      };
+      const summary = new Command("rally-summary", {
+        create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
+        triggers: [rallyRuns.map(({ run }) => fingerprint(run)).join(","), env.stdout],
+      }, { parent: this, dependsOn: rallyRuns.map(({ command }) => command) });
+      this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
+    }
+    this.registerOutputs({ summary: this.summary });
+  }
+}

@@ -1,0 +1,42 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_DIR } from "../config/paths";
+import type { TestbedNetwork } from "../config/types";
+import { Command } from "./command";
+import { DEFAULT_CIRROS_URL, renderInitScript } from "./init/script";
+import { shellQuote } from "./shell";
+
+export interface OpenStackInitArgs {
+  /**
+   * Path of the deployment's admin-openrc on this machine (the Kolla phase's output). Undefined on a
+   * stack without OpenStack (dev, kolla_mode check): the phase is skipped, with a note.
+   */
+  openrc?: pulumi.Input<string>;
+  /** The testbed's network: its external pool becomes the public network's subnet. */
+  network: pulumi.Input<TestbedNetwork>;
+  /** cirros: an http(s) URL or a file on this machine; default cirros 0.6.2 from download.cirros-cloud.net. */
+  image?: string;
+}
+
+/**
+ * Initialises the cloud (SPEC §4): role, image, flavors, security group, quotas, public and private
+ * networks with a router, then a smoke check that boots and deletes one server. Every object is
+ * looked up before it is created, so a changed input re-runs the same script as an update.
+ */
+export class OpenStackInit extends pulumi.ComponentResource {
+  /** What the smoke check said; undefined when the phase is skipped. */
+  public readonly smokeCheck?: pulumi.Output<string>;
+
+  constructor(name: string, args: OpenStackInitArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:phases:OpenStackInit", name, {}, opts);
+    if (args.openrc === undefined) {
+      pulumi.log.info("init: skipped: this stack has no OpenStack (kolla_mode check, or no deployment)", this);
+    } else {
+      const bin = path.join(PROJECT_DIR, ".venv", "bin");
+      const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
+        `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
+      this.smokeCheck = new Command("init", { create: script, update: script }, { parent: this }).stdout;
+    }
+    this.registerOutputs({ smokeCheck: this.smokeCheck });
+  }
+}
