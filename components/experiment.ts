@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
+import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
 import { StaticTestbed } from "../providers/static";
 import { File } from "./file";
@@ -72,6 +73,8 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
     case "static":
       return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
+    case "g5k":
+      return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
     default:
       throw new Error(`provider.type ${provider.type} is not available yet in this version of enos (local and static are)`);
   }

@@ -54,6 +54,11 @@ const g5k = z.strictObject({
   single_interface: z.boolean().default(false),
   user: name.default("root"),
   api_url: z.url().default("https://api.grid5000.fr/stable/"),
+  // Not Enos keys: where the API credentials are when the stack has no enos:g5k_username/g5k_password,
+  // and how often/how long to wait for a job to run and a deployment to end (seconds).
+  credentials_file: name.default("~/.python-grid5000.yaml"),
+  poll_interval: z.number().positive().default(10),
+  wait_timeout: z.number().positive().default(7200),
 });
 
 const VAGRANT_SIZES = ["tiny", "small", "medium", "big", "large", "extra-large"] as const;
@@ -221,6 +226,9 @@ export const experiment = z.strictObject({
   enable_monitoring: yesNo.default(false),
   workload: name.optional(),
   backup_on_destroy: yesNo.default(false),
+  // Grid'5000 API credentials as stack config (the password a secret); read by the g5k testbed only.
+  g5k_username: name.optional(),
+  g5k_password: name.optional(),
 });
 export type ExperimentInput = z.output<typeof experiment>;
 export type NetworkConstraintsConfig = z.output<typeof networkConstraints>;
