@@ -4,6 +4,7 @@ import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
 import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
+import { OpenstackTestbed } from "../providers/openstack";
 import { StaticTestbed } from "../providers/static";
 import { File } from "./file";
 import { NetworkEmulation } from "./network-emulation";
@@ -75,6 +76,9 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
     case "g5k":
       return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
+    case "openstack":
+    case "chameleonkvm":
+      return new OpenstackTestbed("testbed", { stack: args.stack, provider, demands, knownHostsFile: learntHosts }, opts);
     default:
       throw new Error(`provider.type ${provider.type} is not available yet in this version of enos (local and static are)`);
   }

@@ -7,7 +7,8 @@ import { G5kApi, g5kCall } from "./api";
 import { readG5kCredentials } from "./credentials";
 import { OarJob } from "./job";
 import { JobNodes } from "./nodes";
-import { HostSlot, SiteJob, assignNodes, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, planSlots, vlanNetwork } from "./plan";
+import { HostSlot, planSlots } from "../../config/slots";
+import { SiteJob, assignNodes, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, vlanNetwork } from "./plan";
 
 export interface G5kTestbedArgs {
   stack: string;

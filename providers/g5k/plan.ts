@@ -1,5 +1,6 @@
 import type { KernelFacts } from "../../config/kernel";
 import { intToIp, ipToInt } from "../../config/net";
+import type { HostSlot } from "../../config/slots";
 import type { RoleDemand, TestbedNetwork } from "../../config/types";
 
 /** The decisions of the Grid'5000 testbed, as pure functions: jobs, role assignment, names, network. */
@@ -58,25 +59,6 @@ export function kavlanName(node: string, vlan: string): string {
   return [`${short}-kavlan-${vlan}`, ...domain].join(".");
 }
 
-/** One host to hand out: a role slot, named before the job runs so that later phases can plan on it. */
-export interface HostSlot {
-  alias: string;
-  cluster: string;
-  role: string;
-  group?: string;
-}
-
-/** `compute-1`, `compute-2`… (or `grp2-compute-1`), numbered per group and role across clusters. */
-export function planSlots(demands: RoleDemand[]): HostSlot[] {
-  const seen = new Map<string, number>();
-  return demands.flatMap((d) => Array.from({ length: d.count }, () => {
-    const prefix = `${d.group ? `${d.group}-` : ""}${d.role}`;
-    const n = (seen.get(prefix) ?? 0) + 1;
-    seen.set(prefix, n);
-    return { alias: `${prefix}-${n}`, cluster: d.bucket, role: d.role, group: d.group };
-  }));
-}
-
 /**
  * Slots onto the nodes obtained, cluster by cluster, in order. `strict`: each slot gets a node of its
  * own, and a cluster that gave fewer nodes than asked is an error. `debug`: slots take the nodes
@@ -86,7 +68,7 @@ export function assignNodes(slots: HostSlot[], obtained: string[], distribution:
   const byCluster = new Map<string, string[]>();
   for (const node of [...obtained].sort(byNodeNumber)) byCluster.set(clusterOf(node), [...(byCluster.get(clusterOf(node)) ?? []), node]);
   const asked = new Map<string, number>();
-  for (const s of slots) asked.set(s.cluster, (asked.get(s.cluster) ?? 0) + 1);
+  for (const s of slots) asked.set(s.bucket, (asked.get(s.bucket) ?? 0) + 1);
   const short = [...asked].filter(([c, n]) => (byCluster.get(c)?.length ?? 0) < n);
   if (short.some(([c]) => !byCluster.get(c)?.length) || (distribution === "strict" && short.length)) {
     const detail = short.map(([c, n]) => `${c}: ${byCluster.get(c)?.length ?? 0} of ${n}`).join(", ");
@@ -96,9 +78,9 @@ export function assignNodes(slots: HostSlot[], obtained: string[], distribution:
   }
   const next = new Map<string, number>();
   return slots.map((slot) => {
-    const nodes = byCluster.get(slot.cluster)!;
-    const at = next.get(slot.cluster) ?? 0;
-    next.set(slot.cluster, at + 1);
+    const nodes = byCluster.get(slot.bucket)!;
+    const at = next.get(slot.bucket) ?? 0;
+    next.set(slot.bucket, at + 1);
     return { ...slot, node: nodes[at % nodes.length] };
   });
 }

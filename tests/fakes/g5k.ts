@@ -184,7 +184,8 @@ export class FakeG5k {
       job.state = "terminated";
       return [202, { message: "Deleting the job", status: "Delete request registered", oardel_output: "", job_id: job.uid }];
     }
-    if (job.state === "waiting" && !this.options.neverRun && job.polls++ >= (this.options.pollsBeforeRunning ?? 1)) {
+    job.polls++;
+    if (job.state === "waiting" && !this.options.neverRun && job.polls > (this.options.pollsBeforeRunning ?? 1)) {
       job.state = this.options.failState ?? "running";
     }
     return [200, this.jobView(job)];

@@ -1,6 +1,8 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
 import { FakeG5k, FakeG5kOptions } from "../fakes/g5k";
 import { TestExperiment, cleanUp, testExperiment } from "./harness";
@@ -10,6 +12,11 @@ const clusters = { paravance: { site: "rennes", nodes: 8 }, parasilo: { site: "r
 const resources = { paravance: { control: 1, network: 1 }, parasilo: { compute: 2 }, grisou: { compute: 1 } };
 
 interface HostOutput { alias: string; address: string; roles: string[]; interfaces: { api: string; external: string }; extra: { g5k_node: string } }
+
+const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+
+/** Jobs and deployments of both sites are made in parallel: compare them in site order. */
+const bySite = <T extends { site: string }>(items: T[]) => [...items].sort((a, b) => a.site.localeCompare(b.site));
 
 let serial = 0;
 /** A fake API and a stack using it; `run` gets both and everything is released and checked after. */
@@ -33,13 +40,13 @@ async function withG5k(options: Partial<FakeG5kOptions>, provider: Record<string
 describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () => {
   test("multi-site up: one deploy job per site, waited for, deployed; destroy deletes every job", () => withG5k({ pollsBeforeRunning: 3 }, {}, async (fake, g5k) => {
     const up = await g5k.stack.up({ parallel: 64 });
-    assert.deepEqual(fake.jobs.map((j) => [j.site, j.resources, j.types, j.name]), [
+    assert.deepEqual(bySite(fake.jobs).map((j) => [j.site, j.resources, j.types, j.name]), [
       ["nancy", "{cluster='grisou'}/nodes=1,walltime=02:00:00", ["deploy"], "Enos"],
       ["rennes", "{cluster='paravance'}/nodes=2+{cluster='parasilo'}/nodes=2+{type='kavlan'}/vlan=1,walltime=02:00:00", ["deploy"], "Enos"],
     ]);
     assert.ok(fake.jobs.every((j) => j.polls >= 3), "each job was polled until it ran");
-    assert.deepEqual(fake.deployments.map((d) => [d.site, d.environment, d.vlan, d.nodes.length]), [["nancy", "debian12-min", undefined, 1], ["rennes", "debian12-min", "4", 4]]);
-    assert.match(fake.deployments[0].key ?? "", /^ssh-ed25519 /);
+    assert.deepEqual(bySite(fake.deployments).map((d) => [d.site, d.environment, d.vlan, d.nodes.length]), [["nancy", "debian12-min", undefined, 1], ["rennes", "debian12-min", "4", 4]]);
+    assert.ok(fake.deployments.every((d) => /^ssh-ed25519 /.test(d.key ?? "")), "the stack's key is deployed");
     const hosts: HostOutput[] = up.outputs.hosts.value;
     assert.deepEqual(hosts.map((h) => [h.alias, h.address, h.roles]), [
       ["control-1", "paravance-1-kavlan-4.rennes.grid5000.fr", ["control"]],
@@ -50,8 +57,9 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     ]);
     assert.deepEqual(hosts[0].interfaces, { api: "eno1", external: "eno2" });
     assert.deepEqual(up.outputs.network.value.extraIps.slice(0, 2), ["10.24.26.0", "10.24.26.1"]);
-    const state = JSON.stringify(await g5k.stack.exportStack());
-    assert.ok(!state.includes("s3cret"), "the password stays a secret in the state");
+    // The checkpoint on disk (exportStack would decrypt secrets for display).
+    const checkpoint = fs.readFileSync(path.join(g5k.stateDir, ".pulumi", "stacks", "enos", `${g5k.name}.json`), "utf8");
+    assert.ok(checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"), "the password is only stored encrypted");
 
     const again = await g5k.stack.up({ parallel: 64 });
     assert.equal(again.summary.resourceChanges?.create, undefined, "a second up submits nothing");
@@ -67,8 +75,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     fake.expire(fake.jobs.find((j) => j.site === "rennes")!.uid);
     const up = await g5k.stack.up({ parallel: 64 });
     assert.equal(fake.jobs.length, 3, "one new job for the site whose job ended");
-    assert.equal(fake.jobs[2].site, "rennes");
-    assert.equal(fake.jobs[2].state, "running");
+    assert.deepEqual([fake.jobs[2].site, fake.jobs[2].state], ["rennes", "running"]);
     assert.equal(up.outputs.hosts.value.length, 5);
   }));
 
@@ -85,8 +92,10 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     const timer = setInterval(() => {
       if (killed || fake.jobs.length < 2 || !fake.jobs.every((j) => j.polls >= 2)) return;
       killed = true;
-      const pids = spawnSync("pgrep", ["-f", `pulumi up .*--stack ${g5k.name}( |$)`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-      for (const pid of pids) process.kill(Number(pid), "SIGKILL");
+      // The engine and its plugin processes (a killed engine orphans them), all by pid.
+      const engines = pgrep(["-f", `pulumi up .*--stack ${g5k.name}( |$)`]);
+      const descendants = (pid: string): string[] => pgrep(["-P", pid]).flatMap((child) => [child, ...descendants(child)]);
+      for (const pid of [...engines, ...engines.flatMap(descendants)]) process.kill(Number(pid), "SIGKILL");
     }, 100);
     await assert.rejects(interrupted);
     clearInterval(timer);

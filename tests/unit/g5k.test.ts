@@ -1,7 +1,8 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { jobSubmission } from "../../providers/g5k/job";
-import { assignNodes, clusterOf, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, planSlots, vlanNetwork } from "../../providers/g5k/plan";
+import { planSlots } from "../../config/slots";
+import { assignNodes, clusterOf, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, vlanNetwork } from "../../providers/g5k/plan";
 
 const sites = { paravance: "rennes", parasilo: "rennes", grisou: "nancy" };
 const demands = [
@@ -34,7 +35,7 @@ describe("g5k plan", () => {
   });
 
   test("slots are numbered per group and role across clusters", () => {
-    assert.deepEqual(planSlots([...demands, { bucket: "grisou", role: "compute", count: 1, group: "grp2" }]).map((s) => [s.alias, s.cluster]), [
+    assert.deepEqual(planSlots([...demands, { bucket: "grisou", role: "compute", count: 1, group: "grp2" }]).map((s) => [s.alias, s.bucket]), [
       ["control-1", "paravance"], ["network-1", "paravance"], ["compute-1", "parasilo"], ["compute-2", "parasilo"],
       ["compute-3", "grisou"], ["grp2-compute-1", "grisou"],
     ]);
@@ -59,7 +60,7 @@ describe("g5k plan", () => {
     const fewer = obtained.filter((n) => !n.startsWith("parasilo-3"));
     assert.throws(() => assignNodes(planSlots(demands), fewer, "strict"), /fewer nodes than asked \(parasilo: 1 of 2\); set provider.role_distribution: debug/);
     const shared = assignNodes(planSlots(demands), fewer, "debug");
-    assert.deepEqual(shared.filter((a) => a.cluster === "parasilo").map((a) => a.node.split(".")[0]), ["parasilo-1", "parasilo-1"]);
+    assert.deepEqual(shared.filter((a) => a.bucket === "parasilo").map((a) => a.node.split(".")[0]), ["parasilo-1", "parasilo-1"]);
     assert.throws(() => assignNodes(planSlots(demands), fewer.filter((n) => !n.startsWith("grisou")), "debug"), /grisou: 0 of 1.*at least one node per cluster/);
   });
 
