@@ -5,6 +5,7 @@ import type { Host, TestbedNetwork } from "../config/types";
 import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
 import { OpenstackTestbed } from "../providers/openstack";
+import { VagrantTestbed } from "../providers/vagrant";
 import { StaticTestbed } from "../providers/static";
 import { File } from "./file";
 import { NetworkEmulation } from "./network-emulation";
@@ -76,6 +77,8 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
     case "g5k":
       return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
+    case "vagrant":
+      return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
     case "openstack":
     case "chameleonkvm":
       return new OpenstackTestbed("testbed", { stack: args.stack, provider, demands, knownHostsFile: learntHosts }, opts);
