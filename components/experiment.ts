@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
+import { ChameleonBaremetalTestbed } from "../providers/chameleon";
 import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
 import { OpenstackTestbed } from "../providers/openstack";
@@ -82,7 +83,7 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
     case "openstack":
     case "chameleonkvm":
       return new OpenstackTestbed("testbed", { stack: args.stack, provider, demands, knownHostsFile: learntHosts }, opts);
-    default:
-      throw new Error(`provider.type ${provider.type} is not available yet in this version of enos (local and static are)`);
+    case "chameleonbaremetal":
+      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, provider, demands, knownHostsFile: learntHosts }, opts);
   }
 }

@@ -87,6 +87,9 @@ const chameleonbaremetal = z.strictObject({
   type: z.literal("chameleonbaremetal"),
   lease_name: name.default("enos-lease"),
   walltime: walltime.default("02:00:00"),
+  // Not Enos keys: how often/how long to wait for the lease to be ACTIVE (seconds).
+  poll_interval: z.number().positive().default(10),
+  wait_timeout: z.number().positive().default(3600),
   image_name: name.default("CC-Ubuntu22.04"),
   user: name.default("cc"),
   configure_network: z.boolean().default(false),

@@ -1,4 +1,4 @@
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -23,6 +23,8 @@ pulumi.runtime.setMocks({
     if (type === "Port") state.allFixedIps = [`10.87.23.${ip++}`];
     if (type === "Subnet") state.gatewayIp = "10.87.23.1";
     if (type === "FloatingIp") state.address = "203.0.113.7";
+    if (type === "BlazarLease") Object.assign(state, { leaseId: "lease-1", endDate: "2026-11-25 05:00" });
+    if (type === "BlazarLeaseReady") state.reservations = { compute_skylake: "res-sky", storage: "res-sto" };
     if (type === "StaticHostsProbe") {
       state.probed = (args.inputs.hosts as { alias: string }[]).map((h) => ({
         alias: h.alias, interfaces: { api: "ens3", external: "ens3" }, addresses: { ens3: ["10.87.23.50/24"] }, devices: ["ens3"], kernel: { htb: true, netem: true },
@@ -64,7 +66,9 @@ describe("openstack testbeds (pulumi mocks)", () => {
     fs.mkdirSync(path.join(home, "plugins", `resource-openstack-v${version}`), { recursive: true });
     fs.writeFileSync(path.join(home, "plugins", `resource-openstack-v${version}`, "pulumi-resource-openstack"), "");
     process.env.PULUMI_HOME = home;
+    Object.assign(process.env, { OS_AUTH_URL: "https://chi.uc.chameleoncloud.org:5000/v3", OS_USERNAME: "alice", OS_PASSWORD: "s3cret", OS_PROJECT_NAME: "CH-0001" });
   });
+  after(() => fs.rmSync(process.env.PULUMI_HOME!, { recursive: true, force: true }));
 
   test("instances per flavor and role with the image, key pair, network and security group", async () => {
     const experiment = await build({ provider: openstackProvider, resources });
@@ -129,6 +133,23 @@ describe("openstack testbeds (pulumi mocks)", () => {
     ]);
     assert.deepEqual(byType("StaticHostsProbe")[0].inputs.eths, ["ens3", "ens3"]);
     assert.equal((byType("StaticHostsProbe")[0].inputs.hosts as { user: string }[])[0].user, "cc");
+  });
+
+  test("chameleonbaremetal: a Blazar lease per node type, instances on flavor baremetal scheduled into it", async () => {
+    await build({ provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1 }, storage: { compute: 1 } } });
+    const [lease] = byType("BlazarLease");
+    assert.deepEqual([lease.inputs.name, lease.inputs.walltime], ["enos-lease", "02:00:00"]);
+    assert.deepEqual((lease.inputs.reservations as { resource_properties: string; min: number }[]).map((r) => [r.resource_properties, r.min]),
+      [['["==","$node_type","compute_skylake"]', 2], ['["==","$node_type","storage"]', 1]]);
+    assert.deepEqual(byType("BlazarLeaseReady")[0].inputs.leaseId, "lease-1");
+    assert.deepEqual(byType("Instance").map((r) => [r.name, r.inputs.flavorName, r.inputs.imageName, r.inputs.schedulerHints]), [
+      ["control-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
+      ["network-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
+      ["compute-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sto" } }]],
+    ]);
+    assert.deepEqual([byType("Network"), byType("Router")], [[], []], "sharednet1 is used, not made");
+    assert.ok(invoked.some((i) => i.token.endsWith("getNetwork") && i.inputs.name === "sharednet1"));
+    assert.deepEqual(byType("StaticHostsProbe")[0].inputs.eths, ["eno1", "eno1"]);
   });
 
   test("the plugin check names what is missing and how to get it", () => {
