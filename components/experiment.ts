@@ -71,6 +71,8 @@ export class Experiment extends pulumi.ComponentResource {
 function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi.Resource): Testbed {
   const { provider, demands, staticHosts } = args.config;
   const opts = { parent };
+  // The engine's PULUMI_HOME (cli/workspace.ts), where plugins such as openstack's are installed.
+  const pulumiHome = path.join(args.stateDir, "home");
   switch (provider.type) {
     case "local":
       return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
@@ -82,8 +84,8 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
     case "openstack":
     case "chameleonkvm":
-      return new OpenstackTestbed("testbed", { stack: args.stack, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
     case "chameleonbaremetal":
-      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
   }
 }

@@ -8,6 +8,8 @@ import { leaseReservations, openstackAuthFromEnv } from "./plan";
 
 export interface ChameleonBaremetalArgs {
   stack: string;
+  /** The engine's PULUMI_HOME, where its plugins are installed. */
+  pulumiHome: string;
   provider: Extract<ProviderConfig, { type: "chameleonbaremetal" }>;
   demands: RoleDemand[];
   knownHostsFile: string;
@@ -25,21 +27,25 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
 
   constructor(name: string, args: ChameleonBaremetalArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:ChameleonBaremetal", name, {}, opts);
-    // Checked before the lease is asked for: no instance could be made in it.
-    const problem = openstackPluginProblem();
-    if (problem) throw new Error(problem);
     const p = args.provider;
-    const auth = pulumi.secret(openstackAuthFromEnv(process.env));
-    const lease = new BlazarLease("lease", { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(args.demands) }, { parent: this });
-    const ready = new LeaseReady("lease-ready", {
-      auth, leaseId: lease.leaseId, nodeTypes: [...new Set(args.demands.map((d) => d.bucket))], pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,
-    }, { parent: this });
+    // No lease without the plugin: no instance could be made in it (the instances report the problem).
+    const reservations = openstackPluginProblem(args.pulumiHome) ? undefined : this.lease(p, args.demands);
     const instances = new OpenstackTestbed("instances", {
-      stack: args.stack, provider: p, demands: args.demands, knownHostsFile: args.knownHostsFile, flavor: "baremetal", reservations: ready.reservations,
+      stack: args.stack, pulumiHome: args.pulumiHome, provider: p, demands: args.demands, knownHostsFile: args.knownHostsFile,
+      flavor: "baremetal", reservations,
     }, { parent: this });
     this.hosts = instances.hosts;
     this.network = instances.network;
     this.aliases = instances.aliases;
     this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+
+  /** The lease, then its reservation id per node type once it is ACTIVE. */
+  private lease(p: ChameleonBaremetalArgs["provider"], demands: RoleDemand[]): pulumi.Output<Record<string, string>> {
+    const auth = pulumi.secret(openstackAuthFromEnv(process.env));
+    const lease = new BlazarLease("lease", { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) }, { parent: this });
+    return new LeaseReady("lease-ready", {
+      auth, leaseId: lease.leaseId, nodeTypes: [...new Set(demands.map((d) => d.bucket))], pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,
+    }, { parent: this }).reservations;
   }
 }

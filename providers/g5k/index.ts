@@ -61,7 +61,7 @@ export class G5kTestbed extends pulumi.ComponentResource {
       }, { parent: this });
       const nodes = new JobNodes(`nodes-${job.site}`, {
         api: secretApi, site: job.site, uid: oar.uid, envName: p.env_name, publicKey: keyPair.publicKey,
-        clusters: Object.keys(job.clusters), pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,
+        clusters: Object.keys(job.clusters), pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout, reservation: p.reservation,
       }, { parent: this });
       return pulumi.all([nodes.nodes, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
         .apply(([n, vlan, vlanNet, dns, adapters]) => ({ site: job.site, nodes: n, vlan, vlanNet, dns, adapters }));

@@ -17,6 +17,8 @@ export interface JobNodesInputs {
   clusters: string[];
   pollSeconds: number;
   waitSeconds: number;
+  /** The job's reservation date: waiting for it to run starts counting from then. */
+  reservation: string | null;
 }
 
 export interface JobNodesOutputs extends JobNodesInputs {
@@ -36,6 +38,11 @@ interface DeploymentView {
   result?: Record<string, { state: string }>;
 }
 
+/** Seconds from now to an OAR reservation date ("YYYY-MM-DD hh:mm:ss", read as this machine's local time). */
+function secondsUntil(date: string | null): number {
+  return date ? Math.max(0, (Date.parse(date.replace(" ", "T")) - Date.now()) / 1000) : 0;
+}
+
 async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
   const { api, site, uid } = inputs;
   const where = `OAR job ${uid} on ${site}`;
@@ -47,7 +54,7 @@ async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
         "run up again to submit a new job, or destroy to release the stack");
     }
     return view.state === "running" ? view : undefined;
-  }, inputs.pollSeconds, inputs.waitSeconds, `${where} waiting to run`);
+  }, inputs.pollSeconds, inputs.waitSeconds + secondsUntil(inputs.reservation), `${where} waiting to run`);
   const assigned = job.assigned_nodes ?? [];
   const vlan = job.resources_by_type?.vlans?.[0] ?? null;
 
@@ -86,8 +93,8 @@ const jobNodesProvider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: JobNodesOutputs, news: JobNodesInputs) {
     const replaces = (["site", "uid", "envName", "publicKey"] as const).filter((k) => olds[k] !== news[k]);
-    const changes = replaces.length > 0 || JSON.stringify([olds.api, olds.clusters, olds.pollSeconds, olds.waitSeconds]) !==
-      JSON.stringify([news.api, news.clusters, news.pollSeconds, news.waitSeconds]);
+    const changes = replaces.length > 0 || JSON.stringify([olds.api, olds.clusters, olds.pollSeconds, olds.waitSeconds, olds.reservation]) !==
+      JSON.stringify([news.api, news.clusters, news.pollSeconds, news.waitSeconds, news.reservation]);
     return { changes, replaces, deleteBeforeReplace: true };
   },
   async update(_id: string, olds: JobNodesOutputs, news: JobNodesInputs) {

@@ -5,12 +5,14 @@ import { planSlots } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { StaticHostsProbe } from "../static/probe";
 import { externalPool, securityRules } from "./plan";
-import { openstackPluginProblem } from "./plugin";
+import { MissingPlugin, openstackPluginProblem } from "./plugin";
 
 export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
 
 export interface OpenstackTestbedArgs {
   stack: string;
+  /** The engine's PULUMI_HOME, where its plugins are installed. */
+  pulumiHome: string;
   provider: OpenstackProvider;
   demands: RoleDemand[];
   /** Where host keys are learnt when the hosts are first probed. */
@@ -41,8 +43,16 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
 
   constructor(name: string, args: OpenstackTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:OpenStack", name, {}, opts);
-    const problem = openstackPluginProblem();
-    if (problem) throw new Error(problem);
+    const slots = planSlots(args.demands);
+    this.aliases = slots.map((s) => s.alias);
+    const problem = openstackPluginProblem(args.pulumiHome);
+    if (problem) {
+      // Nothing else is made: preview and up stop at this resource with the problem.
+      const missing = new MissingPlugin("openstack-plugin", problem, { parent: this });
+      this.hosts = missing.id.apply((): Host[] => []);
+      this.network = missing.id.apply((): TestbedNetwork => ({ extraIps: [], external: { start: "", end: "", cidr: "", gateway: "", dns: "" }, eths: ["", ""] }));
+      return;
+    }
     const p = args.provider;
     const prefix = `enos-${args.stack}`;
     const child = { parent: this };
@@ -75,8 +85,6 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     }
     const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, { name: `${prefix}-vip-${i}`, networkId, adminStateUp: true }, child));
 
-    const slots = planSlots(args.demands);
-    this.aliases = slots.map((s) => s.alias);
     const instances = slots.map((slot) => new openstack.compute.Instance(slot.alias, {
       name: `${prefix}-${slot.alias}`,
       flavorName: args.flavor ?? slot.bucket,

@@ -1,19 +1,39 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 
 /**
  * @pulumi/openstack needs its Go plugin, pulumi-resource-openstack, which the engine would try to
  * download; enos forbids downloads (PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION) and the plugin
  * cannot be built on every machine. Say so before anything starts, with where it was looked for.
  */
-export function openstackPluginProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function openstackPluginProblem(engineHome: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const version: string = require("@pulumi/openstack/package.json").version.replace(/^v/, "");
-  const home = env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi");
-  const installed = path.join(home, "plugins", `resource-openstack-v${version}`, "pulumi-resource-openstack");
+  const homes = [...new Set([engineHome, env.PULUMI_HOME ?? path.join(os.homedir(), ".pulumi")])];
+  const installed = homes.map((home) => path.join(home, "plugins", `resource-openstack-v${version}`, "pulumi-resource-openstack"));
   const onPath = (env.PATH ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, "pulumi-resource-openstack"));
-  if ([installed, ...onPath].some((file) => fs.existsSync(file))) return undefined;
+  if ([...installed, ...onPath].some((file) => fs.existsSync(file))) return undefined;
   return `the OpenStack testbeds need Pulumi's openstack plugin v${version} (pulumi-resource-openstack), which is not installed: ` +
-    `looked for ${installed} and on PATH. Install it with \`pulumi plugin install resource openstack v${version}\` ` +
-    `(PULUMI_HOME=${home}) on a machine that can download it, or build it from github.com/pulumi/pulumi-openstack and put it on PATH`;
+    `looked for ${installed.join(", ")} and on PATH. Install it with \`PULUMI_HOME=${engineHome} pulumi plugin install resource openstack v${version}\` ` +
+    "on a machine that can download it, or build it from github.com/pulumi/pulumi-openstack and put it on PATH";
+}
+
+/**
+ * Stands in for the testbed when the plugin is missing: its check fails with the problem, so that
+ * preview and up stop there, with that message, before anything is made.
+ */
+const missingPluginProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: { problem: string }, news: { problem: string }) {
+    return { inputs: news, failures: [{ property: "problem", reason: news.problem }] };
+  },
+  async create(inputs: { problem: string }): Promise<pulumi.dynamic.CreateResult> {
+    throw new Error(inputs.problem);
+  },
+};
+
+export class MissingPlugin extends pulumi.dynamic.Resource {
+  constructor(name: string, problem: string, opts?: pulumi.CustomResourceOptions) {
+    super(missingPluginProvider, name, { problem }, opts, "enos", "MissingPlugin");
+  }
 }

@@ -153,9 +153,21 @@ describe("openstack testbeds (pulumi mocks)", () => {
   });
 
   test("the plugin check names what is missing and how to get it", () => {
-    const problem = openstackPluginProblem({ PULUMI_HOME: "/nonexistent", PATH: "" });
-    assert.match(problem ?? "", /openstack plugin v[\d.]+ \(pulumi-resource-openstack\), which is not installed: looked for \/nonexistent\/plugins\/resource-openstack-v[\d.]+\/pulumi-resource-openstack/);
-    assert.equal(openstackPluginProblem(process.env), undefined);
+    const problem = openstackPluginProblem("/engine-home", { PULUMI_HOME: "/user-home", PATH: "" });
+    assert.match(problem ?? "", /openstack plugin v([\d.]+) \(pulumi-resource-openstack\), which is not installed: looked for \/engine-home\/plugins\/resource-openstack-v\1\/pulumi-resource-openstack, \/user-home\/plugins\/.* and on PATH\. Install it with `PULUMI_HOME=\/engine-home pulumi plugin install resource openstack v\1`/);
+    assert.equal(openstackPluginProblem("/engine-home", process.env), undefined, "found in the PULUMI_HOME of the environment");
+  });
+
+  test("without the plugin, only the resource reporting it is made (chameleonbaremetal leases nothing)", async () => {
+    const home = process.env.PULUMI_HOME;
+    process.env.PULUMI_HOME = "/nonexistent";
+    try {
+      await build({ provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1, compute: 1 } } });
+      assert.match(String(byType("MissingPlugin")[0]?.inputs.problem), /pulumi-resource-openstack/);
+      assert.deepEqual([byType("Instance"), byType("BlazarLease"), byType("SecGroup")], [[], [], []]);
+    } finally {
+      process.env.PULUMI_HOME = home;
+    }
   });
 
   test("external pool: after the allocation pool, short of the broadcast and gateway; an error when none is left", () => {
