@@ -8,7 +8,8 @@ import { readG5kCredentials } from "./credentials";
 import { OarJob } from "./job";
 import { JobNodes } from "./nodes";
 import { HostSlot, planSlots } from "../../config/slots";
-import { SiteJob, assignNodes, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, vlanNetwork } from "./plan";
+import { Refusal } from "../refusal";
+import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, vlanNetwork } from "./plan";
 
 export interface G5kTestbedArgs {
   stack: string;
@@ -44,28 +45,28 @@ export class G5kTestbed extends pulumi.ComponentResource {
     this.aliases = slots.map((s) => s.alias);
     const keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
     const keyPair = new SshKeyPair("ssh-key", { file: keyfile }, { parent: this });
-    const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
-
-    this.jobs = pulumi.output(clusterSites(api).then((sites) => {
-      const jobs = planSiteJobs(args.demands, sites, p.vlans, p.walltime);
-      if (!jobs.some((j) => j.vlan)) {
-        throw new Error(`provider.vlans reserves no KaVLAN on the sites of your clusters (${jobs.map((j) => j.site).join(", ")}); ` +
-          `Kolla's VIPs and external pool come from a vlan: add e.g. vlans: {${jobs[0].site}: "{type='kavlan'}/vlan=1"}`);
-      }
-      return jobs;
-    }));
-    const secretApi = pulumi.secret(api);
-    const deployed = this.jobs.apply((jobs) => pulumi.all(jobs.map((job) => {
-      const oar = new OarJob(`job-${job.site}`, {
-        api: secretApi, site: job.site, name: p.name, resources: job.resources, reservation: p.reservation,
-      }, { parent: this });
-      const nodes = new JobNodes(`nodes-${job.site}`, {
-        api: secretApi, site: job.site, uid: oar.uid, envName: p.env_name, publicKey: keyPair.publicKey,
-        clusters: Object.keys(job.clusters), pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout, reservation: p.reservation,
-      }, { parent: this });
-      return pulumi.all([nodes.nodes, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
-        .apply(([n, vlan, vlanNet, dns, adapters]) => ({ site: job.site, nodes: n, vlan, vlanNet, dns, adapters }));
-    })));
+    // What the API says decides the jobs; what cannot be had (credentials, unknown clusters, no
+    // vlan) stops preview and up at a Refusal, before anything is submitted.
+    const planned = pulumi.output(Promise.resolve().then(async () => {
+      const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
+      return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
+    }).catch((error: Error) => ({ refusal: error.message })));
+    this.jobs = planned.apply((plan) => ("jobs" in plan ? plan.jobs : []));
+    const deployed = planned.apply((plan) => {
+      if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
+      const secretApi = pulumi.secret(plan.api);
+      return pulumi.all(plan.jobs.map((job) => {
+        const oar = new OarJob(`job-${job.site}`, {
+          api: secretApi, site: job.site, name: p.name, resources: job.resources, reservation: p.reservation,
+        }, { parent: this });
+        const nodes = new JobNodes(`nodes-${job.site}`, {
+          api: secretApi, site: job.site, uid: oar.uid, envName: p.env_name, publicKey: keyPair.publicKey,
+          clusters: job.clusters, distribution: p.role_distribution, pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout, reservation: p.reservation,
+        }, { parent: this });
+        return pulumi.all([nodes.nodes, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
+          .apply(([n, vlan, vlanNet, dns, adapters]): SiteNodes => ({ site: job.site, nodes: n, vlan, vlanNet, dns, adapters }));
+      }));
+    });
 
     this.hosts = deployed.apply((sites) => {
       const siteOf = new Map(sites.flatMap((s) => s.nodes.map((n) => [n, s] as const)));
@@ -90,13 +91,23 @@ export class G5kTestbed extends pulumi.ComponentResource {
       });
     });
     this.network = pulumi.all([deployed, this.hosts]).apply(([sites, hosts]) => {
-      const withVlan = sites.find((s) => s.vlan && s.vlanNet)!;
-      if (!withVlan) throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
+      const withVlan = sites.find((s) => s.vlan && s.vlanNet);
+      if (!withVlan?.vlan || !withVlan.vlanNet) throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
       const eths: [string, string] = [hosts[0].interfaces.api, hosts[0].interfaces.external];
-      return vlanNetwork(withVlan.vlan!, withVlan.vlanNet!.network, withVlan.vlanNet!.gateway, withVlan.dns, eths);
+      return vlanNetwork(withVlan.vlan, withVlan.vlanNet.network, withVlan.vlanNet.gateway, withVlan.dns, eths);
     });
     this.registerOutputs({ hosts: this.hosts, network: this.network });
   }
 }
 
 const groupsOf = (slot: HostSlot) => (slot.group ? [slot.group] : []);
+
+/** What one site's job gave, as JobNodes read it. */
+interface SiteNodes {
+  site: string;
+  nodes: string[];
+  vlan: string | null;
+  vlanNet: { network: string; gateway: string } | null;
+  dns: string;
+  adapters: Record<string, Adapter[]>;
+}

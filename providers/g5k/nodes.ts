@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENDED_STATES, G5kApi, OarJobView, g5kCall, pollUntil } from "./api";
-import type { Adapter } from "./plan";
+import { Adapter, distributionProblem } from "./plan";
 
 /**
  * The nodes of one OAR job, deployed: waits for the job to run, deploys the Kadeploy environment on
@@ -14,7 +14,9 @@ export interface JobNodesInputs {
   uid: number;
   envName: string;
   publicKey: string;
-  clusters: string[];
+  /** cluster -> nodes asked of it. */
+  clusters: Record<string, number>;
+  distribution: "strict" | "debug";
   pollSeconds: number;
   waitSeconds: number;
   /** The job's reservation date: waiting for it to run starts counting from then. */
@@ -67,13 +69,15 @@ async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
   }, inputs.pollSeconds, inputs.waitSeconds, `deployment ${started!.uid} of ${inputs.envName} on ${site}`);
   if (done.status !== "terminated") throw new Error(`deployment ${done.uid} of ${inputs.envName} on ${site} ended ${done.status}`);
   const nodes = assigned.filter((n) => done.result?.[n]?.state === "OK");
-  if (nodes.length === 0) throw new Error(`deployment ${done.uid} of ${inputs.envName} on ${site}: no node deployed (${assigned.join(", ")})`);
+  // Checked here, where the nodes are obtained, so that a shortfall fails this resource with its reason.
+  const problem = distributionProblem(inputs.clusters, nodes, inputs.distribution);
+  if (problem) throw new Error(`deployment ${done.uid} on ${site}: ${problem}`);
 
   const siteView = (await g5kCall<{ kavlans?: Record<string, { network: string; gateway: string }> }>(api, "GET", `sites/${site}`))!;
   const dnsServer = await g5kCall<{ network_adapters?: Record<string, { ip?: string }> }>(api, "GET", `sites/${site}/servers/dns`, undefined, true);
   const adapters: Record<string, Adapter[]> = {};
   const shortNames = new Set(nodes.map((n) => n.split(".")[0]));
-  for (const cluster of inputs.clusters) {
+  for (const cluster of Object.keys(inputs.clusters)) {
     const list = (await g5kCall<{ items: { uid: string; network_adapters: Adapter[] }[] }>(api, "GET", `sites/${site}/clusters/${cluster}/nodes`))!;
     for (const item of list.items) if (shortNames.has(item.uid)) adapters[item.uid] = item.network_adapters;
   }
@@ -93,8 +97,8 @@ const jobNodesProvider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: JobNodesOutputs, news: JobNodesInputs) {
     const replaces = (["site", "uid", "envName", "publicKey"] as const).filter((k) => olds[k] !== news[k]);
-    const changes = replaces.length > 0 || JSON.stringify([olds.api, olds.clusters, olds.pollSeconds, olds.waitSeconds, olds.reservation]) !==
-      JSON.stringify([news.api, news.clusters, news.pollSeconds, news.waitSeconds, news.reservation]);
+    const changes = replaces.length > 0 || JSON.stringify([olds.api, olds.clusters, olds.distribution, olds.pollSeconds, olds.waitSeconds, olds.reservation]) !==
+      JSON.stringify([news.api, news.clusters, news.distribution, news.pollSeconds, news.waitSeconds, news.reservation]);
     return { changes, replaces, deleteBeforeReplace: true };
   },
   async update(_id: string, olds: JobNodesOutputs, news: JobNodesInputs) {

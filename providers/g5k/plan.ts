@@ -25,7 +25,8 @@ export function nodesPerCluster(demands: RoleDemand[]): Record<string, number> {
 
 /**
  * One job per site holding clusters (SPEC §2), in site order. A cluster unknown to the API is an
- * error naming it and the clusters that exist.
+ * error naming it and the clusters that exist; so is a reservation without any KaVLAN, where
+ * Kolla's addresses come from.
  */
 export function planSiteJobs(
   demands: RoleDemand[], clusterSites: Record<string, string>, vlans: Record<string, string>, walltime: string,
@@ -40,12 +41,17 @@ export function planSiteJobs(
     const site = clusterSites[cluster];
     bySite.set(site, { ...bySite.get(site), [cluster]: n });
   }
-  return [...bySite.keys()].sort().map((site) => {
+  const jobs = [...bySite.keys()].sort().map((site) => {
     const clusters = bySite.get(site)!;
     const parts = Object.entries(clusters).map(([c, n]) => `{cluster='${c}'}/nodes=${n}`);
     if (vlans[site]) parts.push(vlans[site]);
     return { site, clusters, vlan: Boolean(vlans[site]), resources: `${parts.join("+")},walltime=${walltime}` };
   });
+  if (!jobs.some((j) => j.vlan)) {
+    throw new Error(`provider.vlans reserves no KaVLAN on the sites of your clusters (${jobs.map((j) => j.site).join(", ")}); ` +
+      `Kolla's VIPs and external pool come from a vlan: add e.g. vlans: {${jobs[0].site}: "{type='kavlan'}/vlan=1"}`);
+  }
+  return jobs;
 }
 
 /** `paravance-3.rennes.grid5000.fr` (or its kavlan name) -> `paravance`. */
@@ -65,17 +71,11 @@ export function kavlanName(node: string, vlan: string): string {
  * obtained in turn, so roles share nodes when some are missing.
  */
 export function assignNodes(slots: HostSlot[], obtained: string[], distribution: "strict" | "debug"): (HostSlot & { node: string })[] {
-  const byCluster = new Map<string, string[]>();
-  for (const node of [...obtained].sort(byNodeNumber)) byCluster.set(clusterOf(node), [...(byCluster.get(clusterOf(node)) ?? []), node]);
-  const asked = new Map<string, number>();
-  for (const s of slots) asked.set(s.bucket, (asked.get(s.bucket) ?? 0) + 1);
-  const short = [...asked].filter(([c, n]) => (byCluster.get(c)?.length ?? 0) < n);
-  if (short.some(([c]) => !byCluster.get(c)?.length) || (distribution === "strict" && short.length)) {
-    const detail = short.map(([c, n]) => `${c}: ${byCluster.get(c)?.length ?? 0} of ${n}`).join(", ");
-    throw new Error(`Grid'5000 gave fewer nodes than asked (${detail}); ` + (distribution === "strict"
-      ? "set provider.role_distribution: debug to let roles share the nodes obtained"
-      : "role_distribution debug needs at least one node per cluster"));
-  }
+  const asked: Record<string, number> = {};
+  for (const s of slots) asked[s.bucket] = (asked[s.bucket] ?? 0) + 1;
+  const problem = distributionProblem(asked, obtained, distribution);
+  if (problem) throw new Error(problem);
+  const byCluster = nodesByCluster(obtained);
   const next = new Map<string, number>();
   return slots.map((slot) => {
     const nodes = byCluster.get(slot.bucket)!;
@@ -83,6 +83,26 @@ export function assignNodes(slots: HostSlot[], obtained: string[], distribution:
     next.set(slot.bucket, at + 1);
     return { ...slot, node: nodes[at % nodes.length] };
   });
+}
+
+function nodesByCluster(nodes: string[]): Map<string, string[]> {
+  const byCluster = new Map<string, string[]>();
+  for (const node of [...nodes].sort(byNodeNumber)) byCluster.set(clusterOf(node), [...(byCluster.get(clusterOf(node)) ?? []), node]);
+  return byCluster;
+}
+
+/**
+ * Why the nodes obtained cannot serve the nodes asked per cluster, or undefined: `strict` needs every
+ * node asked, `debug` at least one per cluster.
+ */
+export function distributionProblem(asked: Record<string, number>, obtained: string[], distribution: "strict" | "debug"): string | undefined {
+  const byCluster = nodesByCluster(obtained);
+  const short = Object.entries(asked).filter(([c, n]) => (byCluster.get(c)?.length ?? 0) < n);
+  if (!short.some(([c]) => !byCluster.get(c)?.length) && (distribution === "debug" || short.length === 0)) return undefined;
+  const detail = short.map(([c, n]) => `${c}: ${byCluster.get(c)?.length ?? 0} of ${n}`).join(", ");
+  return `Grid'5000 gave fewer nodes than asked (${detail}); ` + (distribution === "strict"
+    ? "set provider.role_distribution: debug to let roles share the nodes obtained"
+    : "role_distribution debug needs at least one node per cluster");
 }
 
 function byNodeNumber(a: string, b: string): number {

@@ -5,7 +5,8 @@ import { planSlots } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { StaticHostsProbe } from "../static/probe";
 import { externalPool, securityRules } from "./plan";
-import { MissingPlugin, openstackPluginProblem } from "./plugin";
+import { Refusal } from "../refusal";
+import { openstackPluginProblem } from "./plugin";
 
 export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
 
@@ -48,7 +49,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const problem = openstackPluginProblem(args.pulumiHome);
     if (problem) {
       // Nothing else is made: preview and up stop at this resource with the problem.
-      const missing = new MissingPlugin("openstack-plugin", problem, { parent: this });
+      const missing = new Refusal("openstack-plugin", problem, { parent: this });
       this.hosts = missing.id.apply((): Host[] => []);
       this.network = missing.id.apply((): TestbedNetwork => ({ extraIps: [], external: { start: "", end: "", cidr: "", gateway: "", dns: "" }, eths: ["", ""] }));
       return;

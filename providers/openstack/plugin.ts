@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 
 /**
  * @pulumi/openstack needs its Go plugin, pulumi-resource-openstack, which the engine would try to
@@ -19,21 +18,3 @@ export function openstackPluginProblem(engineHome: string, env: NodeJS.ProcessEn
     "on a machine that can download it, or build it from github.com/pulumi/pulumi-openstack and put it on PATH";
 }
 
-/**
- * Stands in for the testbed when the plugin is missing: its check fails with the problem, so that
- * preview and up stop there, with that message, before anything is made.
- */
-const missingPluginProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: { problem: string }, news: { problem: string }) {
-    return { inputs: news, failures: [{ property: "problem", reason: news.problem }] };
-  },
-  async create(inputs: { problem: string }): Promise<pulumi.dynamic.CreateResult> {
-    throw new Error(inputs.problem);
-  },
-};
-
-export class MissingPlugin extends pulumi.dynamic.Resource {
-  constructor(name: string, problem: string, opts?: pulumi.CustomResourceOptions) {
-    super(missingPluginProvider, name, { problem }, opts, "enos", "MissingPlugin");
-  }
-}

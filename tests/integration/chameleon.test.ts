@@ -46,7 +46,7 @@ async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBl
 }
 
 describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { timeout: 300_000 }, () => {
-  test("one physical:host reservation per node type, waited ACTIVE; destroy deletes the lease", () => withLease({ pollsBeforeActive: 3 }, async (fake, stack) => {
+  test("one physical:host reservation per node type, waited ACTIVE; destroy deletes the lease", () => withLease({ pollsBeforeActive: 3 }, async (fake, stack, name, stateDir) => {
     const up = await stack.up();
     assert.equal(fake.leases.length, 1);
     const [lease] = fake.leases;
@@ -58,6 +58,8 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     const minutes = (Date.parse(`${lease.end_date}Z`) - Date.now()) / 60_000;
     assert.ok(minutes > 110 && minutes <= 121, `the lease ends after its walltime (${minutes} min)`);
     assert.deepEqual(up.outputs.reservations.value, { compute_skylake: lease.reservations[0].id, storage: lease.reservations[1].id });
+    const checkpoint = fs.readFileSync(path.join(stateDir, ".pulumi", "stacks", "enos", `${name}.json`), "utf8");
+    assert.ok(checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"), "the password is only stored encrypted");
     assert.equal((await stack.up()).summary.resourceChanges?.create, undefined, "a second up leases nothing");
     await stack.destroy();
     assert.equal(lease.deleted, true);

@@ -113,6 +113,11 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     assert.deepEqual(fake.openJobs(), []);
   }));
 
+  test("unknown credentials: refused before any job is submitted", () => withG5k({ password: "other" }, {}, async (fake, g5k) => {
+    await assert.rejects(g5k.stack.up({ parallel: 64 }), /Grid'5000 API refused the credentials of alice \(401\)/);
+    assert.equal(fake.jobs.length, 0);
+  }));
+
   test("no KaVLAN on any site: refused before any job is submitted", () => withG5k({}, { vlans: {} }, async (fake, g5k) => {
     await assert.rejects(g5k.stack.up({ parallel: 64 }), /provider.vlans reserves no KaVLAN on the sites of your clusters \(nancy, rennes\)/);
     assert.equal(fake.jobs.length, 0);

@@ -27,6 +27,11 @@ describe("g5k plan", () => {
       /no Grid'5000 cluster named parasilo2; known clusters: grisou, parasilo, paravance/);
   });
 
+  test("a reservation without any KaVLAN is an error with the fix", () => {
+    assert.throws(() => planSiteJobs(demands, sites, { lyon: "{type='kavlan'}/vlan=1" }, "02:00:00"),
+      /provider.vlans reserves no KaVLAN on the sites of your clusters \(nancy, rennes\).*add e.g. vlans: \{nancy: /);
+  });
+
   test("the submission is a deploy job sleeping its walltime, with the reservation date when given", () => {
     const api = { url: "http://x/", credentials: { username: "u", password: "p" } };
     const base = { api, site: "rennes", name: "Enos", resources: "r" };

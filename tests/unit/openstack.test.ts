@@ -163,7 +163,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
     process.env.PULUMI_HOME = "/nonexistent";
     try {
       await build({ provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1, compute: 1 } } });
-      assert.match(String(byType("MissingPlugin")[0]?.inputs.problem), /pulumi-resource-openstack/);
+      assert.match(String(byType("Refusal")[0]?.inputs.reason), /pulumi-resource-openstack/);
       assert.deepEqual([byType("Instance"), byType("BlazarLease"), byType("SecGroup")], [[], [], []]);
     } finally {
       process.env.PULUMI_HOME = home;
