@@ -35,7 +35,7 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     const replaces = (["name", "walltime"] as const).filter((k) => olds[k] !== news[k]);
     if (JSON.stringify(olds.reservations) !== JSON.stringify(news.reservations)) replaces.push("reservations" as never);
     if (replaces.length === 0 && olds.leaseId) {
-      const view = await blazarCall<{ lease: LeaseView }>(await blazarSession(olds.auth), "GET", `leases/${olds.leaseId}`, undefined, true);
+      const view = await blazarCall<{ lease: LeaseView }>(await blazarSession(news.auth ?? olds.auth), "GET", `leases/${olds.leaseId}`, undefined, true);
       if (!view || ENDED_LEASE_STATES.includes(view.lease.status)) replaces.push("name");
     }
     const changes = replaces.length > 0 || JSON.stringify(olds.auth) !== JSON.stringify(news.auth);

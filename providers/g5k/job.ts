@@ -40,7 +40,8 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: OarJobState, news: OarJobInputs) {
     const replaces = (["site", "name", "resources", "reservation"] as const).filter((k) => olds[k] !== news[k]);
     if (replaces.length === 0 && olds.uid !== undefined) {
-      const job = await g5kCall<OarJobView>(olds.api, "GET", `sites/${olds.site}/jobs/${olds.uid}`, undefined, true);
+      // With the new credentials: the old ones may be why they changed.
+      const job = await g5kCall<OarJobView>(news.api ?? olds.api, "GET", `sites/${olds.site}/jobs/${olds.uid}`, undefined, true);
       if (!job || ENDED_STATES.includes(job.state)) replaces.push("site");
     }
     const changes = replaces.length > 0 || olds.api.url !== news.api.url || JSON.stringify(olds.api.credentials) !== JSON.stringify(news.api.credentials);
