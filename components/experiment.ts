@@ -2,7 +2,11 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
 import type { Host, TestbedNetwork } from "../config/types";
+import { ChameleonBaremetalTestbed } from "../providers/chameleon";
+import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
+import { OpenstackTestbed } from "../providers/openstack";
+import { VagrantTestbed } from "../providers/vagrant";
 import { StaticTestbed } from "../providers/static";
 import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
@@ -113,12 +117,21 @@ export class Experiment extends pulumi.ComponentResource {
 function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi.Resource): Testbed {
   const { provider, demands, staticHosts } = args.config;
   const opts = { parent };
+  // The engine's PULUMI_HOME (cli/workspace.ts), where plugins such as openstack's are installed.
+  const pulumiHome = path.join(args.stateDir, "home");
   switch (provider.type) {
     case "local":
       return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
     case "static":
       return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
-    default:
-      throw new Error(`provider.type ${provider.type} is not available yet in this version of enos (local and static are)`);
+    case "g5k":
+      return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
+    case "vagrant":
+      return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
+    case "openstack":
+    case "chameleonkvm":
+      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
+    case "chameleonbaremetal":
+      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
   }
 }

@@ -9,6 +9,7 @@ export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHos
     ...(h.user ? [`  User ${h.user}`] : []),
     ...(h.port ? [`  Port ${h.port}`] : []),
     ...(h.keyfile ? [`  IdentityFile ${h.keyfile}`, "  IdentitiesOnly yes"] : []),
+    ...(h.jump ? [`  ProxyJump ${h.jump}`] : []),
     // Host keys the testbed reported are checked; others are learnt on first use, per experiment,
     // since testbeds hand the same addresses to reinstalled machines.
     ...(h.hostKey

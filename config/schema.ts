@@ -54,6 +54,11 @@ const g5k = z.strictObject({
   single_interface: z.boolean().default(false),
   user: name.default("root"),
   api_url: z.url().default("https://api.grid5000.fr/stable/"),
+  // Not Enos keys: where the API credentials are when the stack has no enos:g5k_username/g5k_password,
+  // and how often/how long to wait for a job to run and a deployment to end (seconds).
+  credentials_file: name.default("~/.python-grid5000.yaml"),
+  poll_interval: z.number().positive().default(10),
+  wait_timeout: z.number().positive().default(7200),
 });
 
 const VAGRANT_SIZES = ["tiny", "small", "medium", "big", "large", "extra-large"] as const;
@@ -82,6 +87,9 @@ const chameleonbaremetal = z.strictObject({
   type: z.literal("chameleonbaremetal"),
   lease_name: name.default("enos-lease"),
   walltime: walltime.default("02:00:00"),
+  // Not Enos keys: how often/how long to wait for the lease to be ACTIVE (seconds).
+  poll_interval: z.number().positive().default(10),
+  wait_timeout: z.number().positive().default(3600),
   image_name: name.default("CC-Ubuntu22.04"),
   user: name.default("cc"),
   configure_network: z.boolean().default(false),
@@ -224,6 +232,9 @@ export const experiment = z.strictObject({
   /** Any new value re-runs every benchmark of the workload (unchanged runs are otherwise not re-run). */
   bench_run_id: z.union([name, z.number()]).optional(),
   backup_on_destroy: yesNo.default(false),
+  // Grid'5000 API credentials as stack config (the password a secret); read by the g5k testbed only.
+  g5k_username: name.optional(),
+  g5k_password: name.optional(),
 });
 export type ExperimentInput = z.output<typeof experiment>;
 export type NetworkConstraintsConfig = z.output<typeof networkConstraints>;

@@ -21,6 +21,8 @@ export interface Host {
   kernel: KernelFacts;
   /** The host's SSH public key when the testbed knows it, so that ssh can check it. */
   hostKey?: string;
+  /** An SSH jump host (`user@address`) the host is reached through (ssh's ProxyJump). */
+  jump?: string;
 }
 
 export interface TestbedNetwork {

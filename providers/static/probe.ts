@@ -14,6 +14,8 @@ export interface ProbeTarget {
   user?: string;
   port?: number;
   keyfile?: string;
+  /** A jump host (`user@address`), for testbeds whose hosts are reached through a gateway. */
+  jump?: string;
 }
 
 interface ProbeInputs {
@@ -76,6 +78,7 @@ async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsF
     ...(target.user ? ["-l", target.user] : []),
     ...(target.port ? ["-p", String(target.port)] : []),
     ...(target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : []),
+    ...(target.jump ? ["-J", target.jump] : []),
     target.address,
     `command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show; echo ---; ${target.user && target.user !== "root" ? "sudo -n " : ""}bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`,
   ];
@@ -128,7 +131,7 @@ const probeProvider: pulumi.dynamic.ResourceProvider = {
 export class StaticHostsProbe extends pulumi.dynamic.Resource {
   public readonly probed!: pulumi.Output<ProbedHost[]>;
 
-  constructor(name: string, args: ProbeInputs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: { [K in keyof ProbeInputs]: pulumi.Input<ProbeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
     super(probeProvider, name, { ...args, probed: undefined }, opts, "enos", "StaticHostsProbe");
   }
 }

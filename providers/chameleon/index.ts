@@ -1,0 +1,51 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { ProviderConfig } from "../../config/schema";
+import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { OpenstackTestbed } from "../openstack";
+import { openstackPluginProblem } from "../openstack/plugin";
+import { BlazarLease, LeaseReady } from "./lease";
+import { leaseReservations, openstackAuthFromEnv } from "./plan";
+
+export interface ChameleonBaremetalArgs {
+  stack: string;
+  /** The engine's PULUMI_HOME, where its plugins are installed. */
+  pulumiHome: string;
+  provider: Extract<ProviderConfig, { type: "chameleonbaremetal" }>;
+  demands: RoleDemand[];
+  knownHostsFile: string;
+}
+
+/**
+ * Chameleon bare metal: a Blazar lease of physical hosts per node type (the buckets of `resources`),
+ * then the openstack testbed's instances on flavor `baremetal`, each scheduled into the reservation
+ * of its node type.
+ */
+export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly aliases: string[];
+
+  constructor(name: string, args: ChameleonBaremetalArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:testbed:ChameleonBaremetal", name, {}, opts);
+    const p = args.provider;
+    // No lease without the plugin: no instance could be made in it (the instances report the problem).
+    const reservations = openstackPluginProblem(args.pulumiHome) ? undefined : this.lease(p, args.demands);
+    const instances = new OpenstackTestbed("instances", {
+      stack: args.stack, pulumiHome: args.pulumiHome, provider: p, demands: args.demands, knownHostsFile: args.knownHostsFile,
+      flavor: "baremetal", reservations,
+    }, { parent: this });
+    this.hosts = instances.hosts;
+    this.network = instances.network;
+    this.aliases = instances.aliases;
+    this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+
+  /** The lease, then its reservation id per node type once it is ACTIVE. */
+  private lease(p: ChameleonBaremetalArgs["provider"], demands: RoleDemand[]): pulumi.Output<Record<string, string>> {
+    const auth = pulumi.secret(openstackAuthFromEnv(process.env));
+    const lease = new BlazarLease("lease", { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) }, { parent: this });
+    return new LeaseReady("lease-ready", {
+      auth, leaseId: lease.leaseId, nodeTypes: [...new Set(demands.map((d) => d.bucket))], pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,
+    }, { parent: this }).reservations;
+  }
+}

@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ENDED_LEASE_STATES, LeaseView, OpenstackAuth, blazarCall, blazarSession } from "./api";
+import { leaseEnd, nodeTypeFilter } from "./plan";
+
+/**
+ * A Blazar lease of bare-metal hosts. As with Grid'5000 jobs, create only asks for the lease and
+ * returns its id at once, so the lease is in the stack's state before anything waits on it; a
+ * failed or interrupted up is released by destroy. A lease that has ended is replaced on the next up.
+ * LeaseReady waits for it to be ACTIVE and reads the reservation id of each node type.
+ * (Dynamic providers are serialized: only module functions and globals are used.)
+ */
+export interface BlazarLeaseInputs {
+  auth: OpenstackAuth;
+  name: string;
+  walltime: string;
+  reservations: { resource_type: string; min: number; max: number; hypervisor_properties: string; resource_properties: string }[];
+}
+
+interface BlazarLeaseState extends BlazarLeaseInputs {
+  leaseId: string;
+  endDate: string;
+}
+
+const leaseProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: BlazarLeaseInputs) {
+    const session = await blazarSession(inputs.auth);
+    const endDate = leaseEnd(new Date(), inputs.walltime);
+    const created = await blazarCall<{ lease: LeaseView }>(session, "POST", "leases", {
+      name: inputs.name, start_date: "now", end_date: endDate, reservations: inputs.reservations, events: [],
+    });
+    return { id: created!.lease.id, outs: { ...inputs, leaseId: created!.lease.id, endDate } };
+  },
+
+  async diff(_id: string, olds: BlazarLeaseState, news: BlazarLeaseInputs) {
+    const replaces = (["name", "walltime"] as const).filter((k) => olds[k] !== news[k]);
+    if (JSON.stringify(olds.reservations) !== JSON.stringify(news.reservations)) replaces.push("reservations" as never);
+    if (replaces.length === 0 && olds.leaseId) {
+      const view = await blazarCall<{ lease: LeaseView }>(await blazarSession(news.auth ?? olds.auth), "GET", `leases/${olds.leaseId}`, undefined, true);
+      if (!view || ENDED_LEASE_STATES.includes(view.lease.status)) replaces.push("name");
+    }
+    const changes = replaces.length > 0 || JSON.stringify(olds.auth) !== JSON.stringify(news.auth);
+    return { changes, replaces, deleteBeforeReplace: true };
+  },
+
+  async update(_id: string, olds: BlazarLeaseState, news: BlazarLeaseInputs) {
+    return { outs: { ...news, leaseId: olds.leaseId, endDate: olds.endDate } };
+  },
+
+  async delete(_id: string, props: BlazarLeaseState) {
+    const session = await blazarSession(props.auth);
+    const view = await blazarCall<{ lease: LeaseView }>(session, "GET", `leases/${props.leaseId}`, undefined, true);
+    if (view && !ENDED_LEASE_STATES.includes(view.lease.status)) await blazarCall(session, "DELETE", `leases/${props.leaseId}`, undefined, true);
+  },
+};
+
+export class BlazarLease extends pulumi.dynamic.Resource {
+  public readonly leaseId!: pulumi.Output<string>;
+  public readonly endDate!: pulumi.Output<string>;
+
+  constructor(name: string, args: { [K in keyof BlazarLeaseInputs]: pulumi.Input<BlazarLeaseInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(leaseProvider, name, { ...args, leaseId: undefined, endDate: undefined }, { ...opts, additionalSecretOutputs: ["auth"] }, "enos", "BlazarLease");
+  }
+}
+
+export interface LeaseReadyInputs {
+  auth: OpenstackAuth;
+  leaseId: string;
+  nodeTypes: string[];
+  pollSeconds: number;
+  waitSeconds: number;
+}
+
+async function waitActive(inputs: LeaseReadyInputs): Promise<Record<string, string>> {
+  const session = await blazarSession(inputs.auth);
+  const deadline = Date.now() + inputs.waitSeconds * 1000;
+  for (;;) {
+    const view = await blazarCall<{ lease: LeaseView }>(session, "GET", `leases/${inputs.leaseId}`, undefined, true);
+    if (!view) throw new Error(`Blazar lease ${inputs.leaseId} no longer exists; run up again to ask for a new one`);
+    const lease = view.lease;
+    if (ENDED_LEASE_STATES.includes(lease.status)) {
+      throw new Error(`Blazar lease ${lease.name} (${lease.id}) is ${lease.status}; run up again to ask for a new lease, or destroy to release the stack`);
+    }
+    if (lease.status === "ACTIVE") {
+      const ids = Object.fromEntries(inputs.nodeTypes.map((t) => [t, lease.reservations.find((r) => r.resource_properties === nodeTypeFilter(t))?.id]));
+      const missing = inputs.nodeTypes.filter((t) => !ids[t]);
+      if (missing.length) throw new Error(`Blazar lease ${lease.id} has no reservation for node type(s) ${missing.join(", ")}`);
+      return ids as Record<string, string>;
+    }
+    if (Date.now() >= deadline) throw new Error(`Blazar lease ${lease.id} still ${lease.status} after ${inputs.waitSeconds} s (provider.wait_timeout)`);
+    await new Promise((resolve) => setTimeout(resolve, inputs.pollSeconds * 1000));
+  }
+}
+
+const readyProvider: pulumi.dynamic.ResourceProvider = {
+  async create(inputs: LeaseReadyInputs) {
+    return { id: inputs.leaseId, outs: { ...inputs, reservations: await waitActive(inputs) } };
+  },
+  async diff(_id: string, olds: LeaseReadyInputs, news: LeaseReadyInputs) {
+    const replace = olds.leaseId !== news.leaseId || JSON.stringify(olds.nodeTypes) !== JSON.stringify(news.nodeTypes);
+    const changes = replace || JSON.stringify([olds.auth, olds.pollSeconds, olds.waitSeconds]) !== JSON.stringify([news.auth, news.pollSeconds, news.waitSeconds]);
+    return { changes, replaces: replace ? ["leaseId"] : [], deleteBeforeReplace: true };
+  },
+  async update(_id: string, olds: LeaseReadyInputs & { reservations: Record<string, string> }, news: LeaseReadyInputs) {
+    return { outs: { ...news, reservations: olds.reservations } };
+  },
+};
+
+export class LeaseReady extends pulumi.dynamic.Resource {
+  /** node type -> reservation id, for the scheduler hint of the instances. */
+  public readonly reservations!: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: { [K in keyof LeaseReadyInputs]: pulumi.Input<LeaseReadyInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(readyProvider, name, { ...args, reservations: undefined }, { ...opts, additionalSecretOutputs: ["auth"] }, "enos", "BlazarLeaseReady");
+  }
+}

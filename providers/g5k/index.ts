@@ -1,0 +1,113 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ProviderConfig } from "../../config/schema";
+import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { SshKeyPair } from "../local/keypair";
+import { G5kApi, g5kCall } from "./api";
+import { readG5kCredentials } from "./credentials";
+import { OarJob } from "./job";
+import { JobNodes } from "./nodes";
+import { HostSlot, planSlots } from "../../config/slots";
+import { Refusal } from "../refusal";
+import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, vlanNetwork } from "./plan";
+
+export interface G5kTestbedArgs {
+  stack: string;
+  stateDir: string;
+  provider: Extract<ProviderConfig, { type: "g5k" }>;
+  demands: RoleDemand[];
+}
+
+/** cluster -> site, from the API's list of sites and each site's clusters. */
+export async function clusterSites(api: G5kApi): Promise<Record<string, string>> {
+  const sites = (await g5kCall<{ items: { uid: string }[] }>(api, "GET", "sites"))!.items;
+  const lists = await Promise.all(sites.map((s) => g5kCall<{ items: { uid: string }[] }>(api, "GET", `sites/${s.uid}/clusters`)));
+  return Object.fromEntries(sites.flatMap((s, i) => lists[i]!.items.map((c) => [c.uid, s.uid])));
+}
+
+/**
+ * Grid'5000 nodes: one OAR job of type deploy per site, each deployed with `env_name` and the
+ * stack's key. Hosts are the role slots planned from `resources` (known before any job runs, so the
+ * phases can plan on them), each on a node of its cluster, reached by the node's name on the
+ * testbed (its KaVLAN name inside a vlan).
+ */
+export class G5kTestbed extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly aliases: string[];
+  /** The jobs submitted, one per site, once the sites are known. */
+  public readonly jobs: pulumi.Output<SiteJob[]>;
+
+  constructor(name: string, args: G5kTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:testbed:G5k", name, {}, opts);
+    const p = args.provider;
+    const slots = planSlots(args.demands);
+    this.aliases = slots.map((s) => s.alias);
+    const keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
+    const keyPair = new SshKeyPair("ssh-key", { file: keyfile }, { parent: this });
+    // What the API says decides the jobs; what cannot be had (credentials, unknown clusters, no
+    // vlan) stops preview and up at a Refusal, before anything is submitted.
+    const planned = pulumi.output(Promise.resolve().then(async () => {
+      const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
+      return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
+    }).catch((error: Error) => ({ refusal: error.message })));
+    this.jobs = planned.apply((plan) => ("jobs" in plan ? plan.jobs : []));
+    const deployed = planned.apply((plan) => {
+      if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
+      const secretApi = pulumi.secret(plan.api);
+      return pulumi.all(plan.jobs.map((job) => {
+        const oar = new OarJob(`job-${job.site}`, {
+          api: secretApi, site: job.site, name: p.name, resources: job.resources, reservation: p.reservation,
+        }, { parent: this });
+        const nodes = new JobNodes(`nodes-${job.site}`, {
+          api: secretApi, site: job.site, uid: oar.uid, envName: p.env_name, publicKey: keyPair.publicKey,
+          clusters: job.clusters, distribution: p.role_distribution, pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout, reservation: p.reservation,
+        }, { parent: this });
+        return pulumi.all([nodes.nodes, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
+          .apply(([n, vlan, vlanNet, dns, adapters]): SiteNodes => ({ site: job.site, nodes: n, vlan, vlanNet, dns, adapters }));
+      }));
+    });
+
+    this.hosts = deployed.apply((sites) => {
+      const siteOf = new Map(sites.flatMap((s) => s.nodes.map((n) => [n, s] as const)));
+      return assignNodes(slots, sites.flatMap((s) => s.nodes), p.role_distribution).map((slot): Host => {
+        const site = siteOf.get(slot.node)!;
+        const adapters = site.adapters[slot.node.split(".")[0]] ?? [];
+        const nics = interfacesOf(adapters, p.single_interface);
+        return {
+          alias: slot.alias,
+          address: site.vlan ? kavlanName(slot.node, site.vlan) : slot.node,
+          user: p.user,
+          keyfile,
+          roles: [slot.role],
+          groups: groupsOf(slot),
+          extra: { g5k_node: slot.node, g5k_site: site.site },
+          interfaces: { api: nics.api, external: nics.external },
+          // Production addresses from the reference API; inside a KaVLAN the node has others.
+          ips: site.vlan ? [] : adapters.filter((a) => a.mounted && a.ip).map((a) => a.ip!),
+          devices: nics.devices,
+          kernel: kernelOfEnvironment(p.env_name),
+        };
+      });
+    });
+    this.network = pulumi.all([deployed, this.hosts]).apply(([sites, hosts]) => {
+      const withVlan = sites.find((s) => s.vlan && s.vlanNet);
+      if (!withVlan?.vlan || !withVlan.vlanNet) throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
+      const eths: [string, string] = [hosts[0].interfaces.api, hosts[0].interfaces.external];
+      return vlanNetwork(withVlan.vlan, withVlan.vlanNet.network, withVlan.vlanNet.gateway, withVlan.dns, eths);
+    });
+    this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}
+
+const groupsOf = (slot: HostSlot) => (slot.group ? [slot.group] : []);
+
+/** What one site's job gave, as JobNodes read it. */
+interface SiteNodes {
+  site: string;
+  nodes: string[];
+  vlan: string | null;
+  vlanNet: { network: string; gateway: string } | null;
+  dns: string;
+  adapters: Record<string, Adapter[]>;
+}

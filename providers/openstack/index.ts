@@ -1,0 +1,133 @@
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import type { ProviderConfig } from "../../config/schema";
+import { planSlots } from "../../config/slots";
+import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { StaticHostsProbe } from "../static/probe";
+import { externalPool, securityRules } from "./plan";
+import { Refusal } from "../refusal";
+import { openstackPluginProblem } from "./plugin";
+
+export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
+
+export interface OpenstackTestbedArgs {
+  stack: string;
+  /** The engine's PULUMI_HOME, where its plugins are installed. */
+  pulumiHome: string;
+  provider: OpenstackProvider;
+  demands: RoleDemand[];
+  /** Where host keys are learnt when the hosts are first probed. */
+  knownHostsFile: string;
+  /** One flavor for every bucket (Chameleon's `baremetal`); else the bucket is the flavor. */
+  flavor?: string;
+  /** Blazar reservation id per bucket: instances are scheduled into it (chameleonbaremetal). */
+  reservations?: pulumi.Output<Record<string, string>>;
+}
+
+interface SubnetFacts {
+  cidr: string;
+  gateway: string;
+  poolEnd: string;
+}
+
+/**
+ * Instances of an OpenStack under-cloud, one per role slot, with the flavor of its bucket, the
+ * image and key pair given, on the experiment's network (made with a subnet and a router to the
+ * external network when `configure_network`, else looked up by name), in a security group of
+ * their own; five ports hold Kolla's VIPs. With `gateway`, the first host gets a floating IP and
+ * every host is reached through it (ProxyJump). Hosts are then probed over SSH like static ones.
+ */
+export class OpenstackTestbed extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly aliases: string[];
+
+  constructor(name: string, args: OpenstackTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:testbed:OpenStack", name, {}, opts);
+    const slots = planSlots(args.demands);
+    this.aliases = slots.map((s) => s.alias);
+    const problem = openstackPluginProblem(args.pulumiHome);
+    if (problem) {
+      // Nothing else is made: preview and up stop at this resource with the problem.
+      const missing = new Refusal("openstack-plugin", problem, { parent: this });
+      this.hosts = missing.id.apply((): Host[] => []);
+      this.network = missing.id.apply((): TestbedNetwork => ({ extraIps: [], external: { start: "", end: "", cidr: "", gateway: "", dns: "" }, eths: ["", ""] }));
+      return;
+    }
+    const p = args.provider;
+    const prefix = `enos-${args.stack}`;
+    const child = { parent: this };
+    const external = openstack.networking.getNetworkOutput({ external: true }, child);
+
+    let networkId: pulumi.Output<string>;
+    let subnet: pulumi.Output<SubnetFacts>;
+    if (p.configure_network) {
+      const cidr = p.subnet.cidr ?? "10.87.23.0/24";
+      const net = new openstack.networking.Network("network", { name: p.network.name, adminStateUp: true }, child);
+      const sub = new openstack.networking.Subnet("subnet", {
+        name: p.subnet.name, networkId: net.id, cidr, ipVersion: 4, dnsNameservers: p.dns_nameservers,
+        allocationPools: [{ start: p.allocation_pool.start, end: p.allocation_pool.end }],
+      }, child);
+      const router = new openstack.networking.Router("router", { name: `${prefix}-router`, externalNetworkId: external.id }, child);
+      new openstack.networking.RouterInterface("router-interface", { routerId: router.id, subnetId: sub.id }, child);
+      networkId = net.id;
+      subnet = pulumi.output({ cidr, gateway: sub.gatewayIp, poolEnd: p.allocation_pool.end });
+    } else {
+      const net = openstack.networking.getNetworkOutput({ name: p.network.name }, child);
+      const sub = openstack.networking.getSubnetOutput({ name: p.subnet.name, networkId: net.id }, child);
+      networkId = net.id;
+      subnet = sub.apply((s) => ({ cidr: s.cidr, gateway: s.gatewayIp, poolEnd: s.allocationPools[s.allocationPools.length - 1]?.end ?? s.gatewayIp }));
+    }
+
+    const secgroup = new openstack.networking.SecGroup("secgroup", { name: `${prefix}-secgroup`, description: `enos experiment ${args.stack}` }, child);
+    for (const rule of securityRules(subnet.cidr)) {
+      const { name: ruleName, ...fields } = rule;
+      new openstack.networking.SecGroupRule(`secgroup-${ruleName}`, { direction: "ingress", ethertype: "IPv4", securityGroupId: secgroup.id, ...fields }, child);
+    }
+    const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, { name: `${prefix}-vip-${i}`, networkId, adminStateUp: true }, child));
+
+    const instances = slots.map((slot) => new openstack.compute.Instance(slot.alias, {
+      name: `${prefix}-${slot.alias}`,
+      flavorName: args.flavor ?? slot.bucket,
+      imageName: p.image_name,
+      keyPair: p.key_name,
+      securityGroups: [secgroup.name],
+      networks: [{ uuid: networkId }],
+      schedulerHints: args.reservations?.apply((r) => [{ additionalProperties: { reservation: r[slot.bucket] } }]),
+    }, child));
+
+    let jump: pulumi.Output<string> | undefined;
+    const dependsOn: pulumi.Resource[] = [...instances];
+    if (p.gateway) {
+      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.apply((n) => n.name ?? n.id), description: `enos ${args.stack} gateway` }, child);
+      dependsOn.push(new openstack.compute.FloatingIpAssociate("gateway-ip-association", { floatingIp: fip.address, instanceId: instances[0].id }, child));
+      jump = pulumi.interpolate`${p.user}@${fip.address}`;
+    }
+    const targets = instances.map((instance, i) => pulumi.all([instance.accessIpV4, jump ?? ""]).apply(([address, via]) => ({
+      alias: slots[i].alias, address, user: p.user, ...(via ? { jump: via } : {}),
+    })));
+    const probe = new StaticHostsProbe("probe", {
+      hosts: pulumi.all(targets), eths: [p.network_interface, p.network_interface], knownHostsFile: args.knownHostsFile,
+    }, { parent: this, dependsOn });
+
+    this.hosts = pulumi.all([probe.probed, pulumi.all(targets)]).apply(([probed, hosts]) => hosts.map((target, i): Host => ({
+      alias: target.alias,
+      address: target.address,
+      user: p.user,
+      roles: [slots[i].role],
+      groups: slots[i].group ? [slots[i].group] : [],
+      extra: { ansible_become: p.user !== "root" },
+      interfaces: probed[i].interfaces,
+      devices: probed[i].devices,
+      ips: probed[i].devices.flatMap((d) => probed[i].addresses[d] ?? []).map((a) => a.split("/")[0]),
+      kernel: probed[i].kernel,
+      ...(target.jump ? { jump: target.jump } : {}),
+    })));
+    this.network = pulumi.all([subnet, pulumi.all(vips.map((v) => v.allFixedIps))]).apply(([facts, ips]) => ({
+      extraIps: ips.map((fixed) => fixed[0]),
+      external: externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
+      eths: [p.network_interface, p.network_interface] as [string, string],
+    }));
+    this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}

@@ -1,0 +1,62 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ProviderConfig } from "../../config/schema";
+import { planSlots } from "../../config/slots";
+import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { StaticHostsProbe } from "../static/probe";
+import { VagrantMachines } from "./machines";
+import { planMachines, renderVagrantfile, vagrantNetwork } from "./render";
+
+export interface VagrantTestbedArgs {
+  stack: string;
+  stateDir: string;
+  provider: Extract<ProviderConfig, { type: "vagrant" }>;
+  demands: RoleDemand[];
+  knownHostsFile: string;
+}
+
+/**
+ * Virtual machines made by Vagrant (virtualbox or libvirt) from a Vagrantfile enos writes, one per
+ * role slot, sized by their bucket, on two private networks; then probed over SSH on their API
+ * address like static hosts.
+ */
+export class VagrantTestbed extends pulumi.ComponentResource {
+  public readonly hosts: pulumi.Output<Host[]>;
+  public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly aliases: string[];
+
+  constructor(name: string, args: VagrantTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("enos:testbed:Vagrant", name, {}, opts);
+    const p = args.provider;
+    const machines = planMachines(planSlots(args.demands));
+    this.aliases = machines.map((m) => m.alias);
+    const vms = new VagrantMachines("machines", {
+      dir: path.join(args.stateDir, args.stack, "vagrant"),
+      vagrantfile: renderVagrantfile(machines, p.box, p.backend, p.user),
+      backend: p.backend,
+      names: this.aliases,
+    }, { parent: this });
+    const network = vagrantNetwork();
+    const probe = new StaticHostsProbe("probe", {
+      hosts: vms.keys.apply((keys) => machines.map((m) => ({ alias: m.alias, address: m.apiIp, user: p.user, keyfile: keys[m.alias] }))),
+      eths: network.eths,
+      knownHostsFile: args.knownHostsFile,
+    }, { parent: this });
+    this.hosts = pulumi.all([probe.probed, vms.keys]).apply(([probed, keys]) => machines.map((m, i): Host => ({
+      alias: m.alias,
+      address: m.apiIp,
+      user: p.user,
+      keyfile: keys[m.alias],
+      roles: [m.role],
+      groups: m.group ? [m.group] : [],
+      extra: {},
+      interfaces: probed[i].interfaces,
+      devices: probed[i].devices,
+      // The external interface carries no address (neutron takes it); NAT addresses are the same on every machine.
+      ips: [m.apiIp],
+      kernel: probed[i].kernel,
+    })));
+    this.network = pulumi.output(network);
+    this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
+import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
+import { leaseReservations } from "../../providers/chameleon/plan";
+import { FakeBlazar, FakeBlazarOptions } from "../fakes/blazar";
+
+/**
+ * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
+ * the openstack plugin, which cannot run here, so the stack holds the lease resources only (the
+ * graph with instances is checked under mocks in tests/unit/openstack.test.ts).
+ */
+const demands = [
+  { bucket: "compute_skylake", role: "control", count: 1 },
+  { bucket: "compute_skylake", role: "network", count: 1 },
+  { bucket: "storage", role: "compute", count: 2 },
+];
+const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+
+let serial = 0;
+async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBlazar, stack: Awaited<ReturnType<typeof openStack>>, name: string, stateDir: string) => Promise<void>) {
+  const fake = new FakeBlazar({ hosts: { compute_skylake: 4, storage: 2 }, ...options });
+  const authUrl = await fake.start();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tbcham-"));
+  const name = `tbc${process.pid}${serial++}`;
+  const stateDir = path.join(dir, "state");
+  const program = async () => {
+    const auth = pulumi.secret({ authUrl, username: "alice", password: "s3cret", projectName: "CH-0001", userDomainName: "Default", projectDomainName: "Default" });
+    const lease = new BlazarLease("lease", { auth, name: "enos-lease", walltime: "02:00:00", reservations: leaseReservations(demands) });
+    const ready = new LeaseReady("lease-ready", { auth, leaseId: lease.leaseId, nodeTypes: ["compute_skylake", "storage"], pollSeconds: 0.05, waitSeconds: 20 });
+    return { leaseId: lease.leaseId, endDate: lease.endDate, reservations: ready.reservations };
+  };
+  const stack = await openStack(name, "enos", program, { stateDir, workDir: dir });
+  try {
+    await run(fake, stack, name, stateDir);
+  } finally {
+    await stack.destroy().catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    await fake.stop(); // throws if a lease is left open
+  }
+}
+
+describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { timeout: 300_000 }, () => {
+  test("one physical:host reservation per node type, waited ACTIVE; destroy deletes the lease", () => withLease({ pollsBeforeActive: 3 }, async (fake, stack, name, stateDir) => {
+    const up = await stack.up();
+    assert.equal(fake.leases.length, 1);
+    const [lease] = fake.leases;
+    assert.equal(lease.name, "enos-lease");
+    assert.deepEqual(lease.reservations.map((r) => [r.resource_type, r.min, r.max, r.resource_properties]), [
+      ["physical:host", 2, 2, '["==","$node_type","compute_skylake"]'], ["physical:host", 2, 2, '["==","$node_type","storage"]'],
+    ]);
+    assert.ok(lease.polls >= 3);
+    const minutes = (Date.parse(`${lease.end_date}Z`) - Date.now()) / 60_000;
+    assert.ok(minutes > 110 && minutes <= 121, `the lease ends after its walltime (${minutes} min)`);
+    assert.deepEqual(up.outputs.reservations.value, { compute_skylake: lease.reservations[0].id, storage: lease.reservations[1].id });
+    const checkpoint = fs.readFileSync(path.join(stateDir, ".pulumi", "stacks", "enos", `${name}.json`), "utf8");
+    assert.ok(checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"), "the password is only stored encrypted");
+    assert.equal((await stack.up()).summary.resourceChanges?.create, undefined, "a second up leases nothing");
+    await stack.destroy();
+    assert.equal(lease.deleted, true);
+  }));
+
+  test("a lease Blazar puts in ERROR fails the up with what to do", () => withLease({ failStatus: "ERROR" }, async (fake, stack) => {
+    await assert.rejects(stack.up(), /Blazar lease enos-lease \(.*\) is ERROR; run up again to ask for a new lease, or destroy/);
+    await stack.destroy();
+    assert.deepEqual(fake.openLeases(), []);
+  }));
+
+  test("not enough hosts: Blazar's refusal is the error, nothing is leased", () => withLease({ hosts: { compute_skylake: 1, storage: 2 } }, async (fake, stack) => {
+    await assert.rejects(stack.up(), /answered 409: .*Not enough hosts available for compute_skylake/);
+    assert.equal(fake.leases.length, 0);
+  }));
+
+  test("an up killed while the lease is pending: destroy still deletes it", () => withLease({ neverActive: true }, async (fake, stack, name, stateDir) => {
+    let killed = false;
+    const interrupted = stack.up();
+    const timer = setInterval(() => {
+      if (killed || fake.leases[0]?.polls < 2 || !fake.leases.length) return;
+      killed = true;
+      const engines = pgrep(["-f", `pulumi up .*--stack ${name}( |$)`]);
+      const descendants = (pid: string): string[] => pgrep(["-P", pid]).flatMap((child) => [child, ...descendants(child)]);
+      for (const pid of [...engines, ...engines.flatMap(descendants)]) process.kill(Number(pid), "SIGKILL");
+    }, 100);
+    await assert.rejects(interrupted);
+    clearInterval(timer);
+    assert.ok(killed);
+    assert.equal(fake.openLeases().length, 1);
+    await recoverInterruptedUpdate(stack, stateDir, true);
+    await stack.destroy();
+    assert.equal(fake.leases[0].deleted, true);
+  }));
+});

@@ -1,0 +1,59 @@
+import { describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { readStackFile } from "../../cli/stack-file";
+import { loadExperiment } from "../../config/load";
+import { PROJECT_DIR } from "../../config/paths";
+import { openstackPluginProblem } from "../../providers/openstack/plugin";
+import { FakeG5k } from "../fakes/g5k";
+import { cleanUp, testExperiment } from "./harness";
+
+/** The example stacks of the remote testbeds: valid, and previewed as far as this machine allows. */
+const examples = ["g5k", "vagrant", "openstack", "chameleonkvm", "chameleonbaremetal"];
+const example = (testbed: string) => readStackFile(PROJECT_DIR, testbed);
+
+/** Previews the example under a stack of its own; returns the planned steps by resource type. */
+async function preview(name: string, config: Record<string, unknown>, secrets: Record<string, string> = {}) {
+  const experiment = await testExperiment(name, config);
+  try {
+    for (const [key, value] of Object.entries(secrets)) await experiment.stack.setConfig(key, { value, secret: true });
+    const steps: string[] = [];
+    await experiment.stack.preview({ onEvent: (e) => e.resourcePreEvent && steps.push(`${e.resourcePreEvent.metadata.op} ${e.resourcePreEvent.metadata.type.split(":").pop()}`) });
+    return steps;
+  } finally {
+    await cleanUp(experiment);
+  }
+}
+
+describe("example stacks of the remote testbeds", { timeout: 300_000 }, () => {
+  for (const testbed of examples) {
+    test(`Pulumi.${testbed}.yaml validates`, () => {
+      assert.equal(loadExperiment({ stack: example(testbed), baseDir: PROJECT_DIR }).provider.type, testbed);
+    });
+  }
+
+  test("g5k previews against the API: sites and clusters are read, no job is submitted", async () => {
+    const fake = new FakeG5k({ clusters: { paravance: { site: "rennes", nodes: 4 }, parasilo: { site: "rennes", nodes: 4 }, grisou: { site: "nancy", nodes: 4 } } });
+    const url = await fake.start();
+    try {
+      const config = example("g5k");
+      const steps = await preview(`tbex${process.pid}g`, { ...config, provider: { ...(config.provider as object), api_url: url }, g5k_username: "alice" }, { "enos:g5k_password": "s3cret" });
+      for (const step of ["create OarJob", "create G5kJobNodes", "create SshKeyPair", "create File"]) assert.ok(steps.includes(step), `${step} in ${steps}`);
+      assert.deepEqual(fake.requests.filter((r) => !r.startsWith("GET")), [], "preview changes nothing on the testbed");
+      assert.deepEqual(fake.requests.sort(), ["GET sites", "GET sites/nancy/clusters", "GET sites/rennes/clusters"]);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  test("vagrant previews: the machines and their probe", async () => {
+    const steps = await preview(`tbex${process.pid}v`, example("vagrant"));
+    assert.ok(steps.includes("create VagrantMachines") && steps.includes("create StaticHostsProbe"), String(steps));
+  });
+
+  for (const testbed of ["openstack", "chameleonkvm", "chameleonbaremetal"]) {
+    test(`${testbed} without the openstack plugin: the preview stops with what to install`, { skip: openstackPluginProblem("/nonexistent") ? false : "the plugin is installed here" }, async () => {
+      // The stack's engine home is new, so the plugin can only come from PATH or ~/.pulumi (skipped then).
+      await assert.rejects(preview(`tbex${process.pid}${testbed.slice(0, 3)}${testbed.length}`, example(testbed)), /openstack plugin v[\d.]+ \(pulumi-resource-openstack\), which is not installed/);
+    });
+  }
+});

@@ -1,0 +1,178 @@
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { renderSshConfig } from "../../components/ssh-config";
+import { loadExperiment } from "../../config/load";
+import { PROJECT_DIR } from "../../config/paths";
+import { externalPool } from "../../providers/openstack/plan";
+import { openstackPluginProblem } from "../../providers/openstack/plugin";
+
+/** OpenStack and chameleonkvm resource graphs under pulumi mocks: what the provider would be asked to make. */
+const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const invoked: { token: string; inputs: Record<string, unknown> }[] = [];
+let ip = 10;
+pulumi.runtime.setMocks({
+  newResource(args) {
+    const type = args.type.split(":").pop()!;
+    registered.push({ type, name: args.name, inputs: args.inputs });
+    const state: Record<string, unknown> = { ...args.inputs };
+    if (type === "Instance") state.accessIpV4 = `10.87.23.${ip++}`;
+    if (type === "Port") state.allFixedIps = [`10.87.23.${ip++}`];
+    if (type === "Subnet") state.gatewayIp = "10.87.23.1";
+    if (type === "FloatingIp") state.address = "203.0.113.7";
+    if (type === "BlazarLease") Object.assign(state, { leaseId: "lease-1", endDate: "2026-11-25 05:00" });
+    if (type === "BlazarLeaseReady") state.reservations = { compute_skylake: "res-sky", storage: "res-sto" };
+    if (type === "StaticHostsProbe") {
+      state.probed = (args.inputs.hosts as { alias: string }[]).map((h) => ({
+        alias: h.alias, interfaces: { api: "ens3", external: "ens3" }, addresses: { ens3: ["10.87.23.50/24"] }, devices: ["ens3"], kernel: { htb: true, netem: true },
+      }));
+    }
+    return { id: `${args.name}-id`, state };
+  },
+  call(args) {
+    invoked.push({ token: args.token, inputs: args.inputs });
+    if (args.token.endsWith("getNetwork")) return args.inputs.external ? { id: "ext-id", name: "public" } : { id: `${args.inputs.name}-id`, name: args.inputs.name };
+    if (args.token.endsWith("getSubnet")) return { id: "sub-id", cidr: "10.140.80.0/22", gatewayIp: "10.140.83.254", allocationPools: [{ start: "10.140.80.10", end: "10.140.82.255" }] };
+    return {};
+  },
+}, "enos", "graph", false);
+
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
+const byType = (type: string) => registered.filter((r) => r.type === type);
+
+async function build(config: Record<string, unknown>) {
+  registered.length = 0;
+  invoked.length = 0;
+  const { Experiment } = await import("../../components/experiment");
+  const experiment = new Experiment("experiment", {
+    config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }), stack: "tbos", stateDir: "/tmp/enos-tbos", resultsDir: "/tmp/enos-tbos/results",
+  });
+  await waitForRPCs();
+  return experiment;
+}
+
+const resources = { "m1.large": { control: 1, network: 1 }, "m1.medium": { compute: 2 } };
+const openstackProvider = { type: "openstack", key_name: "mykey", image_name: "debian-12", user: "debian", network_interface: "ens3" };
+
+describe("openstack testbeds (pulumi mocks)", () => {
+  before(() => {
+    // The plugin check looks for the plugin's binary: an empty file where the engine would install it.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "tbos-home-"));
+    const version = require("@pulumi/openstack/package.json").version.replace(/^v/, "");
+    fs.mkdirSync(path.join(home, "plugins", `resource-openstack-v${version}`), { recursive: true });
+    fs.writeFileSync(path.join(home, "plugins", `resource-openstack-v${version}`, "pulumi-resource-openstack"), "");
+    process.env.PULUMI_HOME = home;
+    Object.assign(process.env, { OS_AUTH_URL: "https://chi.uc.chameleoncloud.org:5000/v3", OS_USERNAME: "alice", OS_PASSWORD: "s3cret", OS_PROJECT_NAME: "CH-0001" });
+  });
+  after(() => fs.rmSync(process.env.PULUMI_HOME!, { recursive: true, force: true }));
+
+  test("instances per flavor and role with the image, key pair, network and security group", async () => {
+    const experiment = await build({ provider: openstackProvider, resources });
+    assert.deepEqual(byType("Instance").map((r) => [r.name, r.inputs.flavorName, r.inputs.imageName, r.inputs.keyPair]), [
+      ["control-1", "m1.large", "debian-12", "mykey"], ["network-1", "m1.large", "debian-12", "mykey"],
+      ["compute-1", "m1.medium", "debian-12", "mykey"], ["compute-2", "m1.medium", "debian-12", "mykey"],
+    ]);
+    for (const instance of byType("Instance")) {
+      assert.deepEqual(instance.inputs.networks, [{ uuid: "network-id" }]);
+      assert.deepEqual(instance.inputs.securityGroups, ["enos-tbos-secgroup"]);
+      assert.equal(instance.inputs.schedulerHints, undefined);
+    }
+    const hosts = await valueOf(experiment.hosts);
+    assert.deepEqual(hosts.map((h) => [h.alias, h.roles, h.user, h.interfaces.api]), [
+      ["control-1", ["control"], "debian", "ens3"], ["network-1", ["network"], "debian", "ens3"],
+      ["compute-1", ["compute"], "debian", "ens3"], ["compute-2", ["compute"], "debian", "ens3"],
+    ]);
+  });
+
+  test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
+    const experiment = await build({ provider: openstackProvider, resources });
+    assert.deepEqual(byType("Network").map((r) => r.inputs.name), ["enos-network"]);
+    const [subnet] = byType("Subnet");
+    assert.deepEqual([subnet.inputs.cidr, subnet.inputs.allocationPools, subnet.inputs.dnsNameservers],
+      ["10.87.23.0/24", [{ start: "10.87.23.10", end: "10.87.23.100" }], ["8.8.8.8", "8.8.4.4"]]);
+    assert.equal(byType("Router")[0].inputs.externalNetworkId, "ext-id");
+    assert.deepEqual(byType("RouterInterface")[0].inputs, { routerId: "router-id", subnetId: "subnet-id" });
+    const network = await valueOf(experiment.network);
+    assert.equal(network.extraIps.length, 5, "five VIP ports");
+    assert.deepEqual(network.external, { start: "10.87.23.101", end: "10.87.23.254", cidr: "10.87.23.0/24", gateway: "10.87.23.1", dns: "8.8.8.8" });
+  });
+
+  test("configure_network false: no network resources, the named ones are looked up", async () => {
+    const experiment = await build({ provider: { ...openstackProvider, configure_network: false, network: { name: "shared" }, subnet: { name: "shared-subnet" } }, resources });
+    assert.deepEqual([byType("Network"), byType("Subnet"), byType("Router"), byType("RouterInterface")], [[], [], [], []]);
+    assert.ok(invoked.some((i) => i.token.endsWith("getNetwork") && i.inputs.name === "shared"));
+    assert.ok(invoked.some((i) => i.token.endsWith("getSubnet") && i.inputs.name === "shared-subnet" && i.inputs.networkId === "shared-id"));
+    assert.deepEqual(byType("Instance")[0].inputs.networks, [{ uuid: "shared-id" }]);
+    assert.deepEqual((await valueOf(experiment.network)).external.start, "10.140.83.0");
+  });
+
+  test("gateway: one floating IP on the first host; every host reached through it (ProxyJump)", async () => {
+    const experiment = await build({ provider: openstackProvider, resources });
+    assert.deepEqual(byType("FloatingIp").map((r) => r.inputs.pool), ["public"]);
+    assert.deepEqual(byType("FloatingIpAssociate")[0].inputs, { floatingIp: "203.0.113.7", instanceId: "control-1-id" });
+    const hosts = await valueOf(experiment.hosts);
+    assert.ok(hosts.every((h) => h.jump === "debian@203.0.113.7"));
+    const config = renderSshConfig(hosts, "/k", "/l");
+    assert.equal(config.match(/ProxyJump debian@203\.0\.113\.7/g)?.length, 4);
+    const probe = byType("StaticHostsProbe")[0].inputs.hosts as { jump?: string }[];
+    assert.ok(probe.every((t) => t.jump === "debian@203.0.113.7"), "the probe goes through the gateway too");
+
+    const direct = await build({ provider: { ...openstackProvider, gateway: false }, resources });
+    assert.deepEqual(byType("FloatingIp"), []);
+    assert.ok((await valueOf(direct.hosts)).every((h) => h.jump === undefined));
+  });
+
+  test("chameleonkvm: the openstack testbed with Chameleon's defaults", async () => {
+    await build({ provider: { type: "chameleonkvm", key_name: "cc-key" }, resources: { "m1.small": { control: 1, network: 1, compute: 1 } } });
+    assert.deepEqual(byType("Instance").map((r) => [r.inputs.flavorName, r.inputs.imageName, r.inputs.keyPair]), [
+      ["m1.small", "CC-Ubuntu22.04", "cc-key"], ["m1.small", "CC-Ubuntu22.04", "cc-key"], ["m1.small", "CC-Ubuntu22.04", "cc-key"],
+    ]);
+    assert.deepEqual(byType("StaticHostsProbe")[0].inputs.eths, ["ens3", "ens3"]);
+    assert.equal((byType("StaticHostsProbe")[0].inputs.hosts as { user: string }[])[0].user, "cc");
+  });
+
+  test("chameleonbaremetal: a Blazar lease per node type, instances on flavor baremetal scheduled into it", async () => {
+    await build({ provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1 }, storage: { compute: 1 } } });
+    const [lease] = byType("BlazarLease");
+    assert.deepEqual([lease.inputs.name, lease.inputs.walltime], ["enos-lease", "02:00:00"]);
+    assert.deepEqual((lease.inputs.reservations as { resource_properties: string; min: number }[]).map((r) => [r.resource_properties, r.min]),
+      [['["==","$node_type","compute_skylake"]', 2], ['["==","$node_type","storage"]', 1]]);
+    assert.deepEqual(byType("BlazarLeaseReady")[0].inputs.leaseId, "lease-1");
+    assert.deepEqual(byType("Instance").map((r) => [r.name, r.inputs.flavorName, r.inputs.imageName, r.inputs.schedulerHints]), [
+      ["control-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
+      ["network-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
+      ["compute-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sto" } }]],
+    ]);
+    assert.deepEqual([byType("Network"), byType("Router")], [[], []], "sharednet1 is used, not made");
+    assert.ok(invoked.some((i) => i.token.endsWith("getNetwork") && i.inputs.name === "sharednet1"));
+    assert.deepEqual(byType("StaticHostsProbe")[0].inputs.eths, ["eno1", "eno1"]);
+  });
+
+  test("the plugin check names what is missing and how to get it", () => {
+    const problem = openstackPluginProblem("/engine-home", { PULUMI_HOME: "/user-home", PATH: "" });
+    assert.match(problem ?? "", /openstack plugin v([\d.]+) \(pulumi-resource-openstack\), which is not installed: looked for \/engine-home\/plugins\/resource-openstack-v\1\/pulumi-resource-openstack, \/user-home\/plugins\/.* and on PATH\. Install it with `PULUMI_HOME=\/engine-home pulumi plugin install resource openstack v\1`/);
+    assert.equal(openstackPluginProblem("/engine-home", process.env), undefined, "found in the PULUMI_HOME of the environment");
+  });
+
+  test("without the plugin, only the resource reporting it is made (chameleonbaremetal leases nothing)", async () => {
+    const home = process.env.PULUMI_HOME;
+    process.env.PULUMI_HOME = "/nonexistent";
+    try {
+      await build({ provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1, compute: 1 } } });
+      assert.match(String(byType("Refusal")[0]?.inputs.reason), /pulumi-resource-openstack/);
+      assert.deepEqual([byType("Instance"), byType("BlazarLease"), byType("SecGroup")], [[], [], []]);
+    } finally {
+      process.env.PULUMI_HOME = home;
+    }
+  });
+
+  test("external pool: after the allocation pool, short of the broadcast and gateway; an error when none is left", () => {
+    assert.deepEqual(externalPool("10.0.0.0/24", "10.0.0.100", "10.0.0.1", "d"), { start: "10.0.0.101", end: "10.0.0.254", cidr: "10.0.0.0/24", gateway: "10.0.0.1", dns: "d" });
+    assert.equal(externalPool("10.0.0.0/24", "10.0.0.100", "10.0.0.254", "d").end, "10.0.0.253");
+    assert.throws(() => externalPool("10.0.0.0/24", "10.0.0.253", "10.0.0.1", "d"), /no addresses after its allocation pool/);
+  });
+});
