@@ -7,7 +7,10 @@ import { openStack } from "../../cli/workspace";
 import { experimentProgram } from "../../index";
 import { localNames } from "../../providers/local/plan";
 
-/** A stack of the real experiment program in a directory of its own (state, keys, Pulumi.<stack>.yaml). */
+/**
+ * A stack of the real experiment program in a directory of its own (state, keys, Pulumi.<stack>.yaml),
+ * without OpenStack unless the config sets kolla_mode.
+ */
 export interface TestExperiment {
   name: string;
   dir: string;
@@ -25,7 +28,8 @@ export async function testExperiment(name: string, config: Record<string, unknow
     async setConfig(values) {
       const current = await stack.getAllConfig();
       for (const key of Object.keys(current).filter((k) => k.startsWith("enos:"))) await stack.removeConfig(key);
-      await stack.setAllConfig(Object.fromEntries(Object.entries(values).map(([k, v]) =>
+      // A test brings up the phases it exercises: Kolla only where it sets kolla_mode itself.
+      await stack.setAllConfig(Object.fromEntries(Object.entries({ kolla_mode: "none", ...values }).map(([k, v]) =>
         [`enos:${k}`, { value: typeof v === "string" ? v : JSON.stringify(v) }])));
     },
   };
