@@ -34,6 +34,8 @@ export function describeStack(stack: string, outputs: Outputs): string {
   const tcPlan = value<unknown[]>("tcPlan");
   const results = value<string>("resultsDir");
   if (tcPlan) lines.push(`network:    emulated on ${tcPlan.length} hosts; measure: npx enos tc --test --stack ${stack} (report: ${results}/tc/report.md)`);
+  const summary = value<string>("benchmarkSummary");
+  if (summary) lines.push(`benchmarks: ${summary}`);
   const grafana = value<string>("grafanaUrl");
   if (grafana) lines.push(`grafana:    ${grafana}`);
   lines.push(`results:    ${results}`);

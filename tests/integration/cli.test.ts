@@ -76,6 +76,8 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.match(info.out, /\n {2}grp2-compute-1 +10\.239\.0\.\d+ +compute +grp2\n/);
     assert.match(info.out, new RegExp(`ssh: +ssh -F ${STATE_DIR}/${STACK}/ssh_config <alias>`));
     assert.match(info.out, /grp1-control-1: .*keystone/);
+    assert.match(info.out, new RegExp(`benchmarks: ${PROJECT_DIR}/results/${STACK}/rally/summary\\.md`));
+    assert.match(fs.readFileSync(path.join(PROJECT_DIR, "results", STACK, "rally", "summary.md"), "utf8"), /\n\| sleep \| concurrency=1 .* \| 10 \| 100\.0% \|/);
   });
 
   test("tc --test writes its report; tc --reset removes the rules and tc applies them again", () => {
