@@ -37,6 +37,17 @@ export function kernelProblems(hosts: Host[], plans: HostPlan[]): string | undef
     : undefined;
 }
 
+/**
+ * Destinations the testbed knows no IPv4 address of (e.g. nodes inside a KaVLAN before they are
+ * probed): their rules would match no packet, and the emulation would silently not be there.
+ */
+export function addressProblems(plans: HostPlan[]): string | undefined {
+  const unknown = [...new Set(plans.flatMap((p) => p.rules.filter((r) => r.ips.length === 0).map((r) => r.dst)))];
+  return unknown.length
+    ? `network emulation cannot shape traffic to hosts whose addresses the testbed does not know; no host was changed:\n${unknown.map((a) => `  - ${a} has no known IPv4 address`).join("\n")}`
+    : undefined;
+}
+
 /** Resets every host's interfaces, then pings between a sample host of each ordered group pair. */
 function baseRttScript(hosts: Host[], sshConfig: string): string {
   const pairs = samplePairs(hosts);
@@ -88,7 +99,7 @@ export class NetworkEmulation extends pulumi.ComponentResource {
     }
     this.plan = pulumi.all([hosts, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
     checks.push(new Precondition("kernel-check", {
-      problem: pulumi.all([hosts, this.plan]).apply(([hs, plans]) => kernelProblems(hs, plans) ?? ""),
+      problem: pulumi.all([hosts, this.plan]).apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
     }, { parent: this }));
 
     const applied = args.aliases.map((alias) => {

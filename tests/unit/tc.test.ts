@@ -5,7 +5,7 @@ import { loadExperiment } from "../../config/load";
 import type { Host } from "../../config/types";
 import { GroupRule, accurateRules, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { MAX_CLASSES, renderApplyScript, renderBatch, renderResetScript } from "../../components/tc/render";
-import { kernelProblems } from "../../components/network-emulation";
+import { addressProblems, kernelProblems } from "../../components/network-emulation";
 import { parseKernelProbe } from "../../config/kernel";
 import { parseDelay } from "../../config/units";
 import { FIXTURES } from "../helpers";
@@ -153,6 +153,15 @@ describe("tc host rules and the exact commands", () => {
     ].join("\n"));
     const bare = hosts.map((h) => ({ ...h, kernel: parseKernelProbe("qdisc htb no\nqdisc netem no\n") }));
     assert.match(kernelProblems(bare, plans)!, /h1 lacks sch_htb[\s\S]*h1 lacks sch_netem[\s\S]*h2 lacks sch_htb[\s\S]*h3 lacks sch_htb/);
+  });
+
+  test("a destination without any known address is refused by name: its rules would match nothing", () => {
+    assert.equal(addressProblems(plans), undefined);
+    const unaddressed = hosts.map((h) => (h.alias === "h2" ? { ...h, ips: [] } : h));
+    assert.equal(addressProblems(planHostRules(unaddressed, rules)), [
+      "network emulation cannot shape traffic to hosts whose addresses the testbed does not know; no host was changed:",
+      "  - h2 has no known IPv4 address",
+    ].join("\n"));
   });
 });
 
