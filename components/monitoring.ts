@@ -20,7 +20,8 @@ export interface MonitoringArgs {
  * that the annotations of that deploy land in InfluxDB; deleting it removes the containers.
  */
 export class Monitoring extends pulumi.ComponentResource {
-  public readonly grafanaUrl: pulumi.Output<string>;
+  /** Where Grafana serves; undefined in check mode, which starts no container. */
+  public readonly grafanaUrl?: pulumi.Output<string>;
   /** Environment enabling the annotations callback in any other Ansible run (kolla-ansible's). */
   public readonly ansibleEnv: pulumi.Output<Record<string, string>>;
   /** Where the InfluxDB runs, for the backup's snapshot of its data. */
@@ -38,7 +39,7 @@ export class Monitoring extends pulumi.ComponentResource {
       update: deploy,
       delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
     }, { parent: this });
-    this.grafanaUrl = hosts.apply(grafanaUrl);
+    this.grafanaUrl = args.mode === "deploy" ? hosts.apply(grafanaUrl) : undefined;
     this.ansibleEnv = hosts.apply((hs) => callbackEnv(influxdbUrl(hs)));
     this.influxdb = hosts.apply(influxdbSource);
     this.registerOutputs({ grafanaUrl: this.grafanaUrl, ansibleEnv: this.ansibleEnv, influxdb: this.influxdb });
