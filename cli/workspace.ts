@@ -2,12 +2,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { PROJECT_DIR } from "../config/paths";
+import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
 
 const versions: { pulumiCli: string } = require(path.join(PROJECT_DIR, "package.json")).enos;
 
-/** Where scripts/setup caches what it builds (shared by every clone on the machine). */
-export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "enos-pulumi");
 export const PULUMI_ROOT = path.join(CACHE_DIR, `pulumi-v${versions.pulumiCli}`);
 
 export interface EngineOptions {

@@ -8,7 +8,7 @@ import type { Workload } from "../workloads/run-file";
 import { BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
 import type { SummaryRequest } from "./bench/summarize";
 import { Command } from "./command";
-import { shellQuote } from "./shell";
+import { shellQuote } from "../config/shell";
 
 export interface BenchmarkArgs {
   /** The validated workload (workloads/run-file.ts: readWorkload). */

@@ -44,6 +44,7 @@ async function runScript(script: string, state: CommandState): Promise<{ stdout:
   const conn = state.connection;
   const [file, args] = conn ? ["ssh", ["-F", conn.sshConfig, conn.alias, "bash -s"]] : ["bash", ["-s"]];
   // Remote environment variables travel as exports at the top of the script: sshd accepts no others.
+  // Its own quoting, not config/shell: this runs serialized inside the dynamic provider.
   const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
   const exports = conn
     ? Object.entries(state.environment ?? {}).map(([k, v]) => `export ${k}=${quote(v)}\n`).join("")

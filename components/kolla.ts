@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
-import { PROJECT_DIR } from "../config/paths";
+import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { describeCheck, parseCheckOutput, rolesByHost } from "../kolla/check";
 import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
@@ -30,7 +30,6 @@ export interface KollaArgs {
 }
 
 const SETUP_VENV = path.join(PROJECT_DIR, ".venv");
-const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(require("node:os").homedir(), ".cache"), "enos-pulumi");
 const sha = (...parts: unknown[]) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 
 /** The kolla-ansible an experiment runs: release or repo, venv, patches. */
@@ -69,44 +68,43 @@ export class KollaDeployment extends pulumi.ComponentResource {
     const hosts = pulumi.output(args.hosts);
     const network = pulumi.output(args.network);
     const copy = kollaCopyFor(config);
-    const run: KollaRun = { venv: copy.venv, configDir, sshConfig: "" };
     const environment = pulumi.output(args.ansibleEnv ?? {}).apply((env) => ({
       // The user's ansible.cfg when they name one, as Enos did; enos' own otherwise.
       ANSIBLE_CONFIG: process.env.ANSIBLE_CONFIG ?? path.join(PROJECT_DIR, "kolla", "ansible.cfg"),
       ...env,
     }));
-    const opts_ = { parent: this };
+    const asChild = { parent: this };
 
     const install = new Command("kolla-ansible", {
       create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
       triggers: [copy.requirement, copy.venv],
-    }, opts_);
-    const passwords = new RandomSecrets("kolla-passwords", { kinds: install.stdout.apply(secretKinds) }, opts_);
+    }, asChild);
+    const passwords = new RandomSecrets("kolla-passwords", { kinds: install.stdout.apply(secretKinds) }, asChild);
 
     const template = inventoryTemplate(config);
     const inventoryCheck = new Precondition("inventory-check", {
       problem: hosts.apply((hs) => inventoryProblems(template, hs) ?? ""),
-    }, opts_);
+    }, asChild);
     const files = pulumi.all([hosts, network, passwords.values]).apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
     const written = (["multinode", "globals", "passwords"] as const).map((key) => new File(`kolla-${key}`, {
       path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
       content: files.apply((f) => f[key]),
       // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
       mode: key === "passwords" ? 0o600 : 0o644,
-    }, { ...opts_, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["content"] : [] }));
+    }, { ...asChild, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["content"] : [] }));
 
     const globals = pulumi.all([hosts, network]).apply(([hs, net]) => globalsOf({ hosts: hs, network: net, registry: config.registry, kolla: config.kolla }));
     this.vip = globals.apply((g) => String(g.kolla_internal_vip_address));
     this.horizonUrl = globals.apply((g) => `${g.kolla_enable_tls_external === true || g.kolla_enable_tls_external === "yes" ? "https" : "http"}://${g.kolla_external_vip_address ?? g.kolla_internal_vip_address}`);
 
-    const runWith = pulumi.output(args.sshConfig).apply((sshConfig): KollaRun => ({ ...run, sshConfig }));
+    const run = pulumi.output(args.sshConfig).apply((sshConfig): KollaRun => ({ venv: copy.venv, configDir, sshConfig }));
     const after = [install, ...written];
     if (config.kollaMode === "check") {
       const check = new Command("kolla-check", {
-        create: runWith.apply(renderCheckScript),
+        create: run.apply(renderCheckScript),
         environment,
         triggers: [files.apply((f) => sha(f, copy.requirement))],
-      }, { ...opts_, dependsOn: after });
+      }, { ...asChild, dependsOn: after });
       const result = check.stdout.apply(parseCheckOutput);
       result.apply((r) => pulumi.log.info(describeCheck(r), this));
       this.plan = result.apply((r) => rolesByHost(r.plays));
@@ -114,9 +112,9 @@ export class KollaDeployment extends pulumi.ComponentResource {
       const teardown = new Command("kolla-teardown", {
         // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
         create: "echo 'the cloud made by the kolla-ansible steps lives as long as this resource'",
-        delete: runWith.apply(renderDestroyScript),
+        delete: run.apply(renderDestroyScript),
         environment,
-      }, { ...opts_, dependsOn: after });
+      }, { ...asChild, dependsOn: after });
       const consumed = pulumi.all([files, globals]).apply(([f, g]) => ({
         inventory: sha(f.multinode, copy.requirement),
         images: sha(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
@@ -133,17 +131,17 @@ export class KollaDeployment extends pulumi.ComponentResource {
       let previous: pulumi.Resource = teardown;
       for (const step of DEPLOY_STEPS) {
         const command = new Command(`kolla-${step}`, {
-          create: runWith.apply((r) => renderStepScript(r, step)),
+          create: run.apply((r) => renderStepScript(r, step)),
           environment,
           triggers: [consumed.apply(triggerOf[step])],
-        }, { ...opts_, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] });
+        }, { ...asChild, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] });
         previous = command;
         // The internal registry needs the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
-          previous = registryOnControlHost(config.registry, hosts, network, runWith, { ...opts_, dependsOn: [command] });
+          previous = registryOnControlHost(config.registry, hosts, network, run, { ...asChild, dependsOn: [command] });
         }
       }
-      this.adminOpenrc = pulumi.output(adminOpenrc(run));
+      this.adminOpenrc = pulumi.output(adminOpenrc(configDir));
       this.adminOpenrcContent = (previous as Command).stdout;
     }
     this.registerOutputs({ vip: this.vip, horizonUrl: this.horizonUrl, adminOpenrc: this.adminOpenrc, plan: this.plan });

@@ -4,7 +4,7 @@ import { PROJECT_DIR } from "../config/paths";
 import type { TestbedNetwork } from "../config/types";
 import { Command } from "./command";
 import { DEFAULT_CIRROS_URL, renderInitScript } from "./init/script";
-import { shellQuote } from "./shell";
+import { shellQuote } from "../config/shell";
 
 export interface OpenStackInitArgs {
   /**

@@ -1,4 +1,8 @@
+import * as os from "node:os";
 import * as path from "node:path";
 
 /** The project directory (Pulumi.yaml, package.json), whether this runs from the sources or from dist/. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", path.basename(path.resolve(__dirname, "..")) === "dist" ? ".." : "");
+
+/** Where setup and the phases cache what they build, for every clone on this machine. */
+export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "enos-pulumi");

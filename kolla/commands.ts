@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../config/paths";
+import { shellQuote } from "../config/shell";
 
 /** Where one experiment's kolla-ansible runs: its venv, its config dir and how Ansible reaches hosts. */
 export interface KollaRun {
@@ -19,38 +20,43 @@ export const CHECK_TAG = "enos-check-only";
 /** The callback plugin that records each play's hosts (kolla/callback_plugins/enos_plays.py). */
 export const CALLBACK_DIR = path.join(PROJECT_DIR, "kolla", "callback_plugins");
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Every script starts in the venv, with Ansible going through the experiment's ssh_config. */
+/** Shell lines running Ansible from `venv`, reaching hosts through the experiment's ssh_config. */
+export function ansibleOverSsh(venv: string, sshConfig: string): string[] {
+  return [
+    `export PATH=${shellQuote(`${venv}/bin`)}:"$PATH"`,
+    `export ANSIBLE_SSH_ARGS=${shellQuote(`-F ${sshConfig} -o ControlMaster=auto -o ControlPersist=60s`)}`,
+  ];
+}
+
+/** Every kolla script: Ansible over ssh, with kolla-ansible's galaxy collections kept with their venv. */
 function prelude(run: KollaRun): string[] {
   return [
     "set -euo pipefail",
-    `export PATH=${quote(`${run.venv}/bin`)}:"$PATH"`,
-    // kolla-ansible's galaxy collections go with the venv they were installed for.
-    `export ANSIBLE_COLLECTIONS_PATH=${quote(`${run.venv}/share/ansible/collections`)}`,
-    `export ANSIBLE_SSH_ARGS=${quote(`-F ${run.sshConfig} -o ControlMaster=auto -o ControlPersist=60s`)}`,
+    ...ansibleOverSsh(run.venv, run.sshConfig),
+    `export ANSIBLE_COLLECTIONS_PATH=${shellQuote(`${run.venv}/share/ansible/collections`)}`,
   ];
 }
 
 export function kollaAnsible(run: KollaRun, action: string, options = ""): string {
   const dir = run.configDir;
-  return `kolla-ansible ${action} -i ${quote(`${dir}/multinode`)} --configdir ${quote(dir)} --passwords ${quote(`${dir}/passwords.yml`)}${options ? ` ${options}` : ""}`;
+  return `kolla-ansible ${action} -i ${shellQuote(`${dir}/multinode`)} --configdir ${shellQuote(dir)} --passwords ${shellQuote(`${dir}/passwords.yml`)}${options ? ` ${options}` : ""}`;
 }
 
-export const adminOpenrc = (run: KollaRun) => path.join(run.configDir, "admin-openrc.sh");
+export const adminOpenrc = (configDir: string) => path.join(configDir, "admin-openrc.sh");
 
 /** One deploy step. bootstrap-servers first fetches kolla-ansible's galaxy collections (once per venv). */
 export function renderStepScript(run: KollaRun, step: DeployStep): string {
   const body: Record<DeployStep, string[]> = {
     "bootstrap-servers": [
-      `[ -f ${quote(`${run.venv}/.enos-galaxy`)} ] || { kolla-ansible install-deps && touch ${quote(`${run.venv}/.enos-galaxy`)}; }`,
+      `[ -f ${shellQuote(`${run.venv}/.enos-galaxy`)} ] || { kolla-ansible install-deps && touch ${shellQuote(`${run.venv}/.enos-galaxy`)}; }`,
       kollaAnsible(run, "bootstrap-servers"),
     ],
     prechecks: [kollaAnsible(run, "prechecks")],
     pull: [kollaAnsible(run, "pull")],
     deploy: [kollaAnsible(run, "deploy")],
     // Its stdout is the admin-openrc, kept as a secret output.
-    "post-deploy": [`${kollaAnsible(run, "post-deploy")} >&2`, `cat ${quote(adminOpenrc(run))}`],
+    "post-deploy": [`${kollaAnsible(run, "post-deploy")} >&2`, `cat ${shellQuote(adminOpenrc(run.configDir))}`],
   };
   return [...prelude(run), ...body[step], ""].join("\n");
 }
@@ -63,7 +69,7 @@ export function renderStepScript(run: KollaRun, step: DeployStep): string {
 export function renderDestroyScript(run: KollaRun): string {
   return [
     ...prelude(run),
-    `if [ -f ${quote(adminOpenrc(run))} ] && . ${quote(adminOpenrc(run))} && servers=$(openstack server list --all-projects -f value -c ID 2>/dev/null); then`,
+    `if [ -f ${shellQuote(adminOpenrc(run.configDir))} ] && . ${shellQuote(adminOpenrc(run.configDir))} && servers=$(openstack server list --all-projects -f value -c ID 2>/dev/null); then`,
     `  [ -z "$servers" ] || openstack server delete --wait $servers`,
     "fi",
     kollaAnsible(run, "destroy", "--yes-i-really-really-mean-it"),
@@ -86,8 +92,8 @@ export function renderCheckScript(run: KollaRun): string {
   return [
     ...prelude(run),
     'log=$(mktemp); plays=$(mktemp); trap \'rm -f "$log" "$plays"\' EXIT',
-    `ansible -i ${quote(`${run.configDir}/multinode`)} all -m ping`,
-    `export ANSIBLE_CALLBACK_PLUGINS=${quote(CALLBACK_DIR)} ANSIBLE_CALLBACKS_ENABLED=enos_plays ENOS_PLAYS_FILE="$plays"`,
+    `ansible -i ${shellQuote(`${run.configDir}/multinode`)} all -m ping`,
+    `export ANSIBLE_CALLBACK_PLUGINS=${shellQuote(CALLBACK_DIR)} ANSIBLE_CALLBACKS_ENABLED=enos_plays ENOS_PLAYS_FILE="$plays"`,
     "if ansible-galaxy collection list openstack.kolla 2>/dev/null | grep -q '^openstack\\.kolla '; then",
     `  ${listed("bootstrap-servers")}`,
     "fi",

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, ConfigProblem } from "../config/errors";
 import type { PatchConfig } from "../config/schema";
+import { shellQuote } from "../config/shell";
 import { kollaAnsibleRelease } from "./globals";
 
 /** A patch ready to apply: an absolute source file and a destination inside the kolla-ansible tree. */
@@ -68,28 +69,27 @@ export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
   return { requirement, venv: path.join(input.cacheDir, `kolla-ansible-${key}`), madeBySetup: false, patches: input.patches };
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * Makes the venv once (pip, then the patches over the installed tree), marks it complete, and prints
  * the release's passwords template, from which passwords.yml's keys come.
  */
 export function renderInstallScript(copy: KollaAnsibleCopy, constraints: string): string {
-  const venv = quote(copy.venv);
+  const venv = shellQuote(copy.venv);
   const tree = `${copy.venv}/share/kolla-ansible`;
-  const template = quote(`${tree}/etc_examples/kolla/passwords.yml`);
+  const template = shellQuote(`${tree}/etc_examples/kolla/passwords.yml`);
   if (copy.madeBySetup) {
-    return `set -euo pipefail\ntest -x ${quote(`${copy.venv}/bin/kolla-ansible`)} || { echo "kolla-ansible is missing from ${copy.venv}: run scripts/setup" >&2; exit 1; }\ncat ${template}\n`;
+    return `set -euo pipefail\ntest -x ${shellQuote(`${copy.venv}/bin/kolla-ansible`)} || { echo "kolla-ansible is missing from ${copy.venv}: run scripts/setup" >&2; exit 1; }\ncat ${template}\n`;
   }
   // Constraints pin ansible-core and friends for the default release only; another release brings its own.
-  const pinned = copy.requirement.startsWith("kolla-ansible==") ? ` -c ${quote(constraints)}` : "";
+  const pinned = copy.requirement.startsWith("kolla-ansible==") ? ` -c ${shellQuote(constraints)}` : "";
   return [
     "set -euo pipefail",
     `if [ ! -f ${venv}/.enos-complete ]; then`,
     `  echo "installing ${copy.requirement} into ${copy.venv}" >&2`,
     `  rm -rf ${venv} && python3 -m venv ${venv}`,
-    `  ${venv}/bin/pip install -q --disable-pip-version-check ${quote(copy.requirement)}${pinned} >&2`,
-    ...copy.patches.map((p) => `  install -D -m 0644 ${quote(p.src)} ${quote(`${tree}/${p.dst}`)}  # ${p.name}`),
+    `  ${venv}/bin/pip install -q --disable-pip-version-check ${shellQuote(copy.requirement)}${pinned} >&2`,
+    ...copy.patches.map((p) => `  install -D -m 0644 ${shellQuote(p.src)} ${shellQuote(`${tree}/${p.dst}`)}  # ${p.name}`),
     `  touch ${venv}/.enos-complete`,
     "fi",
     `cat ${template}`,

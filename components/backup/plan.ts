@@ -1,4 +1,5 @@
 import type { Host } from "../../config/types";
+import { shellQuote } from "../../config/shell";
 
 /**
  * What a backup collects (SPEC §8), decided without touching anything: per host one archive per
@@ -57,13 +58,12 @@ const PRELUDE = [
 ];
 
 const script = (...lines: string[]) => [...PRELUDE, ...lines, ""].join("\n");
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** A directory archived under its own name, e.g. /var/log/kolla as kolla/... */
 export function directoryScript(dir: string): string {
   const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
   const name = dir.slice(dir.lastIndexOf("/") + 1);
-  return script(`[ -d ${quote(dir)} ] || missing "${dir}: no such directory"`, `targz -C ${quote(parent)} ${quote(name)}`);
+  return script(`[ -d ${shellQuote(dir)} ] || missing "${dir}: no such directory"`, `targz -C ${shellQuote(parent)} ${shellQuote(name)}`);
 }
 
 /** Command outputs gathered into <name>/ in a temporary directory, then archived. */
@@ -89,12 +89,12 @@ const docker = outputs("docker", [
 /** Every qdisc, class and filter with its counters, on each of the host's active interfaces. */
 function tcState(devices: string[]): string {
   return outputs("tc", ['command -v tc >/dev/null || missing "tc: not installed"'],
-    devices.flatMap((dev) => ["qdisc", "class", "filter"].map((what) => `tc -s ${what} show dev ${quote(dev)} > ${quote(`${dev}-${what}.txt`)}`)));
+    devices.flatMap((dev) => ["qdisc", "class", "filter"].map((what) => `tc -s ${what} show dev ${shellQuote(dev)} > ${shellQuote(`${dev}-${what}.txt`)}`)));
 }
 
 /** A portable snapshot taken by the running server (consistent without stopping it), copied out of the container. */
 function influxdb(container: string): string {
-  const c = quote(container);
+  const c = shellQuote(container);
   const snapshot = "/tmp/enos-influxdb-backup";
   return script(
     'command -v docker >/dev/null || missing "docker: not installed"',

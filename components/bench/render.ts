@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import { BenchRun, runDir } from "../../workloads/expand";
-import { shellQuote } from "../shell";
+import { shellQuote } from "../../config/shell";
 
 /** Everything a benchmark script needs to know of where things are. */
 export interface BenchPaths {

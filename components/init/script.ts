@@ -1,5 +1,5 @@
 import type { TestbedNetwork } from "../../config/types";
-import { shellQuote } from "../shell";
+import { shellQuote } from "../../config/shell";
 
 /** What the init phase makes in a fresh cloud (SPEC §4). */
 export interface InitOptions {

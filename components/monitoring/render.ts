@@ -2,6 +2,8 @@ import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import type { Host } from "../../config/types";
 import { groupHosts, hostLine } from "../../kolla/inventory";
+import { shellQuote } from "../../config/shell";
+import { ansibleOverSsh } from "../../kolla/commands";
 
 /** The playbooks, templates and callback plugin beside this file, in the source tree. */
 export const MONITORING_DIR = path.join(PROJECT_DIR, "components", "monitoring");
@@ -63,7 +65,6 @@ export function callbackEnv(influxdb: string): Record<string, string> {
 
 export type MonitoringMode = "deploy" | "check";
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export interface PlaybookRun {
   hosts: Host[];
@@ -75,15 +76,14 @@ export interface PlaybookRun {
 
 /** ansible-playbook on one of the playbooks, with the inventory and variables `script` writes. */
 const playbook = (options: string, name: string) =>
-  `ansible-playbook ${options}-i "$d/inventory" -e @"$d/vars.json" ${quote(path.join(MONITORING_DIR, name))}`;
+  `ansible-playbook ${options}-i "$d/inventory" -e @"$d/vars.json" ${shellQuote(path.join(MONITORING_DIR, name))}`;
 
 /** A script writing the inventory and variables to a temporary directory, then running `commands` on them. */
 function script(run: PlaybookRun, env: Record<string, string>, commands: string[]): string {
   return [
     "set -euo pipefail",
-    `export PATH=${quote(`${run.venv}/bin`)}:"$PATH"`,
-    `export ANSIBLE_SSH_ARGS=${quote(`-F ${run.sshConfig} -o ControlMaster=auto -o ControlPersist=60s`)}`,
-    ...Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`),
+    ...ansibleOverSsh(run.venv, run.sshConfig),
+    ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT',
     `cat > "$d/inventory" <<'INVENTORY'\n${renderMonitoringInventory(run.hosts)}INVENTORY`,
     `cat > "$d/vars.json" <<'VARS'\n${JSON.stringify(monitoringVars(run.hosts), null, 2)}\nVARS`,
