@@ -13,6 +13,8 @@ export interface EngineOptions {
   stateDir?: string;
   /** Directory the engine and the dynamic providers run in; default the project. */
   workDir?: string;
+  /** The CLI to run; default the one scripts/setup built. */
+  pulumiCommand?: PulumiCommand;
 }
 
 /**
@@ -38,7 +40,7 @@ export function engineEnv(stateDir: string): Record<string, string> {
   return env;
 }
 
-async function pulumiCommand(): Promise<PulumiCommand> {
+export async function pulumiCommand(): Promise<PulumiCommand> {
   if (!fs.existsSync(path.join(PULUMI_ROOT, "bin", "pulumi"))) {
     throw new Error(`the Pulumi CLI is not built yet (${PULUMI_ROOT}/bin/pulumi): run scripts/setup first`);
   }
@@ -58,7 +60,7 @@ export async function openStack(
     { stackName, projectName, program },
     {
       workDir,
-      pulumiCommand: await pulumiCommand(),
+      pulumiCommand: options.pulumiCommand ?? await pulumiCommand(),
       envVars: engineEnv(stateDir),
       secretsProvider: "passphrase",
     },

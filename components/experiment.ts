@@ -125,7 +125,7 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
     case "static":
       return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
     case "g5k":
-      return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
+      return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
     case "vagrant":
       return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
     case "openstack":

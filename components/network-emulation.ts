@@ -38,8 +38,8 @@ export function kernelProblems(hosts: Host[], plans: HostPlan[]): string | undef
 }
 
 /**
- * Destinations the testbed knows no IPv4 address of (e.g. nodes inside a KaVLAN before they are
- * probed): their rules would match no packet, and the emulation would silently not be there.
+ * Destinations the testbed knows no IPv4 address of (e.g. a host whose probed interfaces hold
+ * none): their rules would match no packet, and the emulation would silently not be there.
  */
 export function addressProblems(plans: HostPlan[]): string | undefined {
   const unknown = [...new Set(plans.flatMap((p) => p.rules.filter((r) => r.ips.length === 0).map((r) => r.dst)))];

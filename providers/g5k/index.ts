@@ -9,13 +9,16 @@ import { OarJob } from "./job";
 import { JobNodes } from "./nodes";
 import { HostSlot, planSlots } from "../../config/slots";
 import { Refusal } from "../refusal";
-import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, kernelOfEnvironment, planSiteJobs, vlanNetwork } from "./plan";
+import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
+import { StaticHostsProbe } from "../static/probe";
 
 export interface G5kTestbedArgs {
   stack: string;
   stateDir: string;
   provider: Extract<ProviderConfig, { type: "g5k" }>;
   demands: RoleDemand[];
+  /** Host keys of the deployed nodes are learnt here on first use (see StaticHostsProbe). */
+  knownHostsFile: string;
 }
 
 /** cluster -> site, from the API's list of sites and each site's clusters. */
@@ -27,9 +30,9 @@ export async function clusterSites(api: G5kApi): Promise<Record<string, string>>
 
 /**
  * Grid'5000 nodes: one OAR job of type deploy per site, each deployed with `env_name` and the
- * stack's key. Hosts are the role slots planned from `resources` (known before any job runs, so the
- * phases can plan on them), each on a node of its cluster, reached by the node's name on the
- * testbed (its KaVLAN name inside a vlan).
+ * stack's key, then probed over SSH. Hosts are the role slots planned from `resources` (known before
+ * any job runs, so the phases can plan on them), each on a node of its cluster, reached by the
+ * node's name on the testbed (its KaVLAN name inside a vlan), as from a Grid'5000 frontend.
  */
 export class G5kTestbed extends pulumi.ComponentResource {
   public readonly hosts: pulumi.Output<Host[]>;
@@ -63,30 +66,44 @@ export class G5kTestbed extends pulumi.ComponentResource {
           api: secretApi, site: job.site, uid: oar.uid, envName: p.env_name, publicKey: keyPair.publicKey,
           clusters: job.clusters, distribution: p.role_distribution, pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout, reservation: p.reservation,
         }, { parent: this });
-        return pulumi.all([nodes.nodes, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
-          .apply(([n, vlan, vlanNet, dns, adapters]): SiteNodes => ({ site: job.site, nodes: n, vlan, vlanNet, dns, adapters }));
+        return pulumi.all([nodes.nodes, nodes.deployment, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
+          .apply(([n, deployment, vlan, vlanNet, dns, adapters]): SiteNodes => ({ site: job.site, nodes: n, deployment, vlan, vlanNet, dns, adapters }));
       }));
     });
 
-    this.hosts = deployed.apply((sites) => {
+    const assigned = deployed.apply((sites) => {
       const siteOf = new Map(sites.flatMap((s) => s.nodes.map((n) => [n, s] as const)));
-      return assignNodes(slots, sites.flatMap((s) => s.nodes), p.role_distribution).map((slot): Host => {
+      return assignNodes(slots, sites.flatMap((s) => s.nodes), p.role_distribution).map((slot) => {
         const site = siteOf.get(slot.node)!;
-        const adapters = site.adapters[slot.node.split(".")[0]] ?? [];
-        const nics = interfacesOf(adapters, p.single_interface);
+        const nics = interfacesOf(site.adapters[slot.node.split(".")[0]] ?? [], p.single_interface);
+        const address = site.vlan ? kavlanName(slot.node, site.vlan) : slot.node;
+        return { ...slot, site, address, eths: [nics.api, nics.external] as [string, string] };
+      });
+    });
+    // What the deployed system really has (addresses inside a KaVLAN, NIC names, qdiscs), read over
+    // SSH once per node: roles may share a node in debug distribution.
+    const probe = new StaticHostsProbe("probe", {
+      hosts: assigned.apply((slots) => [...new Map(slots.map((s) => [s.address, {
+        alias: s.node.split(".")[0], address: s.address, user: p.user, keyfile, eths: s.eths, generation: `${s.site.site}/${s.site.deployment}`,
+      }])).values()]),
+      knownHostsFile: args.knownHostsFile,
+    }, { parent: this, dependsOn: [keyPair] });
+    this.hosts = pulumi.all([assigned, probe.probed]).apply(([slots, probed]) => {
+      const probedAt = new Map(probed.map((h) => [h.alias, h]));
+      return slots.map((slot): Host => {
+        const facts = probedAt.get(slot.node.split(".")[0])!;
         return {
           alias: slot.alias,
-          address: site.vlan ? kavlanName(slot.node, site.vlan) : slot.node,
+          address: slot.address,
           user: p.user,
           keyfile,
           roles: [slot.role],
           groups: groupsOf(slot),
-          extra: { g5k_node: slot.node, g5k_site: site.site },
-          interfaces: { api: nics.api, external: nics.external },
-          // Production addresses from the reference API; inside a KaVLAN the node has others.
-          ips: site.vlan ? [] : adapters.filter((a) => a.mounted && a.ip).map((a) => a.ip!),
-          devices: nics.devices,
-          kernel: kernelOfEnvironment(p.env_name),
+          extra: { g5k_node: slot.node, g5k_site: slot.site.site },
+          interfaces: facts.interfaces,
+          ips: facts.devices.flatMap((d) => facts.addresses[d] ?? []).map((a) => a.split("/")[0]),
+          devices: facts.devices,
+          kernel: facts.kernel,
         };
       });
     });
@@ -106,6 +123,7 @@ const groupsOf = (slot: HostSlot) => (slot.group ? [slot.group] : []);
 interface SiteNodes {
   site: string;
   nodes: string[];
+  deployment: string;
   vlan: string | null;
   vlanNet: { network: string; gateway: string } | null;
   dns: string;

@@ -26,6 +26,8 @@ export interface JobNodesInputs {
 export interface JobNodesOutputs extends JobNodesInputs {
   /** Nodes the deployment reported OK, by their production names. */
   nodes: string[];
+  /** The Kadeploy deployment that installed them (a new one means new host keys). */
+  deployment: string;
   vlan: string | null;
   /** Network adapters of each node deployed, by its short name (`paravance-3`), from the reference API. */
   adapters: Record<string, Adapter[]>;
@@ -84,6 +86,7 @@ async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
   return {
     ...inputs,
     nodes,
+    deployment: done.uid,
     vlan,
     vlanNetwork: vlan ? siteView.kavlans?.[vlan] ?? null : null,
     dns: dnsServer?.network_adapters?.default?.ip ?? "",
@@ -108,13 +111,14 @@ const jobNodesProvider: pulumi.dynamic.ResourceProvider = {
 
 export class JobNodes extends pulumi.dynamic.Resource {
   public readonly nodes!: pulumi.Output<string[]>;
+  public readonly deployment!: pulumi.Output<string>;
   public readonly vlan!: pulumi.Output<string | null>;
   public readonly vlanNetwork!: pulumi.Output<{ network: string; gateway: string } | null>;
   public readonly dns!: pulumi.Output<string>;
   public readonly adapters!: pulumi.Output<Record<string, Adapter[]>>;
 
   constructor(name: string, args: { [K in keyof JobNodesInputs]: pulumi.Input<JobNodesInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(jobNodesProvider, name, { ...args, nodes: undefined, vlan: undefined, vlanNetwork: undefined, dns: undefined, adapters: undefined },
+    super(jobNodesProvider, name, { ...args, nodes: undefined, deployment: undefined, vlan: undefined, vlanNetwork: undefined, dns: undefined, adapters: undefined },
       { ...opts, additionalSecretOutputs: ["api"] }, "enos", "G5kJobNodes");
   }
 }

@@ -1,4 +1,3 @@
-import type { KernelFacts } from "../../config/kernel";
 import { intToIp, ipToInt } from "../../config/net";
 import type { HostSlot } from "../../config/slots";
 import type { RoleDemand, TestbedNetwork } from "../../config/types";
@@ -146,22 +145,11 @@ export interface Adapter {
  * The API interface is the one the deployment mounts; the external one the next mountable one, or
  * the same with `single_interface` (or on nodes with one NIC).
  */
-export function interfacesOf(adapters: Adapter[], singleInterface: boolean): { api: string; external: string; devices: string[] } {
+export function interfacesOf(adapters: Adapter[], singleInterface: boolean): { api: string; external: string } {
   const usable = adapters.filter((a) => a.enabled !== false && a.mountable && !a.management);
   const api = usable.find((a) => a.mounted) ?? usable[0];
   if (!api) throw new Error(`no mountable network adapter among ${adapters.map((a) => a.device).join(", ") || "none"}`);
   const second = singleInterface ? undefined : usable.find((a) => a !== api);
   const external = second ?? api;
-  return { api: api.device, external: external.device, devices: [...new Set([api.device, external.device])] };
-}
-
-/**
- * What the kernel of a Kadeploy environment can do. Grid'5000's reference environments (Debian,
- * Ubuntu, CentOS/Rocky families) ship their distribution's stock kernel, built with sch_htb and
- * sch_netem as modules; a user environment (a URL or a name outside those families) is unknown and
- * is reported as lacking both, so that the tc phase refuses it with a clear message.
- */
-export function kernelOfEnvironment(envName: string): KernelFacts {
-  const stock = /^(debian|ubuntu|centos|rocky|almalinux)\d*[a-z0-9.]*-(min|base|nfs|big|std|x64-min|x64-base|x64-nfs|x64-big)$/.test(envName);
-  return { htb: stock, netem: stock };
+  return { api: api.device, external: external.device };
 }

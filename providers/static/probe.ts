@@ -3,10 +3,11 @@ import { removeIfEmpty } from "../../config/files";
 import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
 
 /**
- * Checks the user's hosts over SSH, each with its own user, key and port: reachable, python3
- * present (Ansible needs it), and the `eths` interfaces present. An `eths` entry that is a CIDR is
- * resolved on each host to the interface holding an address in it. Every problem of every host is
- * reported at once; a failed probe records nothing. Deleting releases nothing: the hosts are the user's.
+ * Checks hosts over SSH, each with its own user, key and port: reachable, python3 present (Ansible
+ * needs it), and the `eths` interfaces present; and reads their interfaces, addresses and kernel
+ * facts. An `eths` entry that is a CIDR is resolved on each host to the interface holding an address
+ * in it. Every problem of every host is reported at once; a failed probe records nothing. Deleting
+ * releases nothing: the hosts belong to the user or to the testbed resource that made them.
  */
 export interface ProbeTarget {
   alias: string;
@@ -16,11 +17,16 @@ export interface ProbeTarget {
   keyfile?: string;
   /** A jump host (`user@address`), for testbeds whose hosts are reached through a gateway. */
   jump?: string;
+  /** This host's own `eths`, where hosts differ (Grid'5000 clusters name their NICs differently). */
+  eths?: [string, string];
+  /** Changes when the machine is reinstalled (a new deployment): its host key is then learnt anew. */
+  generation?: string;
 }
 
 interface ProbeInputs {
   hosts: ProbeTarget[];
-  eths: [string, string];
+  /** Every host's `eths`, unless the host has its own. */
+  eths?: [string, string];
   /** Host keys are learnt on first use into this per-experiment file: testbeds recycle addresses. */
   knownHostsFile: string;
 }
@@ -69,8 +75,10 @@ export function resolveInterface(eth: string, interfaces: Record<string, string[
   );
 }
 
-async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsFile: string): Promise<ProbedHost | string> {
+async function probeOne(target: ProbeTarget, defaultEths: [string, string] | undefined, knownHostsFile: string): Promise<ProbedHost | string> {
   const { execFile }: typeof import("node:child_process") = require("node:child_process");
+  const eths = target.eths ?? defaultEths;
+  if (!eths) throw new Error(`probe of ${target.alias}: no eths to check`);
   const name = `${target.alias} (${target.address})`;
   const args = [
     "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
@@ -98,14 +106,22 @@ async function probeOne(target: ProbeTarget, eths: [string, string], knownHostsF
   return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? "") };
 }
 
+/** SSH sessions at once: a 1000-node testbed must not open 1000 connections together. */
+const PROBE_PARALLELISM = 32;
+
 async function probeAll(inputs: ProbeInputs) {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   fs.mkdirSync(path.dirname(inputs.knownHostsFile), { recursive: true });
-  const results = await Promise.all(inputs.hosts.map((h) => probeOne(h, inputs.eths, inputs.knownHostsFile)));
+  const results: (ProbedHost | string)[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < inputs.hosts.length; i = next++) results[i] = await probeOne(inputs.hosts[i], inputs.eths, inputs.knownHostsFile);
+  };
+  await Promise.all(Array.from({ length: Math.min(PROBE_PARALLELISM, inputs.hosts.length) }, worker));
   const problems = results.filter((r): r is string => typeof r === "string");
   if (problems.length) {
-    throw new Error(`${problems.length} of ${inputs.hosts.length} static host(s) cannot be used:\n  - ${problems.join("\n  - ")}`);
+    throw new Error(`${problems.length} of ${inputs.hosts.length} host(s) cannot be used:\n  - ${problems.join("\n  - ")}`);
   }
   return { ...inputs, probed: results as ProbedHost[] };
 }
@@ -118,7 +134,14 @@ const probeProvider: pulumi.dynamic.ResourceProvider = {
     const changes = JSON.stringify([olds.hosts, olds.eths]) !== JSON.stringify([news.hosts, news.eths]);
     return { changes };
   },
-  async update(_id: string, _olds: ProbeInputs, news: ProbeInputs) {
+  async update(_id: string, olds: ProbeInputs, news: ProbeInputs) {
+    const { execFileSync }: typeof import("node:child_process") = require("node:child_process");
+    const before = new Map(olds.hosts.map((h) => [h.address, h.generation]));
+    const fs: typeof import("node:fs") = require("node:fs");
+    for (const host of news.hosts.filter((h) => before.has(h.address) && before.get(h.address) !== h.generation)) {
+      if (fs.existsSync(news.knownHostsFile)) execFileSync("ssh-keygen", ["-R", host.address, "-f", news.knownHostsFile], { stdio: "ignore" });
+    }
+    fs.rmSync(`${news.knownHostsFile}.old`, { force: true });
     return { outs: await probeAll(news) };
   },
   async delete(_id: string, props: ProbeInputs) {

@@ -1,11 +1,16 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as path from "node:path";
 
 /**
  * A stateful stand-in for the Grid'5000 REST API (api.grid5000.fr/stable), on 127.0.0.1 only, with
  * the paths and JSON fields of the real one for what enos uses: sites and clusters of the reference
  * API, site kavlans and DNS server, cluster nodes with network adapters, OAR jobs (submit, show,
  * delete) and Kadeploy deployments (start, show). HTTP basic auth as the real API asks.
+ * Nodes given a machine (a namespace host with its own sshd) are really "deployed": like Kadeploy's
+ * fresh system, they get the deployment's key as root's only authorized key and a new host key.
  */
 export interface FakeCluster {
   site: string;
@@ -26,6 +31,16 @@ export interface FakeG5kOptions {
   pollsBeforeDeployed?: number;
   /** site -> how many nodes of each deployment there end KO. */
   koNodes?: Record<string, number>;
+  /** Node name (`paravance-1.rennes.grid5000.fr`) -> the machine behind it. */
+  machines?: Record<string, FakeMachine>;
+  /** The NIC names the reference API gives every node: API, then external. */
+  devices?: [string, string];
+}
+
+/** A host of the local testbed standing for a node: its directory (keys, sshd pid) and address. */
+export interface FakeMachine {
+  dir: string;
+  address: string;
 }
 
 export interface FakeJob {
@@ -133,8 +148,8 @@ export class FakeG5k {
       return [200, { items: Array.from({ length: cluster.nodes }, (_, i) => ({
         uid: `${id}-${i + 1}`,
         network_adapters: [
-          { device: "eno1", interface: "Ethernet", enabled: true, mountable: true, mounted: true, management: false, ip: `172.16.97.${i + 1}` },
-          { device: "eno2", interface: "Ethernet", enabled: true, mountable: true, mounted: false, management: false },
+          { device: this.options.devices?.[0] ?? "eno1", interface: "Ethernet", enabled: true, mountable: true, mounted: true, management: false, ip: `172.16.97.${i + 1}` },
+          { device: this.options.devices?.[1] ?? "eno2", interface: "Ethernet", enabled: true, mountable: true, mounted: false, management: false },
           { device: "bmc", interface: "Ethernet", enabled: true, mountable: false, mounted: false, management: true },
         ],
       })) }];
@@ -211,6 +226,8 @@ export class FakeG5k {
         vlan: body?.vlan as string | undefined, polls: 0,
       };
       this.deployments.push(deployment);
+      const ko = this.options.koNodes?.[site] ?? 0;
+      for (const node of nodes.slice(ko)) this.reinstall(node, deployment.key ?? "");
       return [201, { uid: deployment.uid, status: "processing", site_uid: site, nodes, environment: deployment.environment }];
     }
     const deployment = this.deployments.find((d) => d.uid === id && d.site === site);
@@ -222,5 +239,19 @@ export class FakeG5k {
       environment: deployment.environment, ...(deployment.vlan ? { vlan: deployment.vlan } : {}),
       ...(done ? { result: Object.fromEntries(deployment.nodes.map((n) => [n, { state: ko.has(n) ? "KO" : "OK", macro: null, micro: null }])) } : {}),
     }];
+  }
+
+  /** What Kadeploy leaves on a node: `key` for root, a new host key; sshd answers again before this returns. */
+  private reinstall(node: string, key: string) {
+    const machine = this.options.machines?.[node];
+    if (!machine) return;
+    fs.writeFileSync(path.join(machine.dir, "authorized_keys"), `${key}\n`, { mode: 0o600 });
+    const hostKey = path.join(machine.dir, "ssh_host_ed25519_key");
+    execFileSync("bash", ["-c", `
+      rm -f '${hostKey}' '${hostKey}.pub'
+      ssh-keygen -q -t ed25519 -N '' -C '${node}' -f '${hostKey}'
+      kill -HUP "$(cat '${machine.dir}/sshd.pid')"
+      for _ in $(seq 100); do ssh-keyscan -T 1 -t ed25519 '${machine.address}' 2>/dev/null | grep -qF "$(cut -d' ' -f2 '${hostKey}.pub')" && exit 0; sleep 0.05; done
+      echo "sshd of ${node} did not come back with its new host key" >&2; exit 1`]);
   }
 }

@@ -1,33 +1,61 @@
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
-import { FakeG5k, FakeG5kOptions } from "../fakes/g5k";
+import type { KernelFacts } from "../../config/kernel";
+import { FakeDns } from "../fakes/dns";
+import { FakeG5k, FakeG5kOptions, FakeMachine } from "../fakes/g5k";
 import { TestExperiment, cleanUp, testExperiment } from "./harness";
 
-/** The g5k testbed through the Automation API against a stateful fake of the Grid'5000 API. */
+/**
+ * The g5k testbed through the Automation API against a stateful fake of the Grid'5000 API, whose
+ * nodes are hosts of a local testbed (namespaces with their own sshd), named as on Grid'5000.
+ */
 const clusters = { paravance: { site: "rennes", nodes: 8 }, parasilo: { site: "rennes", nodes: 8 }, grisou: { site: "nancy", nodes: 4 } };
 const resources = { paravance: { control: 1, network: 1 }, parasilo: { compute: 2 }, grisou: { compute: 1 } };
+/** The nodes the jobs get (OAR hands out the first free ones) -> the local host standing for each. */
+const machineOf: Record<string, string> = {
+  "paravance-1.rennes.grid5000.fr": "control-1", "paravance-2.rennes.grid5000.fr": "network-1",
+  "parasilo-1.rennes.grid5000.fr": "compute-1", "parasilo-2.rennes.grid5000.fr": "compute-2", "grisou-1.nancy.grid5000.fr": "compute-3",
+};
+/** The vlan the fake gives `{type='kavlan'}/vlan=1`. */
+const KAVLAN = "4";
 
-interface HostOutput { alias: string; address: string; roles: string[]; interfaces: { api: string; external: string }; extra: { g5k_node: string } }
+interface HostOutput {
+  alias: string; address: string; roles: string[]; groups: string[]; interfaces: { api: string; external: string };
+  extra: { g5k_node: string }; ips: string[]; kernel: KernelFacts;
+}
 
 const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 
 /** Jobs and deployments of both sites are made in parallel: compare them in site order. */
 const bySite = <T extends { site: string }>(items: T[]) => [...items].sort((a, b) => a.site.localeCompare(b.site));
 
+/** The machine room: a local testbed whose hosts are the nodes, and the DNS that names them. */
+let room: TestExperiment;
+let roomHosts: HostOutput[];
+let machines: Record<string, FakeMachine>;
+let dns: FakeDns;
+let engine: PulumiCommand;
+
 let serial = 0;
 /** A fake API and a stack using it; `run` gets both and everything is released and checked after. */
-async function withG5k(options: Partial<FakeG5kOptions>, provider: Record<string, unknown>, run: (fake: FakeG5k, g5k: TestExperiment) => Promise<void>) {
-  const fake = new FakeG5k({ clusters, ...options });
+async function withG5k(
+  options: Partial<FakeG5kOptions>, config: Record<string, unknown>, run: (fake: FakeG5k, g5k: TestExperiment) => Promise<void>,
+) {
+  const fake = new FakeG5k({ clusters, machines, devices: ["eth0", "eth1"], ...options });
   const url = await fake.start();
+  const { provider, ...rest } = config as { provider?: Record<string, unknown>; topology?: unknown };
   const g5k = await testExperiment(`tbg${process.pid}${serial++}`, {
     provider: { type: "g5k", api_url: url, poll_interval: 0.05, wait_timeout: 20, vlans: { rennes: "{type='kavlan'}/vlan=1" }, ...provider },
-    resources,
+    ...(rest.topology ? {} : { resources }),
     g5k_username: "alice",
-  });
+    ...rest,
+  }, undefined, { pulumiCommand: engine });
   await g5k.stack.setConfig("enos:g5k_password", { value: "s3cret", secret: true });
   try {
     await run(fake, g5k);
@@ -37,7 +65,30 @@ async function withG5k(options: Partial<FakeG5kOptions>, provider: Record<string
   }
 }
 
-describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () => {
+/** A command on a host of a g5k stack, through its ssh_config, resolving the fake names. */
+const sshG5k = (g5k: TestExperiment, alias: string, command: string) =>
+  dns.run("ssh", ["-F", path.join(g5k.stateDir, g5k.name, "ssh_config"), alias, command]);
+
+describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () => {
+  before(async () => {
+    room = await testExperiment(`tgm${process.pid}`, {
+      provider: { type: "local", api_cidr: "10.233.0.0/24", external_cidr: "10.234.0.0/24" }, resources: { control: 1, network: 1, compute: 3 },
+    });
+    roomHosts = (await room.stack.up({ parallel: 64 })).outputs.hosts.value;
+    const addressOf = (node: string) => roomHosts.find((h) => h.alias === machineOf[node])!.address;
+    machines = Object.fromEntries(Object.keys(machineOf).map((node) =>
+      [node, { dir: path.join(room.stateDir, room.name, "local", "hosts", machineOf[node]), address: addressOf(node) }]));
+    // Each node by its production name and by its name inside the KaVLAN, as Grid'5000's DNS has them.
+    dns = new FakeDns(fs.mkdtempSync(path.join(os.tmpdir(), "enos-g5k-dns-")), Object.fromEntries(Object.keys(machineOf).flatMap((node) => [
+      [node, addressOf(node)], [`${node.split(".")[0]}-kavlan-${KAVLAN}.${node.split(".").slice(1).join(".")}`, addressOf(node)],
+    ])));
+    engine = await dns.pulumiCommand();
+  });
+  after(async () => {
+    await cleanUp(room);
+    fs.rmSync(dns.dir, { recursive: true, force: true });
+  });
+
   test("multi-site up: one deploy job per site, waited for, deployed; destroy deletes every job", () => withG5k({ pollsBeforeRunning: 3 }, {}, async (fake, g5k) => {
     const up = await g5k.stack.up({ parallel: 64 });
     assert.deepEqual(bySite(fake.jobs).map((j) => [j.site, j.resources, j.types, j.name]), [
@@ -55,7 +106,14 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
       ["compute-2", "parasilo-2-kavlan-4.rennes.grid5000.fr", ["compute"]],
       ["compute-3", "grisou-1.nancy.grid5000.fr", ["compute"]],
     ]);
-    assert.deepEqual(hosts[0].interfaces, { api: "eno1", external: "eno2" });
+    // What the nodes were found to have over SSH, with the stack's key the deployment installed.
+    const machine = (h: HostOutput) => roomHosts.find((m) => m.alias === machineOf[h.extra.g5k_node])!;
+    for (const h of hosts) {
+      assert.deepEqual(h.interfaces, { api: "eth0", external: "eth1" }, `${h.alias}: the reference API's NICs, found on the node`);
+      assert.deepEqual(h.ips, machine(h).ips, `${h.alias}: the addresses the node really holds`);
+      assert.deepEqual(h.kernel, machine(h).kernel, `${h.alias}: qdiscs probed on the node`);
+    }
+    assert.match(sshG5k(g5k, "control-1", "ip -o -4 addr show dev eth0"), new RegExp(`inet ${machine(hosts[0]).address.replace(/\./g, "\\.")}/`));
     assert.deepEqual(up.outputs.network.value.extraIps.slice(0, 2), ["10.24.26.0", "10.24.26.1"]);
     // The checkpoint on disk (exportStack would decrypt secrets for display).
     const checkpoint = fs.readFileSync(path.join(g5k.stateDir, ".pulumi", "stacks", "enos", `${g5k.name}.json`), "utf8");
@@ -70,14 +128,20 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     assert.deepEqual(fake.openJobs(), []);
   }));
 
-  test("a job that reached its walltime is replaced by a new one on the next up", () => withG5k({}, { walltime: "00:30:00" }, async (fake, g5k) => {
-    await g5k.stack.up({ parallel: 64 });
-    fake.expire(fake.jobs.find((j) => j.site === "rennes")!.uid);
-    const up = await g5k.stack.up({ parallel: 64 });
-    assert.equal(fake.jobs.length, 3, "one new job for the site whose job ended");
-    assert.deepEqual([fake.jobs[2].site, fake.jobs[2].state], ["rennes", "running"]);
-    assert.equal(up.outputs.hosts.value.length, 5);
-  }));
+  test("a job that reached its walltime is replaced; its nodes, deployed anew, are reached with their new host keys", () =>
+    withG5k({}, { provider: { walltime: "00:30:00" } }, async (fake, g5k) => {
+      await g5k.stack.up({ parallel: 64 });
+      fake.expire(fake.jobs.find((j) => j.site === "rennes")!.uid);
+      const up = await g5k.stack.up({ parallel: 64 });
+      assert.equal(fake.jobs.length, 3, "one new job for the site whose job ended");
+      assert.deepEqual([fake.jobs[2].site, fake.jobs[2].state], ["rennes", "running"]);
+      assert.equal(fake.deployments.length, 3, "its nodes deployed again");
+      assert.equal(up.outputs.hosts.value.length, 5);
+      const learnt = fs.readFileSync(path.join(g5k.stateDir, g5k.name, "known_hosts.learnt"), "utf8");
+      const newKey = fs.readFileSync(path.join(machines["paravance-1.rennes.grid5000.fr"].dir, "ssh_host_ed25519_key.pub"), "utf8").split(" ")[1];
+      assert.ok(learnt.includes(newKey), "the reinstalled node's new host key was learnt");
+      assert.equal(sshG5k(g5k, "control-1", "echo reached").trim(), "reached");
+    }));
 
   test("a job OAR puts in error fails the up with the job and what to do; destroy leaves nothing", () => withG5k({ failState: "error" }, {}, async (fake, g5k) => {
     await assert.rejects(g5k.stack.up({ parallel: 64 }), /OAR job \d+ on (nancy|rennes) is error .*run up again to submit a new job, or destroy/s);
@@ -118,12 +182,12 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     assert.equal(fake.jobs.length, 0);
   }));
 
-  test("no KaVLAN on any site: refused before any job is submitted", () => withG5k({}, { vlans: {} }, async (fake, g5k) => {
+  test("no KaVLAN on any site: refused before any job is submitted", () => withG5k({}, { provider: { vlans: {} } }, async (fake, g5k) => {
     await assert.rejects(g5k.stack.up({ parallel: 64 }), /provider.vlans reserves no KaVLAN on the sites of your clusters \(nancy, rennes\)/);
     assert.equal(fake.jobs.length, 0);
   }));
 
-  test("debug distribution: roles share the nodes a deployment left", () => withG5k({ koNodes: { rennes: 1 } }, { role_distribution: "debug" }, async (fake, g5k) => {
+  test("debug distribution: roles share the nodes a deployment left", () => withG5k({ koNodes: { rennes: 1 } }, { provider: { role_distribution: "debug" } }, async (fake, g5k) => {
     const up = await g5k.stack.up({ parallel: 64 });
     const hosts: HostOutput[] = up.outputs.hosts.value;
     assert.equal(hosts.length, 5, "every slot has a host");
@@ -131,5 +195,21 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 600_000 }, () =>
     const network = hosts.find((h) => h.alias === "network-1")!;
     assert.equal(control.address, network.address, "control and network share paravance's one deployed node");
     assert.equal(fake.deployments.length, 2);
+  }));
+
+  test("network emulation inside a KaVLAN shapes the addresses probed on the nodes (rate measured)", () => withG5k({}, {
+    topology: { grp1: { paravance: { control: 1, network: 1 } }, grp2: { parasilo: { compute: 2 } }, grp3: { grisou: { compute: 1 } } },
+    // Rates only: this kernel has htb but no netem.
+    network_constraints: { enable: true, default_delay: "0ms", default_rate: "40mbit", default_loss: "0%", constraints: [{ src: "grp1", dst: "grp2", rate: "10mbit" }] },
+  }, async (_fake, g5k) => {
+    const up = await g5k.stack.up({ parallel: 64 });
+    const hosts: HostOutput[] = up.outputs.hosts.value;
+    const [from, to] = [hosts.find((h) => h.roles.includes("control"))!, hosts.find((h) => h.groups.includes("grp2"))!];
+    assert.match(to.address, /-kavlan-4\./);
+    sshG5k(g5k, to.alias, `iperf3 -s -1 -D -B ${to.ips[0]} -p 5201 && sleep 0.3`);
+    const report = JSON.parse(sshG5k(g5k, from.alias, `iperf3 -c ${to.ips[0]} -p 5201 -t 4 -O 1 -J`));
+    // TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire.
+    const measured = report.end.sum_received.bits_per_second * 1514 / 1448;
+    assert.ok(Math.abs(measured - 10e6) / 10e6 <= 0.05, `grp1->grp2: asked 10 Mbit/s, measured ${(measured / 1e6).toFixed(2)} Mbit/s`);
   }));
 });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { openStack } from "../../cli/workspace";
+import { EngineOptions, openStack } from "../../cli/workspace";
 import { experimentProgram } from "../../index";
 import { localNames } from "../../providers/local/plan";
 
@@ -19,10 +19,12 @@ export interface TestExperiment {
   setConfig(config: Record<string, unknown>): Promise<void>;
 }
 
-export async function testExperiment(name: string, config: Record<string, unknown>, dir?: string): Promise<TestExperiment> {
+export async function testExperiment(
+  name: string, config: Record<string, unknown>, dir?: string, engine: Pick<EngineOptions, "pulumiCommand"> = {},
+): Promise<TestExperiment> {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const stateDir = path.join(dir, "state");
-  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { stateDir, workDir: dir });
+  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { ...engine, stateDir, workDir: dir });
   const experiment: TestExperiment = {
     name, dir, stateDir, stack,
     async setConfig(values) {

@@ -107,7 +107,7 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
     });
     try {
       await assert.rejects(broken.stack.up(), (error: Error) => {
-        assert.match(error.message, /2 of 2 static host\(s\) cannot be used/);
+        assert.match(error.message, /2 of 2 host\(s\) cannot be used/);
         assert.match(error.message, /ghost \(10\.241\.0\.199\): unreachable over SSH/);
         assert.match(error.message, /fine \(10\.241\.0\.\d+\): no interface eth9/);
         return true;
