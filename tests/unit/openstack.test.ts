@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderSshConfig } from "../../components/ssh-config";
+import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { externalPool } from "../../providers/openstack/plan";
@@ -151,6 +152,19 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.ok(invoked.some((i) => i.token.endsWith("getNetwork") && i.inputs.name === "sharednet1"));
     assert.deepEqual(byType("StaticHostsProbe")[0].inputs.eths, ["eno1", "eno1"]);
   });
+
+  // What their preview would make, as far as this machine allows (no openstack plugin to preview with).
+  for (const testbed of ["openstack", "chameleonkvm", "chameleonbaremetal"]) {
+    test(`Pulumi.${testbed}.yaml: one instance per role slot with its key, and hosts for every phase`, async () => {
+      const config = readStackFile(PROJECT_DIR, testbed);
+      const experiment = await build(config);
+      const slots = Object.values(config.resources as Record<string, Record<string, number>>).reduce((n, roles) => n + Object.values(roles).reduce((a, b) => a + b, 0), 0);
+      assert.equal(byType("Instance").length, slots);
+      assert.ok(byType("Instance").every((r) => r.inputs.keyPair === (config.provider as { key_name: string }).key_name));
+      assert.deepEqual(byType("Refusal"), []);
+      assert.equal((await valueOf(experiment.hosts)).length, slots);
+    });
+  }
 
   test("the plugin check names what is missing and how to get it", () => {
     const problem = openstackPluginProblem("/engine-home", { PULUMI_HOME: "/user-home", PATH: "" });
