@@ -13,25 +13,41 @@ export interface G5kApi {
   credentials: G5kCredentials;
 }
 
-/** Calls the API and returns its JSON; `undefined` on 404 when `missingOk`. */
+/** Tries of a read or a delete before its failure counts: a poll over hours must outlive a network hiccup. */
+const TRIES = 4;
+
+/**
+ * Calls the API and returns its JSON; `undefined` on 404 when `missingOk`. GET and DELETE are tried
+ * again after a network error or a 502/503/504 (1, 2, 4 s later); a POST is not, since it may have
+ * submitted a job.
+ */
 export async function g5kCall<T>(api: G5kApi, method: string, path: string, body?: unknown, missingOk = false): Promise<T | undefined> {
   const url = new URL(path, api.url.endsWith("/") ? api.url : `${api.url}/`);
   const auth = Buffer.from(`${api.credentials.username}:${api.credentials.password}`).toString("base64");
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: { Authorization: `Basic ${auth}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    throw new Error(`Grid'5000 API ${method} ${url}: ${(error as Error).cause ?? (error as Error).message}`);
+  const tries = method === "POST" ? 1 : TRIES;
+  for (let attempt = 1; ; attempt++) {
+    let response: Response | undefined;
+    let failure: Error | undefined;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { Authorization: `Basic ${auth}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      failure = error as Error;
+    }
+    if (attempt < tries && (!response || [502, 503, 504].includes(response.status))) {
+      await new Promise((resolve) => setTimeout(resolve, 2 ** (attempt - 1) * 1000));
+      continue;
+    }
+    if (!response) throw new Error(`Grid'5000 API ${method} ${url}: ${failure?.cause ?? failure?.message}`);
+    if (response.status === 404 && missingOk) return undefined;
+    const text = await response.text();
+    if (response.status === 401) throw new Error(`Grid'5000 API refused the credentials of ${api.credentials.username} (401); check enos:g5k_username/enos:g5k_password or your ~/.python-grid5000.yaml`);
+    if (!response.ok) throw new Error(`Grid'5000 API ${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : {}) as T;
   }
-  if (response.status === 404 && missingOk) return undefined;
-  const text = await response.text();
-  if (response.status === 401) throw new Error(`Grid'5000 API refused the credentials of ${api.credentials.username} (401); check enos:g5k_username/enos:g5k_password or your ~/.python-grid5000.yaml`);
-  if (!response.ok) throw new Error(`Grid'5000 API ${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
-  return (text ? JSON.parse(text) : {}) as T;
 }
 
 /** Polls `check` every `pollSeconds` until it returns a value, or fails after `timeoutSeconds` with `what`. */

@@ -1,6 +1,8 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { FakeG5k } from "../fakes/g5k";
+import { machineRoom } from "../fakes/g5k-room";
 import { cleanUp, testExperiment } from "../integration/harness";
 
 export interface G5kBenchRow {
@@ -35,20 +37,25 @@ async function withEnginePeak<T>(stackName: string, run: () => Promise<T>): Prom
 
 /**
  * A 1000-node Grid'5000 stack (10 clusters of 100 nodes on 4 sites, a KaVLAN on each) against the
- * fake API: preview (what `enos preview` does), then up and destroy, timed. Goal: preview < 60 s, < 2 GiB.
+ * fake API: preview (what `enos preview` does), then up (which probes every node over SSH) and
+ * destroy, timed. Goal: preview < 60 s, < 2 GiB. One namespace host stands for each cluster's 100 nodes.
  */
 export async function benchG5k(): Promise<G5kBenchRow> {
   const sites = ["lille", "lyon", "nancy", "rennes"];
   const clusters = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`clu${String.fromCharCode(97 + i)}`, { site: sites[i % 4], nodes: 100 }]));
   const resources = Object.fromEntries(Object.keys(clusters).map((c, i) => [c, i === 0 ? { control: 1, network: 1, compute: 98 } : { compute: 100 }]));
-  const fake = new FakeG5k({ clusters, pollsBeforeRunning: 2 });
+  const nodesOf = Object.entries(clusters).map(([c, { site, nodes }]) => Array.from({ length: nodes }, (_, i) => `${c}-${i + 1}.${site}.grid5000.fr`));
+  const room = await machineRoom(`tbroom${process.pid}`, ["10.235.0.0/24", "10.236.0.0/24"], nodesOf, "4");
+  // One sshd answers for 100 nodes here: let it take the probe's parallel sessions (sshd re-reads this at the deployment).
+  for (const machine of Object.values(room.machines)) fs.appendFileSync(path.join(machine.dir, "sshd_config"), "MaxStartups 100:30:200\n");
+  const fake = new FakeG5k({ clusters, pollsBeforeRunning: 2, machines: room.machines, devices: ["eth0", "eth1"] });
   const url = await fake.start();
   const name = `tbbench${process.pid}`;
   const experiment = await testExperiment(name, {
     provider: { type: "g5k", api_url: url, poll_interval: 0.05, wait_timeout: 120, vlans: Object.fromEntries(sites.map((s) => [s, "{type='kavlan'}/vlan=1"])) },
     resources,
     g5k_username: "alice",
-  });
+  }, undefined, { pulumiCommand: room.engine });
   await experiment.stack.setConfig("enos:g5k_password", { value: "s3cret", secret: true });
   try {
     let start = performance.now();
@@ -68,5 +75,6 @@ export async function benchG5k(): Promise<G5kBenchRow> {
   } finally {
     await cleanUp(experiment);
     await fake.stop();
+    await room.close();
   }
 }

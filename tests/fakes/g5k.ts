@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -66,6 +66,9 @@ interface FakeDeployment {
   key?: string;
   vlan?: string;
   polls: number;
+  /** Whether its machines are reinstalled (or it had none), and why not if that failed. */
+  installed: boolean;
+  failure?: string;
 }
 
 const KAVLAN_NETWORKS: Record<string, { network: string; gateway: string }> = {
@@ -223,16 +226,20 @@ export class FakeG5k {
       if (!nodes?.length || nodes.some((n) => !owned.has(n))) throw new Error("nodes not in a running deploy job of yours");
       const deployment: FakeDeployment = {
         uid: `D-${this.deployments.length + 1}`, site, nodes, environment: String(body?.environment), key: body?.key as string | undefined,
-        vlan: body?.vlan as string | undefined, polls: 0,
+        vlan: body?.vlan as string | undefined, polls: 0, installed: false,
       };
       this.deployments.push(deployment);
       const ko = this.options.koNodes?.[site] ?? 0;
-      for (const node of nodes.slice(ko)) this.reinstall(node, deployment.key ?? "");
+      // Once per machine: in the bench one machine stands for a whole cluster.
+      const machines = new Map(nodes.slice(ko).flatMap((node) => this.options.machines?.[node] ?? []).map((m) => [m.dir, m]));
+      Promise.all([...machines.values()].map((machine) => this.reinstall(machine, deployment.key ?? "")))
+        .then(() => (deployment.installed = true), (error: Error) => (deployment.failure = error.message));
       return [201, { uid: deployment.uid, status: "processing", site_uid: site, nodes, environment: deployment.environment }];
     }
     const deployment = this.deployments.find((d) => d.uid === id && d.site === site);
     if (!deployment) return [404, { message: `no deployment ${id}` }];
-    const done = deployment.polls++ >= (this.options.pollsBeforeDeployed ?? 1);
+    if (deployment.failure) throw new Error(`fake Kadeploy: ${deployment.failure}`);
+    const done = deployment.polls++ >= (this.options.pollsBeforeDeployed ?? 1) && deployment.installed;
     const ko = new Set(deployment.nodes.slice(0, this.options.koNodes?.[site] ?? 0));
     return [200, {
       uid: deployment.uid, status: done ? "terminated" : "processing", site_uid: site, nodes: deployment.nodes,
@@ -241,17 +248,16 @@ export class FakeG5k {
     }];
   }
 
-  /** What Kadeploy leaves on a node: `key` for root, a new host key; sshd answers again before this returns. */
-  private reinstall(node: string, key: string) {
-    const machine = this.options.machines?.[node];
-    if (!machine) return;
+  /** What Kadeploy leaves on a node: `key` for root, a new host key; done when sshd answers with it. */
+  private async reinstall(machine: FakeMachine, key: string): Promise<void> {
     fs.writeFileSync(path.join(machine.dir, "authorized_keys"), `${key}\n`, { mode: 0o600 });
     const hostKey = path.join(machine.dir, "ssh_host_ed25519_key");
-    execFileSync("bash", ["-c", `
+    await new Promise<void>((resolve, reject) => execFile("bash", ["-c", `
       rm -f '${hostKey}' '${hostKey}.pub'
-      ssh-keygen -q -t ed25519 -N '' -C '${node}' -f '${hostKey}'
+      ssh-keygen -q -t ed25519 -N '' -C '${machine.address}' -f '${hostKey}'
       kill -HUP "$(cat '${machine.dir}/sshd.pid')"
       for _ in $(seq 100); do ssh-keyscan -T 1 -t ed25519 '${machine.address}' 2>/dev/null | grep -qF "$(cut -d' ' -f2 '${hostKey}.pub')" && exit 0; sleep 0.05; done
-      echo "sshd of ${node} did not come back with its new host key" >&2; exit 1`]);
+      echo "sshd of ${machine.address} did not come back with its new host key" >&2; exit 1`],
+    (error, _out, err) => (error ? reject(new Error(err.trim() || error.message)) : resolve())));
   }
 }

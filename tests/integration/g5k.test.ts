@@ -2,13 +2,11 @@ import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
 import type { KernelFacts } from "../../config/kernel";
-import { FakeDns } from "../fakes/dns";
-import { FakeG5k, FakeG5kOptions, FakeMachine } from "../fakes/g5k";
+import { FakeG5k, FakeG5kOptions } from "../fakes/g5k";
+import { MachineRoom, machineRoom } from "../fakes/g5k-room";
 import { TestExperiment, cleanUp, testExperiment } from "./harness";
 
 /**
@@ -17,13 +15,8 @@ import { TestExperiment, cleanUp, testExperiment } from "./harness";
  */
 const clusters = { paravance: { site: "rennes", nodes: 8 }, parasilo: { site: "rennes", nodes: 8 }, grisou: { site: "nancy", nodes: 4 } };
 const resources = { paravance: { control: 1, network: 1 }, parasilo: { compute: 2 }, grisou: { compute: 1 } };
-/** The nodes the jobs get (OAR hands out the first free ones) -> the local host standing for each. */
-const machineOf: Record<string, string> = {
-  "paravance-1.rennes.grid5000.fr": "control-1", "paravance-2.rennes.grid5000.fr": "network-1",
-  "parasilo-1.rennes.grid5000.fr": "compute-1", "parasilo-2.rennes.grid5000.fr": "compute-2", "grisou-1.nancy.grid5000.fr": "compute-3",
-};
-/** The vlan the fake gives `{type='kavlan'}/vlan=1`. */
-const KAVLAN = "4";
+/** The nodes the jobs get (OAR hands out the first free ones), each with a machine of its own. */
+const nodes = ["paravance-1.rennes", "paravance-2.rennes", "parasilo-1.rennes", "parasilo-2.rennes", "grisou-1.nancy"].map((n) => `${n}.grid5000.fr`);
 
 interface HostOutput {
   alias: string; address: string; roles: string[]; groups: string[]; interfaces: { api: string; external: string };
@@ -35,19 +28,14 @@ const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" })
 /** Jobs and deployments of both sites are made in parallel: compare them in site order. */
 const bySite = <T extends { site: string }>(items: T[]) => [...items].sort((a, b) => a.site.localeCompare(b.site));
 
-/** The machine room: a local testbed whose hosts are the nodes, and the DNS that names them. */
-let room: TestExperiment;
-let roomHosts: HostOutput[];
-let machines: Record<string, FakeMachine>;
-let dns: FakeDns;
-let engine: PulumiCommand;
+let room: MachineRoom;
 
 let serial = 0;
 /** A fake API and a stack using it; `run` gets both and everything is released and checked after. */
 async function withG5k(
   options: Partial<FakeG5kOptions>, config: Record<string, unknown>, run: (fake: FakeG5k, g5k: TestExperiment) => Promise<void>,
 ) {
-  const fake = new FakeG5k({ clusters, machines, devices: ["eth0", "eth1"], ...options });
+  const fake = new FakeG5k({ clusters, machines: room.machines, devices: ["eth0", "eth1"], ...options });
   const url = await fake.start();
   const { provider, ...rest } = config as { provider?: Record<string, unknown>; topology?: unknown };
   const g5k = await testExperiment(`tbg${process.pid}${serial++}`, {
@@ -55,7 +43,7 @@ async function withG5k(
     ...(rest.topology ? {} : { resources }),
     g5k_username: "alice",
     ...rest,
-  }, undefined, { pulumiCommand: engine });
+  }, undefined, { pulumiCommand: room.engine });
   await g5k.stack.setConfig("enos:g5k_password", { value: "s3cret", secret: true });
   try {
     await run(fake, g5k);
@@ -67,27 +55,12 @@ async function withG5k(
 
 /** A command on a host of a g5k stack, through its ssh_config, resolving the fake names. */
 const sshG5k = (g5k: TestExperiment, alias: string, command: string) =>
-  dns.run("ssh", ["-F", path.join(g5k.stateDir, g5k.name, "ssh_config"), alias, command]);
+  room.dns.run("ssh", ["-F", path.join(g5k.stateDir, g5k.name, "ssh_config"), alias, command]);
 
 describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () => {
-  before(async () => {
-    room = await testExperiment(`tgm${process.pid}`, {
-      provider: { type: "local", api_cidr: "10.233.0.0/24", external_cidr: "10.234.0.0/24" }, resources: { control: 1, network: 1, compute: 3 },
-    });
-    roomHosts = (await room.stack.up({ parallel: 64 })).outputs.hosts.value;
-    const addressOf = (node: string) => roomHosts.find((h) => h.alias === machineOf[node])!.address;
-    machines = Object.fromEntries(Object.keys(machineOf).map((node) =>
-      [node, { dir: path.join(room.stateDir, room.name, "local", "hosts", machineOf[node]), address: addressOf(node) }]));
-    // Each node by its production name and by its name inside the KaVLAN, as Grid'5000's DNS has them.
-    dns = new FakeDns(fs.mkdtempSync(path.join(os.tmpdir(), "enos-g5k-dns-")), Object.fromEntries(Object.keys(machineOf).flatMap((node) => [
-      [node, addressOf(node)], [`${node.split(".")[0]}-kavlan-${KAVLAN}.${node.split(".").slice(1).join(".")}`, addressOf(node)],
-    ])));
-    engine = await dns.pulumiCommand();
-  });
-  after(async () => {
-    await cleanUp(room);
-    fs.rmSync(dns.dir, { recursive: true, force: true });
-  });
+  // The fake's kavlan ("4") names the nodes inside it.
+  before(async () => (room = await machineRoom(`tgm${process.pid}`, ["10.233.0.0/24", "10.234.0.0/24"], nodes.map((n) => [n]), "4")));
+  after(async () => room.close());
 
   test("multi-site up: one deploy job per site, waited for, deployed; destroy deletes every job", () => withG5k({ pollsBeforeRunning: 3 }, {}, async (fake, g5k) => {
     const up = await g5k.stack.up({ parallel: 64 });
@@ -107,7 +80,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       ["compute-3", "grisou-1.nancy.grid5000.fr", ["compute"]],
     ]);
     // What the nodes were found to have over SSH, with the stack's key the deployment installed.
-    const machine = (h: HostOutput) => roomHosts.find((m) => m.alias === machineOf[h.extra.g5k_node])!;
+    const machine = (h: HostOutput) => room.hostOf[h.extra.g5k_node];
     for (const h of hosts) {
       assert.deepEqual(h.interfaces, { api: "eth0", external: "eth1" }, `${h.alias}: the reference API's NICs, found on the node`);
       assert.deepEqual(h.ips, machine(h).ips, `${h.alias}: the addresses the node really holds`);
@@ -138,7 +111,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       assert.equal(fake.deployments.length, 3, "its nodes deployed again");
       assert.equal(up.outputs.hosts.value.length, 5);
       const learnt = fs.readFileSync(path.join(g5k.stateDir, g5k.name, "known_hosts.learnt"), "utf8");
-      const newKey = fs.readFileSync(path.join(machines["paravance-1.rennes.grid5000.fr"].dir, "ssh_host_ed25519_key.pub"), "utf8").split(" ")[1];
+      const newKey = fs.readFileSync(path.join(room.machines["paravance-1.rennes.grid5000.fr"].dir, "ssh_host_ed25519_key.pub"), "utf8").split(" ")[1];
       assert.ok(learnt.includes(newKey), "the reinstalled node's new host key was learnt");
       assert.equal(sshG5k(g5k, "control-1", "echo reached").trim(), "reached");
     }));

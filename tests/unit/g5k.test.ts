@@ -1,5 +1,8 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { g5kCall } from "../../providers/g5k/api";
 import { jobSubmission } from "../../providers/g5k/job";
 import { planSlots } from "../../config/slots";
 import { assignNodes, clusterOf, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "../../providers/g5k/plan";
@@ -88,4 +91,31 @@ describe("g5k plan", () => {
     assert.deepEqual(interfacesOf(adapters, true), { api: "eno1", external: "eno1" });
     assert.throws(() => interfacesOf([adapters[0]], false), /no mountable network adapter among bmc/);
   });
+});
+
+describe("g5k API calls", () => {
+  /** A server answering each request with the next status of `statuses` (then 200), recording the methods. */
+  async function serve(statuses: number[], run: (url: string, seen: string[]) => Promise<void>) {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.method!);
+      res.writeHead(statuses.shift() ?? 200, { "Content-Type": "application/json" }).end('{"uid": 7}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}/stable/`, seen);
+    } finally {
+      server.close();
+    }
+  }
+  const api = (url: string) => ({ url, credentials: { username: "alice", password: "s3cret" } });
+
+  test("a read outlives a gateway error; a submission is never sent twice", () => serve([503, 503], async (url, seen) => {
+    assert.deepEqual(await g5kCall(api(url), "GET", "sites/rennes/jobs/7"), { uid: 7 });
+    assert.deepEqual(seen, ["GET", "GET", "GET"]);
+    await serve([502], async (url2, posts) => {
+      await assert.rejects(g5kCall(api(url2), "POST", "sites/rennes/jobs", {}), /POST .*jobs answered 502/);
+      assert.deepEqual(posts, ["POST"]);
+    });
+  }));
 });
