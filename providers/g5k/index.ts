@@ -10,7 +10,7 @@ import { JobNodes } from "./nodes";
 import { HostSlot, planSlots } from "../../config/slots";
 import { Refusal } from "../refusal";
 import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
-import { StaticHostsProbe } from "../static/probe";
+import { StaticHostsProbe, activeAddresses } from "../static/probe";
 
 export interface G5kTestbedArgs {
   stack: string;
@@ -101,7 +101,7 @@ export class G5kTestbed extends pulumi.ComponentResource {
           groups: groupsOf(slot),
           extra: { g5k_node: slot.node, g5k_site: slot.site.site },
           interfaces: facts.interfaces,
-          ips: facts.devices.flatMap((d) => facts.addresses[d] ?? []).map((a) => a.split("/")[0]),
+          ips: activeAddresses(facts),
           devices: facts.devices,
           kernel: facts.kernel,
         };

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StaticHostDemand } from "../../config/load";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, TestbedNetwork } from "../../config/types";
-import { StaticHostsProbe } from "./probe";
+import { StaticHostsProbe, activeAddresses } from "./probe";
 
 export interface StaticTestbedArgs {
   provider: Extract<ProviderConfig, { type: "static" }>;
@@ -40,7 +40,7 @@ export class StaticTestbed extends pulumi.ComponentResource {
       interfaces: probed[i].interfaces,
       devices: probed[i].devices,
       kernel: probed[i].kernel,
-      ips: probed[i].devices.flatMap((d) => probed[i].addresses[d] ?? []).map((a) => a.split("/")[0]),
+      ips: activeAddresses(probed[i]),
     })));
     const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;
     this.network = pulumi.output({ extraIps, external: { start, end, cidr, gateway, dns }, eths: args.provider.eths });

@@ -40,6 +40,11 @@ export interface ProbedHost {
   kernel: KernelFacts;
 }
 
+/** The host's IPv4 addresses on its active interfaces: what traffic to it is addressed to. */
+export function activeAddresses(host: ProbedHost): string[] {
+  return host.devices.flatMap((d) => host.addresses[d] ?? []).map((a) => a.split("/")[0]);
+}
+
 const NOT_SHAPED = /^(lo|docker\d*|br-[0-9a-f]+|veth.*)$/;
 
 /** Names of the interfaces `ip -o link` shows up, but loopback and docker's. */
