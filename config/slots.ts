@@ -1,4 +1,4 @@
-import type { RoleDemand } from "./types";
+import type { Host, RoleDemand } from "./types";
 
 /** One host a counted testbed must hand out, named before it exists so that phases can plan on it. */
 export interface HostSlot {
@@ -7,6 +7,11 @@ export interface HostSlot {
   bucket: string;
   role: string;
   group?: string;
+}
+
+/** What a host made for this slot says of it: its name, role and group. */
+export function slotHost(slot: HostSlot): Pick<Host, "alias" | "roles" | "groups"> {
+  return { alias: slot.alias, roles: [slot.role], groups: slot.group ? [slot.group] : [] };
 }
 
 /** `compute-1`, `compute-2`… (or `grp2-compute-1`), numbered per group and role across buckets. */

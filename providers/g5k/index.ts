@@ -7,10 +7,10 @@ import { G5kApi, g5kCall } from "./api";
 import { readG5kCredentials } from "./credentials";
 import { OarJob } from "./job";
 import { JobNodes } from "./nodes";
-import { HostSlot, planSlots } from "../../config/slots";
+import { planSlots, slotHost } from "../../config/slots";
 import { Refusal } from "../refusal";
 import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
-import { StaticHostsProbe, activeAddresses } from "../static/probe";
+import { StaticHostsProbe, probedFacts } from "../static/probe";
 
 export interface G5kTestbedArgs {
   stack: string;
@@ -93,17 +93,12 @@ export class G5kTestbed extends pulumi.ComponentResource {
       return slots.map((slot): Host => {
         const facts = probedAt.get(slot.node.split(".")[0])!;
         return {
-          alias: slot.alias,
+          ...slotHost(slot),
           address: slot.address,
           user: p.user,
           keyfile,
-          roles: [slot.role],
-          groups: groupsOf(slot),
           extra: { g5k_node: slot.node, g5k_site: slot.site.site },
-          interfaces: facts.interfaces,
-          ips: activeAddresses(facts),
-          devices: facts.devices,
-          kernel: facts.kernel,
+          ...probedFacts(facts),
         };
       });
     });
@@ -116,8 +111,6 @@ export class G5kTestbed extends pulumi.ComponentResource {
     this.registerOutputs({ hosts: this.hosts, network: this.network });
   }
 }
-
-const groupsOf = (slot: HostSlot) => (slot.group ? [slot.group] : []);
 
 /** What one site's job gave, as JobNodes read it. */
 interface SiteNodes {

@@ -5,7 +5,8 @@ import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { LocalHost } from "./host";
 import { SshKeyPair } from "./keypair";
 import { LocalBridges } from "./network";
-import { localNames, localNetwork, planLocalHosts } from "./plan";
+import { planSlots, slotHost } from "../../config/slots";
+import { localNames, localNetwork } from "./plan";
 
 export interface LocalTestbedArgs {
   stack: string;
@@ -36,7 +37,7 @@ export class LocalTestbed extends pulumi.ComponentResource {
     }, { parent: this });
     const network = localNetwork(apiCidr, externalCidr);
 
-    const specs = planLocalHosts(args.demands);
+    const specs = planSlots(args.demands);
     this.aliases = specs.map((s) => s.alias);
     const hosts = specs.map((spec) => {
       const host = new LocalHost(spec.alias, {
@@ -51,13 +52,11 @@ export class LocalTestbed extends pulumi.ComponentResource {
         authorizedKey: keyPair.publicKey,
       }, { parent: this, dependsOn: [bridges] });
       return pulumi.all([host.address, host.externalAddress, host.hostKey, host.kernel]).apply(([address, externalAddress, hostKey, kernel]): Host => ({
-        alias: spec.alias,
+        ...slotHost(spec),
         address,
         user,
         port: 22,
         keyfile: this.keyfile,
-        roles: [spec.role],
-        groups: spec.group ? [spec.group] : [],
         extra: { ansible_python_interpreter: "/usr/bin/python3" },
         interfaces: { api: network.eths[0], external: network.eths[1] },
         ips: [address, externalAddress],

@@ -1,24 +1,6 @@
 import * as crypto from "node:crypto";
 import { addressIn } from "../../config/net";
-import type { RoleDemand, TestbedNetwork } from "../../config/types";
-
-/** One network-namespace host to create. */
-export interface LocalHostSpec {
-  alias: string;
-  role: string;
-  group?: string;
-}
-
-/** Expands role counts into named hosts: `compute-1`, `compute-2`, or `grp2-compute-1` in a group. */
-export function planLocalHosts(demands: RoleDemand[]): LocalHostSpec[] {
-  return demands.flatMap((d) =>
-    Array.from({ length: d.count }, (_, i) => ({
-      alias: `${d.group ? `${d.group}-` : ""}${d.role}-${i + 1}`,
-      role: d.role,
-      group: d.group,
-    })),
-  );
-}
+import type { TestbedNetwork } from "../../config/types";
 
 /**
  * Names of the stack's kernel objects. Interface names are limited to 15 characters, so bridges and

@@ -1,9 +1,9 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
-import { planSlots } from "../../config/slots";
+import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { StaticHostsProbe } from "../static/probe";
+import { StaticHostsProbe, probedFacts } from "../static/probe";
 import { externalPool, securityRules } from "./plan";
 import { Refusal } from "../refusal";
 import { openstackPluginProblem } from "./plugin";
@@ -111,16 +111,11 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     }, { parent: this, dependsOn });
 
     this.hosts = pulumi.all([probe.probed, pulumi.all(targets)]).apply(([probed, hosts]) => hosts.map((target, i): Host => ({
-      alias: target.alias,
+      ...slotHost(slots[i]),
       address: target.address,
       user: p.user,
-      roles: [slots[i].role],
-      groups: slots[i].group ? [slots[i].group] : [],
       extra: { ansible_become: p.user !== "root" },
-      interfaces: probed[i].interfaces,
-      devices: probed[i].devices,
-      ips: probed[i].devices.flatMap((d) => probed[i].addresses[d] ?? []).map((a) => a.split("/")[0]),
-      kernel: probed[i].kernel,
+      ...probedFacts(probed[i]),
       ...(target.jump ? { jump: target.jump } : {}),
     })));
     this.network = pulumi.all([subnet, pulumi.all(vips.map((v) => v.allFixedIps))]).apply(([facts, ips]) => ({

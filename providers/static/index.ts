@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StaticHostDemand } from "../../config/load";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, TestbedNetwork } from "../../config/types";
-import { StaticHostsProbe, activeAddresses } from "./probe";
+import { StaticHostsProbe, probedFacts } from "./probe";
 
 export interface StaticTestbedArgs {
   provider: Extract<ProviderConfig, { type: "static" }>;
@@ -37,10 +37,7 @@ export class StaticTestbed extends pulumi.ComponentResource {
       roles: h.roles,
       groups: h.groups,
       extra: h.extra,
-      interfaces: probed[i].interfaces,
-      devices: probed[i].devices,
-      kernel: probed[i].kernel,
-      ips: activeAddresses(probed[i]),
+      ...probedFacts(probed[i]),
     })));
     const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;
     this.network = pulumi.output({ extraIps, external: { start, end, cidr, gateway, dns }, eths: args.provider.eths });

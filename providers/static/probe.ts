@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
 import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
+import type { Host } from "../../config/types";
 
 /**
  * Checks hosts over SSH, each with its own user, key and port: reachable, python3 present (Ansible
@@ -40,9 +41,14 @@ export interface ProbedHost {
   kernel: KernelFacts;
 }
 
-/** The host's IPv4 addresses on its active interfaces: what traffic to it is addressed to. */
-export function activeAddresses(host: ProbedHost): string[] {
-  return host.devices.flatMap((d) => host.addresses[d] ?? []).map((a) => a.split("/")[0]);
+/** What a host's probe tells the phases: its interfaces, and the IPv4 addresses on them that traffic to it is addressed to. */
+export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel"> {
+  return {
+    interfaces: host.interfaces,
+    devices: host.devices,
+    ips: host.devices.flatMap((d) => host.addresses[d] ?? []).map((a) => a.split("/")[0]),
+    kernel: host.kernel,
+  };
 }
 
 const NOT_SHAPED = /^(lo|docker\d*|br-[0-9a-f]+|veth.*)$/;

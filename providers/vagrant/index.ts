@@ -1,9 +1,9 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
-import { planSlots } from "../../config/slots";
+import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { StaticHostsProbe } from "../static/probe";
+import { StaticHostsProbe, probedFacts } from "../static/probe";
 import { VagrantMachines } from "./machines";
 import { planMachines, renderVagrantfile, vagrantNetwork } from "./render";
 
@@ -43,18 +43,14 @@ export class VagrantTestbed extends pulumi.ComponentResource {
       knownHostsFile: args.knownHostsFile,
     }, { parent: this });
     this.hosts = pulumi.all([probe.probed, vms.keys]).apply(([probed, keys]) => machines.map((m, i): Host => ({
-      alias: m.alias,
+      ...slotHost(m),
       address: m.apiIp,
       user: p.user,
       keyfile: keys[m.alias],
-      roles: [m.role],
-      groups: m.group ? [m.group] : [],
       extra: {},
-      interfaces: probed[i].interfaces,
-      devices: probed[i].devices,
+      ...probedFacts(probed[i]),
       // The external interface carries no address (neutron takes it); NAT addresses are the same on every machine.
       ips: [m.apiIp],
-      kernel: probed[i].kernel,
     })));
     this.network = pulumi.output(network);
     this.registerOutputs({ hosts: this.hosts, network: this.network });

@@ -10,7 +10,8 @@ import { PairMeasurement, PairVerdict, median } from "../../components/tc/valida
 import { loadExperiment } from "../../config/load";
 import { addressIn } from "../../config/net";
 import type { Host } from "../../config/types";
-import { FIRST_HOST_OFFSET, localNetwork, planLocalHosts } from "../../providers/local/plan";
+import { planSlots, slotHost } from "../../config/slots";
+import { FIRST_HOST_OFFSET, localNetwork } from "../../providers/local/plan";
 import { PROJECT_DIR } from "../../config/paths";
 
 /**
@@ -54,10 +55,10 @@ export function buildVmImage(): string {
 export function vmHosts(config: Record<string, unknown>): { hosts: Host[]; groupRules: GroupRule[]; accurate: boolean } {
   const experiment = loadExperiment({ stack: { provider: "local", ...config }, baseDir: PROJECT_DIR });
   const network = localNetwork(API_CIDR, "10.232.0.0/24");
-  const hosts = planLocalHosts(experiment.demands).map((spec, slot): Host => {
+  const hosts = planSlots(experiment.demands).map((spec, slot): Host => {
     const address = addressIn(API_CIDR, FIRST_HOST_OFFSET + slot);
     return {
-      alias: spec.alias, address, roles: [spec.role], groups: spec.group ? [spec.group] : [], extra: {},
+      ...slotHost(spec), address, extra: {},
       interfaces: { api: network.eths[0], external: network.eths[1] }, ips: [address], devices: [network.eths[0]],
       kernel: { htb: true, netem: true },
     };
