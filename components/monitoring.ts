@@ -22,8 +22,8 @@ export interface MonitoringArgs {
 export class Monitoring extends pulumi.ComponentResource {
   /** Where Grafana serves; undefined in check mode, which starts no container. */
   public readonly grafanaUrl?: pulumi.Output<string>;
-  /** Environment enabling the annotations callback in any other Ansible run (kolla-ansible's). */
-  public readonly ansibleEnv: pulumi.Output<Record<string, string>>;
+  /** Environment enabling the annotations callback in any other Ansible run (kolla-ansible's); undefined in check mode, where no InfluxDB listens. */
+  public readonly ansibleEnv?: pulumi.Output<Record<string, string>>;
   /** Where the InfluxDB runs, for the backup's snapshot of its data. */
   public readonly influxdb: pulumi.Output<{ alias: string; container: string }>;
 
@@ -40,7 +40,7 @@ export class Monitoring extends pulumi.ComponentResource {
       delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
     }, { parent: this });
     this.grafanaUrl = args.mode === "deploy" ? hosts.apply(grafanaUrl) : undefined;
-    this.ansibleEnv = hosts.apply((hs) => callbackEnv(influxdbUrl(hs)));
+    this.ansibleEnv = args.mode === "deploy" ? hosts.apply((hs) => callbackEnv(influxdbUrl(hs))) : undefined;
     this.influxdb = hosts.apply(influxdbSource);
     this.registerOutputs({ grafanaUrl: this.grafanaUrl, ansibleEnv: this.ansibleEnv, influxdb: this.influxdb });
   }
