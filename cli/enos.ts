@@ -18,7 +18,7 @@ import { PROJECT_DIR } from "../config/paths";
 import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
 import { describeStack } from "./info";
 import { newStackFile } from "./new";
-import { targetsOf } from "./verbs";
+import { phaseTargets, targetsOf } from "./verbs";
 
 const USAGE = `usage: enos <command> [options]
 
@@ -61,6 +61,8 @@ Exit codes: 0 done, 1 failed (config, engine or measurement), 2 usage.`;
 interface Options {
   command: string;
   stack: string;
+  /** Whether --stack was given (`new` has no default stack). */
+  stackGiven: boolean;
   file?: string;
   plan?: boolean;
   test?: boolean;
@@ -74,11 +76,11 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const [command = "help", ...rest] = argv;
-  const options: Options = { command, stack: "dev" };
+  const options: Options = { command, stack: "dev", stackGiven: false };
   for (let i = 0; i < rest.length; i++) {
     const value = () => rest[++i] ?? fail(`${rest[i - 1]} needs a value`);
     switch (rest[i]) {
-      case "--stack": case "-s": options.stack = value(); break;
+      case "--stack": case "-s": options.stack = value(); options.stackGiven = true; break;
       case "-f": case "--file": options.file = value(); break;
       case "--plan": options.plan = true; break;
       case "--test": options.test = true; break;
@@ -114,20 +116,40 @@ async function stackFor(options: Options) {
 
 const write = (text: string) => process.stdout.write(text);
 
+/** The stack, with an interrupted update settled first (see recoverInterruptedUpdate). */
+async function settledStack(options: Options, forDestroy: boolean) {
+  const stack = await stackFor(options);
+  const settled = await recoverInterruptedUpdate(stack, STATE_DIR, forDestroy);
+  if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
+  return stack;
+}
+
+/** The outputs of a stack that is up; a usage error otherwise. */
+async function upOutputs(options: Options) {
+  const outputs = await (await stackFor(options)).outputs();
+  if (!outputs.hosts) fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+  return outputs;
+}
+
 /**
  * An update of the whole stack (deploy), or of one verb's phases; settles an interrupted update
  * first. The engine streams its progress; the result says whether it succeeded.
  */
-async function update(options: Options, verb?: string): Promise<number> {
+async function update(options: Options, verb?: Parameters<typeof targetsOf>[0]): Promise<number> {
   validate(options);
-  const stack = await stackFor(options);
-  const settled = await recoverInterruptedUpdate(stack, STATE_DIR);
-  if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
+  const stack = await settledStack(options, false);
   const target = verb ? targetsOf(verb, options.stack) : undefined;
   const result = await stack.up({ onOutput: write, parallel: 64, target });
   if (result.summary.result !== "succeeded") return 1;
   console.log(`\nnext: npx enos info --stack ${options.stack}`);
   return 0;
+}
+
+/** Destroys the stack, or only `target`; settles an interrupted update first. */
+async function destroy(options: Options, target?: string[]): Promise<number> {
+  const stack = await settledStack(options, true);
+  const result = await stack.destroy({ onOutput: write, parallel: 64, target });
+  return result.summary.result === "succeeded" ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -138,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "new": {
-      if (!options.provider || !argv.includes("--stack")) return fail("new needs --provider P and --stack NAME");
+      if (!options.provider || !options.stackGiven) return fail("new needs --provider P and --stack NAME");
       const file = newStackFile(PROJECT_DIR, options.stack, options.provider);
       console.log(`wrote ${file}; edit it, then: npx enos check --stack ${options.stack} && npx enos deploy --stack ${options.stack}`);
       return 0;
@@ -152,13 +174,8 @@ async function main(argv: string[]): Promise<number> {
       await (await stackFor(options)).preview({ onOutput: write, parallel: 64 });
       return 0;
     }
-    case "destroy": case "down": {
-      const stack = await stackFor(options);
-      const settled = await recoverInterruptedUpdate(stack, STATE_DIR, true);
-      if (settled.length) console.log(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
-      const result = await stack.destroy({ onOutput: write, parallel: 64 });
-      return result.summary.result === "succeeded" ? 0 : 1;
-    }
+    case "destroy": case "down":
+      return destroy(options);
     case "info": {
       const outputs = await (await stackFor(options)).outputs();
       if (Object.keys(outputs).length === 0) {
@@ -180,15 +197,14 @@ async function main(argv: string[]): Promise<number> {
       if (options.file || config.provider.type === "static") {
         testbed = staticHostsOf(config);
       } else {
-        const outputs = await (await stackFor(options)).outputs();
-        if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+        const outputs = await upOutputs(options);
         testbed = { hosts: outputs.hosts.value, network: outputs.network.value };
       }
       const problem = inventoryProblems(inventoryTemplate(config), testbed.hosts);
       if (problem) throw new Error(problem);
       const copy = kollaCopyFor(config);
       const template = path.join(copy.venv, "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml");
-      if (!fs.existsSync(template)) throw new Error(`${copy.requirement} is not installed yet (${copy.venv}); enos up installs it`);
+      if (!fs.existsSync(template)) throw new Error(`${copy.requirement} is not installed yet (${copy.venv}); enos os (or deploy) installs it`);
       const masked = maskSecrets(secretKinds(fs.readFileSync(template, "utf8")));
       const files = renderKollaFiles(config, testbed.hosts, testbed.network, masked);
       fs.mkdirSync(options.out, { recursive: true });
@@ -199,18 +215,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "tc": {
-      if (options.reset) {
-        const stack = await stackFor(options);
-        const result = await stack.destroy({ onOutput: write, parallel: 64, target: targetsOf("tc", options.stack).filter((t) => t.includes("NetworkEmulation")) });
-        return result.summary.result === "succeeded" ? 0 : 1;
-      }
+      if (options.reset) return destroy(options, phaseTargets("tc", options.stack));
       if (!options.plan && !options.test) return update(options, "tc");
       const config = validate(options);
       if (!config.networkConstraints) return fail("this configuration has no network_constraints");
       const groupRules = planGroupRules(config.groups, config.networkConstraints);
       if (options.test) {
-        const outputs = await (await stackFor(options)).outputs();
-        if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+        const outputs = await upOutputs(options);
         const outDir = path.join(PROJECT_DIR, "results", options.stack, "tc");
         const verdicts = await measureAndReport({ stack: options.stack, hosts: outputs.hosts.value, groupRules, sshConfig: outputs.sshConfig.value, outDir });
         const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
@@ -236,8 +247,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "backup": {
       const config = validate(options);
-      const outputs = await (await stackFor(options)).outputs();
-      if (!outputs.hosts) return fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
+      const outputs = await upOutputs(options);
       const hosts: Host[] = outputs.hosts.value;
       const request = {
         stack: options.stack, hosts, sshConfig: outputs.sshConfig.value, resultsDir: path.join(PROJECT_DIR, "results", options.stack),

@@ -1,9 +1,6 @@
-interface HostOutput {
-  alias: string;
-  address: string;
-  roles: string[];
-  groups: string[];
-}
+import type { Host } from "../config/types";
+
+export type HostOutput = Pick<Host, "alias" | "address" | "roles" | "groups">;
 
 /** A stack's outputs as the engine hands them over. */
 export type Outputs = Record<string, { value: unknown; secret: boolean }>;

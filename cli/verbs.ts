@@ -13,7 +13,7 @@ const PHASES = {
 type Phase = keyof typeof PHASES;
 
 /** What each verb brings up: its phase and what that phase consumes. */
-export const VERB_PHASES: Record<string, Phase[]> = {
+const VERB_PHASES: Record<string, Phase[]> = {
   up: ["testbed"],
   os: ["testbed", "monitoring", "os"],
   init: ["testbed", "monitoring", "os", "init"],
@@ -21,9 +21,13 @@ export const VERB_PHASES: Record<string, Phase[]> = {
   tc: ["testbed", "tc"],
 };
 
+const urns = (patterns: readonly string[], stack: string) => patterns.map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`);
+
+/** The --target patterns of one phase's resources on a stack. */
+export const phaseTargets = (phase: Phase, stack: string): string[] => urns(PHASES[phase], stack);
+
 /** The --target patterns of a verb's update on a stack. */
-export function targetsOf(verb: string, stack: string): string[] {
+export function targetsOf(verb: keyof typeof VERB_PHASES, stack: string): string[] {
   // The experiment component parents every phase: a target's parents must be targets too.
-  const patterns = ["enos:index:Experiment::experiment", ...VERB_PHASES[verb].flatMap((phase) => PHASES[phase])];
-  return patterns.map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`);
+  return urns(["enos:index:Experiment::experiment", ...VERB_PHASES[verb].flatMap((phase) => PHASES[phase])], stack);
 }

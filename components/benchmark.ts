@@ -67,7 +67,7 @@ export class Benchmark extends pulumi.ComponentResource {
     let previous: pulumi.Resource[] = [];
     const waitFor = () => (previous.length ? previous : after);
     let env: Command | undefined;
-    const rallyRuns: { run: BenchRun; command: Command }[] = [];
+    const rallyRuns: { run: BenchRun; command: Command; hash: string }[] = [];
     for (const run of args.workload.runs) {
       const hash = fingerprint(run);
       let command: Command;
@@ -77,7 +77,7 @@ export class Benchmark extends pulumi.ComponentResource {
           create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
           triggers: [hash, env.stdout],
         }, { parent: this, dependsOn: [env, ...previous] });
-        rallyRuns.push({ run, command });
+        rallyRuns.push({ run, command, hash });
       } else if (openrc) {
         command = new Command(`run:${runDir(run)}`, {
           create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
@@ -96,7 +96,7 @@ export class Benchmark extends pulumi.ComponentResource {
       };
       const summary = new Command("rally-summary", {
         create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
-        triggers: [rallyRuns.map(({ run }) => fingerprint(run)).join(","), env.stdout],
+        triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout],
       }, { parent: this, dependsOn: rallyRuns.map(({ command }) => command) });
       this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
     }

@@ -1,4 +1,3 @@
-import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
@@ -8,7 +7,7 @@ import { describeCheck, parseCheckOutput, rolesByHost } from "../kolla/check";
 import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
 import { DEFAULT_OPENSTACK_RELEASE, globalsOf } from "../kolla/globals";
 import { groupHosts } from "../kolla/inventory";
-import { KollaAnsibleCopy, kollaAnsibleCopy, renderInstallScript, resolvePatches } from "../kolla/install";
+import { KollaAnsibleCopy, kollaAnsibleCopy, renderInstallScript, resolvePatches, shortHash } from "../kolla/install";
 import { secretKinds } from "../kolla/passwords";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
@@ -30,7 +29,6 @@ export interface KollaArgs {
 }
 
 const SETUP_VENV = path.join(PROJECT_DIR, ".venv");
-const sha = (...parts: unknown[]) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 
 /** The kolla-ansible an experiment runs: release or repo, venv, patches. */
 export function kollaCopyFor(config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "patches">): KollaAnsibleCopy {
@@ -56,9 +54,8 @@ export function kollaCopyFor(config: Pick<ExperimentConfig, "kolla" | "kollaRepo
 export class KollaDeployment extends pulumi.ComponentResource {
   public readonly vip: pulumi.Output<string>;
   public readonly horizonUrl: pulumi.Output<string>;
-  /** Deploy mode: where admin-openrc.sh is, and its content as a secret. */
+  /** Deploy mode: where admin-openrc.sh is. */
   public readonly adminOpenrc?: pulumi.Output<string>;
-  public readonly adminOpenrcContent?: pulumi.Output<string>;
   /** Check mode: per host, the kolla-ansible roles a deploy would apply. */
   public readonly plan?: pulumi.Output<Record<string, string[]>>;
 
@@ -103,7 +100,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
       const check = new Command("kolla-check", {
         create: run.apply(renderCheckScript),
         environment,
-        triggers: [files.apply((f) => sha(f, copy.requirement))],
+        triggers: [files.apply((f) => shortHash(f, copy.requirement))],
       }, { ...asChild, dependsOn: after });
       const result = check.stdout.apply(parseCheckOutput);
       result.apply((r) => pulumi.log.info(describeCheck(r), this));
@@ -116,17 +113,17 @@ export class KollaDeployment extends pulumi.ComponentResource {
         environment,
       }, { ...asChild, dependsOn: after });
       const consumed = pulumi.all([files, globals]).apply(([f, g]) => ({
-        inventory: sha(f.multinode, copy.requirement),
-        images: sha(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
-        config: sha(f),
-        admin: sha(g.kolla_internal_vip_address, g.kolla_external_vip_address, /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1]),
+        inventory: shortHash(f.multinode, copy.requirement),
+        images: shortHash(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
+        config: shortHash(f),
+        admin: shortHash(g.kolla_internal_vip_address, g.kolla_external_vip_address, /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1]),
       }));
       const triggerOf: Record<DeployStep, (c: pulumi.Unwrap<typeof consumed>) => string> = {
         "bootstrap-servers": (c) => c.inventory,
         prechecks: (c) => c.inventory,
-        pull: (c) => sha(c.inventory, c.images),
+        pull: (c) => shortHash(c.inventory, c.images),
         deploy: (c) => c.config,
-        "post-deploy": (c) => sha(c.inventory, c.admin),
+        "post-deploy": (c) => shortHash(c.inventory, c.admin),
       };
       let previous: pulumi.Resource = teardown;
       for (const step of DEPLOY_STEPS) {
@@ -142,7 +139,6 @@ export class KollaDeployment extends pulumi.ComponentResource {
         }
       }
       this.adminOpenrc = pulumi.output(adminOpenrc(configDir));
-      this.adminOpenrcContent = (previous as Command).stdout;
     }
     this.registerOutputs({ vip: this.vip, horizonUrl: this.horizonUrl, adminOpenrc: this.adminOpenrc, plan: this.plan });
   }

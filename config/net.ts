@@ -8,12 +8,17 @@ export function intToIp(n: number): string {
   return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join(".");
 }
 
-/** The address `offset` places after the network address of `cidr`, refusing one outside it. */
-export function addressIn(cidr: string, offset: number): string {
+/** The network address of `cidr` (unsigned: `&` alone would turn 128.0.0.0 and above negative) and its size. */
+export function networkOf(cidr: string): { network: number; size: number } {
   const [base, bits] = cidr.split("/");
   const size = 2 ** (32 - Number(bits));
+  return { network: (ipToInt(base) & ~(size - 1)) >>> 0, size };
+}
+
+/** The address `offset` places after the network address of `cidr`, refusing one outside it. */
+export function addressIn(cidr: string, offset: number): string {
+  const { network, size } = networkOf(cidr);
   if (offset <= 0 || offset >= size - 1) throw new Error(`${cidr} has no host address at offset ${offset}`);
-  const network = ipToInt(base) & ~(size - 1);
   return intToIp(network + offset);
 }
 

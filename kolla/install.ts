@@ -57,6 +57,9 @@ export interface CopyInput {
   cacheDir: string;
 }
 
+/** 16 hex digits of the SHA-256 of `parts`: names and triggers that change exactly when the parts do. */
+export const shortHash = (...parts: unknown[]) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+
 /** The kolla-ansible for this experiment: the release matching openstack_release, or the user's repo and ref. */
 export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
   const requirement = input.kollaRepo
@@ -65,8 +68,7 @@ export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
   if (requirement === input.setupRequirement && input.patches.length === 0) {
     return { requirement, venv: input.setupVenv, madeBySetup: true, patches: [] };
   }
-  const key = crypto.createHash("sha256").update(JSON.stringify([requirement, input.patches])).digest("hex").slice(0, 16);
-  return { requirement, venv: path.join(input.cacheDir, `kolla-ansible-${key}`), madeBySetup: false, patches: input.patches };
+  return { requirement, venv: path.join(input.cacheDir, `kolla-ansible-${shortHash(requirement, input.patches)}`), madeBySetup: false, patches: input.patches };
 }
 
 

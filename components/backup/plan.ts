@@ -13,7 +13,7 @@ export const MISSING = 3;
 /** The host whose files stand for the operator machine in archive names and the index. */
 export const OPERATOR = "operator";
 
-export interface RemoteArchive {
+interface RemoteArchive {
   kind: string;
   file: string;
   /** Writes the .tar.gz on stdout; exits MISSING with the reason on stderr when there is nothing to take. */
@@ -32,7 +32,7 @@ export interface HostBackup {
   archives: RemoteArchive[];
 }
 
-export interface BackupPlan {
+interface BackupPlan {
   hosts: HostBackup[];
   local: LocalArchive[];
 }
@@ -106,7 +106,7 @@ function influxdb(container: string): string {
   );
 }
 
-export const archiveName = (host: string, kind: string) => `${host}-${kind}.tar.gz`;
+const archiveName = (host: string, kind: string) => `${host}-${kind}.tar.gz`;
 
 export function planBackup({ hosts, resultsDir, influxdb: influx }: BackupSources): BackupPlan {
   return {
@@ -124,7 +124,7 @@ export function planBackup({ hosts, resultsDir, influxdb: influx }: BackupSource
   };
 }
 
-export type ArchiveStatus = "collected" | "missing" | "failed";
+type ArchiveStatus = "collected" | "missing" | "failed";
 
 export interface ArchiveResult {
   kind: string;

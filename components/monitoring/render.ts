@@ -7,17 +7,17 @@ import { ansibleOverSsh } from "../../kolla/commands";
 
 /** The playbooks, templates and callback plugin beside this file, in the source tree. */
 export const MONITORING_DIR = path.join(PROJECT_DIR, "components", "monitoring");
-export const CALLBACK_NAME = "influxdb_events";
+const CALLBACK_NAME = "influxdb_events";
 
 /** Enos' ports and databases (SPEC §7), which its users' dashboards expect. */
-export const PORTS = { influxdb: 8086, collectd: 25826, grafana: 3000, cadvisor: 8888 };
+const PORTS = { influxdb: 8086, collectd: 25826, grafana: 3000, cadvisor: 8888 };
 export const DATABASES = ["cadvisor", "collectd", "events"];
 /** Current releases: InfluxDB stays on 1.x, the line with a collectd input and the InfluxQL Enos' dashboards use. */
-export const IMAGES = { influxdb: "influxdb:1.12.4", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
-export const CONTAINERS = { influxdb: "enos-influxdb", grafana: "enos-grafana", cadvisor: "enos-cadvisor" };
+const IMAGES = { influxdb: "influxdb:1.12.4", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
+const CONTAINERS = { influxdb: "enos-influxdb", grafana: "enos-grafana", cadvisor: "enos-cadvisor" };
 
 /** InfluxDB and Grafana go on one host: the first of the monitoring group (the control host unless a host has the monitoring role). */
-export function monitoringHost(hosts: Host[]): Host {
+function monitoringHost(hosts: Host[]): Host {
   const host = groupHosts("monitoring", hosts)[0];
   if (!host) throw new Error("monitoring needs a host with role monitoring or control");
   return host;

@@ -9,7 +9,7 @@ import { OarJob } from "./job";
 import { JobNodes } from "./nodes";
 import { planSlots, slotHost } from "../../config/slots";
 import { Refusal } from "../refusal";
-import { Adapter, SiteJob, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
+import { Adapter, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
 import { StaticHostsProbe, probedFacts } from "../static/probe";
 
 export interface G5kTestbedArgs {
@@ -38,8 +38,6 @@ export class G5kTestbed extends pulumi.ComponentResource {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
-  /** The jobs submitted, one per site, once the sites are known. */
-  public readonly jobs: pulumi.Output<SiteJob[]>;
 
   constructor(name: string, args: G5kTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:G5k", name, {}, opts);
@@ -54,7 +52,6 @@ export class G5kTestbed extends pulumi.ComponentResource {
       const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
       return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
     }).catch((error: Error) => ({ refusal: error.message })));
-    this.jobs = planned.apply((plan) => ("jobs" in plan ? plan.jobs : []));
     const deployed = planned.apply((plan) => {
       if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
       const secretApi = pulumi.secret(plan.api);

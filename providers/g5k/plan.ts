@@ -1,4 +1,4 @@
-import { intToIp, ipToInt } from "../../config/net";
+import { intToIp, networkOf } from "../../config/net";
 import type { HostSlot } from "../../config/slots";
 import type { RoleDemand, TestbedNetwork } from "../../config/types";
 
@@ -116,7 +116,7 @@ function byNodeNumber(a: string, b: string): number {
  * the external pool.
  */
 export function vlanNetwork(vlan: string, cidr: string, gateway: string, dns: string, eths: [string, string]): TestbedNetwork {
-  const [base, bits] = cidr.split("/");
+  const [, bits] = cidr.split("/");
   const local = Number(vlan) <= 3;
   const piece = local ? 24 : 23;
   const [from, to] = local ? [4, 7] : [13, 31];
@@ -124,7 +124,7 @@ export function vlanNetwork(vlan: string, cidr: string, gateway: string, dns: st
     throw new Error(`kavlan ${vlan}: network ${cidr} is too small to hold free addresses after the nodes'`);
   }
   const size = 2 ** (32 - piece);
-  const network = ipToInt(base) & ~(2 ** (32 - Number(bits)) - 1);
+  const { network } = networkOf(cidr);
   const first = network + from * size;
   const last = network + to * size - 1;
   const extraIps = [0, 1, 2, 3, 4].map((i) => intToIp(first + i));

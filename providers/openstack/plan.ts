@@ -1,10 +1,9 @@
-import { intToIp, ipToInt } from "../../config/net";
+import { intToIp, ipToInt, networkOf } from "../../config/net";
 
 /** The external pool Kolla's public network allocates from: the subnet's addresses after its allocation pool. */
 export function externalPool(cidr: string, poolEnd: string, gateway: string, dns: string) {
-  const [base, bits] = cidr.split("/");
-  const size = 2 ** (32 - Number(bits));
-  const broadcast = (ipToInt(base) & ~(size - 1)) + size - 1;
+  const { network, size } = networkOf(cidr);
+  const broadcast = network + size - 1;
   const start = ipToInt(poolEnd) + 1;
   const end = broadcast - 1 === ipToInt(gateway) ? broadcast - 2 : broadcast - 1;
   if (end - start < 1) {

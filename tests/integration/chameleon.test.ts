@@ -1,6 +1,5 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -9,6 +8,7 @@ import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
 import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
 import { leaseReservations } from "../../providers/chameleon/plan";
 import { FakeBlazar, FakeBlazarOptions } from "../fakes/blazar";
+import { killEngine } from "./harness";
 
 /**
  * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
@@ -20,7 +20,6 @@ const demands = [
   { bucket: "compute_skylake", role: "network", count: 1 },
   { bucket: "storage", role: "compute", count: 2 },
 ];
-const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 
 let serial = 0;
 async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBlazar, stack: Awaited<ReturnType<typeof openStack>>, name: string, stateDir: string) => Promise<void>) {
@@ -82,9 +81,7 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     const timer = setInterval(() => {
       if (killed || fake.leases[0]?.polls < 2 || !fake.leases.length) return;
       killed = true;
-      const engines = pgrep(["-f", `pulumi up .*--stack ${name}( |$)`]);
-      const descendants = (pid: string): string[] => pgrep(["-P", pid]).flatMap((child) => [child, ...descendants(child)]);
-      for (const pid of [...engines, ...engines.flatMap(descendants)]) process.kill(Number(pid), "SIGKILL");
+      killEngine(name);
     }, 100);
     await assert.rejects(interrupted);
     clearInterval(timer);

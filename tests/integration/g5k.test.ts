@@ -1,13 +1,12 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
 import type { KernelFacts } from "../../config/kernel";
 import { FakeG5k, FakeG5kOptions } from "../fakes/g5k";
 import { MachineRoom, machineRoom } from "../fakes/g5k-room";
-import { TestExperiment, cleanUp, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, killEngine, testExperiment } from "./harness";
 
 /**
  * The g5k testbed through the Automation API against a stateful fake of the Grid'5000 API, whose
@@ -22,8 +21,6 @@ interface HostOutput {
   alias: string; address: string; roles: string[]; groups: string[]; interfaces: { api: string; external: string };
   extra: { g5k_node: string }; ips: string[]; kernel: KernelFacts;
 }
-
-const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 
 /** Jobs and deployments of both sites are made in parallel: compare them in site order. */
 const bySite = <T extends { site: string }>(items: T[]) => [...items].sort((a, b) => a.site.localeCompare(b.site));
@@ -129,10 +126,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
     const timer = setInterval(() => {
       if (killed || fake.jobs.length < 2 || !fake.jobs.every((j) => j.polls >= 2)) return;
       killed = true;
-      // The engine and its plugin processes (a killed engine orphans them), all by pid.
-      const engines = pgrep(["-f", `pulumi up .*--stack ${g5k.name}( |$)`]);
-      const descendants = (pid: string): string[] => pgrep(["-P", pid]).flatMap((child) => [child, ...descendants(child)]);
-      for (const pid of [...engines, ...engines.flatMap(descendants)]) process.kill(Number(pid), "SIGKILL");
+      killEngine(g5k.name);
     }, 100);
     await assert.rejects(interrupted);
     clearInterval(timer);

@@ -75,6 +75,15 @@ export async function cleanUp(experiment: TestExperiment): Promise<void> {
   fs.rmSync(experiment.dir, { recursive: true, force: true });
 }
 
+const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+
+/** Kills (SIGKILL) a stack's running `up` engine and its plugin processes (a killed engine orphans them), by pid. */
+export function killEngine(stackName: string): void {
+  const engines = pgrep(["-f", `pulumi up .*--stack ${stackName}( |$)`]);
+  const descendants = (pid: string): string[] => pgrep(["-P", pid]).flatMap((child) => [child, ...descendants(child)]);
+  for (const pid of [...engines, ...engines.flatMap(descendants)]) process.kill(Number(pid), "SIGKILL");
+}
+
 /** Runs a command on a host through the stack's generated ssh_config. */
 export function sshRun(sshConfig: string, alias: string, command: string): string {
   return execFileSync("ssh", ["-F", sshConfig, alias, command], { encoding: "utf8", timeout: 30_000 });

@@ -187,6 +187,8 @@ describe("openstack testbeds (pulumi mocks)", () => {
   test("external pool: after the allocation pool, short of the broadcast and gateway; an error when none is left", () => {
     assert.deepEqual(externalPool("10.0.0.0/24", "10.0.0.100", "10.0.0.1", "d"), { start: "10.0.0.101", end: "10.0.0.254", cidr: "10.0.0.0/24", gateway: "10.0.0.1", dns: "d" });
     assert.equal(externalPool("10.0.0.0/24", "10.0.0.100", "10.0.0.254", "d").end, "10.0.0.253");
+    // 128.0.0.0 and above: the network address stays unsigned.
+    assert.equal(externalPool("192.168.1.0/24", "192.168.1.100", "192.168.1.254", "d").end, "192.168.1.253");
     assert.throws(() => externalPool("10.0.0.0/24", "10.0.0.253", "10.0.0.1", "d"), /no addresses after its allocation pool/);
   });
 });
