@@ -9,7 +9,7 @@ const versions: { pulumiCli: string } = require(path.join(PROJECT_DIR, "package.
 export const PULUMI_ROOT = path.join(CACHE_DIR, `pulumi-v${versions.pulumiCli}`);
 
 export interface EngineOptions {
-  /** Directory holding the local file backend and PULUMI_HOME; default `<project>/.pulumi-state`. */
+  /** Directory holding the local file backend; default `<project>/.pulumi-state` (PULUMI_HOME is always the project's). */
   stateDir?: string;
   /** Directory the engine and the dynamic providers run in; default the project. */
   workDir?: string;
@@ -22,10 +22,10 @@ export interface EngineOptions {
  * attempt to download a plugin (nothing can be downloaded here; a missing plugin must fail fast).
  */
 export function engineEnv(stateDir: string): Record<string, string> {
-  fs.mkdirSync(path.join(stateDir, "home"), { recursive: true });
   const env: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PULUMI_HOME: path.join(stateDir, "home"),
+    // One PULUMI_HOME per clone, whatever the backend: scripts/install-plugins puts the plugins there.
+    PULUMI_HOME,
     PULUMI_SKIP_UPDATE_CHECK: "1",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "1",
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "1",
@@ -147,3 +147,4 @@ function processExists(pid: number): boolean {
 
 /** The state directory of the project: local backend and PULUMI_HOME. */
 export const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");
+export const PULUMI_HOME = path.join(STATE_DIR, "home");
