@@ -40,7 +40,9 @@ export function checkInputs(token: string, specs: Record<string, InputSpec>, new
       failures.push({ property: key, reason: `${name}: "${key}" must be ${article(spec.type)}, not ${JSON.stringify(plain(given))}` });
       continue;
     }
-    inputs[key] = isSecret(given) ? secret(value) : value;
+    // A map or list goes on as given, so that an entry that is secret stays so.
+    if (spec.type === "map" || spec.type === "list") inputs[key] = given;
+    else inputs[key] = isSecret(given) ? secret(value) : value;
   }
   return { inputs, failures };
 }
