@@ -9,6 +9,7 @@ import { influxdbSource } from "../components/monitoring/render";
 import type { Host, TestbedNetwork } from "../config/types";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../kolla/render";
 import { maskSecrets, secretKinds } from "../kolla/passwords";
+import { passwordsTemplate } from "../kolla/install";
 import { kollaCopyFor } from "../components/kolla";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
 import { experimentProgram } from "../index";
@@ -203,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
       const problem = inventoryProblems(inventoryTemplate(config), testbed.hosts);
       if (problem) throw new Error(problem);
       const copy = kollaCopyFor(config);
-      const template = path.join(copy.venv, "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml");
+      const template = passwordsTemplate(copy);
       if (!fs.existsSync(template)) throw new Error(`${copy.requirement} is not installed yet (${copy.venv}); enos os (or deploy) installs it`);
       const masked = maskSecrets(secretKinds(fs.readFileSync(template, "utf8")));
       const files = renderKollaFiles(config, testbed.hosts, testbed.network, masked);

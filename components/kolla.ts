@@ -7,14 +7,13 @@ import { describeCheck, parseCheckOutput, rolesByHost } from "../kolla/check";
 import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
 import { DEFAULT_OPENSTACK_RELEASE, globalsOf } from "../kolla/globals";
 import { groupHosts } from "../kolla/inventory";
-import { KollaAnsibleCopy, kollaAnsibleCopy, renderInstallScript, resolvePatches, shortHash } from "../kolla/install";
-import { secretKinds } from "../kolla/passwords";
+import { KollaAnsibleCopy, kollaAnsibleCopy, passwordsTemplate, renderInstallScript, resolvePatches, shortHash } from "../kolla/install";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
 import { Command } from "./command";
 import { File } from "./file";
+import { KollaPasswords } from "./kolla-passwords";
 import { Precondition } from "./precondition";
-import { RandomSecrets } from "./random-secrets";
 
 export interface KollaArgs {
   hosts: pulumi.Input<Host[]>;
@@ -76,7 +75,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
       create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
       triggers: [copy.requirement, copy.venv],
     }, asChild);
-    const passwords = new RandomSecrets("kolla-passwords", { kinds: install.stdout.apply(secretKinds) }, asChild);
+    const passwords = new KollaPasswords("kolla-passwords", { templateFile: passwordsTemplate(copy), installedTemplate: install.stdout }, asChild);
 
     const template = inventoryTemplate(config);
     const inventoryCheck = new Precondition("inventory-check", {

@@ -72,6 +72,11 @@ export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
 }
 
 
+/** The release's passwords template inside a copy, from which passwords.yml's keys come. */
+export function passwordsTemplate(copy: Pick<KollaAnsibleCopy, "venv">): string {
+  return path.join(copy.venv, "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml");
+}
+
 /**
  * Makes the venv once (pip, then the patches over the installed tree), marks it complete, and prints
  * the release's passwords template, from which passwords.yml's keys come.
@@ -79,7 +84,7 @@ export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
 export function renderInstallScript(copy: KollaAnsibleCopy, constraints: string): string {
   const venv = shellQuote(copy.venv);
   const tree = `${copy.venv}/share/kolla-ansible`;
-  const template = shellQuote(`${tree}/etc_examples/kolla/passwords.yml`);
+  const template = shellQuote(passwordsTemplate(copy));
   if (copy.madeBySetup) {
     return `set -euo pipefail\ntest -x ${shellQuote(`${copy.venv}/bin/kolla-ansible`)} || { echo "kolla-ansible is missing from ${copy.venv}: run scripts/setup" >&2; exit 1; }\ncat ${template}\n`;
   }

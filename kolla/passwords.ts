@@ -40,6 +40,24 @@ export function secretKinds(template: string): Record<string, SecretKind | { val
   }));
 }
 
+/**
+ * kolla-genpwd's uuid4 from 16 random bytes (given in hex): what uuid.uuid4() does with os.urandom(16),
+ * the version and variant bits set.
+ */
+export function uuidFromBytes(hex: string): string {
+  const bytes = Buffer.from(hex, "hex");
+  if (bytes.length !== 16) throw new Error(`a UUID needs 16 random bytes, got ${bytes.length}`);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const h = bytes.toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A Fernet key as kolla-genpwd makes it (Fernet.generate_key()): 32 bytes in padded urlsafe base64. */
+export function fernetFromBase64(base64: string): string {
+  return base64.replace(/\+/g, "-").replace(/\//g, "_");
+}
+
 /** passwords.yml as kolla-ansible reads it. */
 export function renderPasswords(values: Record<string, unknown>): string {
   return yaml.dump(values, { lineWidth: -1, sortKeys: true });

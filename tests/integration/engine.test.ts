@@ -4,24 +4,24 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Command } from "../../components/command";
-import { RandomSecrets } from "../../components/random-secrets";
+import * as random from "@pulumi/random";
 import { openStack } from "../../cli/workspace";
 
-// Proof that the engine built by scripts/setup works end to end: a dynamic-provider resource, a
-// map of secrets and a local command, up, re-up with no change, destroy.
+// Proof that the engine built by scripts/setup works end to end: resources of the project's random
+// plugin, a dynamic-provider resource (a local command), up, re-up with no change, destroy.
 test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-"));
   const marker = path.join(dir, "created-by-command");
   try {
     const program = async () => {
-      const secrets = new RandomSecrets("secrets", { kinds: { admin: "password", fsid: "uuid" } });
-      const password = secrets.values.apply((v) => String(v.admin));
+      const password = new random.RandomPassword("admin", { length: 40, special: false }).result;
+      const fsid = new random.RandomUuid("fsid").result;
       const command = new Command("touch", {
         create: `echo made > "${marker}" && echo "$GREETING"`,
         delete: `rm -f "${marker}"`,
         environment: { GREETING: "hello from the command" },
       });
-      return { password, fsid: secrets.values.apply((v) => v.fsid), stdout: command.stdout };
+      return { password, fsid, stdout: command.stdout };
     };
     const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir });
 
@@ -40,7 +40,7 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
     assert.match(state, /4dabf18193072939515e22adb298388d/, "the state holds a secret-typed value");
 
     const again = await stack.up();
-    assert.deepEqual(again.summary.resourceChanges, { same: 3 });
+    assert.deepEqual(again.summary.resourceChanges, { same: 4 });
     assert.equal(again.outputs.password.value, up.outputs.password.value, "the password is stable");
 
     const down = await stack.destroy();

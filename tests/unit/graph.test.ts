@@ -5,13 +5,21 @@ import type { HostPlan } from "../../components/tc/plan";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 
+/** Mocks get a secret input as a tagged object: the assertions are about the values inside. */
+function unsecret(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unsecret);
+  if (value === null || typeof value !== "object") return value;
+  if (pulumi.runtime.isRpcSecret(value)) return unsecret(pulumi.runtime.unwrapRpcSecret(value));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unsecret(v)]));
+}
+
 /** Resources the program registers, by "type name"; outputs a real testbed would give are faked. */
 const registered: { type: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
 let slot = 10;
 pulumi.runtime.setMocks({
   newResource(args) {
     const type = args.type.split(":").pop()!;
-    registered.push({ type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+    registered.push({ type, name: args.name, custom: args.custom ?? true, inputs: unsecret(args.inputs) as Record<string, unknown> });
     const state: Record<string, unknown> = { ...args.inputs };
     if (type === "LocalHost") {
       const n = slot++;
@@ -23,9 +31,9 @@ pulumi.runtime.setMocks({
       }));
     }
     if (type === "SshKeyPair") Object.assign(state, { publicKey: "ssh-ed25519 AAAA enos", privateKey: "secret" });
-    if (type === "RandomSecrets") {
-      state.values = Object.fromEntries(Object.keys(args.inputs.kinds as object).map((k) => [k, `${k}-value`]));
-    }
+    if (type === "RandomPassword") state.result = `${args.name}-value`;
+    if (type === "RandomBytes") Object.assign(state, { hex: "00".repeat(Number(args.inputs.length)), base64: Buffer.alloc(Number(args.inputs.length)).toString("base64") });
+    if (type === "RsaKeyPair") Object.assign(state, { publicKey: "ssh-rsa AAAA", privateKey: "-----BEGIN RSA PRIVATE KEY-----" });
     if (args.name === "kolla-ansible") state.stdout = "database_password:\nkeystone_admin_password:\nnova_ssh_key:\n  private_key:\n  public_key:\n";
     else if (type === "Command") {
       // base-rtt's fping lines: every sampled pair 0.4 ms apart.
@@ -126,7 +134,7 @@ describe("resource graphs (pulumi mocks)", () => {
   });
 
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
-    const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomSecrets", "Precondition"].includes(r.type);
+    const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomPassword", "RandomBytes", "RsaKeyPair", "Precondition"].includes(r.type);
     await build(machines);
     assert.deepEqual(registered.filter((r) => r.custom && testbedTypes(r)).map((r) => r.type), ["StaticHostsProbe"]);
     const probe = registered.find((r) => r.type === "StaticHostsProbe")!;
@@ -143,8 +151,17 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("kolla check mode: install, passwords, the three files, then one check command; no deploy step", async () => {
     const experiment = await build({ provider: "local", topology, kolla_mode: "check" });
-    const kolla = registered.filter((r) => r.name.startsWith("kolla-")).map((r) => `${r.type} ${r.name}`);
-    assert.deepEqual(kolla, ["Command kolla-ansible", "RandomSecrets kolla-passwords", "File kolla-multinode", "File kolla-globals", "File kolla-passwords", "Command kolla-check"]);
+    // One resource per key of passwords.yml, registered when the template is read (at program time when
+    // setup's kolla-ansible is on disk, else from the install's output): in their own check below.
+    const perKey = (r: { name: string }) => r.name.startsWith("kolla-passwords-");
+    const kolla = registered.filter((r) => r.custom && r.name.startsWith("kolla-") && !perKey(r)).map((r) => `${r.type} ${r.name}`);
+    assert.deepEqual(kolla, ["Command kolla-ansible", "File kolla-multinode", "File kolla-globals", "File kolla-passwords", "Command kolla-check"]);
+    assert.ok(registered.some((r) => !r.custom && r.type === "Passwords" && r.name === "kolla-passwords"));
+    const keys = Object.fromEntries(registered.filter(perKey).map((r) => [r.name.slice("kolla-passwords-".length), r]));
+    assert.equal(keys.keystone_admin_password.type, "RandomPassword");
+    assert.deepEqual(keys.keystone_admin_password.inputs, { length: 40, special: false });
+    assert.equal(keys.database_password.type, "RandomPassword");
+    assert.equal(keys.nova_ssh_key.type, "RsaKeyPair");
     const check = registered.find((r) => r.name === "kolla-check")!;
     assert.match(String(check.inputs.create), /ansible -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' all -m ping/);
     assert.match(String(check.inputs.create), /kolla-ansible deploy .* --check --tags enos-check-only/);
@@ -153,7 +170,8 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.match(String(multinode.inputs.content), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
     const passwords = registered.find((r) => r.type === "File" && r.name === "kolla-passwords")!;
     assert.equal(passwords.inputs.mode, 0o600);
-    assert.match(String(passwords.inputs.content), /keystone_admin_password: keystone_admin_password-value/);
+    assert.match(String(passwords.inputs.content), /keystone_admin_password: kolla-passwords-keystone_admin_password-value/);
+    assert.match(String(passwords.inputs.content), /nova_ssh_key:\n  private_key: '-----BEGIN RSA PRIVATE KEY-----'\n  public_key: ssh-rsa AAAA\n/);
   });
 
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {

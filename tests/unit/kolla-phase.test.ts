@@ -5,12 +5,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { fillSecrets } from "../../components/random-secrets";
+import { rsaKeyPair } from "../../components/rsa-key-pair";
 import { ConfigError } from "../../config/errors";
 import { PROJECT_DIR } from "../../config/paths";
 import { describeCheck, parseCheckOutput, rolesByHost } from "../../kolla/check";
 import { kollaAnsibleCopy, renderInstallScript, resolvePatches } from "../../kolla/install";
-import { maskSecrets, renderPasswords, secretKinds } from "../../kolla/passwords";
+import { fernetFromBase64, maskSecrets, renderPasswords, secretKinds, uuidFromBytes } from "../../kolla/passwords";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../../kolla/registry";
 
 const TEMPLATE = fs.readFileSync(path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml"), "utf8");
@@ -30,35 +30,28 @@ describe("kolla passwords", () => {
     assert.deepEqual(secretKinds("a:\nb: fixed\n"), { a: "password", b: { value: "fixed" } });
   });
 
-  test("generated values have each kind's form; ssh keys are real OpenSSH keys", () => {
-    const values = fillSecrets({ pw: "password", id: "uuid", key: "ssh_key", mac: "hmac_md5", fernet: "fernet", salt: "bcrypt_salt", none: "blank" }, undefined);
-    assert.match(String(values.pw), /^[A-Za-z0-9]{40}$/);
-    assert.match(String(values.id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.match(String(values.mac), /^[0-9a-f]{32}$/);
-    assert.equal(Buffer.from(String(values.fernet), "base64url").length, 32);
-    assert.match(String(values.salt), /^[A-Za-z0-9./]{22}$/);
-    assert.equal(values.none, null);
-    const key = values.key as { private_key: string; public_key: string };
+  test("uuids and Fernet keys from random bytes have kolla-genpwd's form", () => {
+    assert.equal(uuidFromBytes("ffffffffffffffffffffffffffffffff"), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    assert.equal(uuidFromBytes("00000000000000000000000000000000"), "00000000-0000-4000-8000-000000000000");
+    assert.throws(() => uuidFromBytes("00"), /a UUID needs 16 random bytes, got 1/);
+    const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => 250 - i));
+    const fernet = fernetFromBase64(bytes.toString("base64"));
+    assert.match(fernet, /^[A-Za-z0-9_-]{43}=$/);
+    assert.deepEqual(Buffer.from(fernet, "base64url"), bytes);
+  });
+
+  test("ssh keys are real 4096-bit RSA OpenSSH keys, the public one of the private one", () => {
+    const key = rsaKeyPair(4096);
+    assert.match(key.privateKey, /^-----BEGIN RSA PRIVATE KEY-----\n/);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-key-"));
     try {
-      fs.writeFileSync(path.join(dir, "id"), key.private_key, { mode: 0o600 });
-      fs.writeFileSync(path.join(dir, "id.pub"), `${key.public_key}\n`);
+      fs.writeFileSync(path.join(dir, "id"), key.privateKey, { mode: 0o600 });
+      fs.writeFileSync(path.join(dir, "id.pub"), `${key.publicKey}\n`);
       assert.match(execFileSync("ssh-keygen", ["-l", "-f", path.join(dir, "id.pub")], { encoding: "utf8" }), /^4096 SHA256:.* \(RSA\)/);
-      // The public key is the one of the private key.
-      assert.equal(execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "id")], { encoding: "utf8" }).trim(), key.public_key);
+      assert.equal(execFileSync("ssh-keygen", ["-y", "-f", path.join(dir, "id")], { encoding: "utf8" }).trim(), key.publicKey);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  test("stable across updates: kept keys keep their values, a new key gets one, a changed kind a new one", () => {
-    const first = fillSecrets({ a: "password", b: "uuid" }, undefined);
-    const again = fillSecrets({ a: "password", b: "uuid" }, { kinds: { a: "password", b: "uuid" }, values: first });
-    assert.deepEqual(again, first);
-    const grown = fillSecrets({ a: "password", b: "password", c: "password" }, { kinds: { a: "password", b: "uuid" }, values: first });
-    assert.equal(grown.a, first.a);
-    assert.notEqual(grown.b, first.b);
-    assert.match(String(grown.c), /^[A-Za-z0-9]{40}$/);
   });
 
   test("a dry run masks every generated value but keeps passwords.yml's shape", () => {
