@@ -4,13 +4,16 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../config/paths";
+import { secretKinds } from "../../kolla/passwords";
 import { TestExperiment, cleanUp, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.245.0.0/24", external_cidr: "10.246.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
 const config = (kolla: Record<string, unknown>) => ({ provider, topology, kolla_mode: "check", kolla });
 const ansibleInventory = path.join(PROJECT_DIR, ".venv", "bin", "ansible-inventory");
+const template = () => fs.readFileSync(path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml"), "utf8");
 
 describe("kolla phase in check mode with the real kolla-ansible, on namespace hosts", { timeout: 900_000 }, () => {
   let experiment: TestExperiment;
@@ -20,6 +23,20 @@ describe("kolla phase in check mode with the real kolla-ansible, on namespace ho
     configDir = path.join(experiment.stateDir, experiment.name, "kolla");
   });
   after(async () => cleanUp(experiment));
+
+  test("preview: one resource per generated key of passwords.yml, shown before anything exists", async () => {
+    const kinds = secretKinds(template());
+    const creates: string[] = [];
+    await experiment.stack.preview({ parallel: 64, onEvent: (event) => {
+      const step = event.resourcePreEvent?.metadata;
+      if (step?.op === "create" && step.urn.split("::").pop()!.startsWith("kolla-passwords-")) creates.push(`${step.type.split(":").pop()} ${step.urn.split("::").pop()}`);
+    } });
+    assert.ok(creates.includes("RandomPassword kolla-passwords-keystone_admin_password"), creates.join(", "));
+    assert.ok(creates.includes("RandomBytes kolla-passwords-barbican_crypto_key"));
+    assert.ok(creates.some((c) => c.endsWith(" kolla-passwords-nova_ssh_key")));
+    const generated = Object.values(kinds).filter((kind) => typeof kind === "string" && kind !== "blank");
+    assert.equal(creates.length, generated.length, "one resource per generated key");
+  });
 
   test("up: every host answers Ansible; keystone would go on the control host, nova-compute on the computes", async () => {
     const up = await experiment.stack.up({ parallel: 64 });
@@ -52,10 +69,17 @@ describe("kolla phase in check mode with the real kolla-ansible, on namespace ho
     const file = path.join(configDir, "passwords.yml");
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
     const text = fs.readFileSync(file, "utf8");
-    const password = /^keystone_admin_password: (\S+)$/m.exec(text)?.[1] ?? "";
-    assert.match(password, /^[A-Za-z0-9]{40}$/);
+    const values = yaml.load(text) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(values).sort(), Object.keys(yaml.load(template()) as object).sort());
+    assert.match(String(values.keystone_admin_password), /^[A-Za-z0-9]{40}$/);
+    // Every generated value (an ssh key by its public key and a line of its private key) is encrypted in the state.
     const state = fs.readFileSync(path.join(experiment.stateDir, ".pulumi", "stacks", "enos", `${experiment.name}.json`), "utf8");
-    assert.ok(!state.includes(password), "the password is not in the state in clear");
+    const generated = Object.entries(secretKinds(template())).filter(([, kind]) => typeof kind === "string" && kind !== "blank");
+    for (const [key] of generated) {
+      const value = values[key] as string | { private_key: string; public_key: string };
+      const secrets = typeof value === "string" ? [value] : [value.public_key.slice(8, 60), value.private_key.split("\n")[1]];
+      for (const secret of secrets) assert.ok(!state.includes(secret), `${key} is not in the state in clear`);
+    }
   });
 
   test("a second up changes nothing and keeps the passwords", async () => {

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../components/tc/plan";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
+import { mockedRandomOutputs } from "./mocked-random";
 
 /** Mocks get a secret input as a tagged object: the assertions are about the values inside. */
 function unsecret(value: unknown): unknown {
@@ -31,9 +32,7 @@ pulumi.runtime.setMocks({
       }));
     }
     if (type === "SshKeyPair") Object.assign(state, { publicKey: "ssh-ed25519 AAAA enos", privateKey: "secret" });
-    if (type === "RandomPassword") state.result = `${args.name}-value`;
-    if (type === "RandomBytes") Object.assign(state, { hex: "00".repeat(Number(args.inputs.length)), base64: Buffer.alloc(Number(args.inputs.length)).toString("base64") });
-    if (type === "RsaKeyPair") Object.assign(state, { publicKey: "ssh-rsa AAAA", privateKey: "-----BEGIN RSA PRIVATE KEY-----" });
+    Object.assign(state, mockedRandomOutputs(type, args.name, args.inputs));
     if (args.name === "kolla-ansible") state.stdout = "database_password:\nkeystone_admin_password:\nnova_ssh_key:\n  private_key:\n  public_key:\n";
     else if (type === "Command") {
       // base-rtt's fping lines: every sampled pair 0.4 ms apart.

@@ -10,6 +10,7 @@ import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { externalPool } from "../../providers/openstack/plan";
 import { openstackPluginProblem } from "../../providers/openstack/plugin";
+import { mockedRandomOutputs } from "./mocked-random";
 
 /** OpenStack and chameleonkvm resource graphs under pulumi mocks: what the provider would be asked to make. */
 const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
@@ -20,6 +21,7 @@ pulumi.runtime.setMocks({
     const type = args.type.split(":").pop()!;
     registered.push({ type, name: args.name, inputs: args.inputs });
     const state: Record<string, unknown> = { ...args.inputs };
+    Object.assign(state, mockedRandomOutputs(type, args.name, args.inputs));
     if (type === "Instance") state.accessIpV4 = `10.87.23.${ip++}`;
     if (type === "Port") state.allFixedIps = [`10.87.23.${ip++}`];
     if (type === "Subnet") state.gatewayIp = "10.87.23.1";
