@@ -22,6 +22,8 @@ export interface EngineOptions {
  * attempt to download a plugin (nothing can be downloaded here; a missing plugin must fail fast).
  */
 export function engineEnv(stateDir: string): Record<string, string> {
+  // The file backend refuses a directory that does not exist.
+  fs.mkdirSync(stateDir, { recursive: true });
   const env: Record<string, string> = {
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     // One PULUMI_HOME per clone, whatever the backend: scripts/install-plugins puts the plugins there.
