@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -70,6 +70,7 @@ describe("kolla-ansible copy and patches", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-patch-"));
   fs.writeFileSync(path.join(dir, "start.yml"), "- name: patched\n");
   const seedPatch = { name: "Patch mariadb start", src: "{{ cwd }}/start.yml", dst: "kolla/ansible/roles/mariadb/tasks/start.yml", enabled: true };
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test("the default release, unpatched, is the venv scripts/setup made", () => {
     assert.deepEqual(kollaAnsibleCopy({ ...base, patches: [] }), { requirement: "kolla-ansible==22.2.0", venv: "/p/.venv", madeBySetup: true, patches: [] });
