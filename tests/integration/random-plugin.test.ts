@@ -60,6 +60,8 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     });
     const str = new random.RandomString("str", { length: stringLength, special: false });
     const uuid = new random.RandomUuid("uuid");
+    const uuid4 = new random.RandomUuid4("uuid4");
+    const uuid7 = new random.RandomUuid7("uuid7");
     const bytes = new random.RandomBytes("bytes", { length: 32 });
     const id = new random.RandomId("id", { byteLength: 8, prefix: "p-" });
     const integer = new random.RandomInteger("int", { min: 5, max: 9 });
@@ -67,7 +69,7 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     const shuffle = new random.RandomShuffle("shuffle", { inputs: ["a", "b", "c", "d"], resultCount: 6 });
     return {
       password: password.result, hash: password.bcryptHash, passwordId: password.id,
-      str: str.result, strId: str.id, uuid: uuid.result, uuidId: uuid.id,
+      str: str.result, strId: str.id, uuid: uuid.result, uuidId: uuid.id, uuid4: uuid4.result, uuid7: uuid7.result,
       base64: bytes.base64, hex: bytes.hex, bytesId: bytes.id,
       b64Url: id.b64Url, b64Std: id.b64Std, idHex: id.hex, dec: id.dec, idId: id.id,
       integer: integer.result, seeded: seeded.map((s) => s.result), shuffle: shuffle.results,
@@ -77,7 +79,7 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     // A preview before anything exists shows every resource to create.
     const creates: string[] = [];
     await e.stack.preview({ onEvent: (ev) => ev.resourcePreEvent?.metadata.op === "create" && creates.push(ev.resourcePreEvent.metadata.type) });
-    assert.equal(creates.filter((t) => t.startsWith("random:")).length, 9);
+    assert.equal(creates.filter((t) => t.startsWith("random:")).length, 11);
 
     const up = await e.stack.up();
     assert.equal(up.summary.result, "succeeded");
@@ -86,7 +88,8 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     assert.deepEqual([...new Set(types)], [
       "random:index/randomBytes:RandomBytes", "random:index/randomId:RandomId", "random:index/randomInteger:RandomInteger",
       "random:index/randomPassword:RandomPassword", "random:index/randomShuffle:RandomShuffle",
-      "random:index/randomString:RandomString", "random:index/randomUuid:RandomUuid",
+      "random:index/randomString:RandomString", "random:index/randomUuid4:RandomUuid4",
+      "random:index/randomUuid7:RandomUuid7", "random:index/randomUuid:RandomUuid",
     ]);
 
     // RandomPassword: its rules, id "none", result and bcryptHash secret, the hash a real bcrypt of cost 10.
@@ -105,6 +108,10 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     assert.equal(o.strId, o.str);
     assert.match(o.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(o.uuidId, o.uuid);
+    assert.match(o.uuid4, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(o.uuid7, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A version 7 UUID starts with the Unix time in milliseconds: made during this test.
+    assert.ok(Math.abs(parseInt(o.uuid7.replace(/-/g, "").slice(0, 12), 16) - Date.now()) < 600_000, `${o.uuid7} holds the time of its making`);
     assert.equal(Buffer.from(o.base64, "base64").length, 32);
     assert.equal(Buffer.from(o.base64, "base64").toString("hex"), o.hex);
     assert.equal(up.outputs.base64.secret, true);
@@ -127,7 +134,7 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     }
 
     const again = await e.stack.up();
-    assert.deepEqual(again.summary.resourceChanges, { same: 10 });
+    assert.deepEqual(again.summary.resourceChanges, { same: 12 });
     assert.deepEqual(Object.fromEntries(Object.entries(again.outputs).map(([k, v]) => [k, v.value])), o, "every value is kept");
 
     // A changed keeper replaces the password only; a changed input replaces its resource only.
@@ -136,7 +143,7 @@ test("random plugin: every SDK resource created, secret, stable, replaced on an 
     const replaced: string[] = [];
     const changed = await e.stack.up({ onEvent: (ev) => ev.resourcePreEvent?.metadata.op === "replace" && replaced.push(ev.resourcePreEvent.metadata.urn.split("::").pop()!) });
     assert.deepEqual(replaced.sort(), ["pw", "str"]);
-    assert.deepEqual(changed.summary.resourceChanges, { replace: 2, same: 8 });
+    assert.deepEqual(changed.summary.resourceChanges, { replace: 2, same: 10 });
     assert.notEqual(changed.outputs.password.value, o.password);
     assert.match(changed.outputs.str.value, /^[A-Za-z0-9]{13}$/);
     assert.equal(changed.outputs.uuid.value, o.uuid);
