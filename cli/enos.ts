@@ -11,11 +11,10 @@ import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf }
 import { maskSecrets, secretKinds } from "../kolla/passwords";
 import { kollaCopyFor } from "../components/kolla";
 import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
-import { experimentProgram } from "../index";
 import { readStackFile } from "./stack-file";
 import { readWorkload } from "../workloads/run-file";
 import { PROJECT_DIR } from "../config/paths";
-import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
+import { ExperimentRecord, STATE_DIR, experimentRecord, openExperiment, recoverInterruptedUpdate } from "./workspace";
 import { describeStack } from "./info";
 import { newStackFile } from "./new";
 import { phaseTargets, targetsOf } from "./verbs";
@@ -109,10 +108,7 @@ function validate(options: Options): ExperimentConfig {
   return config;
 }
 
-async function stackFor(options: Options) {
-  const program = experimentProgram({ projectDir: PROJECT_DIR, stateDir: STATE_DIR });
-  return openStack(options.stack, "enos", program);
-}
+const stackFor = (options: Options) => openExperiment(options.stack);
 
 const write = (text: string) => process.stdout.write(text);
 
@@ -124,11 +120,9 @@ async function settledStack(options: Options, forDestroy: boolean) {
   return stack;
 }
 
-/** The outputs of a stack that is up; a usage error otherwise. */
-async function upOutputs(options: Options) {
-  const outputs = await (await stackFor(options)).outputs();
-  if (!outputs.hosts) fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
-  return outputs;
+/** The records of a stack that is up; a usage error otherwise. */
+async function upRecord(options: Options): Promise<ExperimentRecord> {
+  return await experimentRecord(await stackFor(options)) ?? fail(`stack ${options.stack} is not up: run enos up --stack ${options.stack} first`);
 }
 
 /**
@@ -177,15 +171,17 @@ async function main(argv: string[]): Promise<number> {
     case "destroy": case "down":
       return destroy(options);
     case "info": {
-      const outputs = await (await stackFor(options)).outputs();
-      if (Object.keys(outputs).length === 0) {
+      const stack = await stackFor(options);
+      const [outputs, record] = [await stack.outputs(), await experimentRecord(stack)];
+      if (!record) {
         console.log(`stack ${options.stack} holds nothing: run enos deploy --stack ${options.stack}`);
         return 0;
       }
       if (options.json) {
-        console.log(JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), null, 2));
+        const shown = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
+        console.log(JSON.stringify({ ...shown, ...record }, null, 2));
       } else {
-        write(describeStack(options.stack, outputs));
+        write(describeStack(options.stack, outputs, record));
       }
       return 0;
     }
@@ -197,8 +193,7 @@ async function main(argv: string[]): Promise<number> {
       if (options.file || config.provider.type === "static") {
         testbed = staticHostsOf(config);
       } else {
-        const outputs = await upOutputs(options);
-        testbed = { hosts: outputs.hosts.value, network: outputs.network.value };
+        testbed = await upRecord(options);
       }
       const problem = inventoryProblems(inventoryTemplate(config), testbed.hosts);
       if (problem) throw new Error(problem);
@@ -221,17 +216,17 @@ async function main(argv: string[]): Promise<number> {
       if (!config.networkConstraints) return fail("this configuration has no network_constraints");
       const groupRules = planGroupRules(config.groups, config.networkConstraints);
       if (options.test) {
-        const outputs = await upOutputs(options);
+        const record = await upRecord(options);
         const outDir = path.join(PROJECT_DIR, "results", options.stack, "tc");
-        const verdicts = await measureAndReport({ stack: options.stack, hosts: outputs.hosts.value, groupRules, sshConfig: outputs.sshConfig.value, outDir });
+        const verdicts = await measureAndReport({ stack: options.stack, hosts: record.hosts, groupRules, sshConfig: record.sshConfig, outDir });
         const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
         console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`);
         return failed.length ? 1 : 0;
       }
       const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
       if (!options.file) {
-        const outputs = await (await stackFor(options)).outputs();
-        if (outputs.hosts) plan.hosts = planHostRules(outputs.hosts.value, groupRules);
+        const record = await experimentRecord(await stackFor(options));
+        if (record) plan.hosts = planHostRules(record.hosts, groupRules);
       }
       console.log(JSON.stringify(plan, null, 2));
       return 0;
@@ -247,10 +242,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case "backup": {
       const config = validate(options);
-      const outputs = await upOutputs(options);
-      const hosts: Host[] = outputs.hosts.value;
+      const { hosts, sshConfig } = await upRecord(options);
       const request = {
-        stack: options.stack, hosts, sshConfig: outputs.sshConfig.value, resultsDir: path.join(PROJECT_DIR, "results", options.stack),
+        stack: options.stack, hosts, sshConfig, resultsDir: path.join(PROJECT_DIR, "results", options.stack),
         influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
       };
       if (options.plan) {

@@ -1,6 +1,4 @@
-import type { Host } from "../config/types";
-
-export type HostOutput = Pick<Host, "alias" | "address" | "roles" | "groups">;
+import type { ExperimentRecord } from "./workspace";
 
 /** A stack's outputs as the engine hands them over. */
 export type Outputs = Record<string, { value: unknown; secret: boolean }>;
@@ -11,11 +9,10 @@ const pad = (rows: string[][]) => {
 };
 
 /** What `enos info` prints: the hosts with their roles and groups, where things are, what to do next. */
-export function describeStack(stack: string, outputs: Outputs): string {
+export function describeStack(stack: string, outputs: Outputs, record: ExperimentRecord): string {
   const value = <T>(key: string) => outputs[key]?.value as T | undefined;
-  const hosts = value<HostOutput[]>("hosts") ?? [];
-  const kolla = value<{ mode: string; vip: string; horizonUrl: string; adminOpenrc?: string; plan?: Record<string, string[]> }>("kolla");
-  const sshConfig = value<string>("sshConfig");
+  const { hosts, sshConfig, tcPlan } = record;
+  const kolla = value<{ mode: string; vip: string; horizonUrl: string; adminOpenrc?: string }>("kolla");
   const lines = [
     `stack ${stack}: ${value<string>("provider")} testbed, ${hosts.length} hosts`,
     ...pad([["alias", "address", "roles", "groups"], ...hosts.map((h) => [h.alias, h.address, h.roles.join(","), h.groups.join(",") || "-"])]),
@@ -24,11 +21,10 @@ export function describeStack(stack: string, outputs: Outputs): string {
   ];
   if (kolla?.mode === "check") {
     lines.push("openstack:  none (kolla_mode: check); a deploy would apply:",
-      ...Object.entries(kolla.plan ?? {}).map(([host, roles]) => `              ${host}: ${roles.join(", ")}`));
+      ...Object.entries(record.kollaPlan ?? {}).map(([host, roles]) => `              ${host}: ${roles.join(", ")}`));
   } else if (kolla) {
     lines.push(`openstack:  VIP ${kolla.vip}, Horizon ${kolla.horizonUrl}`, `            . ${kolla.adminOpenrc}   # then: openstack server list`);
   }
-  const tcPlan = value<unknown[]>("tcPlan");
   const results = value<string>("resultsDir");
   if (tcPlan) lines.push(`network:    emulated on ${tcPlan.length} hosts; measure: npx enos tc --test --stack ${stack} (report: ${results}/tc/report.md)`);
   const summary = value<string>("benchmarkSummary");

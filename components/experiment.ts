@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
+import { PULUMI_HOME } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { ChameleonBaremetalTestbed } from "../providers/chameleon";
 import { G5kTestbed } from "../providers/g5k";
@@ -110,15 +111,17 @@ export class Experiment extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [testbed, sshConfig, ...phases] });
     }
 
-    this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
+    // The full records, kept in the state (enos info --json reads them) rather than in the stack outputs.
+    this.registerOutputs({
+      hosts: this.hosts, network: this.network, sshConfig: this.sshConfig,
+      tcPlan: this.networkEmulation?.plan, kollaPlan: this.kolla?.plan,
+    });
   }
 }
 
 function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi.Resource): Testbed {
   const { provider, demands, staticHosts } = args.config;
   const opts = { parent };
-  // The engine's PULUMI_HOME (cli/workspace.ts), where plugins such as openstack's are installed.
-  const pulumiHome = path.join(args.stateDir, "home");
   switch (provider.type) {
     case "local":
       return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
@@ -130,8 +133,8 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
     case "openstack":
     case "chameleonkvm":
-      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts }, opts);
     case "chameleonbaremetal":
-      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts }, opts);
   }
 }

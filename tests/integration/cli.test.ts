@@ -29,6 +29,7 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
       openStack(${JSON.stringify(STACK)}, "enos", async () => {}).then((s) => s.workspace.removeStack(${JSON.stringify(STACK)}));`]);
     fs.rmSync(STACK_FILE, { force: true });
     fs.rmSync(path.join(PROJECT_DIR, "results", STACK), { recursive: true, force: true });
+    fs.rmSync(path.join(STATE_DIR, "passphrases", STACK), { force: true });
   });
 
   test("usage errors exit 2, configuration errors exit 1 naming the key", () => {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { Command } from "../../components/command";
 import { RandomSecrets } from "../../components/random-secrets";
 import { openStack } from "../../cli/workspace";
+import { TEST_PASSPHRASE } from "./harness";
 
 // Proof that the engine built by scripts/setup works end to end: a dynamic-provider resource, a
 // map of secrets and a local command, up, re-up with no change, destroy.
@@ -23,7 +24,7 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
       });
       return { password, fsid: secrets.values.apply((v) => v.fsid), stdout: command.stdout };
     };
-    const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir });
+    const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../../config/paths";
-import { TestExperiment, cleanUp, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, recordOf, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.245.0.0/24", external_cidr: "10.246.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
@@ -24,7 +24,7 @@ describe("kolla phase in check mode with the real kolla-ansible, on namespace ho
   test("up: every host answers Ansible; keystone would go on the control host, nova-compute on the computes", async () => {
     const up = await experiment.stack.up({ parallel: 64 });
     assert.equal(up.summary.result, "succeeded");
-    const plan: Record<string, string[]> = up.outputs.kolla.value.plan;
+    const plan: Record<string, string[]> = (await recordOf(experiment.stack)).kollaPlan!;
     assert.deepEqual(Object.keys(plan).sort(), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
     assert.ok(plan["grp1-control-1"].includes("keystone"), plan["grp1-control-1"].join(", "));
     assert.ok(!plan["grp2-compute-1"].includes("keystone"));
