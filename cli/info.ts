@@ -1,4 +1,7 @@
-import type { ExperimentRecord } from "./workspace";
+import { Option, type Command } from "commander";
+import * as yaml from "js-yaml";
+import { GlobalOptions, exitWith, stackName } from "./context";
+import { ExperimentRecord, experimentRecord, openExperiment } from "./workspace";
 
 /** A stack's outputs as the engine hands them over. */
 export type Outputs = Record<string, { value: unknown; secret: boolean }>;
@@ -33,4 +36,26 @@ export function describeStack(stack: string, outputs: Outputs, record: Experimen
   if (grafana) lines.push(`grafana:    ${grafana}`);
   lines.push(`results:    ${results}`);
   return `${lines.join("\n")}\n`;
+}
+
+export function register(program: Command) {
+  program.command("info")
+    .description("hosts with their roles and groups, URLs, files and next steps")
+    .addOption(new Option("--out <format>", "print every record (outputs, hosts, network, tc plan) for tools").choices(["json", "yaml"]))
+    .action(exitWith(async (options: { out?: "json" | "yaml" }, command: Command) => {
+      const name = stackName(command.optsWithGlobals<GlobalOptions>());
+      const stack = await openExperiment(name);
+      const [outputs, record] = [await stack.outputs(), await experimentRecord(stack)];
+      if (!record) {
+        console.log(`stack ${name} holds nothing: run enos deploy --stack ${name}`);
+        return 0;
+      }
+      if (!options.out) {
+        process.stdout.write(describeStack(name, outputs, record));
+        return 0;
+      }
+      const shown = { ...Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value])), ...record };
+      console.log(options.out === "json" ? JSON.stringify(shown, null, 2) : yaml.dump(shown, { lineWidth: -1 }));
+      return 0;
+    }));
 }

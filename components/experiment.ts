@@ -96,12 +96,14 @@ export class Experiment extends pulumi.ComponentResource {
     // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
     // what needs none (Rally's Dummy scenarios).
     const init = this.kolla && new OpenStackInit("openstack-init", { openrc: this.kolla.adminOpenrc, network: this.network }, { parent: this, dependsOn: [this.kolla] });
+    // As in an Enos experiment, benchmarks run under the emulated network once it is measured
+    // (depending on the component waits for its rules and its test), never while it is measured.
     this.benchmark = workload && new Benchmark("benchmark", {
       workload,
       resultsDir: args.resultsDir,
       runId: args.config.benchRunId,
       openrc: this.kolla?.adminOpenrc,
-    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : [])] });
+    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])] });
 
     if (args.config.backupOnDestroy) {
       // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
