@@ -24,6 +24,8 @@ export async function testExperiment(
 ): Promise<TestExperiment> {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const stateDir = path.join(dir, "state");
+  // The CLI's file backend refuses a state directory that does not exist yet.
+  fs.mkdirSync(stateDir, { recursive: true });
   const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { ...engine, stateDir, workDir: dir });
   const experiment: TestExperiment = {
     name, dir, stateDir, stack,
