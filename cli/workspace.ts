@@ -22,8 +22,11 @@ export interface EngineOptions {
  * backend and passphrase. Only the backend may differ (tests keep their state apart).
  */
 function engineEnv(options: EngineOptions): Record<string, string> {
+  const stateDir = options.stateDir ?? STATE_DIR;
+  // The file backend refuses a directory that does not exist yet.
+  fs.mkdirSync(stateDir, { recursive: true });
   return {
-    PULUMI_BACKEND_URL: `file://${options.stateDir ?? STATE_DIR}`,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
     // The CLI built from Go modules is newer than the SDK's minimum; its version check reads no file.
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "1",
     ...(options.passphrase === undefined ? {} : { PULUMI_CONFIG_PASSPHRASE: options.passphrase }),

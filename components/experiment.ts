@@ -13,7 +13,7 @@ import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
 import { Benchmark } from "./benchmark";
 import { OpenStackInit } from "./openstack-init";
-import { File } from "./file";
+import { localFile } from "./commands";
 import { KollaDeployment } from "./kolla";
 import { Monitoring } from "./monitoring";
 import { NetworkEmulation } from "./network-emulation";
@@ -55,15 +55,15 @@ export class Experiment extends pulumi.ComponentResource {
     this.hosts = testbed.hosts;
     this.network = testbed.network;
 
-    const knownHosts = new File("known-hosts", {
+    const knownHosts = localFile("known-hosts", {
       path: path.join(dir, "known_hosts"),
       content: this.hosts.apply(renderKnownHosts),
     }, { parent: this });
-    const sshConfig = new File("ssh-config", {
+    const { command: sshConfig, path: sshConfigPath } = localFile("ssh-config", {
       path: path.join(dir, "ssh_config"),
       content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"), learntHosts)),
-    }, { parent: this, dependsOn: [knownHosts] });
-    this.sshConfig = sshConfig.path;
+    }, { parent: this, dependsOn: [knownHosts.command] });
+    this.sshConfig = sshConfigPath;
 
     const constraints = args.config.networkConstraints;
     this.networkEmulation = constraints && new NetworkEmulation("network-emulation", {

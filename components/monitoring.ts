@@ -2,7 +2,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
 import type { Host } from "../config/types";
-import { Command } from "./command";
+import { local } from "@pulumi/command";
+import { BASH, replacedFirst } from "./commands";
 import {
   MonitoringMode, PlaybookRun, callbackEnv, grafanaUrl, influxdbSource, influxdbUrl, renderDeployScript, renderRemoveScript,
 } from "./monitoring/render";
@@ -33,12 +34,13 @@ export class Monitoring extends pulumi.ComponentResource {
     const run = pulumi.all([hosts, args.sshConfig]).apply(([hs, sshConfig]): PlaybookRun =>
       ({ hosts: hs, sshConfig, venv: path.join(PROJECT_DIR, ".venv") }));
     const deploy = run.apply((r) => renderDeployScript(r, args.mode));
-    new Command("monitoring", {
+    new local.Command("monitoring", {
       create: deploy,
       // A changed host list re-runs the playbook in place (it replaces the containers itself).
       update: deploy,
       delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
-    }, { parent: this });
+      interpreter: BASH,
+    }, replacedFirst({ parent: this }));
     this.grafanaUrl = args.mode === "deploy" ? hosts.apply(grafanaUrl) : undefined;
     this.ansibleEnv = args.mode === "deploy" ? hosts.apply((hs) => callbackEnv(influxdbUrl(hs))) : undefined;
     this.influxdb = hosts.apply(influxdbSource);

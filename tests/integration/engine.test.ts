@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Command } from "../../components/command";
+import { local } from "@pulumi/command";
 import { RandomSecrets } from "../../components/random-secrets";
 import { openStack } from "../../cli/workspace";
 import { TEST_PASSPHRASE } from "./harness";
@@ -17,7 +17,7 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
     const program = async () => {
       const secrets = new RandomSecrets("secrets", { kinds: { admin: "password", fsid: "uuid" } });
       const password = secrets.values.apply((v) => String(v.admin));
-      const command = new Command("touch", {
+      const command = new local.Command("touch", {
         create: `echo made > "${marker}" && echo "$GREETING"`,
         delete: `rm -f "${marker}"`,
         environment: { GREETING: "hello from the command" },

@@ -1,17 +1,18 @@
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../components/tc/plan";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 
-/** Resources the program registers, by "type name"; outputs a real testbed would give are faked. */
-const registered: { type: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
+/** Resources the program registers, by "type name" (and full type token); outputs a real testbed would give are faked. */
+const registered: { type: string; token: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
 let slot = 10;
 pulumi.runtime.setMocks({
   newResource(args) {
     const type = args.type.split(":").pop()!;
-    registered.push({ type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+    registered.push({ type, token: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
     const state: Record<string, unknown> = { ...args.inputs };
     if (type === "LocalHost") {
       const n = slot++;
@@ -59,12 +60,24 @@ async function build(config: Record<string, unknown>) {
   return experiment;
 }
 const names = (type: string) => registered.filter((r) => r.type === type).map((r) => r.name);
+/** A secret input as the mocks see it. */
+const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
+/** The phases' files and checks are local commands: a file's create writes its stdin, a check's fails on a PROBLEM. */
+const fileNames = () => registered.filter((r) => r.token === "command:local:Command" && /cat > /.test(String(r.inputs.create))).map((r) => r.name);
+const checkNames = () => registered.filter((r) => r.token === "command:local:Command" && (r.inputs.environment as Record<string, unknown> | undefined)?.PROBLEM !== undefined).map((r) => r.name);
+// The local testbed's key, which remote commands read (the SshKeyPair resource writes it for real).
+const KEYFILE = "/tmp/enos-graph/graph/id_ed25519";
+before(() => {
+  fs.mkdirSync("/tmp/enos-graph/graph", { recursive: true });
+  fs.writeFileSync(KEYFILE, "the local testbed's private key\n");
+});
+after(() => fs.rmSync("/tmp/enos-graph", { recursive: true, force: true }));
 
 describe("resource graphs (pulumi mocks)", () => {
   test("local testbed: a key, two bridges, one host per role count, ssh files; no tc phase without constraints", async () => {
     const experiment = await build({ provider: "local", topology });
     assert.deepEqual(names("LocalHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
-    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), names("File")],
+    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), fileNames()],
       [["ssh-key"], ["bridges"], ["known-hosts", "ssh-config", "kolla-multinode", "kolla-globals", "kolla-passwords"]]);
     assert.equal(experiment.networkEmulation, undefined);
     const hosts = await valueOf(experiment.hosts);
@@ -76,11 +89,15 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("network constraints: a kernel check, then one tc command per host reaching it by its alias", async () => {
     await build({ provider: "local", topology, network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0 } });
-    assert.deepEqual(names("Precondition").sort(), ["inventory-check", "kernel-check"]);
-    assert.deepEqual(names("Command").filter((n) => n.startsWith("tc-")), ["tc-grp1-control-1", "tc-grp1-network-1", "tc-grp2-compute-1", "tc-grp3-compute-1"]);
-    const tc = registered.find((r) => r.name === "tc-grp2-compute-1")!;
-    assert.deepEqual(tc.inputs.connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "grp2-compute-1" });
-    assert.match(String(tc.inputs.create), /qdisc replace dev eth0 root handle 1: htb/);
+    assert.deepEqual(checkNames().sort(), ["inventory-check", "kernel-check"]);
+    const tcs = registered.filter((r) => r.name.startsWith("tc-"));
+    assert.deepEqual(tcs.map((r) => `${r.token} ${r.name}`), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"].map((a) => `command:remote:Command tc-${a}`));
+    const tc = tcs.find((r) => r.name === "tc-grp2-compute-1")!;
+    assert.deepEqual(tc.inputs.connection, secret({
+      host: "10.231.0.12", port: 22, user: "root", privateKey: "the local testbed's private key\n", hostKey: "ssh-ed25519 AAAA",
+      dialErrorLimit: 10, perDialTimeout: 15,
+    }), "the host's address, key file content and pinned host key, as a secret");
+    assert.match(String(tc.inputs.create), /^bash -c '[\s\S]*qdisc replace dev eth0 root handle 1: htb/);
     assert.match(String(tc.inputs.delete), /tc qdisc del dev eth0 root/);
   });
 
@@ -94,7 +111,7 @@ describe("resource graphs (pulumi mocks)", () => {
       provider: "local", topology,
       network_constraints: { default_delay: "10ms", default_rate: "10mbit", default_loss: 0, accurate: true },
     });
-    assert.deepEqual(names("Precondition").sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
+    assert.deepEqual(checkNames().sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
     assert.match(String(registered.find((r) => r.name === "base-rtt")?.inputs.create), /tc qdisc del dev eth0 root[\s\S]*fping -C 100/);
     const plans: HostPlan[] = await valueOf(experiment.networkEmulation!.plan);
     assert.ok(plans.every((p) => p.rules.every((r) => r.delay === "9800us")), JSON.stringify(plans[0].rules));
@@ -126,7 +143,7 @@ describe("resource graphs (pulumi mocks)", () => {
   });
 
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
-    const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomSecrets", "Precondition"].includes(r.type);
+    const testbedTypes = (r: { type: string }) => !["Command", "RandomSecrets"].includes(r.type);
     await build(machines);
     assert.deepEqual(registered.filter((r) => r.custom && testbedTypes(r)).map((r) => r.type), ["StaticHostsProbe"]);
     const probe = registered.find((r) => r.type === "StaticHostsProbe")!;
@@ -144,27 +161,31 @@ describe("resource graphs (pulumi mocks)", () => {
   test("kolla check mode: install, passwords, the three files, then one check command; no deploy step", async () => {
     const experiment = await build({ provider: "local", topology, kolla_mode: "check" });
     const kolla = registered.filter((r) => r.name.startsWith("kolla-")).map((r) => `${r.type} ${r.name}`);
-    assert.deepEqual(kolla, ["Command kolla-ansible", "RandomSecrets kolla-passwords", "File kolla-multinode", "File kolla-globals", "File kolla-passwords", "Command kolla-check"]);
+    assert.deepEqual(kolla, ["Command kolla-ansible", "RandomSecrets kolla-passwords", "Command kolla-multinode", "Command kolla-globals", "Command kolla-passwords", "Command kolla-check"]);
+    assert.deepEqual(fileNames().filter((n) => n.startsWith("kolla-")), ["kolla-multinode", "kolla-globals", "kolla-passwords"]);
     const check = registered.find((r) => r.name === "kolla-check")!;
     assert.match(String(check.inputs.create), /ansible -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' all -m ping/);
     assert.match(String(check.inputs.create), /kolla-ansible deploy .* --check --tags enos-check-only/);
     assert.equal(experiment.kolla?.adminOpenrc, undefined);
     const multinode = registered.find((r) => r.name === "kolla-multinode")!;
-    assert.match(String(multinode.inputs.content), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
-    const passwords = registered.find((r) => r.type === "File" && r.name === "kolla-passwords")!;
-    assert.equal(passwords.inputs.mode, 0o600);
-    assert.match(String(passwords.inputs.content), /keystone_admin_password: keystone_admin_password-value/);
+    assert.match(String(multinode.inputs.stdin), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
+    const passwords = registered.find((r) => r.type === "Command" && r.name === "kolla-passwords")!;
+    assert.match(String(passwords.inputs.create), /chmod 600 '\/tmp\/enos-graph\/graph\/kolla\/passwords\.yml\.tmp'/);
+    assert.equal(passwords.inputs.logging, "none");
+    assert.match(String(passwords.inputs.stdin), /keystone_admin_password: keystone_admin_password-value/);
   });
 
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
     await build({ ...machines, registry: { type: "internal" } });
-    const steps = registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible").map((r) => r.name);
+    const files = fileNames();
+    const steps = registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible" && !files.includes(r.name)).map((r) => r.name);
     assert.deepEqual(steps, ["kolla-teardown", "kolla-bootstrap-servers", "kolla-registry", "kolla-prechecks", "kolla-pull", "kolla-deploy", "kolla-post-deploy"]);
     const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
     assert.match(String(command("kolla-teardown").delete), /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/);
     assert.match(String(command("kolla-deploy").create), /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/);
     assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.2\/32 dev eth0[\s\S]*-p 10\.0\.0\.2:4000:5000/);
-    assert.deepEqual(command("kolla-registry").connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "ctl" });
+    assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
+    assert.deepEqual(command("kolla-registry").connection, secret({ host: "192.0.2.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 }));
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {
