@@ -151,10 +151,10 @@ function registryOnControlHost(
   run: pulumi.Output<KollaRun>,
   opts: pulumi.CustomResourceOptions,
 ): Command {
-  // The mirror sits at the second extra IP (the first is Kolla's VIP), as globals.yml's docker_registry says.
+  // The mirror sits at the registry VIP, as globals.yml's docker_registry says.
   const place = pulumi.all([hosts, network]).apply(([hs, net]) => {
     const control = groupHosts("control", hs)[0];
-    return { alias: control.alias, address: net.extraIps[1], device: control.interfaces.api };
+    return { alias: control.alias, address: net.vips.registry.address, device: control.interfaces.api };
   });
   return new Command("kolla-registry", {
     create: place.apply((p) => renderRegistryScript(registry, p)),

@@ -163,7 +163,8 @@ describe("resource graphs (pulumi mocks)", () => {
     const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
     assert.match(String(command("kolla-teardown").delete), /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/);
     assert.match(String(command("kolla-deploy").create), /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/);
-    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.2\/32 dev eth0[\s\S]*-p 10\.0\.0\.2:4000:5000/);
+    // The registry VIP: Enos' second pop_ip, the fourth of the five extra_ips.
+    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/);
     assert.deepEqual(command("kolla-registry").connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "ctl" });
   });
 
