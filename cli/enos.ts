@@ -16,6 +16,7 @@ import { readStackFile } from "./stack-file";
 import { readWorkload } from "../workloads/run-file";
 import { PROJECT_DIR } from "../config/paths";
 import { STATE_DIR, openStack, recoverInterruptedUpdate } from "./workspace";
+import { renderCheck } from "./check";
 import { describeStack } from "./info";
 import { newStackFile } from "./new";
 import { phaseTargets, targetsOf } from "./verbs";
@@ -24,7 +25,9 @@ const USAGE = `usage: enos <command> [options]
 
 Enos' verbs; each phase verb updates its phase and what that phase needs, and leaves the rest as is:
   new --provider P --stack NAME               write Pulumi.NAME.yaml from the provider's example
-  check [-f reservation.yaml | --stack NAME]  validate a configuration and print it normalized
+  check [-f reservation.yaml | --stack NAME] [--json]
+                                              validate a configuration and print it normalized:
+                                              your keys, defaults filled in (# default), Kolla's VIPs
   deploy [--stack NAME]                       everything: testbed, monitoring, OpenStack, init,
                                               benchmarks, network emulation
   up [--stack NAME]                           acquire the testbed only
@@ -156,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
   switch (options.command) {
     case "check": {
-      console.log(JSON.stringify(validate(options), null, 2));
+      write(renderCheck(validate(options), options.json === true));
       return 0;
     }
     case "new": {

@@ -108,6 +108,8 @@ const chameleonbaremetal = z.strictObject({
 const chameleonkvm = z.strictObject({
   ...openstackFields,
   type: z.literal("chameleonkvm"),
+  // Enos' shipped sample sets it; a KVM site leases nothing, so it is read and ignored, as Enos did.
+  walltime: walltime.optional(),
   image_name: name.default("CC-Ubuntu22.04"),
   user: name.default("cc"),
   dns_nameservers: z.array(ipv4).default(["129.114.97.1", "129.114.97.2", "129.116.84.203"]),
