@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { renderCheck } from "../../cli/check";
+import { ConfigError } from "../../config/errors";
 import { ExperimentConfig, loadExperiment } from "../../config/load";
 import { renderNormalizedYaml } from "../../config/normalized";
 import { planSlots, slotHost } from "../../config/slots";
@@ -14,6 +15,7 @@ import { allocateVips, vipShortage } from "../../config/vips";
 import { groupMembers } from "../../kolla/inventory";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../../kolla/render";
 import { PROJECT_DIR } from "../../config/paths";
+import { readWorkload } from "../../workloads/run-file";
 import { FIXTURES } from "../helpers";
 
 /**
@@ -148,5 +150,53 @@ describe("the enos CLI on the corpus", () => {
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+describe("YAML 1.1 booleans where a string is expected (name: off)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-compat-yaml11-"));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const problemsOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return error.problems;
+    }
+    return assert.fail("accepted");
+  };
+
+  test("every string key read as a boolean says so and how to keep the word, as PyYAML read it", () => {
+    const file = write("reservation.yaml", [
+      "provider: {type: g5k, name: off, env_name: yes}",
+      "resources: {paravance: {control: 1, network: 1, compute: 1}}",
+      "bench_run_id: no",
+      "patches: [{name: On, src: a, dst: b}]",
+    ].join("\n"));
+    const problems = problemsOf(() => loadExperiment({ stack: { reservationFile: file }, baseDir: dir }));
+    assert.deepEqual(problems.map((p) => p.path).sort(), ["bench_run_id", "patches[0].name", "provider.env_name", "provider.name"]);
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+    assert.match(byPath["provider.name"], /found the boolean false: YAML 1\.1 \(as Enos' PyYAML\) reads an unquoted no, off or false as false; quote it to keep the word, e\.g\. name: "off"/);
+    assert.match(byPath["provider.env_name"], /found the boolean true: .* yes, on or true as true; .* env_name: "on"/);
+    assert.match(byPath["bench_run_id"], /boolean false: .*bench_run_id: "off"/);
+  });
+
+  test("a scenario named off in run.yml too", () => {
+    const workload = path.join(dir, "workload");
+    fs.mkdirSync(workload, { recursive: true });
+    write("workload/run.yml", "rally:\n  scenarios:\n    - name: off\n      file: boot.yml\n");
+    const [problem] = problemsOf(() => readWorkload(workload));
+    assert.match(`${problem.path}: ${problem.message}`, /rally\.scenarios\[0\]\.name: expected a string, found the boolean false: .*name: "off"/);
+  });
+
+  test("a role named by an unquoted off keeps the meaning PyYAML gave it, with a warning", () => {
+    const file = write("roles.yaml", "provider: g5k\nresources:\n  paravance: {control: 1, network: 1, compute: 1, off: 1}\n");
+    const config = loadExperiment({ stack: { reservationFile: file }, baseDir: dir });
+    assert.ok(config.demands.some((d) => d.role === "false"));
+    assert.ok(config.warnings.some((w) => /a role or group is named false: .*quote it \(e\.g\. "off": \.\.\.\)/.test(w)), config.warnings.join("\n"));
   });
 });
