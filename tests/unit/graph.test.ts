@@ -110,7 +110,7 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("monitoring in deploy mode: the playbook for real, annotated; deleting it runs the remove playbook", async () => {
     const experiment = await build({ ...machines, enable_monitoring: true });
-    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl!), "http://192.0.2.1:3000", "Grafana on the control host");
+    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl!), "http://10.0.0.2:3000", "Grafana at Enos' grafana_vip (4th pop_ip: extra_ips[1])");
     const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
     assert.match(String(monitoring.inputs.create), /ANSIBLE_CALLBACKS_ENABLED='influxdb_events'[\s\S]*\nansible-playbook -i [^\n]*monitoring\.yml'\n/);
     assert.match(String(monitoring.inputs.delete), /\nansible-playbook -i [^\n]*monitoring-remove\.yml'\n/);
