@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { booleanSpellings } from "./yaml11";
 
 /** One thing wrong with the configuration: where, and what to do about it. */
 export interface ConfigProblem {
@@ -84,9 +85,9 @@ export function keyNames(schema: z.ZodType, into = new Set<string>(), seen = new
  */
 function readAsBoolean(path: readonly PropertyKey[], found: boolean): string {
   const key = String([...path].reverse().find((k) => typeof k === "string") ?? "value");
-  const words = found ? "yes, on or true" : "no, off or false";
+  const { words, likely } = booleanSpellings(found);
   return `expected a string, found the boolean ${found}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} as ${found}; ` +
-    `quote it to keep the word, e.g. ${key}: "${found ? "on" : "off"}"`;
+    `quote it to keep the word, e.g. ${key}: "${likely}"`;
 }
 
 const expectsString = (issue: z.core.$ZodIssue) => issue.code === "invalid_type" && issue.expected === "string";

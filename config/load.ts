@@ -9,7 +9,7 @@ import {
   PROVIDER_TYPES, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
 } from "./schema";
 import type { RoleDemand } from "./types";
-import { loadYaml11 } from "./yaml11";
+import { booleanSpellings, loadYaml11 } from "./yaml11";
 
 /** A static host with the roles and groups the configuration gives it. */
 export interface StaticHostDemand extends StaticHost {
@@ -169,9 +169,9 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
 
 /** A role or group named by an unquoted yes/no/on/off key, which YAML 1.1 (Enos' PyYAML too) made a boolean. */
 function booleanName(name: string, where: string): string {
-  const words = name === "true" ? "yes, on or true" : "no, off or false";
+  const { words, likely } = booleanSpellings(name === "true");
   return `${where}: a role or group is named ${name}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} key as the boolean ${name}; ` +
-    `if you meant the word, quote it (e.g. "${name === "true" ? "on" : "off"}": ...)`;
+    `if you meant the word, quote it (e.g. "${likely}": ...)`;
 }
 
 function providerType(value: unknown): ProviderType | undefined {
