@@ -61,9 +61,10 @@ function resolve(group: string, sections: InventorySection[], seen = new Set<str
 
 /** The aliases of a group's hosts, as Ansible reads the rendered inventory (each once, in order). */
 export function groupMembers(template: string, hosts: Host[]): (group: string) => string[] {
-  const sections = filledSections(template, hosts);
-  return (group) => [...new Set(resolve(group, sections))];
+  return membersIn(filledSections(template, hosts));
 }
+
+const membersIn = (sections: InventorySection[]) => (group: string) => [...new Set(resolve(group, sections))];
 
 /**
  * Groups the inventory needs that no host fills: every role group that a service group runs on
@@ -72,7 +73,7 @@ export function groupMembers(template: string, hosts: Host[]): (group: string) =
  */
 export function unfilledGroups(template: string, hosts: Host[]): { group: string; neededBy: string[] }[] {
   const sections = filledSections(template, hosts);
-  const members = groupMembers(template, hosts);
+  const members = membersIn(sections);
   const leaves = new Map<string, string[]>();
   for (const s of sections.filter((x) => x.children)) {
     for (const child of s.entries) {

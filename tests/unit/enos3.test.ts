@@ -107,6 +107,11 @@ describe("Enos' all-in-one inventory: role groups named only as children", () =>
     assert.equal((yaml.load(files.globals) as Record<string, unknown>).kolla_internal_vip_address, "10.158.3.254");
   });
 
+  test("its service groups are those of enos' default inventory (so they follow the pinned kolla-ansible)", () => {
+    const services = (text: string) => text.slice(text.indexOf("[deployment]"));
+    assert.equal(services(inventoryTemplate(config)), services(inventoryTemplate({})));
+  });
+
   test("a group the services need still needs a host: without compute, all-in-one names it", () => {
     const problem = inventoryProblems(inventoryTemplate(config), hosts.map((h) => ({ ...h, roles: ["storage"] })));
     assert.match(problem ?? "", /group compute \(needed by .*control.*\) has no host: add role compute to resources or topology/);
