@@ -65,6 +65,25 @@ describe("Enos 3.0 compatibility corpus (tests/fixtures/enos3)", () => {
     });
   }
 
+  test("the real ansible-inventory reads the same groups from each rendered static inventory", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-compat-inventory-"));
+    try {
+      for (const file of files.filter((f) => load(f).provider.type === "static")) {
+        const config = load(file);
+        const { hosts, network } = staticHostsOf(config);
+        fs.writeFileSync(path.join(dir, "multinode"), renderKollaFiles(config, hosts, network, {}).multinode);
+        const listed = spawnSync(path.join(PROJECT_DIR, ".venv", "bin", "ansible-inventory"), ["-i", path.join(dir, "multinode"), "--list"], { encoding: "utf8" });
+        assert.equal(listed.status, 0, listed.stderr);
+        const inventory = JSON.parse(listed.stdout) as Record<string, { hosts?: string[]; children?: string[] }>;
+        const members = (group: string): string[] => [...inventory[group]?.hosts ?? [], ...(inventory[group]?.children ?? []).flatMap(members)];
+        const expected = JSON.parse(fs.readFileSync(path.join(CORPUS, file.replace(/\.yaml$/, ".expected.json")), "utf8"));
+        for (const group of GROUPS) assert.deepEqual(new Set(members(group)), new Set(expected.groups[group]), `${file}: ${group}`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("the YAML view reads back as the normalized configuration, each default marked", () => {
     for (const file of files) {
       const { normalized } = load(file);
