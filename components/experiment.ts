@@ -81,7 +81,7 @@ export class Experiment extends pulumi.ComponentResource {
     const kollaMode = args.config.kollaMode;
     const noDocker = args.config.provider.type === "local" || kollaMode === "check";
     this.monitoring = args.config.enableMonitoring
-      ? new Monitoring("monitoring", { hosts: this.hosts, sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig] })
+      ? new Monitoring("monitoring", { hosts: this.hosts, vips: this.network.apply((n) => n.vips), sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig] })
       : undefined;
 
     this.kolla = kollaMode === "none" ? undefined : new KollaDeployment("kolla", {

@@ -151,10 +151,10 @@ function registryOnControlHost(
   network: pulumi.Output<TestbedNetwork>,
   opts: pulumi.CustomResourceOptions,
 ): remote.Command {
-  // The mirror sits at the second extra IP (the first is Kolla's VIP), as globals.yml's docker_registry says.
+  // The mirror sits at the registry VIP, as globals.yml's docker_registry says.
   const place = pulumi.all([hosts, network]).apply(([hs, net]) => {
     const control = groupHosts("control", hs)[0];
-    return { control, address: net.extraIps[1], device: control.interfaces.api };
+    return { control, address: net.vips.registry.address, device: control.interfaces.api };
   });
   return new remote.Command("kolla-registry", {
     create: place.apply((p) => remoteBash(renderRegistryScript(registry, p))),

@@ -81,7 +81,8 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       assert.deepEqual(h.kernel, machine(h).kernel, `${h.alias}: qdiscs probed on the node`);
     }
     assert.match(sshG5k(g5k, "control-1", "ip -o -4 addr show dev eth0"), new RegExp(`inet ${machine(hosts[0]).address.replace(/\./g, "\\.")}/`));
-    assert.deepEqual((await recordOf(g5k.stack)).network.extraIps.slice(0, 2), ["10.24.26.0", "10.24.26.1"]);
+    const vips = (await recordOf(g5k.stack)).network.vips;
+    assert.deepEqual([vips.internal.address, vips.registry.address], ["10.24.61.255", "10.24.61.254"], "Enos' VIPs: the end of the vlan's free range");
     // The checkpoint on disk (exportStack would decrypt secrets for display).
     const checkpoint = fs.readFileSync(path.join(g5k.stateDir, ".pulumi", "stacks", "enos", `${g5k.name}.json`), "utf8");
     assert.ok(checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"), "the password is only stored encrypted");

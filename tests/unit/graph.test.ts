@@ -127,7 +127,7 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("monitoring in deploy mode: the playbook for real, annotated; deleting it runs the remove playbook", async () => {
     const experiment = await build({ ...machines, enable_monitoring: true });
-    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl!), "http://192.0.2.1:3000", "Grafana on the control host");
+    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl!), "http://10.0.0.2:3000", "Grafana at Enos' grafana_vip (4th pop_ip: extra_ips[1])");
     const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
     assert.match(String(monitoring.inputs.create), /ANSIBLE_CALLBACKS_ENABLED='influxdb_events'[\s\S]*\nansible-playbook -i [^\n]*monitoring\.yml'\n/);
     assert.match(String(monitoring.inputs.delete), /\nansible-playbook -i [^\n]*monitoring-remove\.yml'\n/);
@@ -183,7 +183,8 @@ describe("resource graphs (pulumi mocks)", () => {
     const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
     assert.match(String(command("kolla-teardown").delete), /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/);
     assert.match(String(command("kolla-deploy").create), /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/);
-    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.2\/32 dev eth0[\s\S]*-p 10\.0\.0\.2:4000:5000/);
+    // The registry VIP: Enos' second pop_ip, the fourth of the five extra_ips.
+    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/);
     assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
     assert.deepEqual(command("kolla-registry").connection, secret({ host: "192.0.2.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 }));
   });
