@@ -29,25 +29,22 @@ export function experimentProgram(options: ProgramOptions) {
     config.warnings.forEach((warning) => pulumi.log.warn(warning));
     const resultsDir = path.join(options.projectDir, "results", stack);
     const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
+    // What fits on a screen at the end of `pulumi up`; the full records (every host's roles, groups,
+    // interfaces, the tc plan, kolla's check) are in the state: `enos info --json` prints them.
     return {
       provider: config.provider.type,
-      // Everything the phases know of each host but its host key (the ssh files hold those).
-      hosts: experiment.hosts.apply((hosts) => hosts.map(({ hostKey: _key, ...host }) => host)),
-      network: experiment.network,
-      tcPlan: experiment.networkEmulation?.plan,
+      hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((h) => [h.alias, h.address]))),
       kolla: experiment.kolla && {
         mode: config.kollaMode,
         vip: experiment.kolla.vip,
         horizonUrl: experiment.kolla.horizonUrl,
         adminOpenrc: experiment.kolla.adminOpenrc,
-        // Check mode: what a deploy would apply on each host.
-        plan: experiment.kolla.plan,
       },
       grafanaUrl: experiment.monitoring?.grafanaUrl,
       benchmarkSummary: experiment.benchmark?.summary,
       sshConfig: experiment.sshConfig,
       resultsDir,
-      next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows the experiment`,
+      next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows every host's roles and groups; pulumi destroy --stack ${stack} releases it all`,
     };
   };
 }

@@ -1,6 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Command } from "commander";
+import { PROJECT_DIR } from "../config/paths";
 import { PROVIDER_TYPES } from "../config/schema";
+import { GlobalOptions, UsageError, exitWith } from "./context";
 
 /** The project's example stack of each provider: `enos new` starts from it. */
 const EXAMPLE_STACK: Record<string, string> = { local: "dev" };
@@ -18,4 +21,17 @@ export function newStackFile(projectDir: string, stack: string, provider: string
   const text = fs.readFileSync(example, "utf8").split("\n").filter((l) => !l.startsWith("encryptionsalt:")).join("\n");
   fs.writeFileSync(file, text);
   return file;
+}
+
+export function register(program: Command) {
+  program.command("new")
+    .description("write Pulumi.<stack>.yaml from the provider's example (needs --stack NAME)")
+    .requiredOption("--provider <type>", `the testbed: ${PROVIDER_TYPES.join(", ")}`)
+    .action(exitWith(async (options: { provider: string }, command: Command) => {
+      const { stack } = command.optsWithGlobals<GlobalOptions>();
+      if (!stack) throw new UsageError("new needs --stack NAME: the name of the new stack");
+      const file = newStackFile(PROJECT_DIR, stack, options.provider);
+      console.log(`wrote ${file}; edit it, then: npx enos check --stack ${stack} && pulumi up --stack ${stack} (or npx enos deploy --stack ${stack})`);
+      return 0;
+    }));
 }

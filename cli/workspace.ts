@@ -2,71 +2,82 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
-
-const versions: { pulumiCli: string } = require(path.join(PROJECT_DIR, "package.json")).enos;
-
-export const PULUMI_ROOT = path.join(CACHE_DIR, `pulumi-v${versions.pulumiCli}`);
+import type { HostPlan } from "../components/tc/plan";
+import { PROJECT_DIR } from "../config/paths";
+import type { Host, TestbedNetwork } from "../config/types";
 
 export interface EngineOptions {
   /** Directory holding the local file backend; default `<project>/.pulumi-state` (PULUMI_HOME is always the project's). */
   stateDir?: string;
   /** Directory the engine and the dynamic providers run in; default the project. */
   workDir?: string;
-  /** The CLI to run; default the one scripts/setup built. */
+  /** The CLI to run; default the project's `bin/pulumi`. */
   pulumiCommand?: PulumiCommand;
+  /** Secrets passphrase of a throwaway stack (tests); default: bin/pulumi's rule (see there). */
+  passphrase?: string;
 }
 
 /**
- * The environment every engine run gets: a local file backend, no login, no update check, and no
- * attempt to download a plugin (nothing can be downloaded here; a missing plugin must fail fast).
+ * The engine runs as `pulumi` does in a shell: through bin/pulumi, which sets the project's plugins,
+ * backend and passphrase. Only the backend may differ (tests keep their state apart).
  */
-export function engineEnv(stateDir: string): Record<string, string> {
-  // The file backend refuses a directory that does not exist.
+function engineEnv(options: EngineOptions): Record<string, string> {
+  const stateDir = options.stateDir ?? STATE_DIR;
+  // The file backend refuses a directory that does not exist yet.
   fs.mkdirSync(stateDir, { recursive: true });
-  const env: Record<string, string> = {
+  return {
     PULUMI_BACKEND_URL: `file://${stateDir}`,
-    // One PULUMI_HOME per clone, whatever the backend: scripts/install-plugins puts the plugins there.
-    PULUMI_HOME,
-    PULUMI_SKIP_UPDATE_CHECK: "1",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "1",
+    // The CLI built from Go modules is newer than the SDK's minimum; its version check reads no file.
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "1",
-    // The dynamic-provider shim finds @pulumi/pulumi, and serialized providers their modules, from here
-    // whatever directory the engine runs in.
-    NODE_PATH: path.join(PROJECT_DIR, "node_modules"),
+    ...(options.passphrase === undefined ? {} : { PULUMI_CONFIG_PASSPHRASE: options.passphrase }),
   };
-  // The dev stack's secrets are encrypted with a known passphrase unless the user brings their own.
-  if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
-    env.PULUMI_CONFIG_PASSPHRASE = "enos-dev";
-  }
-  return env;
 }
 
-export async function pulumiCommand(): Promise<PulumiCommand> {
-  if (!fs.existsSync(path.join(PULUMI_ROOT, "bin", "pulumi"))) {
-    throw new Error(`the Pulumi CLI is not built yet (${PULUMI_ROOT}/bin/pulumi): run scripts/setup first`);
-  }
-  return PulumiCommand.get({ root: PULUMI_ROOT, skipVersionCheck: true });
+/** The project's `pulumi` (bin/pulumi), as the Automation API runs it. */
+export function pulumiCommand(): Promise<PulumiCommand> {
+  return PulumiCommand.get({ root: PROJECT_DIR, skipVersionCheck: true });
 }
 
-/** Selects or creates a stack whose program runs in this process (see README: no nodejs language host). */
+/** The experiment of a stack of this project: the same program, state and CLI as `pulumi up --stack NAME`. */
+export async function openExperiment(stackName: string): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, workDir: PROJECT_DIR },
+    { pulumiCommand: await pulumiCommand(), envVars: engineEnv({}) },
+  );
+}
+
+/** A stack whose program runs in this process (tests, and throwaway stacks of the CLI's tests). */
 export async function openStack(
   stackName: string,
   projectName: string,
   program: () => Promise<Record<string, unknown> | void>,
   options: EngineOptions = {},
 ): Promise<Stack> {
-  const stateDir = options.stateDir ?? STATE_DIR;
-  const workDir = options.workDir ?? PROJECT_DIR;
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program },
     {
-      workDir,
+      workDir: options.workDir ?? PROJECT_DIR,
       pulumiCommand: options.pulumiCommand ?? await pulumiCommand(),
-      envVars: engineEnv(stateDir),
+      envVars: engineEnv(options),
       secretsProvider: "passphrase",
     },
   );
+}
+
+/** What the Experiment component keeps in the state: the full records behind the short stack outputs. */
+export interface ExperimentRecord {
+  hosts: Host[];
+  network: TestbedNetwork;
+  sshConfig: string;
+  tcPlan?: HostPlan[];
+  kollaPlan?: Record<string, string[]>;
+}
+
+/** The experiment's records, once its testbed is up; undefined before. */
+export async function experimentRecord(stack: Stack): Promise<ExperimentRecord | undefined> {
+  const state = await stack.exportStack();
+  const experiment = (state.deployment.resources ?? []).find((r: { type: string }) => r.type === "enos:index:Experiment");
+  return experiment?.outputs?.hosts ? experiment.outputs : undefined;
 }
 
 /**
@@ -147,6 +158,5 @@ function processExists(pid: number): boolean {
   }
 }
 
-/** The state directory of the project: local backend and PULUMI_HOME. */
+/** The state directory of the project: local backend, PULUMI_HOME, passphrases of non-dev stacks. */
 export const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");
-export const PULUMI_HOME = path.join(STATE_DIR, "home");

@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../config/types";
 import type { BackupRequest } from "./backup/collect";
 import type { InfluxdbSource } from "./backup/plan";
-import { Command } from "./command";
+import { local } from "@pulumi/command";
+import { BASH, replacedFirst } from "./commands";
 
 export interface BackupArgs {
   hosts: pulumi.Input<Host[]>;
@@ -29,12 +30,13 @@ export class Backup extends pulumi.ComponentResource {
       hosts: hosts.map(({ alias, devices }) => ({ alias, devices })),
     } satisfies BackupRequest));
     const armed = `echo "a backup goes to ${path.join(args.resultsDir, "backup")} when this stack is destroyed"`;
-    new Command("backup-on-destroy", {
+    new local.Command("backup-on-destroy", {
       create: armed,
       // An update in place: a replacement would run the delete, i.e. take a backup nobody asked for.
       update: armed,
       delete: pulumi.interpolate`node ${path.join(__dirname, "backup", "collect.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
-    }, { parent: this });
+      interpreter: BASH,
+    }, replacedFirst({ parent: this }));
     this.registerOutputs({});
   }
 }

@@ -7,7 +7,8 @@ import { BenchRun, runDir } from "../workloads/expand";
 import type { Workload } from "../workloads/run-file";
 import { BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
 import type { SummaryRequest } from "./bench/summarize";
-import { Command } from "./command";
+import { local } from "@pulumi/command";
+import { BASH, replacedFirst } from "./commands";
 import { shellQuote } from "../config/shell";
 
 export interface BenchmarkArgs {
@@ -66,23 +67,25 @@ export class Benchmark extends pulumi.ComponentResource {
     // Each run waits for the one before it, in run.yml's order.
     let previous: pulumi.Resource[] = [];
     const waitFor = () => (previous.length ? previous : after);
-    let env: Command | undefined;
-    const rallyRuns: { run: BenchRun; command: Command; hash: string }[] = [];
+    let env: local.Command | undefined;
+    const rallyRuns: { run: BenchRun; command: local.Command; hash: string }[] = [];
     for (const run of args.workload.runs) {
       const hash = fingerprint(run);
-      let command: Command;
+      let command: local.Command;
       if (run.type === "rally") {
-        env ??= new Command("rally-env", { create: withOpenrc(renderRallyEnvScript) }, { parent: this, dependsOn: waitFor() });
-        command = new Command(`run:${runDir(run)}`, {
+        env ??= new local.Command("rally-env", { create: withOpenrc(renderRallyEnvScript), interpreter: BASH }, replacedFirst({ parent: this, dependsOn: waitFor() }));
+        command = new local.Command(`run:${runDir(run)}`, {
           create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
+          interpreter: BASH,
           triggers: [hash, env.stdout],
-        }, { parent: this, dependsOn: [env, ...previous] });
+        }, replacedFirst({ parent: this, dependsOn: [env, ...previous] }));
         rallyRuns.push({ run, command, hash });
       } else if (openrc) {
-        command = new Command(`run:${runDir(run)}`, {
+        command = new local.Command(`run:${runDir(run)}`, {
           create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
+          interpreter: BASH,
           triggers: [hash],
-        }, { parent: this, dependsOn: waitFor() });
+        }, replacedFirst({ parent: this, dependsOn: waitFor() }));
       } else {
         continue;
       }
@@ -94,10 +97,11 @@ export class Benchmark extends pulumi.ComponentResource {
         resultsDir: args.resultsDir,
         runs: rallyRuns.map(({ run }) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
       };
-      const summary = new Command("rally-summary", {
+      const summary = new local.Command("rally-summary", {
         create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
+        interpreter: BASH,
         triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout],
-      }, { parent: this, dependsOn: rallyRuns.map(({ command }) => command) });
+      }, replacedFirst({ parent: this, dependsOn: rallyRuns.map(({ command }) => command) }));
       this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
     }
     this.registerOutputs({ summary: this.summary });

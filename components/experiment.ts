@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
+import { PULUMI_HOME } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { ChameleonBaremetalTestbed } from "../providers/chameleon";
 import { G5kTestbed } from "../providers/g5k";
@@ -12,7 +13,7 @@ import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
 import { Benchmark } from "./benchmark";
 import { OpenStackInit } from "./openstack-init";
-import { File } from "./file";
+import { localFile } from "./commands";
 import { KollaDeployment } from "./kolla";
 import { Monitoring } from "./monitoring";
 import { NetworkEmulation } from "./network-emulation";
@@ -54,15 +55,15 @@ export class Experiment extends pulumi.ComponentResource {
     this.hosts = testbed.hosts;
     this.network = testbed.network;
 
-    const knownHosts = new File("known-hosts", {
+    const knownHosts = localFile("known-hosts", {
       path: path.join(dir, "known_hosts"),
       content: this.hosts.apply(renderKnownHosts),
     }, { parent: this });
-    const sshConfig = new File("ssh-config", {
+    const { command: sshConfig, path: sshConfigPath } = localFile("ssh-config", {
       path: path.join(dir, "ssh_config"),
       content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"), learntHosts)),
-    }, { parent: this, dependsOn: [knownHosts] });
-    this.sshConfig = sshConfig.path;
+    }, { parent: this, dependsOn: [knownHosts.command] });
+    this.sshConfig = sshConfigPath;
 
     const constraints = args.config.networkConstraints;
     this.networkEmulation = constraints && new NetworkEmulation("network-emulation", {
@@ -80,7 +81,7 @@ export class Experiment extends pulumi.ComponentResource {
     const kollaMode = args.config.kollaMode;
     const noDocker = args.config.provider.type === "local" || kollaMode === "check";
     this.monitoring = args.config.enableMonitoring
-      ? new Monitoring("monitoring", { hosts: this.hosts, sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig] })
+      ? new Monitoring("monitoring", { hosts: this.hosts, vips: this.network.apply((n) => n.vips), sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig] })
       : undefined;
 
     this.kolla = kollaMode === "none" ? undefined : new KollaDeployment("kolla", {
@@ -95,12 +96,14 @@ export class Experiment extends pulumi.ComponentResource {
     // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
     // what needs none (Rally's Dummy scenarios).
     const init = this.kolla && new OpenStackInit("openstack-init", { openrc: this.kolla.adminOpenrc, network: this.network }, { parent: this, dependsOn: [this.kolla] });
+    // As in an Enos experiment, benchmarks run under the emulated network once it is measured
+    // (depending on the component waits for its rules and its test), never while it is measured.
     this.benchmark = workload && new Benchmark("benchmark", {
       workload,
       resultsDir: args.resultsDir,
       runId: args.config.benchRunId,
       openrc: this.kolla?.adminOpenrc,
-    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : [])] });
+    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])] });
 
     if (args.config.backupOnDestroy) {
       // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
@@ -110,15 +113,17 @@ export class Experiment extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [testbed, sshConfig, ...phases] });
     }
 
-    this.registerOutputs({ hosts: this.hosts, network: this.network, sshConfig: this.sshConfig });
+    // The full records, kept in the state (enos info --json reads them) rather than in the stack outputs.
+    this.registerOutputs({
+      hosts: this.hosts, network: this.network, sshConfig: this.sshConfig,
+      tcPlan: this.networkEmulation?.plan, kollaPlan: this.kolla?.plan,
+    });
   }
 }
 
 function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi.Resource): Testbed {
   const { provider, demands, staticHosts } = args.config;
   const opts = { parent };
-  // The engine's PULUMI_HOME (cli/workspace.ts), where plugins such as openstack's are installed.
-  const pulumiHome = path.join(args.stateDir, "home");
   switch (provider.type) {
     case "local":
       return new LocalTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands }, opts);
@@ -130,8 +135,8 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
     case "openstack":
     case "chameleonkvm":
-      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts }, opts);
     case "chameleonbaremetal":
-      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts }, opts);
   }
 }

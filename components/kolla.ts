@@ -10,10 +10,9 @@ import { groupHosts } from "../kolla/inventory";
 import { KollaAnsibleCopy, kollaAnsibleCopy, passwordsTemplate, renderInstallScript, resolvePatches, shortHash } from "../kolla/install";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
-import { Command } from "./command";
-import { File } from "./file";
+import { local, remote } from "@pulumi/command";
+import { BASH, connectionOf, localFile, precondition, remoteBash, replacedFirst } from "./commands";
 import { KollaPasswords } from "./kolla-passwords";
-import { Precondition } from "./precondition";
 
 export interface KollaArgs {
   hosts: pulumi.Input<Host[]>;
@@ -71,23 +70,22 @@ export class KollaDeployment extends pulumi.ComponentResource {
     }));
     const asChild = { parent: this };
 
-    const install = new Command("kolla-ansible", {
+    const install = new local.Command("kolla-ansible", {
       create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
+      interpreter: BASH,
       triggers: [copy.requirement, copy.venv],
-    }, asChild);
+    }, replacedFirst(asChild));
     const passwords = new KollaPasswords("kolla-passwords", { templateFile: passwordsTemplate(copy), installedTemplate: install.stdout }, asChild);
 
     const template = inventoryTemplate(config);
-    const inventoryCheck = new Precondition("inventory-check", {
-      problem: hosts.apply((hs) => inventoryProblems(template, hs) ?? ""),
-    }, asChild);
+    const inventoryCheck = precondition("inventory-check", hosts.apply((hs) => inventoryProblems(template, hs) ?? ""), asChild);
     const files = pulumi.all([hosts, network, passwords.values]).apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
-    const written = (["multinode", "globals", "passwords"] as const).map((key) => new File(`kolla-${key}`, {
+    const written = (["multinode", "globals", "passwords"] as const).map((key) => localFile(`kolla-${key}`, {
       path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
       content: files.apply((f) => f[key]),
       // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
       mode: key === "passwords" ? 0o600 : 0o644,
-    }, { ...asChild, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["content"] : [] }));
+    }, { ...asChild, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["stdin"] : [] }).command);
 
     const globals = pulumi.all([hosts, network]).apply(([hs, net]) => globalsOf({ hosts: hs, network: net, registry: config.registry, kolla: config.kolla }));
     this.vip = globals.apply((g) => String(g.kolla_internal_vip_address));
@@ -96,21 +94,23 @@ export class KollaDeployment extends pulumi.ComponentResource {
     const run = pulumi.output(args.sshConfig).apply((sshConfig): KollaRun => ({ venv: copy.venv, configDir, sshConfig }));
     const after = [install, ...written];
     if (config.kollaMode === "check") {
-      const check = new Command("kolla-check", {
+      const check = new local.Command("kolla-check", {
         create: run.apply(renderCheckScript),
+        interpreter: BASH,
         environment,
         triggers: [files.apply((f) => shortHash(f, copy.requirement))],
-      }, { ...asChild, dependsOn: after });
+      }, replacedFirst({ ...asChild, dependsOn: after }));
       const result = check.stdout.apply(parseCheckOutput);
       result.apply((r) => pulumi.log.info(describeCheck(r), this));
       this.plan = result.apply((r) => rolesByHost(r.plays));
     } else {
-      const teardown = new Command("kolla-teardown", {
+      const teardown = new local.Command("kolla-teardown", {
         // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
         create: "echo 'the cloud made by the kolla-ansible steps lives as long as this resource'",
         delete: run.apply(renderDestroyScript),
+        interpreter: BASH,
         environment,
-      }, { ...asChild, dependsOn: after });
+      }, replacedFirst({ ...asChild, dependsOn: after }));
       const consumed = pulumi.all([files, globals]).apply(([f, g]) => ({
         inventory: shortHash(f.multinode, copy.requirement),
         images: shortHash(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
@@ -126,15 +126,16 @@ export class KollaDeployment extends pulumi.ComponentResource {
       };
       let previous: pulumi.Resource = teardown;
       for (const step of DEPLOY_STEPS) {
-        const command = new Command(`kolla-${step}`, {
+        const command = new local.Command(`kolla-${step}`, {
           create: run.apply((r) => renderStepScript(r, step)),
+          interpreter: BASH,
           environment,
           triggers: [consumed.apply(triggerOf[step])],
-        }, { ...asChild, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] });
+        }, replacedFirst({ ...asChild, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] }));
         previous = command;
         // The internal registry needs the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
-          previous = registryOnControlHost(config.registry, hosts, network, run, { ...asChild, dependsOn: [command] });
+          previous = registryOnControlHost(config.registry, hosts, network, { ...asChild, dependsOn: [command] });
         }
       }
       this.adminOpenrc = pulumi.output(adminOpenrc(configDir));
@@ -147,17 +148,18 @@ function registryOnControlHost(
   registry: Extract<KollaArgs["config"]["registry"], { type: "internal" }>,
   hosts: pulumi.Output<Host[]>,
   network: pulumi.Output<TestbedNetwork>,
-  run: pulumi.Output<KollaRun>,
   opts: pulumi.CustomResourceOptions,
-): Command {
-  // The mirror sits at the second extra IP (the first is Kolla's VIP), as globals.yml's docker_registry says.
+): remote.Command {
+  // The mirror sits at the registry VIP, as globals.yml's docker_registry says.
   const place = pulumi.all([hosts, network]).apply(([hs, net]) => {
     const control = groupHosts("control", hs)[0];
-    return { alias: control.alias, address: net.extraIps[1], device: control.interfaces.api };
+    return { control, address: net.vips.registry.address, device: control.interfaces.api };
   });
-  return new Command("kolla-registry", {
-    create: place.apply((p) => renderRegistryScript(registry, p)),
-    delete: place.apply((p) => renderRegistryRemovalScript(registry, p)),
-    connection: pulumi.all([place, run]).apply(([p, r]) => ({ sshConfig: r.sshConfig, alias: p.alias })),
-  }, opts);
+  return new remote.Command("kolla-registry", {
+    create: place.apply((p) => remoteBash(renderRegistryScript(registry, p))),
+    delete: place.apply((p) => remoteBash(renderRegistryRemovalScript(registry, p))),
+    connection: place.apply((p) => connectionOf(p.control)),
+    // Moved (another control host, address or device): the old one is removed first.
+    triggers: [place.apply((p) => shortHash(p.control.alias, p.address, p.device))],
+  }, replacedFirst(opts));
 }

@@ -2,13 +2,17 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
 import type { Host } from "../config/types";
-import { Command } from "./command";
+import type { Vips } from "../config/vips";
+import { local } from "@pulumi/command";
+import { BASH, replacedFirst } from "./commands";
 import {
   MonitoringMode, PlaybookRun, callbackEnv, grafanaUrl, influxdbSource, influxdbUrl, renderDeployScript, renderRemoveScript,
 } from "./monitoring/render";
 
 export interface MonitoringArgs {
   hosts: pulumi.Input<Host[]>;
+  /** The testbed's VIPs: InfluxDB and Grafana serve at theirs, as in Enos. */
+  vips: pulumi.Input<Vips>;
   /** The experiment's ssh_config (every host reachable by alias and address). */
   sshConfig: pulumi.Input<string>;
   /** config.kollaMode: check where no Docker engine can start the containers (the dev stack). */
@@ -30,17 +34,19 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:Monitoring", name, {}, opts);
     const hosts = pulumi.output(args.hosts);
-    const run = pulumi.all([hosts, args.sshConfig]).apply(([hs, sshConfig]): PlaybookRun =>
-      ({ hosts: hs, sshConfig, venv: path.join(PROJECT_DIR, ".venv") }));
+    const vips = pulumi.output(args.vips);
+    const run = pulumi.all([hosts, vips, args.sshConfig]).apply(([hs, vs, sshConfig]): PlaybookRun =>
+      ({ hosts: hs, vips: vs, sshConfig, venv: path.join(PROJECT_DIR, ".venv") }));
     const deploy = run.apply((r) => renderDeployScript(r, args.mode));
-    new Command("monitoring", {
+    new local.Command("monitoring", {
       create: deploy,
       // A changed host list re-runs the playbook in place (it replaces the containers itself).
       update: deploy,
       delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
-    }, { parent: this });
-    this.grafanaUrl = args.mode === "deploy" ? hosts.apply(grafanaUrl) : undefined;
-    this.ansibleEnv = args.mode === "deploy" ? hosts.apply((hs) => callbackEnv(influxdbUrl(hs))) : undefined;
+      interpreter: BASH,
+    }, replacedFirst({ parent: this }));
+    this.grafanaUrl = args.mode === "deploy" ? vips.apply(grafanaUrl) : undefined;
+    this.ansibleEnv = args.mode === "deploy" ? vips.apply((vs) => callbackEnv(influxdbUrl(vs))) : undefined;
     this.influxdb = hosts.apply(influxdbSource);
     this.registerOutputs({ grafanaUrl: this.grafanaUrl, ansibleEnv: this.ansibleEnv, influxdb: this.influxdb });
   }

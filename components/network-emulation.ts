@@ -2,8 +2,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
-import { Command } from "./command";
-import { Precondition } from "./precondition";
+import { local, remote } from "@pulumi/command";
+import { BASH, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
 import { HostPlan, accurateRules, needsNetem, pairKey, planGroupRules, planHostRules } from "./tc/plan";
 import { MeasureRequest, fpingCommand, parseFping, samplePairs, taggedLine } from "./tc/measure";
 import { renderApplyScript, renderResetScript } from "./tc/render";
@@ -83,45 +83,47 @@ export class NetworkEmulation extends pulumi.ComponentResource {
     const sshConfig = pulumi.output(args.sshConfig);
     let appliedRules = pulumi.output(groupRules);
     const checks: pulumi.Resource[] = [];
-    let baseRtt: Command | undefined;
+    let baseRtt: local.Command | undefined;
     if (args.constraints.accurate && groupRules.length > 0) {
       // Measured on bare interfaces, when the phase is created or the hosts change; the hosts' rules
       // are then all re-applied (their triggers carry the measurement).
-      baseRtt = new Command("base-rtt", {
+      baseRtt = new local.Command("base-rtt", {
         create: pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg)),
+        interpreter: BASH,
         triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
-      }, { parent: this });
+      }, replacedFirst({ parent: this }));
       const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => accurateRules(groupRules, parseBaseRtts(hs, out)));
-      checks.push(new Precondition("accuracy-check", {
-        problem: adjusted.apply(({ problems }) => problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : ""),
-      }, { parent: this }));
+      checks.push(precondition("accuracy-check",
+        adjusted.apply(({ problems }) => problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : ""),
+        { parent: this }));
       appliedRules = adjusted.apply(({ rules }) => rules);
     }
     this.plan = pulumi.all([hosts, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
-    checks.push(new Precondition("kernel-check", {
-      problem: pulumi.all([hosts, this.plan]).apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
-    }, { parent: this }));
+    checks.push(precondition("kernel-check",
+      pulumi.all([hosts, this.plan]).apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
+      { parent: this }));
 
     const applied = args.aliases.map((alias) => {
       const hostPlan = this.plan.apply((plans) => plans.find((p) => p.alias === alias)!);
-      const apply = hostPlan.apply(renderApplyScript);
-      return new Command(`tc-${alias}`, {
+      const apply = hostPlan.apply((plan) => remoteBash(renderApplyScript(plan)));
+      return new remote.Command(`tc-${alias}`, {
         create: apply,
         update: apply,
-        delete: hostPlan.apply(renderResetScript),
-        connection: sshConfig.apply((cfg) => ({ sshConfig: cfg, alias })),
+        delete: hostPlan.apply((plan) => remoteBash(renderResetScript(plan))),
+        connection: hosts.apply((hs) => connectionOf(hs.find((h) => h.alias === alias)!)),
         triggers: baseRtt ? [baseRtt.stdout] : undefined,
-      }, { parent: this, dependsOn: checks });
+      }, replacedFirst({ parent: this, dependsOn: checks }));
     });
 
     if (args.constraints.test && args.constraints.enable) {
       // Re-measured whenever the plan changes; fails the update if the wire does not do what was asked.
       const request = pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => JSON.stringify(
         { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir } satisfies MeasureRequest));
-      new Command("tc-test", {
+      new local.Command("tc-test", {
         create: pulumi.interpolate`node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
+        interpreter: BASH,
         triggers: [this.plan.apply((p) => JSON.stringify(p))],
-      }, { parent: this, dependsOn: applied });
+      }, replacedFirst({ parent: this, dependsOn: applied }));
     }
     this.registerOutputs({ plan: this.plan });
   }

@@ -2,7 +2,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
 import type { TestbedNetwork } from "../config/types";
-import { Command } from "./command";
+import { local } from "@pulumi/command";
+import { BASH, replacedFirst } from "./commands";
 import { DEFAULT_CIRROS_URL, renderInitScript } from "./init/script";
 import { shellQuote } from "../config/shell";
 
@@ -35,7 +36,7 @@ export class OpenStackInit extends pulumi.ComponentResource {
       const bin = path.join(PROJECT_DIR, ".venv", "bin");
       const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
         `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
-      this.smokeCheck = new Command("init", { create: script, update: script }, { parent: this }).stdout;
+      this.smokeCheck = new local.Command("init", { create: script, update: script, interpreter: BASH }, replacedFirst({ parent: this })).stdout;
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });
   }

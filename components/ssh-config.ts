@@ -22,5 +22,7 @@ export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHos
 }
 
 export function renderKnownHosts(hosts: Host[]): string {
-  return hosts.filter((h) => h.hostKey).map((h) => `${h.address} ${h.hostKey!.split(" ").slice(0, 2).join(" ")}\n`).join("");
+  // ssh looks a host on another port than 22 up as [address]:port (testbeds share addresses across ports: vagrant).
+  const name = (h: Host) => (h.port && h.port !== 22 ? `[${h.address}]:${h.port}` : h.address);
+  return hosts.filter((h) => h.hostKey).map((h) => `${name(h)} ${h.hostKey!.split(" ").slice(0, 2).join(" ")}\n`).join("");
 }

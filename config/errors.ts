@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { booleanSpellings } from "./yaml11";
 
 /** One thing wrong with the configuration: where, and what to do about it. */
 export interface ConfigProblem {
@@ -78,6 +79,19 @@ export function keyNames(schema: z.ZodType, into = new Set<string>(), seen = new
   return into;
 }
 
+/**
+ * A string key given an unquoted yes/no/on/off: YAML 1.1 (Enos' PyYAML, and config/yaml11.ts) made
+ * it a boolean. The meaning is kept; the message says what happened and how to keep the word.
+ */
+function readAsBoolean(path: readonly PropertyKey[], found: boolean): string {
+  const key = String([...path].reverse().find((k) => typeof k === "string") ?? "value");
+  const { words, likely } = booleanSpellings(found);
+  return `expected a string, found the boolean ${found}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} as ${found}; ` +
+    `quote it to keep the word, e.g. ${key}: "${likely}"`;
+}
+
+const expectsString = (issue: z.core.$ZodIssue) => issue.code === "invalid_type" && issue.expected === "string";
+
 /** Turns zod's issues into problems that say what was expected, what was found, and the fix. */
 export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[], known: Set<string>): ConfigProblem[] {
   return issues.flatMap((issue): ConfigProblem[] => {
@@ -92,6 +106,7 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: Proper
           return { path: formatPath([...prefix, ...issue.path, key]), message: `unknown key; ${fix}` };
         });
       case "invalid_type":
+        if (typeof found === "boolean" && expectsString(issue)) return [{ path, message: readAsBoolean([...prefix, ...issue.path], found) }];
         return [{
           path,
           message: found === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, found ${describe(found)}`,
@@ -104,6 +119,9 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: Proper
       case "invalid_union": {
         // Report the branch that fits the shape of what was written (a host vs a list of hosts).
         const fitting = issue.errors.find((branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0));
+        if (!fitting && typeof found === "boolean" && issue.errors.some((branch) => branch.some(expectsString))) {
+          return [{ path, message: readAsBoolean([...prefix, ...issue.path], found) }];
+        }
         return fitting
           ? problemsFrom(fitting as z.core.$ZodIssue[], [...prefix, ...issue.path], known)
           : [{ path, message: `${issue.message}, found ${describe(found)}` }];

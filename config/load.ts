@@ -2,13 +2,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { ConfigError, ConfigProblem, describe, keyNames, problemsFrom } from "./errors";
+import { NormalizedConfig, normalize } from "./normalized";
 import { expandKeys, expandRange } from "./ranges";
 import {
   DEFAULT_INVENTORY, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
   PROVIDER_TYPES, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
 } from "./schema";
 import type { RoleDemand } from "./types";
-import { loadYaml11 } from "./yaml11";
+import { booleanSpellings, loadYaml11 } from "./yaml11";
 
 /** A static host with the roles and groups the configuration gives it. */
 export interface StaticHostDemand extends StaticHost {
@@ -40,6 +41,8 @@ export interface ExperimentConfig {
   backupOnDestroy: boolean;
   /** Things that are not errors but that the user should know. */
   warnings: string[];
+  /** What `enos check` prints: the user's keys, defaults filled in and listed. */
+  normalized: NormalizedConfig;
 }
 
 /** Roles the default inventory cannot do without. */
@@ -136,7 +139,12 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     problems.push({ path: "kolla_mode", message: "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack" });
   }
   if (problems.length) throw new ConfigError(problems);
+  for (const role of new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles), ...groups])) {
+    if (role === "true" || role === "false") warnings.push(booleanName(role, input.topology === undefined ? "resources" : "topology"));
+  }
 
+  // `provider: vagrant` is Enos' shorthand for a mapping of that type: its other keys are defaults.
+  const written = typeof merged.provider === "string" ? { ...merged, provider: { type: merged.provider } } : merged;
   return {
     provider: input.provider,
     demands,
@@ -155,7 +163,15 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     benchRunId: input.bench_run_id === undefined ? undefined : String(input.bench_run_id),
     backupOnDestroy: input.backup_on_destroy,
     warnings,
+    normalized: normalize(written, { ...input, kolla_mode: kollaMode }),
   };
+}
+
+/** A role or group named by an unquoted yes/no/on/off key, which YAML 1.1 (Enos' PyYAML too) made a boolean. */
+function booleanName(name: string, where: string): string {
+  const { words, likely } = booleanSpellings(name === "true");
+  return `${where}: a role or group is named ${name}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} key as the boolean ${name}; ` +
+    `if you meant the word, quote it (e.g. "${likely}": ...)`;
 }
 
 function providerType(value: unknown): ProviderType | undefined {

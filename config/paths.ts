@@ -4,5 +4,8 @@ import * as path from "node:path";
 /** The project directory (Pulumi.yaml, package.json), whether this runs from the sources or from dist/. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", path.basename(path.resolve(__dirname, "..")) === "dist" ? ".." : "");
 
+/** The engine's PULUMI_HOME, one per clone (bin/pulumi sets it): the plugins scripts/install-plugins put there. */
+export const PULUMI_HOME = path.join(PROJECT_DIR, ".pulumi-state", "home");
+
 /** Where setup and the phases cache what they build, for every clone on this machine. */
 export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "enos-pulumi");

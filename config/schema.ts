@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { loadYaml11 } from "./yaml11";
 import { parseDelay, parseLoss, parseRate } from "./units";
+import { vipShortage } from "./vips";
 
 /**
  * The experiment configuration, with Enos' reservation.yaml key names. Provider defaults are zod
@@ -14,14 +15,20 @@ const ipv4 = z.ipv4();
 const cidr = z.cidrv4();
 const yesNo = z.union([z.boolean(), z.enum(["yes", "no", "true", "false"]).transform((v) => v === "yes" || v === "true")]);
 
-/** Network of the testbed as a static description gives it (SPEC §2). */
+/**
+ * Network of the testbed as a static description gives it (SPEC §2). Enos did not require extra_ips:
+ * the VIPs it lacks come from the end of start..end (config/vips.ts).
+ */
 const staticNetwork = z.strictObject({
-  extra_ips: z.array(ipv4).min(5, { message: "needs at least 5 IPs routable on the API interface (Kolla's VIPs)" }),
+  extra_ips: z.array(ipv4).default([]),
   start: ipv4,
   end: ipv4,
   cidr,
   gateway: ipv4,
   dns: ipv4,
+}).superRefine((net, ctx) => {
+  const shortage = vipShortage({ extraIps: net.extra_ips, start: net.start, end: net.end });
+  if (shortage) ctx.addIssue({ code: "custom", message: shortage });
 });
 /** An `eths` entry is an interface name, or a CIDR resolved on each host to the interface holding it. */
 const eths = z.tuple([name, name], { message: "expected [api_interface, external_interface]" });
@@ -101,6 +108,8 @@ const chameleonbaremetal = z.strictObject({
 const chameleonkvm = z.strictObject({
   ...openstackFields,
   type: z.literal("chameleonkvm"),
+  // Enos' shipped sample sets it; a KVM site leases nothing, so it is read and ignored, as Enos did.
+  walltime: walltime.optional(),
   image_name: name.default("CC-Ubuntu22.04"),
   user: name.default("cc"),
   dns_nameservers: z.array(ipv4).default(["129.114.97.1", "129.114.97.2", "129.116.84.203"]),

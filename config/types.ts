@@ -1,4 +1,5 @@
 import type { KernelFacts } from "./kernel";
+import type { Vips } from "./vips";
 
 /** What every testbed gives the phases (DESIGN.md, Testbed interface). */
 export interface Host {
@@ -26,12 +27,16 @@ export interface Host {
 }
 
 export interface TestbedNetwork {
-  /** At least 5 free addresses on the API network, for Kolla's VIPs. */
+  /** Free addresses on the API network that the VIPs are taken from first (Enos' extra_ips). */
   extraIps: string[];
-  /** The pool OpenStack's public network allocates from. */
-  external: { start: string; end: string; cidr: string; gateway: string; dns: string };
+  /** Kolla's five VIPs, taken from extraIps, then from the end of the external range (config/vips.ts). */
+  vips: Vips;
+  /** The pool OpenStack's public network allocates from, without the VIPs taken from its end. */
+  external: ExternalPool;
   eths: [string, string];
 }
+
+export interface ExternalPool { start: string; end: string; cidr: string; gateway: string; dns: string }
 
 /** How many hosts of a role the testbed must provide, from which bucket (cluster, size, flavor) and group. */
 export interface RoleDemand {

@@ -27,6 +27,11 @@ const YAML11_SCHEMA = new yaml.Schema({
   explicit: schema.compiledExplicit,
 });
 
+/** What an unquoted scalar read as `value` was (for messages), and the word most likely meant. */
+export function booleanSpellings(value: boolean): { words: string; likely: string } {
+  return value ? { words: "yes, on or true", likely: "on" } : { words: "no, off or false", likely: "off" };
+}
+
 export function loadYaml11(text: string, filename?: string): unknown {
   return yaml.load(text, { schema: YAML11_SCHEMA, json: true, filename });
 }

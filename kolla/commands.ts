@@ -61,6 +61,11 @@ export function renderStepScript(run: KollaRun, step: DeployStep): string {
   return [...prelude(run), ...body[step], ""].join("\n");
 }
 
+/** kolla-ansible run by hand on an experiment's inventory and configuration (enos kolla -- ARGS). */
+export function renderManualScript(run: KollaRun, args: string[]): string {
+  return [...prelude(run), kollaAnsible(run, args.map(shellQuote).join(" ")), ""].join("\n");
+}
+
 /**
  * Tears the cloud down: instances first (running qemu processes keep kolla's containers from being
  * removed cleanly), then kolla-ansible's destroy. A cloud whose API is already gone has no instances
@@ -72,7 +77,8 @@ export function renderDestroyScript(run: KollaRun): string {
     `if [ -f ${shellQuote(adminOpenrc(run.configDir))} ] && . ${shellQuote(adminOpenrc(run.configDir))} && servers=$(openstack server list --all-projects -f value -c ID 2>/dev/null); then`,
     `  [ -z "$servers" ] || openstack server delete --wait $servers`,
     "fi",
-    kollaAnsible(run, "destroy", "--yes-i-really-really-mean-it"),
+    // enos destroy --include-images sets ENOS_KOLLA_DESTROY_OPTIONS in the engine's environment.
+    `${kollaAnsible(run, "destroy", "--yes-i-really-really-mean-it")} \${ENOS_KOLLA_DESTROY_OPTIONS:-}`,
     "",
   ].join("\n");
 }

@@ -27,8 +27,8 @@ function registryGlobals(registry: RegistryConfig, network: TestbedNetwork): Rec
     case "none":
       return {};
     case "internal":
-      // The mirror runs on the control host, at the second VIP (the first is Kolla's internal VIP).
-      return { docker_registry: `${network.extraIps[1]}:${registry.port}`, docker_registry_insecure: true };
+      // The mirror runs on the control host, at the registry VIP.
+      return { docker_registry: `${network.vips.registry.address}:${registry.port}`, docker_registry_insecure: true };
     case "external":
       return { docker_registry: `${registry.ip}:${registry.port}`, docker_registry_insecure: true };
   }
@@ -47,7 +47,7 @@ export function globalsOf({ hosts, network, registry, kolla }: GlobalsInput): Re
   const interfaces = commonInterfaces(hosts);
   return {
     openstack_release: DEFAULT_OPENSTACK_RELEASE,
-    kolla_internal_vip_address: network.extraIps[0],
+    kolla_internal_vip_address: network.vips.internal.address,
     network_interface: interfaces.api,
     neutron_external_interface: interfaces.external,
     ...registryGlobals(registry, network),

@@ -27,22 +27,53 @@ export function parseInventory(text: string): InventorySection[] {
 /** Roles every kolla-ansible deployment may leave empty. */
 const OPTIONAL_GROUPS = new Set(["storage", "monitoring", "deployment"]);
 
-/** The hosts of a group (a plain group with these role hosts, or a :children group, recursively). */
-function resolve(group: string, sections: InventorySection[], hostsOf: (group: string) => string[], seen = new Set<string>()): string[] {
+/** The groups Enos always wrote, even empty, so that a template may name them as children (KOLLA_MANDATORY_GROUPS). */
+const MANDATORY_GROUPS = ["control", "compute", "network", "storage"];
+
+/**
+ * Roles that get a section written before the template, as Enos' generate_inventory did: every role of
+ * the testbed, and every mandatory group, that the template has no plain `[role]` section for (those
+ * it has are filled in place). So a template naming a role only as a child (`[control:children]
+ * compute`, Enos' all-in-one inventory) still finds that role's hosts.
+ */
+export function generatedRoles(template: string, hosts: Host[]): string[] {
+  const plain = new Set(parseInventory(template).filter((s) => !s.children).map((s) => s.name));
+  const roles = [...new Set([...hosts.flatMap((h) => h.roles), ...MANDATORY_GROUPS])];
+  return roles.filter((role) => !plain.has(role));
+}
+
+/** The inventory's sections with their hosts: the generated role sections, then the template's, filled. */
+function filledSections(template: string, hosts: Host[]): InventorySection[] {
+  const aliases = (group: string) => groupHosts(group, hosts).map((h) => h.alias);
+  return [
+    ...generatedRoles(template, hosts).map((name) => ({ name, children: false, entries: aliases(name) })),
+    ...parseInventory(template).map((s) => (s.children ? s : { ...s, entries: [...s.entries, ...aliases(s.name)] })),
+  ];
+}
+
+/** The hosts of a group (a plain group's, or a :children group's children's, recursively). */
+function resolve(group: string, sections: InventorySection[], seen = new Set<string>()): string[] {
   if (seen.has(group)) return [];
   seen.add(group);
   return sections.filter((s) => s.name === group).flatMap((s) =>
-    s.children ? s.entries.flatMap((child) => resolve(child, sections, hostsOf, seen)) : [...s.entries, ...hostsOf(group)]);
+    s.children ? s.entries.flatMap((child) => resolve(child, sections, seen)) : s.entries);
 }
 
+/** The aliases of a group's hosts, as Ansible reads the rendered inventory (each once, in order). */
+export function groupMembers(template: string, hosts: Host[]): (group: string) => string[] {
+  return membersIn(filledSections(template, hosts));
+}
+
+const membersIn = (sections: InventorySection[]) => (group: string) => [...new Set(resolve(group, sections))];
+
 /**
- * Groups the inventory needs that no host fills: with a plain group per role, every role group that a
- * service group runs on (control, network, compute, and any custom role such as conductor-node) needs
- * a host; storage and monitoring may stay empty.
+ * Groups the inventory needs that no host fills: every role group that a service group runs on
+ * (control, network, compute, and any custom role such as conductor-node) needs a host; storage and
+ * monitoring may stay empty.
  */
 export function unfilledGroups(template: string, hosts: Host[]): { group: string; neededBy: string[] }[] {
-  const sections = parseInventory(template);
-  const hostsOf = (group: string) => groupHosts(group, hosts).map((h) => h.alias);
+  const sections = filledSections(template, hosts);
+  const members = membersIn(sections);
   const leaves = new Map<string, string[]>();
   for (const s of sections.filter((x) => x.children)) {
     for (const child of s.entries) {
@@ -50,7 +81,7 @@ export function unfilledGroups(template: string, hosts: Host[]): { group: string
     }
   }
   return [...leaves.entries()]
-    .filter(([group]) => !OPTIONAL_GROUPS.has(group) && resolve(group, sections, hostsOf).length === 0)
+    .filter(([group]) => !OPTIONAL_GROUPS.has(group) && members(group).length === 0)
     .map(([group, neededBy]) => ({ group, neededBy }));
 }
 
@@ -81,9 +112,16 @@ export function hostLine(host: Host, interfaces: { api: string; external: string
   return [host.alias, ...vars.map(([k, v]) => `${k}=${iniValue(v)}`)].join(" ");
 }
 
-/** The template with each role group filled with its hosts; everything else as written. */
+/**
+ * The generated role sections (see generatedRoles), then the template with each plain group filled
+ * with its role's hosts; everything else as written.
+ */
 export function renderInventory(template: string, hosts: Host[], interfaces: { api: string; external: string }): string {
-  const out: string[] = [];
+  const generated = generatedRoles(template, hosts).map((role) =>
+    [`[${role}]`, ...groupHosts(role, hosts).map((h) => hostLine(h, interfaces))].join("\n"));
+  const out: string[] = generated.length
+    ? ["# Written by enos, as Enos did: the testbed's roles that the inventory below has no section for.", ...generated.flatMap((s) => [s, ""])]
+    : [];
   for (const line of template.split("\n")) {
     out.push(line);
     const header = /^\[([^\]:]+)\]\s*$/.exec(line.trim());

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { ExperimentConfig } from "../config/load";
 import { PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
+import { testbedNetwork } from "../config/vips";
 import { commonInterfaces, renderGlobals } from "./globals";
 import { renderInventory, unfilledGroups } from "./inventory";
 import { renderPasswords } from "./passwords";
@@ -52,5 +53,5 @@ export function staticHostsOf(config: ExperimentConfig): { hosts: Host[]; networ
     alias: h.alias ?? h.address, address: h.address, user: h.user, port: h.port, keyfile: h.keyfile, roles: h.roles, groups: h.groups,
     extra: h.extra, interfaces: { api, external }, ips: [h.address], devices: [api], kernel: { htb: true, netem: true },
   }));
-  return { hosts, network: { extraIps, external: { start, end, cidr, gateway, dns }, eths: [api, external] } };
+  return { hosts, network: testbedNetwork(extraIps, { start, end, cidr, gateway, dns }, [api, external]) };
 }

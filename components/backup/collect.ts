@@ -10,6 +10,8 @@ export interface BackupRequest extends BackupSources {
   stack: string;
   /** The experiment's ssh_config (every host reachable by alias). */
   sshConfig: string;
+  /** Where the timestamped backups go; default <resultsDir>/backup (enos backup --backup_dir). */
+  backupDir?: string;
 }
 
 /** ssh's own status when it cannot reach the host (the remote command's status otherwise). */
@@ -68,12 +70,12 @@ async function collectLocal(archives: LocalArchive[], dir: string): Promise<Host
 }
 
 /**
- * Collects every host's archives, hosts in parallel, into results/<stack>/backup/<timestamp>/ with
+ * Collects every host's archives, hosts in parallel, into <backupDir>/<timestamp>/ with
  * index.json and index.md. A missing source or a failing host is recorded; the others still are collected.
  */
 export async function runBackup(request: BackupRequest, now = new Date()): Promise<BackupIndex> {
   const timestamp = backupDirName(now);
-  const dir = path.join(request.resultsDir, "backup", timestamp);
+  const dir = path.join(request.backupDir ?? path.join(request.resultsDir, "backup"), timestamp);
   fs.mkdirSync(dir, { recursive: true });
   const plan = planBackup(request);
   const hosts = await Promise.all(plan.hosts.map((host) => collectHost(request.sshConfig, host, dir)));

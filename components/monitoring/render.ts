@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import type { Host } from "../../config/types";
+import type { Vips } from "../../config/vips";
 import { groupHosts, hostLine } from "../../kolla/inventory";
 import { shellQuote } from "../../config/shell";
 import { ansibleOverSsh } from "../../kolla/commands";
@@ -16,7 +17,10 @@ export const DATABASES = ["cadvisor", "collectd", "events"];
 const IMAGES = { influxdb: "influxdb:1.12.4", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
 const CONTAINERS = { influxdb: "enos-influxdb", grafana: "enos-grafana", cadvisor: "enos-cadvisor" };
 
-/** InfluxDB and Grafana go on one host: the first of the monitoring group (the control host unless a host has the monitoring role). */
+/**
+ * InfluxDB and Grafana go on one host: the first of the monitoring group (the control host unless a
+ * host has the monitoring role), each at its VIP (Enos' influx_vip, grafana_vip) held by that host.
+ */
 function monitoringHost(hosts: Host[]): Host {
   const host = groupHosts("monitoring", hosts)[0];
   if (!host) throw new Error("monitoring needs a host with role monitoring or control");
@@ -25,8 +29,8 @@ function monitoringHost(hosts: Host[]): Host {
 
 /** Where the InfluxDB runs: the backup snapshots it there. */
 export const influxdbSource = (hosts: Host[]) => ({ alias: monitoringHost(hosts).alias, container: CONTAINERS.influxdb });
-export const influxdbUrl = (hosts: Host[]) => `http://${monitoringHost(hosts).address}:${PORTS.influxdb}`;
-export const grafanaUrl = (hosts: Host[]) => `http://${monitoringHost(hosts).address}:${PORTS.grafana}`;
+export const influxdbUrl = (vips: Vips) => `http://${vips.influxdb.address}:${PORTS.influxdb}`;
+export const grafanaUrl = (vips: Vips) => `http://${vips.grafana.address}:${PORTS.grafana}`;
 
 /** The playbooks' inventory: group monitoring (one host) and group agents (every host), with kolla's host lines. */
 export function renderMonitoringInventory(hosts: Host[]): string {
@@ -35,9 +39,12 @@ export function renderMonitoringInventory(hosts: Host[]): string {
 }
 
 /** The playbooks' variables (-e @vars.json). */
-export function monitoringVars(hosts: Host[]): Record<string, unknown> {
+export function monitoringVars(hosts: Host[], vips: Vips): Record<string, unknown> {
   return {
-    influxdb_address: monitoringHost(hosts).address,
+    influxdb_address: vips.influxdb.address,
+    grafana_address: vips.grafana.address,
+    // Where the monitoring host takes the two VIPs, as the registry's host takes its own.
+    vip_interface: monitoringHost(hosts).interfaces.api,
     influxdb_port: PORTS.influxdb,
     collectd_port: PORTS.collectd,
     grafana_port: PORTS.grafana,
@@ -68,6 +75,8 @@ export type MonitoringMode = "deploy" | "check";
 
 export interface PlaybookRun {
   hosts: Host[];
+  /** The testbed's VIPs: InfluxDB and Grafana serve at theirs. */
+  vips: Vips;
   /** The experiment's ssh_config: Ansible reaches every host through it. */
   sshConfig: string;
   /** The Python venv holding ansible-playbook. */
@@ -86,7 +95,7 @@ function script(run: PlaybookRun, env: Record<string, string>, commands: string[
     ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT',
     `cat > "$d/inventory" <<'INVENTORY'\n${renderMonitoringInventory(run.hosts)}INVENTORY`,
-    `cat > "$d/vars.json" <<'VARS'\n${JSON.stringify(monitoringVars(run.hosts), null, 2)}\nVARS`,
+    `cat > "$d/vars.json" <<'VARS'\n${JSON.stringify(monitoringVars(run.hosts, run.vips), null, 2)}\nVARS`,
     ...commands,
     "",
   ].join("\n");
@@ -100,7 +109,7 @@ function script(run: PlaybookRun, env: Record<string, string>, commands: string[
  */
 export function renderDeployScript(run: PlaybookRun, mode: MonitoringMode): string {
   return mode === "deploy"
-    ? script(run, callbackEnv(influxdbUrl(run.hosts)), [playbook("", "monitoring.yml")])
+    ? script(run, callbackEnv(influxdbUrl(run.vips)), [playbook("", "monitoring.yml")])
     : script(run, {}, [
       playbook("--syntax-check ", "monitoring.yml"),
       playbook("--syntax-check ", "monitoring-remove.yml"),

@@ -1,6 +1,7 @@
 import { intToIp, networkOf } from "../../config/net";
 import type { HostSlot } from "../../config/slots";
 import type { RoleDemand, TestbedNetwork } from "../../config/types";
+import { testbedNetwork } from "../../config/vips";
 
 /** The decisions of the Grid'5000 testbed, as pure functions: jobs, role assignment, names, network. */
 
@@ -112,8 +113,8 @@ function byNodeNumber(a: string, b: string): number {
 /**
  * Kolla's addresses inside a KaVLAN, as Enos took them: the first addresses of a vlan belong to the
  * nodes, so a routed vlan (id ≥ 4) is cut in /23s of which the 14th to 31st are free, a local vlan
- * (id 1-3) in /24s of which the 5th to 7th are. The first 5 free addresses are the VIPs, the rest
- * the external pool.
+ * (id 1-3) in /24s of which the 5th to 7th are. Enos had no extra_ips there: its VIPs are the last
+ * five free addresses (config/vips.ts), the rest is the external pool.
  */
 export function vlanNetwork(vlan: string, cidr: string, gateway: string, dns: string, eths: [string, string]): TestbedNetwork {
   const [, bits] = cidr.split("/");
@@ -127,8 +128,7 @@ export function vlanNetwork(vlan: string, cidr: string, gateway: string, dns: st
   const { network } = networkOf(cidr);
   const first = network + from * size;
   const last = network + to * size - 1;
-  const extraIps = [0, 1, 2, 3, 4].map((i) => intToIp(first + i));
-  return { extraIps, external: { start: intToIp(first + 5), end: intToIp(last), cidr, gateway, dns }, eths };
+  return testbedNetwork([], { start: intToIp(first), end: intToIp(last), cidr, gateway, dns }, eths);
 }
 
 /** A node's network adapter as the reference API describes it. */

@@ -1,6 +1,7 @@
 import * as crypto from "node:crypto";
 import { addressIn } from "../../config/net";
 import type { TestbedNetwork } from "../../config/types";
+import { testbedNetwork } from "../../config/vips";
 
 /**
  * Names of the stack's kernel objects. Interface names are limited to 15 characters, so bridges and
@@ -21,15 +22,12 @@ export const FIRST_HOST_OFFSET = 10;
 
 export function localNetwork(apiCidr: string, externalCidr: string): TestbedNetwork {
   const size = 2 ** (32 - Number(apiCidr.split("/")[1]));
-  return {
-    extraIps: Array.from({ length: 5 }, (_, i) => addressIn(apiCidr, size - 6 + i)),
-    external: {
-      cidr: externalCidr,
-      start: addressIn(externalCidr, 100),
-      end: addressIn(externalCidr, 200),
-      gateway: addressIn(externalCidr, 1),
-      dns: addressIn(externalCidr, 1),
-    },
-    eths: ["eth0", "eth1"],
-  };
+  const extraIps = Array.from({ length: 5 }, (_, i) => addressIn(apiCidr, size - 6 + i));
+  return testbedNetwork(extraIps, {
+    cidr: externalCidr,
+    start: addressIn(externalCidr, 100),
+    end: addressIn(externalCidr, 200),
+    gateway: addressIn(externalCidr, 1),
+    dns: addressIn(externalCidr, 1),
+  }, ["eth0", "eth1"]);
 }

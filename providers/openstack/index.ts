@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { VIP_NAMES, Vips, testbedNetwork } from "../../config/vips";
 import { StaticHostsProbe, probedFacts } from "../static/probe";
 import { externalPool, securityRules } from "./plan";
 import { Refusal } from "../refusal";
@@ -51,7 +52,8 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       // Nothing else is made: preview and up stop at this resource with the problem.
       const missing = new Refusal("openstack-plugin", problem, { parent: this });
       this.hosts = missing.id.apply((): Host[] => []);
-      this.network = missing.id.apply((): TestbedNetwork => ({ extraIps: [], external: { start: "", end: "", cidr: "", gateway: "", dns: "" }, eths: ["", ""] }));
+      const vips = Object.fromEntries(VIP_NAMES.map((n) => [n, { address: "", from: "" }])) as Vips;
+      this.network = missing.id.apply((): TestbedNetwork => ({ extraIps: [], vips, external: { start: "", end: "", cidr: "", gateway: "", dns: "" }, eths: ["", ""] }));
       return;
     }
     const p = args.provider;
@@ -118,11 +120,11 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       ...probedFacts(probed[i]),
       ...(target.jump ? { jump: target.jump } : {}),
     })));
-    this.network = pulumi.all([subnet, pulumi.all(vips.map((v) => v.allFixedIps))]).apply(([facts, ips]) => ({
-      extraIps: ips.map((fixed) => fixed[0]),
-      external: externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
-      eths: [p.network_interface, p.network_interface] as [string, string],
-    }));
+    this.network = pulumi.all([subnet, pulumi.all(vips.map((v) => v.allFixedIps))]).apply(([facts, ips]) => testbedNetwork(
+      ips.map((fixed) => fixed[0]),
+      externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
+      [p.network_interface, p.network_interface],
+    ));
     this.registerOutputs({ hosts: this.hosts, network: this.network });
   }
 }

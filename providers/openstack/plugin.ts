@@ -13,8 +13,7 @@ export function openstackPluginProblem(engineHome: string, env: NodeJS.ProcessEn
   const installed = homes.map((home) => path.join(home, "plugins", `resource-openstack-v${version}`, "pulumi-resource-openstack"));
   const onPath = (env.PATH ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, "pulumi-resource-openstack"));
   if ([...installed, ...onPath].some((file) => fs.existsSync(file))) return undefined;
-  return `the OpenStack testbeds need Pulumi's openstack plugin v${version} (pulumi-resource-openstack), which is not installed: ` +
-    `looked for ${installed.join(", ")} and on PATH. Install it with \`PULUMI_HOME=${engineHome} pulumi plugin install resource openstack v${version}\` ` +
-    "on a machine that can download it, or build it from github.com/pulumi/pulumi-openstack and put it on PATH";
+  return `missing plugin: openstack v${version} (pulumi-resource-openstack; looked for ${installed.join(", ")} and on PATH). ` +
+    `Install it on a machine with internet, in this project: \`pulumi plugin install resource openstack ${version}\` (bin/pulumi puts it in ${engineHome})`;
 }
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StaticHostDemand } from "../../config/load";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, TestbedNetwork } from "../../config/types";
+import { testbedNetwork } from "../../config/vips";
 import { StaticHostsProbe, probedFacts } from "./probe";
 
 export interface StaticTestbedArgs {
@@ -40,7 +41,7 @@ export class StaticTestbed extends pulumi.ComponentResource {
       ...probedFacts(probed[i]),
     })));
     const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;
-    this.network = pulumi.output({ extraIps, external: { start, end, cidr, gateway, dns }, eths: args.provider.eths });
+    this.network = pulumi.output(testbedNetwork(extraIps, { start, end, cidr, gateway, dns }, args.provider.eths));
     this.registerOutputs({ hosts: this.hosts, network: this.network });
   }
 }

@@ -39,16 +39,28 @@ export interface ProbedHost {
   /** Interfaces that are up, but loopback and docker's own. */
   devices: string[];
   kernel: KernelFacts;
+  /** The host key ssh learnt at the probe (`<type> <base64>`): later SSH sessions pin it. */
+  hostKey?: string;
 }
 
-/** What a host's probe tells the phases: its interfaces, and the IPv4 addresses on them that traffic to it is addressed to. */
-export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel"> {
+/** What a host's probe tells the phases: its interfaces, the IPv4 addresses on them that traffic to it is addressed to, its host key. */
+export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey"> {
   return {
     interfaces: host.interfaces,
     devices: host.devices,
     ips: host.devices.flatMap((d) => host.addresses[d] ?? []).map((a) => a.split("/")[0]),
     kernel: host.kernel,
+    hostKey: host.hostKey,
   };
+}
+
+/** The key a known_hosts file holds for an address (and port), as `<type> <base64>`; ssh-keygen -F reads hashed files too. */
+function learntKey(knownHostsFile: string, address: string, port: number | undefined): string | undefined {
+  const { spawnSync }: typeof import("node:child_process") = require("node:child_process");
+  const name = port && port !== 22 ? `[${address}]:${port}` : address;
+  const found = spawnSync("ssh-keygen", ["-F", name, "-f", knownHostsFile], { encoding: "utf8" }).stdout ?? "";
+  const line = found.split("\n").find((l) => l && !l.startsWith("#"));
+  return line?.split(/\s+/).slice(1, 3).join(" ");
 }
 
 const NOT_SHAPED = /^(lo|docker\d*|br-[0-9a-f]+|veth.*)$/;
@@ -114,7 +126,10 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
     if (![api, external][i]) problems.push(`no interface ${eth.includes("/") ? `with an address in ${eth}` : eth} (it has ${Object.keys(addresses).join(", ")})`);
   });
   if (problems.length) return `${name}: ${problems.join("; ")}`;
-  return { alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? "") };
+  return {
+    alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? ""),
+    hostKey: learntKey(knownHostsFile, target.address, target.port),
+  };
 }
 
 /** SSH sessions at once: a 1000-node testbed must not open 1000 connections together. */

@@ -1,6 +1,7 @@
 import type { HostSlot } from "../../config/slots";
 import { addressIn } from "../../config/net";
 import type { TestbedNetwork } from "../../config/types";
+import { testbedNetwork } from "../../config/vips";
 
 /** Vagrant's decisions as pure functions: sizes, addresses, the Vagrantfile, `vagrant ssh-config`. */
 
@@ -39,11 +40,11 @@ export function planMachines(slots: HostSlot[]): VagrantMachine[] {
 
 /** Kolla's VIPs at the top of the API network, its external pool after the hosts of the external one. */
 export function vagrantNetwork(): TestbedNetwork {
-  return {
-    extraIps: [250, 251, 252, 253, 254].map((n) => addressIn(API_CIDR, n)),
-    external: { start: addressIn(EXTERNAL_CIDR, 200), end: addressIn(EXTERNAL_CIDR, 249), cidr: EXTERNAL_CIDR, gateway: addressIn(EXTERNAL_CIDR, 1), dns: "8.8.8.8" },
-    eths: ["eth1", "eth2"],
-  };
+  return testbedNetwork(
+    [250, 251, 252, 253, 254].map((n) => addressIn(API_CIDR, n)),
+    { start: addressIn(EXTERNAL_CIDR, 200), end: addressIn(EXTERNAL_CIDR, 249), cidr: EXTERNAL_CIDR, gateway: addressIn(EXTERNAL_CIDR, 1), dns: "8.8.8.8" },
+    ["eth1", "eth2"],
+  );
 }
 
 const ruby = (s: string) => JSON.stringify(s);

@@ -64,7 +64,7 @@ export async function benchG5k(): Promise<G5kBenchRow> {
     start = performance.now();
     const [up, upPeak] = await withEnginePeak(name, () => experiment.stack.up({ parallel: 64 }));
     const upSeconds = (performance.now() - start) / 1000;
-    if ((up.outputs.hosts.value as unknown[]).length !== 1000) throw new Error("wrong host count");
+    if (Object.keys(up.outputs.hosts.value).length !== 1000) throw new Error("wrong host count");
     start = performance.now();
     const [, destroyPeak] = await withEnginePeak(name, () => experiment.stack.destroy({ parallel: 64 }));
     const destroySeconds = (performance.now() - start) / 1000;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { planGroupRules, planHostRules } from "../../components/tc/plan";
 import type { Host } from "../../config/types";
-import { cleanUp, testExperiment } from "../integration/harness";
+import { cleanUp, recordOf, testExperiment } from "../integration/harness";
 
 export interface TcBenchRow {
   hosts: number;
@@ -29,8 +29,8 @@ export async function benchTc(): Promise<TcBenchRow> {
   };
   const experiment = await testExperiment(name, { provider, topology });
   try {
-    const up = await experiment.stack.up({ parallel: 64 });
-    const hosts: Host[] = up.outputs.hosts.value;
+    await experiment.stack.up({ parallel: 64 });
+    const hosts: Host[] = (await recordOf(experiment.stack)).hosts;
     const aliases = hosts.map((h) => h.alias);
     const hostsDir = path.join(experiment.stateDir, name, "local", "hosts");
 

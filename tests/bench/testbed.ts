@@ -39,7 +39,7 @@ export async function benchTestbed(hostCount: number): Promise<TestbedBenchRow> 
     let start = performance.now();
     const up = await experiment.stack.up({ parallel: 64 });
     const upSeconds = (performance.now() - start) / 1000;
-    if ((up.outputs.hosts.value as unknown[]).length !== hostCount) throw new Error("wrong host count");
+    if (Object.keys(up.outputs.hosts.value).length !== hostCount) throw new Error("wrong host count");
     start = performance.now();
     await experiment.stack.destroy({ parallel: 64 });
     const destroySeconds = (performance.now() - start) / 1000;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
-import { PULUMI_ROOT } from "../../cli/workspace";
+import { PROJECT_DIR } from "../../config/paths";
 
 /**
  * A testbed's DNS for a fake testbed: names resolve through a hosts file of the test's own,
@@ -27,7 +27,7 @@ export class FakeDns {
   async pulumiCommand(): Promise<PulumiCommand> {
     const root = path.join(this.dir, "pulumi");
     fs.mkdirSync(path.join(root, "bin"), { recursive: true });
-    const words = this.wrapped(path.join(PULUMI_ROOT, "bin", "pulumi"), []).map((w) => `'${w.replace(/'/g, "'\\''")}'`);
+    const words = this.wrapped(path.join(PROJECT_DIR, "bin", "pulumi"), []).map((w) => `'${w.replace(/'/g, "'\\''")}'`);
     fs.writeFileSync(path.join(root, "bin", "pulumi"), `#!/bin/sh\nexec ${words.join(" ")} "$@"\n`, { mode: 0o755 });
     return PulumiCommand.get({ root, skipVersionCheck: true });
   }

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import type { KernelFacts } from "../../config/kernel";
-import { TestExperiment, cleanUp, testExperiment } from "../integration/harness";
+import { TestExperiment, cleanUp, recordOf, testExperiment } from "../integration/harness";
 import { FakeDns } from "./dns";
 import type { FakeMachine } from "./g5k";
 
@@ -36,7 +36,8 @@ export async function machineRoom(name: string, cidrs: [string, string], nodesOf
     fs.rmSync(dnsDir, { recursive: true, force: true });
   };
   try {
-    const hosts: RoomHost[] = (await room.stack.up({ parallel: 64 })).outputs.hosts.value;
+    await room.stack.up({ parallel: 64 });
+    const hosts: RoomHost[] = (await recordOf(room.stack)).hosts;
     const hostOf = Object.fromEntries(nodesOf.flatMap((nodes, i) => nodes.map((node) => [node, hosts[i]])));
     const machines = Object.fromEntries(Object.entries(hostOf).map(([node, host]) =>
       [node, { dir: path.join(room.stateDir, room.name, "local", "hosts", host.alias), address: host.address }]));

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { runBackup } from "../../components/backup/collect";
 import type { BackupIndex } from "../../components/backup/plan";
 import type { Host } from "../../config/types";
-import { TestExperiment, cleanUp, leftovers, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, grp2: { default: { compute: 1 } } };
@@ -50,7 +50,7 @@ describe("backup on the local testbed", { timeout: 600_000 }, () => {
   before(async () => {
     local = await testExperiment(`op${process.pid}b`, { provider, topology });
     const up = await local.stack.up({ parallel: 64 });
-    hosts = up.outputs.hosts.value;
+    hosts = (await recordOf(local.stack)).hosts;
     sshConfig = up.outputs.sshConfig.value;
     giveFiles(CONTROL, { "/var/log/kolla/nova/nova-api.log": "nova-api started\n", "/etc/kolla/globals.yml": "kolla_base_distro: debian\n" });
     giveFiles(NETWORK, { "/etc/kolla/globals.yml": "kolla_base_distro: debian\n" });
@@ -122,7 +122,7 @@ describe("backup on the local testbed", { timeout: 600_000 }, () => {
   test("a host that cannot be reached is reported failed; the others are still collected", async () => {
     await local.setConfig({ provider, topology });
     const up = await local.stack.up({ parallel: 64 });
-    hosts = up.outputs.hosts.value;
+    hosts = (await recordOf(local.stack)).hosts;
     sshConfig = up.outputs.sshConfig.value;
     giveFiles(CONTROL, { "/var/log/kolla/nova/nova-api.log": "nova-api started\n" });
     process.kill(Number(sshdPid(COMPUTE)));

@@ -23,12 +23,13 @@ const inNamespace = (host: string, command: string) =>
 describe("the enos command line, verb by verb, on a local stack", { timeout: 1_200_000 }, () => {
   before(() => fs.rmSync(STACK_FILE, { force: true }));
   after(() => {
-    enos("destroy", "--stack", STACK);
+    enos("destroy", "--hard", "--stack", STACK);
     spawnSync(process.execPath, ["-e", `
       const { openStack } = require(${JSON.stringify(path.join(PROJECT_DIR, "dist", "cli", "workspace"))});
       openStack(${JSON.stringify(STACK)}, "enos", async () => {}).then((s) => s.workspace.removeStack(${JSON.stringify(STACK)}));`]);
     fs.rmSync(STACK_FILE, { force: true });
     fs.rmSync(path.join(PROJECT_DIR, "results", STACK), { recursive: true, force: true });
+    fs.rmSync(path.join(STATE_DIR, "passphrases", STACK), { force: true });
   });
 
   test("usage errors exit 2, configuration errors exit 1 naming the key", () => {
@@ -108,8 +109,12 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.deepEqual(index.failedHosts, []);
   });
 
-  test("destroy leaves nothing on this machine", () => {
-    const down = enos("destroy", "--stack", STACK);
+  test("destroy tears the phases down and keeps the testbed, as Enos' did; --hard leaves nothing on this machine", () => {
+    const phases = enos("destroy", "--stack", STACK);
+    assert.equal(phases.code, 0, phases.err);
+    assert.equal(inNamespace("grp1-control-1", "tc qdisc show dev eth0").includes("htb"), false, "the network emulation is gone");
+    assert.equal(inNamespace("grp1-control-1", "echo here"), "here\n", "the hosts are still up");
+    const down = enos("destroy", "--hard", "--stack", STACK);
     assert.equal(down.code, 0, down.err);
     assert.deepEqual(leftovers(STACK, STATE_DIR), []);
   });

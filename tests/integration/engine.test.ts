@@ -3,12 +3,13 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Command } from "../../components/command";
+import { local } from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { openStack } from "../../cli/workspace";
+import { TEST_PASSPHRASE } from "./harness";
 
-// Proof that the engine built by scripts/setup works end to end: resources of the project's random
-// plugin, a dynamic-provider resource (a local command), up, re-up with no change, destroy.
+// Proof that the engine built by scripts/setup works end to end: resources of the project's random and
+// command plugins, up, re-up with no change, destroy.
 test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-"));
   const marker = path.join(dir, "created-by-command");
@@ -16,14 +17,14 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
     const program = async () => {
       const password = new random.RandomPassword("admin", { length: 40, special: false }).result;
       const fsid = new random.RandomUuid("fsid").result;
-      const command = new Command("touch", {
+      const command = new local.Command("touch", {
         create: `echo made > "${marker}" && echo "$GREETING"`,
         delete: `rm -f "${marker}"`,
         environment: { GREETING: "hello from the command" },
       });
       return { password, fsid, stdout: command.stdout };
     };
-    const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir });
+    const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");

@@ -37,7 +37,7 @@ describe("example stacks of the remote testbeds", { timeout: 300_000 }, () => {
     try {
       const config = example("g5k");
       const steps = await preview(`tbex${process.pid}g`, { ...config, provider: { ...(config.provider as object), api_url: url }, g5k_username: "alice" }, { "enos:g5k_password": "s3cret" });
-      for (const step of ["create OarJob", "create G5kJobNodes", "create StaticHostsProbe", "create SshKeyPair", "create File"]) assert.ok(steps.includes(step), `${step} in ${steps}`);
+      for (const step of ["create OarJob", "create G5kJobNodes", "create StaticHostsProbe", "create SshKeyPair", "create Command"]) assert.ok(steps.includes(step), `${step} in ${steps}`);
       assert.deepEqual(fake.requests.filter((r) => !r.startsWith("GET")), [], "preview changes nothing on the testbed");
       assert.deepEqual(fake.requests.sort(), ["GET sites", "GET sites/nancy/clusters", "GET sites/rennes/clusters"]);
     } finally {

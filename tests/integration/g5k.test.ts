@@ -3,10 +3,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
-import type { KernelFacts } from "../../config/kernel";
+import type { Host } from "../../config/types";
 import { FakeG5k, FakeG5kOptions } from "../fakes/g5k";
 import { MachineRoom, machineRoom } from "../fakes/g5k-room";
-import { TestExperiment, cleanUp, killEngine, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, killEngine, recordOf, testExperiment } from "./harness";
 
 /**
  * The g5k testbed through the Automation API against a stateful fake of the Grid'5000 API, whose
@@ -17,10 +17,7 @@ const resources = { paravance: { control: 1, network: 1 }, parasilo: { compute: 
 /** The nodes the jobs get (OAR hands out the first free ones), each with a machine of its own. */
 const nodes = ["paravance-1.rennes", "paravance-2.rennes", "parasilo-1.rennes", "parasilo-2.rennes", "grisou-1.nancy"].map((n) => `${n}.grid5000.fr`);
 
-interface HostOutput {
-  alias: string; address: string; roles: string[]; groups: string[]; interfaces: { api: string; external: string };
-  extra: { g5k_node: string }; ips: string[]; kernel: KernelFacts;
-}
+type HostOutput = Host & { extra: { g5k_node: string } };
 
 /** Jobs and deployments of both sites are made in parallel: compare them in site order. */
 const bySite = <T extends { site: string }>(items: T[]) => [...items].sort((a, b) => a.site.localeCompare(b.site));
@@ -60,7 +57,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
   after(async () => room.close());
 
   test("multi-site up: one deploy job per site, waited for, deployed; destroy deletes every job", () => withG5k({ pollsBeforeRunning: 3 }, {}, async (fake, g5k) => {
-    const up = await g5k.stack.up({ parallel: 64 });
+    await g5k.stack.up({ parallel: 64 });
     assert.deepEqual(bySite(fake.jobs).map((j) => [j.site, j.resources, j.types, j.name]), [
       ["nancy", "{cluster='grisou'}/nodes=1,walltime=02:00:00", ["deploy"], "Enos"],
       ["rennes", "{cluster='paravance'}/nodes=2+{cluster='parasilo'}/nodes=2+{type='kavlan'}/vlan=1,walltime=02:00:00", ["deploy"], "Enos"],
@@ -68,7 +65,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
     assert.ok(fake.jobs.every((j) => j.polls >= 3), "each job was polled until it ran");
     assert.deepEqual(bySite(fake.deployments).map((d) => [d.site, d.environment, d.vlan, d.nodes.length]), [["nancy", "debian12-min", undefined, 1], ["rennes", "debian12-min", "4", 4]]);
     assert.ok(fake.deployments.every((d) => /^ssh-ed25519 /.test(d.key ?? "")), "the stack's key is deployed");
-    const hosts: HostOutput[] = up.outputs.hosts.value;
+    const hosts: HostOutput[] = (await recordOf(g5k.stack)).hosts as HostOutput[];
     assert.deepEqual(hosts.map((h) => [h.alias, h.address, h.roles]), [
       ["control-1", "paravance-1-kavlan-4.rennes.grid5000.fr", ["control"]],
       ["network-1", "paravance-2-kavlan-4.rennes.grid5000.fr", ["network"]],
@@ -84,7 +81,8 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       assert.deepEqual(h.kernel, machine(h).kernel, `${h.alias}: qdiscs probed on the node`);
     }
     assert.match(sshG5k(g5k, "control-1", "ip -o -4 addr show dev eth0"), new RegExp(`inet ${machine(hosts[0]).address.replace(/\./g, "\\.")}/`));
-    assert.deepEqual(up.outputs.network.value.extraIps.slice(0, 2), ["10.24.26.0", "10.24.26.1"]);
+    const vips = (await recordOf(g5k.stack)).network.vips;
+    assert.deepEqual([vips.internal.address, vips.registry.address], ["10.24.61.255", "10.24.61.254"], "Enos' VIPs: the end of the vlan's free range");
     // The checkpoint on disk (exportStack would decrypt secrets for display).
     const checkpoint = fs.readFileSync(path.join(g5k.stateDir, ".pulumi", "stacks", "enos", `${g5k.name}.json`), "utf8");
     assert.ok(checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"), "the password is only stored encrypted");
@@ -102,11 +100,11 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
     withG5k({}, { provider: { walltime: "00:30:00" } }, async (fake, g5k) => {
       await g5k.stack.up({ parallel: 64 });
       fake.expire(fake.jobs.find((j) => j.site === "rennes")!.uid);
-      const up = await g5k.stack.up({ parallel: 64 });
+      await g5k.stack.up({ parallel: 64 });
       assert.equal(fake.jobs.length, 3, "one new job for the site whose job ended");
       assert.deepEqual([fake.jobs[2].site, fake.jobs[2].state], ["rennes", "running"]);
       assert.equal(fake.deployments.length, 3, "its nodes deployed again");
-      assert.equal(up.outputs.hosts.value.length, 5);
+      assert.equal((await recordOf(g5k.stack)).hosts.length, 5);
       const learnt = fs.readFileSync(path.join(g5k.stateDir, g5k.name, "known_hosts.learnt"), "utf8");
       const newKey = fs.readFileSync(path.join(room.machines["paravance-1.rennes.grid5000.fr"].dir, "ssh_host_ed25519_key.pub"), "utf8").split(" ")[1];
       assert.ok(learnt.includes(newKey), "the reinstalled node's new host key was learnt");
@@ -155,8 +153,8 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
   }));
 
   test("debug distribution: roles share the nodes a deployment left", () => withG5k({ koNodes: { rennes: 1 } }, { provider: { role_distribution: "debug" } }, async (fake, g5k) => {
-    const up = await g5k.stack.up({ parallel: 64 });
-    const hosts: HostOutput[] = up.outputs.hosts.value;
+    await g5k.stack.up({ parallel: 64 });
+    const hosts: HostOutput[] = (await recordOf(g5k.stack)).hosts as HostOutput[];
     assert.equal(hosts.length, 5, "every slot has a host");
     const control = hosts.find((h) => h.alias === "control-1")!;
     const network = hosts.find((h) => h.alias === "network-1")!;
@@ -169,8 +167,8 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
     // Rates only: this kernel has htb but no netem.
     network_constraints: { enable: true, default_delay: "0ms", default_rate: "40mbit", default_loss: "0%", constraints: [{ src: "grp1", dst: "grp2", rate: "10mbit" }] },
   }, async (_fake, g5k) => {
-    const up = await g5k.stack.up({ parallel: 64 });
-    const hosts: HostOutput[] = up.outputs.hosts.value;
+    await g5k.stack.up({ parallel: 64 });
+    const hosts: HostOutput[] = (await recordOf(g5k.stack)).hosts as HostOutput[];
     const [from, to] = [hosts.find((h) => h.roles.includes("control"))!, hosts.find((h) => h.groups.includes("grp2"))!];
     assert.match(to.address, /-kavlan-4\./);
     sshG5k(g5k, to.alias, `iperf3 -s -1 -D -B ${to.ips[0]} -p 5201 && sleep 0.3`);

@@ -3,9 +3,19 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { EngineOptions, openStack } from "../../cli/workspace";
+import { EngineOptions, ExperimentRecord, experimentRecord, openStack } from "../../cli/workspace";
 import { experimentProgram } from "../../index";
 import { localNames } from "../../providers/local/plan";
+
+/** The full records of a stack that is up (the stack outputs are short). */
+export async function recordOf(stack: Stack): Promise<ExperimentRecord> {
+  const record = await experimentRecord(stack);
+  if (!record) throw new Error(`stack ${stack.name} holds no experiment`);
+  return record;
+}
+
+/** Throwaway test stacks' secrets passphrase. */
+export const TEST_PASSPHRASE = "enos-test";
 
 /**
  * A stack of the real experiment program in a directory of its own (state, keys, Pulumi.<stack>.yaml),
@@ -24,7 +34,7 @@ export async function testExperiment(
 ): Promise<TestExperiment> {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const stateDir = path.join(dir, "state");
-  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { ...engine, stateDir, workDir: dir });
+  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { ...engine, stateDir, workDir: dir, passphrase: TEST_PASSPHRASE });
   const experiment: TestExperiment = {
     name, dir, stateDir, stack,
     async setConfig(values) {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { KollaPasswords } from "../../components/kolla-passwords";
 import { openStack } from "../../cli/workspace";
+import { TEST_PASSPHRASE } from "./harness";
 
 // passwords.yml's values on @pulumi/random (the project's plugin) and RsaKeyPair, through the real
 // engine: each kind's form, secrecy in the state, the same URNs whichever way the template is read,
@@ -25,7 +26,7 @@ test("kolla passwords: one resource per key, each of its kind, secret, stable, g
       // Until the file exists, the template comes as the install Command's output would bring it.
       const passwords = new KollaPasswords("kolla-passwords", { templateFile, installedTemplate: pulumi.output(TEMPLATE) });
       return { values: passwords.values };
-    }, { stateDir: dir, workDir: dir });
+    }, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
     const state = () => fs.readFileSync(path.join(dir, ".pulumi", "stacks", "kolla-passwords", `${stack.name}.json`), "utf8");
 
     const up = await stack.up();

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { callbackEnv } from "../../components/monitoring/render";
 import { PROJECT_DIR } from "../../config/paths";
-import { TestExperiment, cleanUp, leftovers, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
 
 const VENV_BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };
@@ -31,7 +31,7 @@ describe("monitoring in check mode on the local testbed", { timeout: 600_000 }, 
   test("the playbooks pass --syntax-check, and --check against every namespace host", async (t) => {
     const up = await local.stack.up({ parallel: 64 });
     assert.equal(up.summary.result, "succeeded");
-    const hosts: { alias: string; address: string; roles: string[] }[] = up.outputs.hosts.value;
+    const hosts: { alias: string; address: string; roles: string[] }[] = (await recordOf(local.stack)).hosts;
     assert.equal(up.outputs.grafanaUrl, undefined, "check mode starts no Grafana");
 
     const state = await local.stack.exportStack();

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TestExperiment, cleanUp, sshRun, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, sshRun, recordOf, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.243.0.0/24", external_cidr: "10.244.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
@@ -37,7 +37,7 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     // The testbed first, without constraints, to record each interface as it was.
     local = await testExperiment(`it${process.pid}t`, { provider, topology });
     const up = await local.stack.up({ parallel: 64 });
-    hosts = up.outputs.hosts.value;
+    hosts = (await recordOf(local.stack)).hosts;
     sshConfig = up.outputs.sshConfig.value;
     untouched = new Map(hosts.map((h) => [h.alias, qdiscs(sshConfig, h.alias)]));
   });

@@ -7,7 +7,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { PULUMI_HOME, openStack } from "../../cli/workspace";
+import { openStack } from "../../cli/workspace";
+import { PULUMI_HOME } from "../../config/paths";
+import { TEST_PASSPHRASE } from "./harness";
 
 // Conformance of the project's pulumi-resource-random (plugins/random) with @pulumi/random 4.21.2: only
 // the SDK's own classes, through the real CLI and engine, with the plugin as scripts/install-plugins
@@ -29,7 +31,7 @@ interface Engine {
 
 async function engine(stackName: string, program: () => Promise<Record<string, unknown>>): Promise<Engine> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `enos-${stackName}-`));
-  const stack = await openStack(stackName, "random-plugin", program, { stateDir: dir, workDir: dir });
+  const stack = await openStack(stackName, "random-plugin", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
   return {
     dir,
     stack,

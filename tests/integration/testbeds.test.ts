@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
-import { TestExperiment, cleanUp, leftovers, sshRun, sshdProcesses, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, leftovers, sshRun, sshdProcesses, recordOf, testExperiment } from "./harness";
 
 interface HostOutput {
   alias: string;
@@ -16,7 +16,7 @@ const provider = { type: "local", api_cidr: "10.241.0.0/24", external_cidr: "10.
 const withComputes = (n: number) => ({ provider, resources: { control: 1, network: 1, compute: n } });
 
 async function hostsOf(stack: Stack): Promise<HostOutput[]> {
-  return (await stack.outputs()).hosts.value;
+  return (await recordOf(stack)).hosts;
 }
 
 describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_000 }, () => {
@@ -30,7 +30,7 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
   test("up: every host answers over ssh from its own namespace", async () => {
     const up = await local.stack.up({ parallel: 64 });
     assert.equal(up.summary.resourceChanges?.create, 11, "stack, experiment, testbed, key, bridges, 4 hosts, 2 files");
-    const hosts: HostOutput[] = up.outputs.hosts.value;
+    const hosts: HostOutput[] = (await recordOf(local.stack)).hosts;
     assert.deepEqual(hosts.map((h) => h.alias), ["control-1", "network-1", "compute-1", "compute-2"]);
     const rootAddresses = execFileSync("ip", ["-o", "-4", "addr"], { encoding: "utf8" });
     for (const host of hosts) {
@@ -82,7 +82,7 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
     });
     try {
       const up = await staticStack.stack.up({ parallel: 64 });
-      const statics: HostOutput[] = up.outputs.hosts.value;
+      const statics: HostOutput[] = (await recordOf(staticStack.stack)).hosts;
       assert.deepEqual(statics.map((h) => [h.alias, h.roles]), [["s-control-1", ["control"]], ["s-network-1", ["network"]], ["s-compute-1", ["compute"]], ["s-compute-2", ["compute"]]]);
       assert.match(sshRun(up.outputs.sshConfig.value, "s-compute-2", "ip -o -4 addr show eth0"), /10\.241\.0\./);
       const destroyed = await staticStack.stack.destroy();

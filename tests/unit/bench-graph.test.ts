@@ -8,6 +8,7 @@ import { ConfigError } from "../../config/errors";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { readWorkload } from "../../workloads/run-file";
+import { testbedNetwork } from "../../config/vips";
 
 /** Commands the phases register: name -> inputs; and every resource's type. */
 const commands = new Map<string, Record<string, unknown>>();
@@ -23,7 +24,7 @@ pulumi.runtime.setMocks({
 
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 const cloudWorkload = readWorkload(path.join(PROJECT_DIR, "workloads", "default"));
-const network = { extraIps: [], eths: ["eth0", "eth1"] as [string, string], external: { cidr: "10.248.0.0/24", start: "10.248.0.100", end: "10.248.0.200", gateway: "10.248.0.1", dns: "10.248.0.1" } };
+const network = testbedNetwork([], { cidr: "10.248.0.0/24", start: "10.248.0.100", end: "10.248.0.200", gateway: "10.248.0.1", dns: "10.248.0.1" }, ["eth0", "eth1"]);
 
 async function registered(create: () => void): Promise<Map<string, Record<string, unknown>>> {
   commands.clear();

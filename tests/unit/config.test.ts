@@ -154,7 +154,10 @@ const MALFORMED: Malformed[] = [
   { name: "unknown vagrant size", stack: { provider: "vagrant", resources: { huge: { control: 1 } } }, path: "resources.huge", says: /tiny/ },
   { name: "unknown vagrant backend", stack: { provider: { type: "vagrant", backend: "docker" }, resources: { small: { control: 1, network: 1, compute: 1 } } }, path: "provider.backend", says: /virtualbox/ },
   { name: "openstack without key_name", stack: { provider: { type: "openstack", image_name: "i", user: "u", network_interface: "ens3" }, resources: { m1: { control: 1, network: 1, compute: 1 } } }, path: "provider.key_name", says: /missing; expected string/ },
-  { name: "four extra_ips", stack: staticConfig({ network: { ...network, extra_ips: network.extra_ips.slice(1) } }), path: "provider.network.extra_ips", says: /at least 5/ },
+  {
+    name: "too few addresses for the VIPs", stack: staticConfig({ network: { ...network, extra_ips: ["10.0.0.1", "10.0.0.2"], end: "10.1.0.12" } }),
+    path: "provider.network", says: /needs 5 addresses for Kolla's VIPs \(vip, registry_vip, influx_vip, grafana_vip, external_vip\) and has 4: 2 in extra_ips, and 2 of the 3 in 10\.1\.0\.10\.\.10\.1\.0\.12 .*add addresses to extra_ips or widen start\.\.end/,
+  },
   { name: "malformed IP", stack: staticConfig({ network: { ...network, start: "10.1.0" } }), path: "provider.network.start", says: /IPv4/i },
   { name: "one eth", stack: staticConfig({ eths: ["eth0"] }), path: "provider.eths", says: /api_interface, external_interface/ },
   { name: "static host without address", stack: staticConfig({}, { alias: "c" }), path: "resources.control", says: /address|expected/ },

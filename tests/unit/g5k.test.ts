@@ -72,13 +72,13 @@ describe("g5k plan", () => {
     assert.throws(() => assignNodes(planSlots(demands), fewer.filter((n) => !n.startsWith("grisou")), "debug"), /grisou: 0 of 1.*at least one node per cluster/);
   });
 
-  test("a routed kavlan: VIPs and external pool after the nodes' /23s, as Enos took them", () => {
-    assert.deepEqual(vlanNetwork("4", "10.24.0.0/18", "10.27.255.254", "172.16.111.106", ["eno1", "eno2"]), {
-      extraIps: ["10.24.26.0", "10.24.26.1", "10.24.26.2", "10.24.26.3", "10.24.26.4"],
-      external: { start: "10.24.26.5", end: "10.24.61.255", cidr: "10.24.0.0/18", gateway: "10.27.255.254", dns: "172.16.111.106" },
-      eths: ["eno1", "eno2"],
-    });
-    assert.equal(vlanNetwork("1", "192.168.192.0/18", "192.168.255.254", "d", ["a", "b"]).external.end, "192.168.198.255");
+  test("a routed kavlan: VIPs and external pool after the nodes' /23s, as Enos took them (VIPs from the end)", () => {
+    const network = vlanNetwork("4", "10.24.0.0/18", "10.27.255.254", "172.16.111.106", ["eno1", "eno2"]);
+    assert.deepEqual(network.external, { start: "10.24.26.0", end: "10.24.61.250", cidr: "10.24.0.0/18", gateway: "10.27.255.254", dns: "172.16.111.106" });
+    assert.deepEqual(Object.values(network.vips).map((v) => v.address), ["10.24.61.255", "10.24.61.254", "10.24.61.253", "10.24.61.252", "10.24.61.251"]);
+    assert.deepEqual([network.extraIps, network.eths], [[], ["eno1", "eno2"]]);
+    const local = vlanNetwork("1", "192.168.192.0/18", "192.168.255.254", "d", ["a", "b"]);
+    assert.deepEqual([local.vips.internal.address, local.external.end], ["192.168.198.255", "192.168.198.250"]);
   });
 
   test("interfaces: the mounted adapter for the API, the next mountable one for the external network", () => {

@@ -1,5 +1,6 @@
-import { describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../components/tc/plan";
 import { loadExperiment } from "../../config/load";
@@ -14,13 +15,13 @@ function unsecret(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unsecret(v)]));
 }
 
-/** Resources the program registers, by "type name"; outputs a real testbed would give are faked. */
-const registered: { type: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
+/** Resources the program registers, by "type name" (and full type token); outputs a real testbed would give are faked. */
+const registered: { type: string; token: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
 let slot = 10;
 pulumi.runtime.setMocks({
   newResource(args) {
     const type = args.type.split(":").pop()!;
-    registered.push({ type, name: args.name, custom: args.custom ?? true, inputs: unsecret(args.inputs) as Record<string, unknown> });
+    registered.push({ type, token: args.type, name: args.name, custom: args.custom ?? true, inputs: unsecret(args.inputs) as Record<string, unknown> });
     const state: Record<string, unknown> = { ...args.inputs };
     if (type === "LocalHost") {
       const n = slot++;
@@ -66,12 +67,24 @@ async function build(config: Record<string, unknown>) {
   return experiment;
 }
 const names = (type: string) => registered.filter((r) => r.type === type).map((r) => r.name);
+/** A secret input as the mocks see it. */
+const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
+/** The phases' files and checks are local commands: a file's create writes its stdin, a check's fails on a PROBLEM. */
+const fileNames = () => registered.filter((r) => r.token === "command:local:Command" && /cat > /.test(String(r.inputs.create))).map((r) => r.name);
+const checkNames = () => registered.filter((r) => r.token === "command:local:Command" && (r.inputs.environment as Record<string, unknown> | undefined)?.PROBLEM !== undefined).map((r) => r.name);
+// The local testbed's key, which remote commands read (the SshKeyPair resource writes it for real).
+const KEYFILE = "/tmp/enos-graph/graph/id_ed25519";
+before(() => {
+  fs.mkdirSync("/tmp/enos-graph/graph", { recursive: true });
+  fs.writeFileSync(KEYFILE, "the local testbed's private key\n");
+});
+after(() => fs.rmSync("/tmp/enos-graph", { recursive: true, force: true }));
 
 describe("resource graphs (pulumi mocks)", () => {
   test("local testbed: a key, two bridges, one host per role count, ssh files; no tc phase without constraints", async () => {
     const experiment = await build({ provider: "local", topology });
     assert.deepEqual(names("LocalHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
-    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), names("File")],
+    assert.deepEqual([names("SshKeyPair"), names("LocalBridges"), fileNames()],
       [["ssh-key"], ["bridges"], ["known-hosts", "ssh-config", "kolla-multinode", "kolla-globals", "kolla-passwords"]]);
     assert.equal(experiment.networkEmulation, undefined);
     const hosts = await valueOf(experiment.hosts);
@@ -83,11 +96,15 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("network constraints: a kernel check, then one tc command per host reaching it by its alias", async () => {
     await build({ provider: "local", topology, network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0 } });
-    assert.deepEqual(names("Precondition").sort(), ["inventory-check", "kernel-check"]);
-    assert.deepEqual(names("Command").filter((n) => n.startsWith("tc-")), ["tc-grp1-control-1", "tc-grp1-network-1", "tc-grp2-compute-1", "tc-grp3-compute-1"]);
-    const tc = registered.find((r) => r.name === "tc-grp2-compute-1")!;
-    assert.deepEqual(tc.inputs.connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "grp2-compute-1" });
-    assert.match(String(tc.inputs.create), /qdisc replace dev eth0 root handle 1: htb/);
+    assert.deepEqual(checkNames().sort(), ["inventory-check", "kernel-check"]);
+    const tcs = registered.filter((r) => r.name.startsWith("tc-"));
+    assert.deepEqual(tcs.map((r) => `${r.token} ${r.name}`), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"].map((a) => `command:remote:Command tc-${a}`));
+    const tc = tcs.find((r) => r.name === "tc-grp2-compute-1")!;
+    assert.deepEqual(tc.inputs.connection, secret({
+      host: "10.231.0.12", port: 22, user: "root", privateKey: "the local testbed's private key\n", hostKey: "ssh-ed25519 AAAA",
+      dialErrorLimit: 10, perDialTimeout: 15,
+    }), "the host's address, key file content and pinned host key, as a secret");
+    assert.match(String(tc.inputs.create), /^bash -c '[\s\S]*qdisc replace dev eth0 root handle 1: htb/);
     assert.match(String(tc.inputs.delete), /tc qdisc del dev eth0 root/);
   });
 
@@ -101,7 +118,7 @@ describe("resource graphs (pulumi mocks)", () => {
       provider: "local", topology,
       network_constraints: { default_delay: "10ms", default_rate: "10mbit", default_loss: 0, accurate: true },
     });
-    assert.deepEqual(names("Precondition").sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
+    assert.deepEqual(checkNames().sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
     assert.match(String(registered.find((r) => r.name === "base-rtt")?.inputs.create), /tc qdisc del dev eth0 root[\s\S]*fping -C 100/);
     const plans: HostPlan[] = await valueOf(experiment.networkEmulation!.plan);
     assert.ok(plans.every((p) => p.rules.every((r) => r.delay === "9800us")), JSON.stringify(plans[0].rules));
@@ -117,7 +134,7 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("monitoring in deploy mode: the playbook for real, annotated; deleting it runs the remove playbook", async () => {
     const experiment = await build({ ...machines, enable_monitoring: true });
-    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl!), "http://192.0.2.1:3000", "Grafana on the control host");
+    assert.equal(await valueOf(experiment.monitoring!.grafanaUrl!), "http://10.0.0.2:3000", "Grafana at Enos' grafana_vip (4th pop_ip: extra_ips[1])");
     const monitoring = registered.find((r) => r.name === "monitoring" && r.custom)!;
     assert.match(String(monitoring.inputs.create), /ANSIBLE_CALLBACKS_ENABLED='influxdb_events'[\s\S]*\nansible-playbook -i [^\n]*monitoring\.yml'\n/);
     assert.match(String(monitoring.inputs.delete), /\nansible-playbook -i [^\n]*monitoring-remove\.yml'\n/);
@@ -133,7 +150,7 @@ describe("resource graphs (pulumi mocks)", () => {
   });
 
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
-    const testbedTypes = (r: { type: string }) => !["File", "Command", "RandomPassword", "RandomBytes", "RsaKeyPair", "Precondition"].includes(r.type);
+    const testbedTypes = (r: { type: string }) => !["Command", "RandomPassword", "RandomBytes", "RsaKeyPair"].includes(r.type);
     await build(machines);
     assert.deepEqual(registered.filter((r) => r.custom && testbedTypes(r)).map((r) => r.type), ["StaticHostsProbe"]);
     const probe = registered.find((r) => r.type === "StaticHostsProbe")!;
@@ -154,7 +171,8 @@ describe("resource graphs (pulumi mocks)", () => {
     // setup's kolla-ansible is on disk, else from the install's output): in their own check below.
     const perKey = (r: { name: string }) => r.name.startsWith("kolla-passwords-");
     const kolla = registered.filter((r) => r.custom && r.name.startsWith("kolla-") && !perKey(r)).map((r) => `${r.type} ${r.name}`);
-    assert.deepEqual(kolla, ["Command kolla-ansible", "File kolla-multinode", "File kolla-globals", "File kolla-passwords", "Command kolla-check"]);
+    assert.deepEqual(kolla, ["Command kolla-ansible", "Command kolla-multinode", "Command kolla-globals", "Command kolla-passwords", "Command kolla-check"]);
+    assert.deepEqual(fileNames().filter((n) => n.startsWith("kolla-")), ["kolla-multinode", "kolla-globals", "kolla-passwords"]);
     assert.ok(registered.some((r) => !r.custom && r.type === "Passwords" && r.name === "kolla-passwords"));
     const keys = Object.fromEntries(registered.filter(perKey).map((r) => [r.name.slice("kolla-passwords-".length), r]));
     assert.equal(keys.keystone_admin_password.type, "RandomPassword");
@@ -166,22 +184,26 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.match(String(check.inputs.create), /kolla-ansible deploy .* --check --tags enos-check-only/);
     assert.equal(experiment.kolla?.adminOpenrc, undefined);
     const multinode = registered.find((r) => r.name === "kolla-multinode")!;
-    assert.match(String(multinode.inputs.content), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
-    const passwords = registered.find((r) => r.type === "File" && r.name === "kolla-passwords")!;
-    assert.equal(passwords.inputs.mode, 0o600);
-    assert.match(String(passwords.inputs.content), /keystone_admin_password: kolla-passwords-keystone_admin_password-value/);
-    assert.match(String(passwords.inputs.content), /nova_ssh_key:\n  private_key: '-----BEGIN RSA PRIVATE KEY-----'\n  public_key: ssh-rsa AAAA\n/);
+    assert.match(String(multinode.inputs.stdin), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
+    const passwords = registered.find((r) => r.type === "Command" && r.name === "kolla-passwords")!;
+    assert.match(String(passwords.inputs.create), /chmod 600 '\/tmp\/enos-graph\/graph\/kolla\/passwords\.yml\.tmp'/);
+    assert.equal(passwords.inputs.logging, "none");
+    assert.match(String(passwords.inputs.stdin), /keystone_admin_password: kolla-passwords-keystone_admin_password-value/);
+    assert.match(String(passwords.inputs.stdin), /nova_ssh_key:\n  private_key: '-----BEGIN RSA PRIVATE KEY-----'\n  public_key: ssh-rsa AAAA\n/);
   });
 
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
     await build({ ...machines, registry: { type: "internal" } });
-    const steps = registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible").map((r) => r.name);
+    const files = fileNames();
+    const steps = registered.filter((r) => r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible" && !files.includes(r.name)).map((r) => r.name);
     assert.deepEqual(steps, ["kolla-teardown", "kolla-bootstrap-servers", "kolla-registry", "kolla-prechecks", "kolla-pull", "kolla-deploy", "kolla-post-deploy"]);
     const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
     assert.match(String(command("kolla-teardown").delete), /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/);
     assert.match(String(command("kolla-deploy").create), /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/);
-    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.2\/32 dev eth0[\s\S]*-p 10\.0\.0\.2:4000:5000/);
-    assert.deepEqual(command("kolla-registry").connection, { sshConfig: "/tmp/enos-graph/graph/ssh_config", alias: "ctl" });
+    // The registry VIP: Enos' second pop_ip, the fourth of the five extra_ips.
+    assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/);
+    assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
+    assert.deepEqual(command("kolla-registry").connection, secret({ host: "192.0.2.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 }));
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {

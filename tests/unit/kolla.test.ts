@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import type { Host, TestbedNetwork } from "../../config/types";
+import { testbedNetwork } from "../../config/vips";
 import { globalsOf, kollaAnsibleRelease, renderGlobals } from "../../kolla/globals";
 import { hostLine, parseInventory, renderInventory, unfilledGroups } from "../../kolla/inventory";
 import { inventoryProblems, renderKollaFiles, staticHostsOf } from "../../kolla/render";
@@ -23,11 +24,11 @@ const host = (alias: string, roles: string[], n: number, extra: Partial<Host> = 
   ...extra,
 });
 const hosts = [host("control-1", ["control"], 10), host("network-1", ["network"], 11), host("compute-1", ["compute"], 12), host("compute-2", ["compute"], 13)];
-const network: TestbedNetwork = {
-  extraIps: ["10.231.0.250", "10.231.0.251", "10.231.0.252", "10.231.0.253", "10.231.0.254"],
-  external: { cidr: "10.232.0.0/24", start: "10.232.0.100", end: "10.232.0.200", gateway: "10.232.0.1", dns: "10.232.0.1" },
-  eths: ["eth0", "eth1"],
-};
+const network: TestbedNetwork = testbedNetwork(
+  ["10.231.0.250", "10.231.0.251", "10.231.0.252", "10.231.0.253", "10.231.0.254"],
+  { cidr: "10.232.0.0/24", start: "10.232.0.100", end: "10.232.0.200", gateway: "10.232.0.1", dns: "10.232.0.1" },
+  ["eth0", "eth1"],
+);
 const eths = { api: "eth0", external: "eth1" };
 
 describe("kolla inventory", () => {
@@ -82,18 +83,18 @@ describe("kolla inventory", () => {
 });
 
 describe("kolla globals.yml", () => {
-  test("defaults come from the testbed: VIP, interfaces, release", () => {
+  test("defaults come from the testbed: VIP (Enos' first pop_ip: the last extra IP), interfaces, release", () => {
     assert.deepEqual(globalsOf({ hosts, network, registry: { type: "none" }, kolla: {} }), {
-      openstack_release: "2026.1", kolla_internal_vip_address: "10.231.0.250", network_interface: "eth0", neutron_external_interface: "eth1",
+      openstack_release: "2026.1", kolla_internal_vip_address: "10.231.0.254", network_interface: "eth0", neutron_external_interface: "eth1",
     });
   });
   test("the user's kolla: keys win", () => {
     const globals = globalsOf({ hosts, network, registry: { type: "none" }, kolla: { network_interface: "eth9", openstack_release: "2025.2", enable_cinder: "yes" } });
     assert.deepEqual([globals.network_interface, globals.openstack_release, globals.enable_cinder], ["eth9", "2025.2", "yes"]);
   });
-  test("registries: internal mirror at the second VIP, external as given, both insecure", () => {
+  test("registries: internal mirror at the registry VIP (Enos' second pop_ip), external as given, both insecure", () => {
     const internal = globalsOf({ hosts, network, registry: { type: "internal", port: 4000, ceph: false }, kolla: {} });
-    assert.deepEqual([internal.docker_registry, internal.docker_registry_insecure], ["10.231.0.251:4000", true]);
+    assert.deepEqual([internal.docker_registry, internal.docker_registry_insecure], ["10.231.0.253:4000", true]);
     const external = globalsOf({ hosts, network, registry: { type: "external", ip: "192.168.142.253", port: 5000 }, kolla: {} });
     assert.equal(external.docker_registry, "192.168.142.253:5000");
   });
@@ -127,7 +128,7 @@ describe("kolla files for a deploy (and the os --render dry run)", () => {
     assert.match(files.multinode, /\[control\]\ncontrol ansible_host=192\.0\.2\.17 ansible_user=user ansible_port=22 ansible_ssh_private_key_file=keyfile ansible_become=true\n/);
     assert.match(files.multinode, /\[compute\]\ncompute1 ansible_host=192\.0\.2\.33 .*\n192\.0\.2\.34 ansible_host=192\.0\.2\.34\n192\.0\.2\.35 ansible_host=192\.0\.2\.35\n/);
     assert.deepEqual(yaml.load(files.globals), {
-      openstack_release: "2026.1", kolla_internal_vip_address: "198.51.100.49", network_interface: "eth1", neutron_external_interface: "eth2",
+      openstack_release: "2026.1", kolla_internal_vip_address: "198.51.100.53", network_interface: "eth1", neutron_external_interface: "eth2",
     });
     assert.deepEqual(yaml.load(files.passwords), { database_password: "x" });
   });

@@ -9,13 +9,17 @@ import {
   renderRemoveScript,
 } from "../../components/monitoring/render";
 import type { Host } from "../../config/types";
+import { testbedNetwork } from "../../config/vips";
 
 const host = (alias: string, roles: string[], n: number): Host => ({
   alias, address: `10.249.0.${n}`, roles, groups: [], extra: {}, keyfile: "/state/op/id_ed25519",
   interfaces: { api: "eth0", external: "eth1" }, ips: [`10.249.0.${n}`], devices: ["eth0", "eth1"], kernel: { htb: true, netem: false },
 });
 const hosts = [host("control-1", ["control"], 10), host("compute-1", ["compute"], 11), host("compute-2", ["compute"], 12)];
-const run = { hosts, sshConfig: "/state/op/ssh_config", venv: "/p/.venv" };
+// Enos' order from the last: vip .254, registry_vip .253, influx_vip .252, grafana_vip .251, external_vip .250.
+const { vips } = testbedNetwork(["10.249.0.250", "10.249.0.251", "10.249.0.252", "10.249.0.253", "10.249.0.254"],
+  { start: "10.250.0.100", end: "10.250.0.200", cidr: "10.250.0.0/24", gateway: "10.250.0.1", dns: "10.250.0.1" }, ["eth0", "eth1"]);
+const run = { hosts, vips, sshConfig: "/state/op/ssh_config", venv: "/p/.venv" };
 
 describe("monitoring rendering", () => {
   test("InfluxDB and Grafana on the control host by default; every host an agent; kolla's host lines", () => {
@@ -29,19 +33,20 @@ describe("monitoring rendering", () => {
       "compute-2 ansible_host=10.249.0.12 ansible_ssh_private_key_file=/state/op/id_ed25519",
       "",
     ].join("\n"));
-    assert.equal(grafanaUrl(hosts), "http://10.249.0.10:3000");
+    assert.equal(grafanaUrl(vips), "http://10.249.0.251:3000", "at Enos' grafana_vip");
     assert.deepEqual(influxdbSource(hosts), { alias: "control-1", container: "enos-influxdb" });
   });
 
-  test("a host with the monitoring role takes InfluxDB and Grafana", () => {
-    const withMonitoring = [...hosts, host("monitoring-1", ["monitoring"], 13)];
+  test("a host with the monitoring role takes InfluxDB and Grafana, at their VIPs on its API interface", () => {
+    const withMonitoring = [...hosts, { ...host("monitoring-1", ["monitoring"], 13), interfaces: { api: "ens4", external: "ens5" } }];
     assert.match(renderMonitoringInventory(withMonitoring), /^\[monitoring\]\nmonitoring-1 ansible_host=10.249.0.13 /);
-    assert.equal(monitoringVars(withMonitoring).influxdb_address, "10.249.0.13");
+    const vars = monitoringVars(withMonitoring, vips);
+    assert.deepEqual([vars.influxdb_address, vars.grafana_address, vars.vip_interface], ["10.249.0.252", "10.249.0.251", "ens4"]);
     assert.throws(() => renderMonitoringInventory([host("compute-1", ["compute"], 11)]), /monitoring needs a host with role monitoring or control/);
   });
 
   test("Enos' ports and databases", () => {
-    const vars = monitoringVars(hosts);
+    const vars = monitoringVars(hosts, vips);
     assert.deepEqual([vars.influxdb_port, vars.collectd_port, vars.grafana_port, vars.cadvisor_port], [8086, 25826, 3000, 8888]);
     assert.deepEqual(vars.monitoring_databases, ["cadvisor", "collectd", "events"]);
   });
@@ -57,7 +62,7 @@ describe("monitoring rendering", () => {
 
   test("deploy runs the playbook annotated by the callback; check mode checks syntax, then --check; remove runs the remove playbook", () => {
     const deploy = renderDeployScript(run, "deploy");
-    assert.match(deploy, /export ENOS_INFLUXDB_URL='http:\/\/10.249.0.10:8086'/);
+    assert.match(deploy, /export ENOS_INFLUXDB_URL='http:\/\/10.249.0.252:8086'/);
     assert.match(deploy, /export ANSIBLE_SSH_ARGS='-F \/state\/op\/ssh_config /);
     assert.match(deploy, new RegExp(`\nansible-playbook -i "\\$d/inventory" -e @"\\$d/vars.json" '${MONITORING_DIR}/monitoring.yml'\n`));
     const check = renderDeployScript(run, "check");
@@ -82,7 +87,7 @@ describe("monitoring rendering", () => {
 
   test("every container command of the playbook parses with the real docker CLI", (t) => {
     if (spawnSync("docker", ["--version"]).status !== 0) return t.skip("no docker CLI on this machine");
-    const vars = monitoringVars(hosts);
+    const vars = monitoringVars(hosts, vips);
     const plays = yaml.load(fs.readFileSync(path.join(MONITORING_DIR, "monitoring.yml"), "utf8")) as { tasks: Record<string, unknown>[] }[];
     const tasks = plays.flatMap((p) => p.tasks.flatMap((task) => [task, ...((task.block as Record<string, unknown>[] | undefined) ?? [])]));
     const commands = tasks.map((task) => task["ansible.builtin.shell"]).filter((c): c is string => typeof c === "string" && c.includes("docker run"))

@@ -170,7 +170,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
 
   test("the plugin check names what is missing and how to get it", () => {
     const problem = openstackPluginProblem("/engine-home", { PULUMI_HOME: "/user-home", PATH: "" });
-    assert.match(problem ?? "", /openstack plugin v([\d.]+) \(pulumi-resource-openstack\), which is not installed: looked for \/engine-home\/plugins\/resource-openstack-v\1\/pulumi-resource-openstack, \/user-home\/plugins\/.* and on PATH\. Install it with `PULUMI_HOME=\/engine-home pulumi plugin install resource openstack v\1`/);
+    assert.match(problem ?? "", /^missing plugin: openstack v([\d.]+) \(pulumi-resource-openstack; looked for \/engine-home\/plugins\/resource-openstack-v\1\/pulumi-resource-openstack, \/user-home\/plugins\/.* and on PATH\)\. Install it on a machine with internet, in this project: `pulumi plugin install resource openstack \1` \(bin\/pulumi puts it in \/engine-home\)$/);
     assert.equal(openstackPluginProblem("/engine-home", process.env), undefined, "found in the PULUMI_HOME of the environment");
   });
 

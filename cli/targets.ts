@@ -10,14 +10,15 @@ const PHASES = {
   bench: ["**enos:phases:Benchmark**"],
   tc: ["**enos:phases:NetworkEmulation**"],
 } as const;
-type Phase = keyof typeof PHASES;
+export type Phase = keyof typeof PHASES;
 
 /** What each verb brings up: its phase and what that phase consumes. */
 const VERB_PHASES: Record<string, Phase[]> = {
   up: ["testbed"],
   os: ["testbed", "monitoring", "os"],
   init: ["testbed", "monitoring", "os", "init"],
-  bench: ["testbed", "monitoring", "os", "init", "bench"],
+  // Benchmarks run under the emulated network, once it is measured (the graph orders them so).
+  bench: ["testbed", "monitoring", "os", "init", "tc", "bench"],
   tc: ["testbed", "tc"],
 };
 

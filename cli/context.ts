@@ -1,0 +1,122 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import type { Stack, UpOptions } from "@pulumi/pulumi/automation";
+import { ExperimentConfig, loadExperiment } from "../config/load";
+import { PROJECT_DIR } from "../config/paths";
+import { readStackFile } from "./stack-file";
+import { Phase, phaseTargets, targetsOf } from "./targets";
+import { ExperimentRecord, STATE_DIR, experimentRecord, openExperiment, recoverInterruptedUpdate } from "./workspace";
+
+/** The options every verb takes (Enos' -f, -v/-vv, -s; --stack/-S for the Pulumi stack). */
+export interface GlobalOptions {
+  stack?: string;
+  file?: string;
+  verbose: number;
+  silent?: boolean;
+}
+
+/** A verb's action: the exit code it resolves to becomes the process's (0 done, 1 failed, 2 usage). */
+export const exitWith = <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+  async (...args: A): Promise<void> => {
+    process.exitCode = await action(...args);
+  };
+
+/** A usage error: exit code 2, with the verb's help. */
+export class UsageError extends Error {}
+
+/** The stack a verb works on; `-f FILE` makes the file the experiment (see experimentStackOf). */
+export function stackName(options: GlobalOptions): string {
+  return options.file ? experimentStackOf(options.file, options.stack) : options.stack ?? "dev";
+}
+
+/**
+ * `-f reservation.yaml`: the file is the experiment. Its stack is `--stack`, or one named after the
+ * file; a stack that does not exist yet is created with `enos:reservationFile` pointing at the file.
+ * An existing stack is used only if it already names that file: `-f` never changes another experiment.
+ */
+export function experimentStackOf(file: string, stack?: string): string {
+  const reservation = path.resolve(file);
+  if (!fs.existsSync(reservation)) throw new UsageError(`-f ${file}: no such file`);
+  const name = stack ?? path.basename(reservation).replace(/\.ya?ml$/, "").replace(/[^A-Za-z0-9_.-]/g, "-");
+  const stackFile = path.join(PROJECT_DIR, `Pulumi.${name}.yaml`);
+  if (!fs.existsSync(stackFile)) {
+    fs.writeFileSync(stackFile, yaml.dump({ config: { "enos:reservationFile": reservation } }));
+    console.error(`enos: new stack ${name} (${stackFile}) for ${reservation}`);
+    return name;
+  }
+  const named = readStackFile(PROJECT_DIR, name).reservationFile;
+  if (typeof named !== "string" || path.resolve(PROJECT_DIR, named) !== reservation) {
+    throw new UsageError(`stack ${name} (${stackFile}) is another experiment${typeof named === "string" ? ` (reservationFile: ${named})` : ""}, ` +
+      `not ${reservation}: pick another stack with --stack NAME, or leave --stack out to use one named after the file`);
+  }
+  return name;
+}
+
+/** Validates without the engine: a reservation file alone (dry runs), or the stack's configuration. */
+export function validate(options: GlobalOptions): ExperimentConfig {
+  const stack = options.file ? { reservationFile: path.resolve(options.file) } : readStackFile(PROJECT_DIR, options.stack ?? "dev");
+  const config = loadExperiment({ stack, baseDir: options.file ? process.cwd() : PROJECT_DIR });
+  config.warnings.forEach((w) => console.error(`warning: ${w}`));
+  return config;
+}
+
+/** The stack, with an interrupted update settled first (see recoverInterruptedUpdate). */
+export async function settledStack(name: string, forDestroy: boolean): Promise<Stack> {
+  const stack = await openExperiment(name);
+  const settled = await recoverInterruptedUpdate(stack, STATE_DIR, forDestroy);
+  if (settled.length) console.error(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
+  return stack;
+}
+
+/** The records of a stack that is up; a usage error otherwise. */
+export async function upRecord(name: string): Promise<ExperimentRecord> {
+  const record = await experimentRecord(await openExperiment(name));
+  if (!record) throw new UsageError(`stack ${name} is not up: run enos up --stack ${name} first`);
+  return record;
+}
+
+/** How much of the engine's progress a verb shows: -s nothing, default the progress, -v/-vv debug and engine logs. */
+export function engineOutput(options: GlobalOptions): Pick<UpOptions, "onOutput" | "debug" | "logVerbosity" | "logToStdErr"> {
+  if (options.silent) return {};
+  return {
+    onOutput: (text: string) => process.stdout.write(text),
+    ...(options.verbose >= 1 ? { debug: true } : {}),
+    ...(options.verbose >= 2 ? { logVerbosity: 3, logToStdErr: true } : {}),
+  };
+}
+
+/** URNs of the resources under the given phases: for `replace` (force-deploy, bench --reset). */
+export async function resourcesOf(stack: Stack, phases: Phase[]): Promise<string[]> {
+  const patterns = phases.flatMap((phase) => phaseTargets(phase, stack.name)).map(globToRegExp);
+  const state = await stack.exportStack();
+  return (state.deployment.resources ?? [])
+    .filter((r: { custom?: boolean; urn: string }) => r.custom && patterns.some((p) => p.test(r.urn)))
+    .map((r: { urn: string }) => r.urn);
+}
+
+const globToRegExp = (glob: string) => new RegExp(`^${glob.split("**").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+
+/**
+ * An update of the whole stack (deploy), or of one verb's phases (and what they need); settles an
+ * interrupted update first. The engine streams its progress; returns the exit code.
+ */
+export async function update(options: GlobalOptions, verb?: Parameters<typeof targetsOf>[0], replacePhases: Phase[] = []): Promise<number> {
+  const name = stackName(options);
+  validate({ ...options, file: undefined, stack: name });
+  const stack = await settledStack(name, false);
+  const replace = replacePhases.length ? await resourcesOf(stack, replacePhases) : undefined;
+  const result = await stack.up({ ...engineOutput(options), parallel: 64, target: verb ? targetsOf(verb, name) : undefined, replace });
+  if (result.summary.result !== "succeeded") return 1;
+  console.log(`\nnext: npx enos info --stack ${name}`);
+  return 0;
+}
+
+/** Destroys the stack, or only `target`; settles an interrupted update first. */
+export async function destroy(options: GlobalOptions, target?: string[], envVars: Record<string, string> = {}): Promise<number> {
+  const stack = await settledStack(stackName(options), true);
+  // The engine passes its environment to the plugins, and so to the delete commands they run.
+  Object.assign(stack.workspace.envVars, envVars);
+  const result = await stack.destroy({ ...engineOutput(options), parallel: 64, target });
+  return result.summary.result === "succeeded" ? 0 : 1;
+}

@@ -1,0 +1,11 @@
+import type { Command } from "commander";
+import { GlobalOptions, exitWith, update } from "./context";
+
+/** `enos deploy`: `pulumi up` of everything the stack declares. */
+export function register(program: Command) {
+  program.command("deploy")
+    .description("everything the stack declares: testbed, monitoring, OpenStack, init, network emulation, benchmarks (= pulumi up)")
+    .option("--force-deploy", "replace the testbed's machines even when nothing changed")
+    .action(exitWith(async (options: { forceDeploy?: boolean }, command: Command) =>
+      update(command.optsWithGlobals<GlobalOptions>(), undefined, options.forceDeploy ? ["testbed"] : [])));
+}

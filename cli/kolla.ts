@@ -1,0 +1,31 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import type { Command } from "commander";
+import { kollaCopyFor } from "../components/kolla";
+import { PROJECT_DIR } from "../config/paths";
+import { renderManualScript } from "../kolla/commands";
+import { GlobalOptions, UsageError, exitWith, stackName, upRecord, validate } from "./context";
+import { STATE_DIR } from "./workspace";
+
+/**
+ * kolla-ansible with a stack's inventory, globals.yml, passwords.yml and ssh_config, run by hand
+ * (outside the graph: what it changes on the hosts is not Pulumi state). Returns its exit code.
+ */
+export async function runKollaAnsible(options: GlobalOptions, args: string[]): Promise<number> {
+  const name = stackName(options);
+  const config = validate({ ...options, file: undefined, stack: name });
+  if (config.kollaMode === "none") throw new UsageError(`stack ${name} has no OpenStack (kolla_mode: none)`);
+  const { sshConfig } = await upRecord(name);
+  const run = { venv: kollaCopyFor(config).venv, configDir: path.join(STATE_DIR, name, "kolla"), sshConfig };
+  // The user's ansible.cfg when they name one, as in the Kolla phase.
+  const env = { ...process.env, ANSIBLE_CONFIG: process.env.ANSIBLE_CONFIG ?? path.join(PROJECT_DIR, "kolla", "ansible.cfg") };
+  const result = spawnSync("bash", ["-c", renderManualScript(run, args)], { stdio: "inherit", env });
+  return result.status ?? 1;
+}
+
+export function register(program: Command) {
+  program.command("kolla")
+    .description("run kolla-ansible with the stack's inventory and configuration, e.g. enos kolla -- reconfigure --tags nova")
+    .argument("<args...>", "kolla-ansible's command and options, after --")
+    .action(exitWith(async (args: string[], _options: object, command: Command) => runKollaAnsible(command.optsWithGlobals<GlobalOptions>(), args)));
+}

@@ -1,0 +1,47 @@
+import * as path from "node:path";
+import type { Command } from "commander";
+import { measureAndReport } from "../components/tc/measure";
+import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
+import { PROJECT_DIR } from "../config/paths";
+import { GlobalOptions, UsageError, destroy, exitWith, stackName, upRecord, update, validate } from "./context";
+import { phaseTargets } from "./targets";
+import { experimentRecord, openExperiment } from "./workspace";
+
+interface TcOptions {
+  test?: boolean;
+  reset?: boolean;
+  plan?: boolean;
+}
+
+/** `enos tc`: the network emulation phase; --test measures it, --reset removes it, --plan prints it. */
+export function register(program: Command) {
+  program.command("tc")
+    .description("apply the network emulation rules between the groups")
+    .option("--test", "measure RTT, loss (fping) and rates (iperf3) between the groups; report in results/<stack>/tc")
+    .option("--reset", "remove the rules (the next tc or deploy applies them again)")
+    .option("--plan", "dry run: every ordered group pair's rule as JSON, and with a stack that is up every host's rules")
+    .action(exitWith(async (options: TcOptions, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      if (options.reset) return destroy(global, phaseTargets("tc", stackName(global)));
+      if (!options.plan && !options.test) return update(global, "tc");
+      const config = validate(global);
+      if (!config.networkConstraints) throw new UsageError("this configuration has no network_constraints");
+      const groupRules = planGroupRules(config.groups, config.networkConstraints);
+      if (options.test) {
+        const name = stackName(global);
+        const record = await upRecord(name);
+        const outDir = path.join(PROJECT_DIR, "results", name, "tc");
+        const verdicts = await measureAndReport({ stack: name, hosts: record.hosts, groupRules, sshConfig: record.sshConfig, outDir });
+        const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
+        console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`);
+        return failed.length ? 1 : 0;
+      }
+      const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
+      if (!global.file) {
+        const record = await experimentRecord(await openExperiment(stackName(global)));
+        if (record) plan.hosts = planHostRules(record.hosts, groupRules);
+      }
+      console.log(JSON.stringify(plan, null, 2));
+      return 0;
+    }));
+}

@@ -1,0 +1,84 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { local, types } from "@pulumi/command";
+import { shellQuote } from "../config/shell";
+import type { Host } from "../config/types";
+
+/**
+ * How the phases use @pulumi/command: their scripts are bash, run on this machine (local.Command)
+ * or on a host (remote.Command, connection from the testbed's Host); files and checks are commands too.
+ */
+
+/** The phases' scripts are bash (pipefail, arrays), not POSIX sh, @pulumi/command's default. */
+export const BASH = ["/bin/bash", "-c"];
+
+/**
+ * Options of every phase command: a replaced command's delete runs before its replacement's create
+ * (tc rules are reset before new ones go on, a registry is removed before it moves).
+ */
+export function replacedFirst(opts: pulumi.CustomResourceOptions): pulumi.CustomResourceOptions {
+  return { ...opts, deleteBeforeReplace: true };
+}
+
+/** A remote command line running `script` in bash, whatever the login shell of the host's user. */
+export const remoteBash = (script: string) => `bash -c ${shellQuote(script)}`;
+
+/**
+ * remote.Command's connection to a host, as the testbed describes it: its key file's content (secret),
+ * the host key the testbed pinned or probed, and its jump host (reached with the same key) as proxy.
+ */
+export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
+  const privateKey = host.keyfile === undefined ? undefined : pulumi.secret(readKey(host.alias, host.keyfile));
+  const jump = host.jump && /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(host.jump);
+  if (host.jump && !jump) throw new Error(`host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`);
+  return {
+    host: host.address,
+    port: host.port ?? 22,
+    user: host.user ?? "root",
+    privateKey,
+    hostKey: host.hostKey,
+    proxy: jump ? { host: jump[2], port: jump[3] ? Number(jump[3]) : 22, user: jump[1] ?? host.user ?? "root", privateKey } : undefined,
+  };
+}
+
+function readKey(alias: string, keyfile: string): string {
+  try {
+    return fs.readFileSync(keyfile, "utf8");
+  } catch (error) {
+    throw new Error(`host ${alias}: cannot read its SSH key ${keyfile} (${(error as Error).message}); the testbed should have made it`);
+  }
+}
+
+/**
+ * A file on this machine that lives as long as the stack: written (atomically, with its mode) on
+ * create and update, removed on delete with its directory once empty; a new path replaces it.
+ * `path` resolves once the file is written.
+ */
+export function localFile(
+  name: string,
+  args: { path: string; content: pulumi.Input<string>; mode?: number },
+  opts: pulumi.CustomResourceOptions,
+): { command: local.Command; path: pulumi.Output<string> } {
+  const [file, tmp, dir] = [args.path, `${args.path}.tmp`, path.dirname(args.path)].map(shellQuote);
+  const command = new local.Command(name, {
+    create: `mkdir -p ${dir} && cat > ${tmp} && chmod ${(args.mode ?? 0o644).toString(8)} ${tmp} && mv ${tmp} ${file}`,
+    delete: `rm -f ${file}; rmdir ${dir} 2>/dev/null || true`,
+    stdin: args.content,
+    triggers: [args.path],
+    logging: "none",
+  }, replacedFirst(opts));
+  return { command, path: command.stdout.apply(() => args.path) };
+}
+
+/**
+ * Fails the update with `problem` as its message before anything that depends on it runs; passes
+ * when `problem` is empty. A failed check records nothing, so it is checked again on the next update.
+ */
+export function precondition(name: string, problem: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): local.Command {
+  return new local.Command(name, {
+    create: `[ -z "$PROBLEM" ] || { printf '%s\\n' "$PROBLEM" >&2; exit 1; }`,
+    environment: { PROBLEM: problem },
+    logging: "none",
+  }, opts);
+}

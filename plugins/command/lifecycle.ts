@@ -1,0 +1,188 @@
+import * as crypto from "node:crypto";
+import { StringDecoder } from "node:string_decoder";
+import { Props, Reader, reveal, secret, Value } from "./properties";
+
+/**
+ * What local and remote commands share, after pulumi-command 1.2.1 (provider/pkg/provider/local and
+ * remote): update runs `update`, else `create`; delete runs the old state's `delete`; a `triggers`
+ * change replaces; the previous stdout/stderr are offered as PULUMI_COMMAND_STDOUT/STDERR; one
+ * trailing newline is trimmed; outputs are secret when any input is.
+ */
+
+/** One command to run, as a kind (local, remote) receives it. */
+export interface Job {
+  command: string;
+  stdin?: string;
+  /** The resource's `environment` plus the previous outputs. */
+  environment: Record<string, string>;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  /** Aborted on a timeout or when the engine cancels: the kind stops the command. */
+  signal: AbortSignal;
+}
+
+/** How a command ended: an exit code, or the signal that stopped it. */
+export interface Ended {
+  exitCode: number | null;
+  exitSignal?: string;
+}
+
+export interface Kind {
+  /** Where commands run, for messages: "locally", "on root@10.0.0.1:22". */
+  where(inputs: Reader): string;
+  /** Runs the job; rejects only when it could not be started (no such directory, SSH refused). */
+  run(inputs: Reader, job: Job): Promise<Ended>;
+}
+
+/** Reports one line a command printed; the engine shows it while the resource is in progress. */
+export type LineSink = (line: string) => void;
+
+/** Limits a run: a timeout in seconds (0 = none) and the engine's cancellation. */
+export interface Limits {
+  timeoutSeconds: number;
+  cancelled: AbortSignal;
+}
+
+const OUTPUTS = ["stdout", "stderr"];
+const TAIL_LINES = 20;
+const PREVIOUS_STDOUT = "PULUMI_COMMAND_STDOUT";
+const PREVIOUS_STDERR = "PULUMI_COMMAND_STDERR";
+
+/** The resource's inputs as stored among its outputs, without the outputs themselves. */
+function inputsOf(props: Props): Props {
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !OUTPUTS.includes(k)));
+}
+
+export function diff(olds: Props, news: Props): { changes: boolean; replaces: string[] } {
+  const oldInputs = inputsOf(olds);
+  const newInputs = inputsOf(news);
+  const same = (k: string) => JSON.stringify(reveal(oldInputs[k] ?? null).value) === JSON.stringify(reveal(newInputs[k] ?? null).value);
+  const changed = [...new Set([...Object.keys(oldInputs), ...Object.keys(newInputs)])].filter((k) => !same(k));
+  return { changes: changed.length > 0, replaces: changed.filter((k) => k === "triggers") };
+}
+
+/** A resource id like upstream's: the name and 8 random hex digits. */
+export function newId(urn: string): string {
+  return `${urn.split("::").pop()}${crypto.randomBytes(4).toString("hex")}`;
+}
+
+/** The resource type of a URN (`command:local:Command`), whatever its parent types. */
+export function typeOf(urn: string): string {
+  return (urn.split("::")[2] ?? "").split("$").pop() ?? "";
+}
+
+interface Outcome {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `command` with the (revealed) inputs and returns the resource's new outputs: the inputs as the
+ * engine gave them, then stdout and stderr. `previous` holds the outputs of the last create/update.
+ */
+export async function runCommand(
+  kind: Kind,
+  command: string | undefined,
+  props: Props,
+  previous: Outcome,
+  sink: LineSink,
+  limits: Limits,
+): Promise<Props> {
+  const { value, secret: anySecret } = reveal(props);
+  const inputs = new Reader(value as Props, "command");
+  const outcome = command === undefined ? previous : await execute(kind, command, inputs, previous, sink, limits);
+  const out = (text: string): Value => (anySecret ? secret(text) : text);
+  return { ...inputsOf(props), stdout: out(outcome.stdout), stderr: out(outcome.stderr) };
+}
+
+/** The previous outputs kept in a state, revealed. */
+export function previousOf(props: Props): Outcome {
+  const text = (v: Value | undefined) => {
+    const revealed = reveal(v ?? "").value;
+    return typeof revealed === "string" ? revealed : "";
+  };
+  return { stdout: text(props.stdout), stderr: text(props.stderr) };
+}
+
+/** Runs one command, logging its lines as they come; fails naming its exit code and last lines. */
+export async function execute(kind: Kind, command: string, inputs: Reader, previous: Outcome, sink: LineSink, limits: Limits): Promise<Outcome> {
+  const logging = inputs.string("logging") ?? "stdoutAndStderr";
+  if (!["stdout", "stderr", "stdoutAndStderr", "none"].includes(logging)) {
+    throw new Error(`command: logging must be one of stdout, stderr, stdoutAndStderr, none; got "${logging}"`);
+  }
+  const environment = { ...inputs.stringMap("environment") };
+  if (inputs.boolean("addPreviousOutputInEnv") ?? true) {
+    if (previous.stdout) environment[PREVIOUS_STDOUT] = previous.stdout;
+    if (previous.stderr) environment[PREVIOUS_STDERR] = previous.stderr;
+  }
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const stdoutLines = lineSplitter(logging === "stdout" || logging === "stdoutAndStderr" ? sink : undefined);
+  const stderrLines = lineSplitter(logging === "stderr" || logging === "stdoutAndStderr" ? sink : undefined);
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  limits.cancelled.addEventListener("abort", stop);
+  const timer = limits.timeoutSeconds > 0 ? setTimeout(stop, limits.timeoutSeconds * 1000) : undefined;
+  let ended: Ended;
+  try {
+    if (limits.cancelled.aborted) throw new Error("the update was cancelled before this command started");
+    ended = await kind.run(inputs, {
+      command,
+      stdin: inputs.string("stdin") || undefined,
+      environment,
+      onStdout: (chunk) => (stdout.push(chunk), stdoutLines.push(chunk)),
+      onStderr: (chunk) => (stderr.push(chunk), stderrLines.push(chunk)),
+      signal: controller.signal,
+    });
+  } finally {
+    clearTimeout(timer);
+    limits.cancelled.removeEventListener("abort", stop);
+    stdoutLines.flush();
+    stderrLines.flush();
+  }
+  const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
+  const outcome = { stdout: trimNewline(text(stdout)), stderr: trimNewline(text(stderr)) };
+  if (ended.exitCode === 0 && !controller.signal.aborted) return outcome;
+  const why = limits.cancelled.aborted
+    ? "was cancelled"
+    : controller.signal.aborted
+      ? `timed out after ${limits.timeoutSeconds} s`
+      : ended.exitCode !== null ? `failed with exit code ${ended.exitCode}` : `was killed by signal ${ended.exitSignal ?? "unknown"}`;
+  throw new Error(`command ${why} ${kind.where(inputs)}: ${summary(command)}\n${tail(outcome.stdout, "stdout")}${tail(outcome.stderr, "stderr")}`);
+}
+
+function trimNewline(text: string): string {
+  return text.endsWith("\n") ? text.slice(0, -1) : text;
+}
+
+/** The command's first line, short enough for a message (scripts run to hundreds of lines). */
+function summary(command: string): string {
+  const first = command.trim().split("\n")[0];
+  return first.length > 120 || command.trim().includes("\n") ? `${first.slice(0, 120)} …` : first;
+}
+
+// Tools differ in where they say what went wrong (Ansible: stdout), so both tails are shown.
+function tail(text: string, name: string): string {
+  if (!text.trim()) return "";
+  return `--- ${name} (last lines) ---\n${text.trimEnd().split("\n").slice(-TAIL_LINES).join("\n")}\n`;
+}
+
+/** Cuts a byte stream into lines for the sink (none: drops them). */
+function lineSplitter(sink: LineSink | undefined): { push(chunk: Buffer): void; flush(): void } {
+  let pending = "";
+  // A chunk may end inside a multi-byte character.
+  const decoder = new StringDecoder("utf8");
+  return {
+    push(chunk) {
+      if (!sink) return;
+      const lines = (pending + decoder.write(chunk)).split("\n");
+      pending = lines.pop() ?? "";
+      lines.forEach(sink);
+    },
+    flush() {
+      pending += decoder.end();
+      if (sink && pending) sink(pending);
+      pending = "";
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { spawn } from "node:child_process";
+import type { Ended, Job, Kind } from "./lifecycle";
+import type { Reader } from "./properties";
+
+/** `command:local:Command` and `command:local:run`: a command run by the interpreter on this machine. */
+export const local: Kind = {
+  where: (inputs) => `locally in ${inputs.string("dir") ?? process.cwd()}`,
+
+  run(inputs: Reader, job: Job): Promise<Ended> {
+    const interpreter = inputs.strings("interpreter");
+    const [file, ...args] = interpreter && interpreter.length > 0 ? interpreter : ["/bin/sh", "-c"];
+    return new Promise((resolve, reject) => {
+      const child = spawn(file, [...args, job.command], {
+        // Upstream runs in the plugin's working directory, which the engine sets to the program's.
+        cwd: inputs.string("dir") ?? process.cwd(),
+        env: { ...process.env, ...job.environment },
+        stdio: [job.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        // A process group of its own, so that a timeout or a cancel stops whatever the command started.
+        detached: true,
+      });
+      const kill = () => {
+        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      };
+      job.signal.addEventListener("abort", kill);
+      child.stdout?.on("data", job.onStdout);
+      child.stderr?.on("data", job.onStderr);
+      child.on("error", (error) => {
+        job.signal.removeEventListener("abort", kill);
+        reject(new Error(`cannot start ${file} ${local.where(inputs)}: ${error.message}`));
+      });
+      child.on("close", (exitCode, exitSignal) => {
+        job.signal.removeEventListener("abort", kill);
+        resolve({ exitCode, exitSignal: exitSignal ?? undefined });
+      });
+      if (child.stdin) {
+        // A command that does not read its stdin closes it early: that is no failure.
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(job.stdin);
+      }
+    });
+  },
+};

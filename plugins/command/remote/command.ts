@@ -1,0 +1,43 @@
+import type { ClientChannel } from "ssh2";
+import type { Ended, Job, Kind } from "../lifecycle";
+import type { Reader } from "../properties";
+import { describe, dial, readConnection } from "./ssh";
+
+/**
+ * `command:remote:Command`: the command runs in one SSH exec session, as the login shell of the
+ * connection's user runs it. `environment` travels as SSH env requests, as upstream sends them; sshd
+ * applies only the names its AcceptEnv allows (Debian: LANG LC_*) and ssh2 asks for no reply, so a
+ * refused variable is silently missing where upstream would fail.
+ */
+export function remote(log: (line: string) => void): Kind {
+  return {
+    where: (inputs) => `on ${describe(readConnection(inputs))}`,
+
+    async run(inputs: Reader, job: Job): Promise<Ended> {
+      const client = await dial(readConnection(inputs), job.signal, log);
+      try {
+        const channel = await new Promise<ClientChannel>((resolve, reject) => {
+          client.exec(job.command, { env: job.environment }, (error, stream) => (error ? reject(error) : resolve(stream)));
+        });
+        return await new Promise<Ended>((resolve) => {
+          let ended: Ended = { exitCode: null, exitSignal: "the connection was lost" };
+          // Closing the connection makes sshd hang up on the command.
+          const stop = () => client.end();
+          job.signal.addEventListener("abort", stop);
+          channel.on("data", job.onStdout);
+          channel.stderr.on("data", job.onStderr);
+          channel.on("exit", (code: number | null, signal?: string) => {
+            ended = code === null ? { exitCode: null, exitSignal: signal } : { exitCode: code };
+          });
+          channel.on("close", () => {
+            job.signal.removeEventListener("abort", stop);
+            resolve(ended);
+          });
+          channel.end(job.stdin);
+        });
+      } finally {
+        client.end();
+      }
+    },
+  };
+}
