@@ -102,7 +102,8 @@ export class KollaDeployment extends pulumi.ComponentResource {
       }, replacedFirst({ ...asChild, dependsOn: after }));
       const result = check.stdout.apply(parseCheckOutput);
       result.apply((r) => pulumi.log.info(describeCheck(r), this));
-      this.plan = result.apply((r) => rolesByHost(r.plays));
+      // Hosts and role names only: not secret, though the check's trigger hashes files holding the passwords.
+      this.plan = pulumi.unsecret(result.apply((r) => rolesByHost(r.plays)));
     } else {
       const teardown = new local.Command("kolla-teardown", {
         // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
