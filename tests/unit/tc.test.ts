@@ -138,10 +138,13 @@ describe("tc host rules and the exact commands", () => {
   test("a host's script applies each device's batch in one go; with no rule it resets", () => {
     const script = renderApplyScript(plans[1]);
     assert.equal(script.match(/tc -batch - <<'TC'/g)?.length, 4, "two devices, a batch for each root handle");
-    assert.match(script, /^if tc qdisc show dev eth0 \| grep -q '\^qdisc htb 1: root'; then tc -batch - <<'TC'\nqdisc replace dev eth0 root handle 2: htb\n/);
+    assert.match(script, /\nset -e\nif tc qdisc show dev eth0 \| grep -q '\^qdisc htb 1: root'; then tc -batch - <<'TC'\nqdisc replace dev eth0 root handle 2: htb\n/);
     assert.match(script, /qdisc replace dev eth1 root handle 1: htb/);
-    assert.equal(renderApplyScript({ alias: "x", devices: ["eth0"], rules: [] }), "tc qdisc del dev eth0 root 2>/dev/null || true\n");
-    assert.equal(renderResetScript(plans[0]), "tc qdisc del dev eth0 root 2>/dev/null || true\ntc qdisc del dev eth1 root 2>/dev/null || true\n");
+    assert.match(script, /sudo -n bash -s/, "a login other than root goes through sudo");
+    assert.equal(renderApplyScript({ alias: "x", devices: ["eth0"], rules: [] }), renderResetScript({ devices: ["eth0"] }));
+    const reset = renderResetScript(plans[0]);
+    assert.match(reset, /\nset -e\nif tc qdisc show dev eth0 \| grep -q '\^qdisc htb \[12\]: root'; then tc qdisc del dev eth0 root; fi\nif tc qdisc show dev eth1 /);
+    assert.doesNotMatch(reset, /\|\| true/, "a reset that fails says so");
   });
 
   test("kernel facts: netem is needed only where a rule has delay or loss; every lacking host is named", () => {
