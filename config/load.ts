@@ -48,6 +48,27 @@ export const REQUIRED_ROLES = ["control", "compute", "network"];
 const KNOWN_KEYS = keyNames(experiment);
 const TOP_LEVEL_KEYS = new Set([...Object.keys(experiment.shape), "reservationFile"]);
 
+/**
+ * Whether a stack config key's text is its value as it is (else it is JSON): the engine hands every
+ * value over as text, a YAML mapping as its JSON. A key whose schema takes the text is text; text
+ * that is not JSON stays text too, for the schema to say what is wrong with it. resources and
+ * topology are mappings whose shape the provider decides (resourcesOf).
+ */
+export function readsAsText(key: string, text: string): boolean {
+  if (key === "resources" || key === "topology") return !isJson(text);
+  const schema = (experiment.shape as Record<string, z.ZodType | undefined>)[key];
+  return schema === undefined || schema.safeParse(text).success || !isJson(text);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Keys whose value is a path, resolved against the directory of the file that set it. */
 function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = { ...raw };
