@@ -7,6 +7,7 @@ import {
   DEFAULT_INVENTORY, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
   PROVIDER_TYPES, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
 } from "./schema";
+import { KOLLA_ANSIBLE_RELEASES } from "./releases";
 import type { RoleDemand } from "./types";
 import { loadYaml11 } from "./yaml11";
 
@@ -131,9 +132,9 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     : { demands: [], staticHosts: [], groups: [] };
   if (!parsed.success) throw new ConfigError(problems);
   const input = parsed.data;
+  const roles = new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles)]);
   // Missing roles are only worth reporting once the resources themselves are well formed.
   if (input.inventory === DEFAULT_INVENTORY && problems.length === 0) {
-    const roles = new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles)]);
     const where = input.topology === undefined ? "resources" : "topology";
     for (const role of REQUIRED_ROLES.filter((r) => !roles.has(r))) {
       problems.push({
@@ -156,6 +157,17 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if (input.provider.type === "local" && kollaMode === "deploy") {
     problems.push({ path: "kolla_mode", message: "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack" });
   }
+  if (kollaMode !== "none" && input.kolla_repo === undefined && input.kolla.openstack_release !== undefined &&
+    !(String(input.kolla.openstack_release) in KOLLA_ANSIBLE_RELEASES)) {
+    problems.push({
+      path: "kolla.openstack_release",
+      message: `${String(input.kolla.openstack_release)} has no known kolla-ansible release (known: ${Object.keys(KOLLA_ANSIBLE_RELEASES).join(", ")}); pick one of those or set kolla_repo and kolla_ref`,
+    });
+  }
+  if (input.enable_monitoring && !roles.has("control") && !roles.has("monitoring")) {
+    problems.push({ path: "enable_monitoring", message: "needs a host with role monitoring or control (InfluxDB and Grafana go there); add one, or set enable_monitoring: false" });
+  }
+  problems.push(...unsafeNames(input.topology === undefined ? "resources" : "topology", roles, groups, staticHosts));
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -177,6 +189,22 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     backupOnDestroy: input.backup_on_destroy,
     warnings,
   };
+}
+
+/**
+ * Role and group names, and static hosts' aliases, name hosts in ssh_config `Host` lines, inventory
+ * groups and shell words: letters, digits, `_` and `-`, starting with a letter.
+ */
+const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+function unsafeNames(where: string, roles: Set<string>, groups: string[], staticHosts: StaticHostDemand[]): ConfigProblem[] {
+  const problem = (path: string, what: string, value: string) =>
+    ({ path, message: `${what} ${JSON.stringify(value)} is not a safe name (it goes into ssh_config Host lines and shell commands): use letters, digits, _ and -, starting with a letter` });
+  return [
+    ...[...roles].filter((r) => !SAFE_NAME.test(r)).map((r) => problem(where, "role", r)),
+    ...groups.filter((g) => !SAFE_NAME.test(g)).map((g) => problem(`topology.${g}`, "group", g)),
+    ...staticHosts.filter((h) => h.alias !== undefined && !SAFE_NAME.test(h.alias)).map((h) => problem(where, "alias", h.alias!)),
+  ];
 }
 
 function providerType(value: unknown): ProviderType | undefined {
