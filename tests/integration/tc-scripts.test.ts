@@ -3,6 +3,8 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import type { HostPlan } from "../../components/tc/plan";
+import { localNames } from "../../providers/local/plan";
+import { TestExperiment, cleanUp, testExperiment } from "./harness";
 import { renderApplyScript, renderResetScript } from "../../components/tc/render";
 
 // The tc phase's scripts run for real, the way the phase runs them (a shell reading the script on
@@ -36,14 +38,33 @@ const plan = (devices: string[]): HostPlan => ({
 describe("tc scripts fail on their first failure, and get root through sudo", { timeout: 60_000 }, () => {
   before(() => {
     assert.ok(fs.existsSync("/usr/bin/sudo"), "sudo is installed by scripts/setup");
+    // A password of "*": no password login, but not a locked account (sshd refuses those).
     sh(`ip netns add ${NS}
       ip -n ${NS} link add eth0 type veth peer name eth1
       ip -n ${NS} link set eth0 up && ip -n ${NS} link set eth1 up
-      for u in ${SUDOER} ${NO_SUDO}; do id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/bash "$u"; done
+      for u in ${SUDOER} ${NO_SUDO}; do id "$u" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/bash -p '*' "$u"; done
       echo '${SUDOER} ALL=(root) NOPASSWD: ALL' > ${SUDOERS_FILE} && chmod 440 ${SUDOERS_FILE}`);
   });
   after(() => {
     spawnSync("bash", ["-c", `ip netns del ${NS}; rm -f ${SUDOERS_FILE}; userdel ${SUDOER}; userdel ${NO_SUDO}`]);
+  });
+
+  test("the tc phase on local hosts whose SSH user is not root but has passwordless sudo", { timeout: 300_000 }, async () => {
+    // Subnets 10.193/10.194 are this file's.
+    const provider = { type: "local", api_cidr: "10.193.0.0/24", external_cidr: "10.194.0.0/24", user: SUDOER };
+    const topology = { grp1: { default: { control: 1, network: 1 } }, grp2: { default: { compute: 1 } } };
+    let local: TestExperiment | undefined;
+    try {
+      local = await testExperiment(`rf${process.pid}s`, {
+        provider, topology, network_constraints: { enable: true, default_delay: "0ms", default_rate: "20mbit", default_loss: "0%" },
+      });
+      await local.stack.up({ parallel: 64 });
+      const ns = `${localNames(local.name).namespacePrefix}grp1-control-1`;
+      assert.match(sh(`ip netns exec ${ns} tc class show dev eth0`), /rate 20Mbit/, "the rules were applied through sudo");
+      assert.match(fs.readFileSync(`${local.stateDir}/${local.name}/ssh_config`, "utf8"), new RegExp(`User ${SUDOER}`));
+    } finally {
+      if (local) await cleanUp(local);
+    }
   });
 
   test("a batch that fails on the first device fails the script, though the second device's succeeds", () => {
