@@ -56,6 +56,8 @@ export async function openStack(
 ): Promise<Stack> {
   const stateDir = options.stateDir ?? STATE_DIR;
   const workDir = options.workDir ?? PROJECT_DIR;
+  // The file backend opens its directory; it does not make it.
+  fs.mkdirSync(stateDir, { recursive: true });
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program },
     {

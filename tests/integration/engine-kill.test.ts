@@ -20,10 +20,9 @@ const until = async (done: () => boolean) => {
 describe("engines killed by the tests, and what the suite leaves behind", { timeout: 180_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-kill-"));
   const stackOf = async (name: string, create: string) => {
-    const stateDir = fs.mkdirSync(path.join(dir, name), { recursive: true })!;
     return openStack(name, "enos", async () => {
       new Command("work", { create });
-    }, { stateDir, workDir: dir, pulumiCommand: await engineInOwnGroup() });
+    }, { stateDir: path.join(dir, name), workDir: dir, pulumiCommand: await engineInOwnGroup() });
   };
 
   after(() => {

@@ -26,8 +26,6 @@ export async function testExperiment(
 ): Promise<TestExperiment> {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const stateDir = path.join(dir, "state");
-  // The file backend opens the directory; it does not make it.
-  fs.mkdirSync(stateDir, { recursive: true });
   made.push({ name, stateDir });
   const pulumiCommand = await engineInOwnGroup(engine.pulumiCommand);
   const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { pulumiCommand, stateDir, workDir: dir });
