@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Experiment } from "./components/experiment";
-import { loadExperiment } from "./config/load";
+import { loadExperiment, readsAsText } from "./config/load";
 import { PROJECT_DIR } from "./config/paths";
 
 export interface ProgramOptions {
@@ -11,14 +11,20 @@ export interface ProgramOptions {
   stateDir: string;
 }
 
-/** `enos:` keys as the engine hands them over: objects and lists arrive as JSON text. */
+/**
+ * `enos:` keys as the engine hands them over (text), each read with its schema's type through
+ * Pulumi's Config API: a key whose schema takes the text as it is gets the string (`bench_run_id:
+ * "007"`, a password starting with `{`); a structured one (mappings, lists) is read as JSON.
+ */
 export function stackConfig(): Record<string, unknown> {
-  const config: Record<string, unknown> = {};
-  for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!key.startsWith("enos:")) continue;
-    config[key.slice("enos:".length)] = /^[[{]|^(true|false|-?\d+)$/.test(text) ? JSON.parse(text) : text;
+  const config = new pulumi.Config("enos");
+  const stack: Record<string, unknown> = {};
+  for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith("enos:")) continue;
+    const key = fullKey.slice("enos:".length);
+    stack[key] = readsAsText(key, text) ? config.get(key) : config.getObject(key);
   }
-  return config;
+  return stack;
 }
 
 /** The Pulumi program: validated config -> Experiment -> outputs that tell the user what to do next. */

@@ -4,10 +4,9 @@ import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import { local, remote } from "@pulumi/command";
 import { BASH, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
-import { HostPlan, accurateRules, needsNetem, pairKey, planGroupRules, planHostRules } from "./tc/plan";
-import { MeasureRequest, fpingCommand, parseFping, samplePairs, taggedLine } from "./tc/measure";
+import { BaseRttSample, HostPlan, accurateRules, baseRtts, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
+import { MeasureRequest, fpingCommand, parseFping, samplePairs } from "./tc/measure";
 import { renderApplyScript, renderResetScript } from "./tc/render";
-import { median } from "./tc/validate";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -48,6 +47,8 @@ export function addressProblems(plans: HostPlan[]): string | undefined {
     : undefined;
 }
 
+const BASE_RTT_PROBES = 100;
+
 /** Resets every host's interfaces, then pings between a sample host of each ordered group pair. */
 function baseRttScript(hosts: Host[], sshConfig: string): string {
   const pairs = samplePairs(hosts);
@@ -55,16 +56,19 @@ function baseRttScript(hosts: Host[], sshConfig: string): string {
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
     ...hosts.map((h) => `ssh -F '${sshConfig}' '${h.alias}' bash -s <<'RESET' &\n${renderResetScript(h)}RESET`),
     "wait",
-    ...pairs.map(({ from, to }, i) => `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, 100)}' > "$dir/${i}" &`),
+    ...pairs.map(({ from, to }, i) => `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, BASE_RTT_PROBES)}' > "$dir/${i}" 2>&1 &`),
     "wait",
     ...pairs.map((_, i) => `echo "@@FPING ${i}"; cat "$dir/${i}"`),
     "",
   ].join("\n");
 }
 
-/** Median base RTT per ordered group pair, from baseRttScript's output. */
-function parseBaseRtts(hosts: Host[], output: string): Record<string, number> {
-  return Object.fromEntries(samplePairs(hosts).map(({ src, dst }, i) => [pairKey(src, dst), median(parseFping(taggedLine(output, "FPING", i)))]));
+/** Each pair's base-RTT sample, from baseRttScript's output. */
+export function baseRttSamples(hosts: Host[], output: string): BaseRttSample[] {
+  return samplePairs(hosts).map(({ src, dst, from, to }, i) => {
+    const said = output.split(`@@FPING ${i}\n`)[1]?.split("\n@@FPING ")[0] ?? "";
+    return { src, dst, from: from.alias, to: to.alias, probes: BASE_RTT_PROBES, rttsMs: parseFping(said), output: said };
+  });
 }
 
 /**
@@ -92,7 +96,11 @@ export class NetworkEmulation extends pulumi.ComponentResource {
         interpreter: BASH,
         triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
       }, replacedFirst({ parent: this }));
-      const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => accurateRules(groupRules, parseBaseRtts(hs, out)));
+      const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => {
+        const base = baseRtts(baseRttSamples(hs, out));
+        const { rules, problems } = accurateRules(groupRules, base.rttMs);
+        return { rules, problems: [...base.problems, ...problems] };
+      });
       checks.push(precondition("accuracy-check",
         adjusted.apply(({ problems }) => problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : ""),
         { parent: this }));

@@ -8,6 +8,7 @@ import {
   DEFAULT_INVENTORY, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
   PROVIDER_TYPES, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
 } from "./schema";
+import { KOLLA_ANSIBLE_RELEASES } from "./releases";
 import type { RoleDemand } from "./types";
 import { booleanSpellings, loadYaml11 } from "./yaml11";
 
@@ -50,6 +51,27 @@ export const REQUIRED_ROLES = ["control", "compute", "network"];
 
 const KNOWN_KEYS = keyNames(experiment);
 const TOP_LEVEL_KEYS = new Set([...Object.keys(experiment.shape), "reservationFile"]);
+
+/**
+ * Whether a stack config key's text is its value as it is (else it is JSON): the engine hands every
+ * value over as text, a YAML mapping as its JSON. A key whose schema takes the text is text; text
+ * that is not JSON stays text too, for the schema to say what is wrong with it. resources and
+ * topology are mappings whose shape the provider decides (resourcesOf).
+ */
+export function readsAsText(key: string, text: string): boolean {
+  if (key === "resources" || key === "topology") return !isJson(text);
+  const schema = (experiment.shape as Record<string, z.ZodType | undefined>)[key];
+  return schema === undefined || schema.safeParse(text).success || !isJson(text);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Keys whose value is a path, resolved against the directory of the file that set it. */
 function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string, unknown> {
@@ -113,9 +135,9 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     : { demands: [], staticHosts: [], groups: [] };
   if (!parsed.success) throw new ConfigError(problems);
   const input = parsed.data;
+  const roles = new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles)]);
   // Missing roles are only worth reporting once the resources themselves are well formed.
   if (input.inventory === DEFAULT_INVENTORY && problems.length === 0) {
-    const roles = new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles)]);
     const where = input.topology === undefined ? "resources" : "topology";
     for (const role of REQUIRED_ROLES.filter((r) => !roles.has(r))) {
       problems.push({
@@ -138,6 +160,17 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if (input.provider.type === "local" && kollaMode === "deploy") {
     problems.push({ path: "kolla_mode", message: "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack" });
   }
+  if (kollaMode !== "none" && input.kolla_repo === undefined && input.kolla.openstack_release !== undefined &&
+    !(String(input.kolla.openstack_release) in KOLLA_ANSIBLE_RELEASES)) {
+    problems.push({
+      path: "kolla.openstack_release",
+      message: `${String(input.kolla.openstack_release)} has no known kolla-ansible release (known: ${Object.keys(KOLLA_ANSIBLE_RELEASES).join(", ")}); pick one of those or set kolla_repo and kolla_ref`,
+    });
+  }
+  if (input.enable_monitoring && !roles.has("control") && !roles.has("monitoring")) {
+    problems.push({ path: "enable_monitoring", message: "needs a host with role monitoring or control (InfluxDB and Grafana go there); add one, or set enable_monitoring: false" });
+  }
+  problems.push(...unsafeNames(input.topology === undefined ? "resources" : "topology", roles, groups, staticHosts));
   if (problems.length) throw new ConfigError(problems);
   for (const role of new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles), ...groups])) {
     if (role === "true" || role === "false") warnings.push(booleanName(role, input.topology === undefined ? "resources" : "topology"));
@@ -172,6 +205,22 @@ function booleanName(name: string, where: string): string {
   const { words, likely } = booleanSpellings(name === "true");
   return `${where}: a role or group is named ${name}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} key as the boolean ${name}; ` +
     `if you meant the word, quote it (e.g. "${likely}": ...)`;
+}
+
+/**
+ * Role and group names, and static hosts' aliases, name hosts in ssh_config `Host` lines, inventory
+ * groups and shell words: letters, digits, `_` and `-`, starting with a letter.
+ */
+const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+function unsafeNames(where: string, roles: Set<string>, groups: string[], staticHosts: StaticHostDemand[]): ConfigProblem[] {
+  const problem = (path: string, what: string, value: string) =>
+    ({ path, message: `${what} ${JSON.stringify(value)} is not a safe name (it goes into ssh_config Host lines and shell commands): use letters, digits, _ and -, starting with a letter` });
+  return [
+    ...[...roles].filter((r) => !SAFE_NAME.test(r)).map((r) => problem(where, "role", r)),
+    ...groups.filter((g) => !SAFE_NAME.test(g)).map((g) => problem(`topology.${g}`, "group", g)),
+    ...staticHosts.filter((h) => h.alias !== undefined && !SAFE_NAME.test(h.alias)).map((h) => problem(where, "alias", h.alias!)),
+  ];
 }
 
 function providerType(value: unknown): ProviderType | undefined {

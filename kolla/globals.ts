@@ -2,15 +2,9 @@ import * as yaml from "js-yaml";
 import type { RegistryConfig } from "../config/schema";
 import type { Host, TestbedNetwork } from "../config/types";
 
-/** kolla-ansible's PyPI release for each OpenStack release it deploys. */
-export const KOLLA_ANSIBLE_RELEASES: Record<string, string> = {
-  "2026.1": "22.2.0",
-  "2025.2": "21.3.0",
-  "2025.1": "20.6.0",
-  "2024.2": "19.8.0",
-  "2024.1": "18.8.0",
-};
-export const DEFAULT_OPENSTACK_RELEASE = "2026.1";
+import { DEFAULT_OPENSTACK_RELEASE, KOLLA_ANSIBLE_RELEASES } from "../config/releases";
+
+export { DEFAULT_OPENSTACK_RELEASE, KOLLA_ANSIBLE_RELEASES };
 
 /** The interface names most hosts have: globals.yml's; hosts that differ get host variables. */
 export function commonInterfaces(hosts: Host[]): { api: string; external: string } {

@@ -1,4 +1,5 @@
 import type { RegistryConfig } from "../config/schema";
+import { asRoot } from "../config/shell";
 
 /** Where the internal registry lives: an extra IP of the API network, held by the control host. */
 export interface RegistryPlace {
@@ -21,21 +22,19 @@ export function renderRegistryScript(registry: Extract<RegistryConfig, { type: "
       `mkdir -p ${DATA} && (mountpoint -q ${DATA} || mount "$dev" ${DATA})`,
     ]
     : [`mkdir -p ${DATA}`];
-  return [
+  return asRoot("the internal registry", [
     "set -euo pipefail",
     `ip addr replace ${place.address}/32 dev ${place.device}`,
     ...mounts,
     `docker rm -f ${CONTAINER} >/dev/null 2>&1 || true`,
     `docker run -d --restart always --name ${CONTAINER} -p ${place.address}:${registry.port}:5000 -v ${DATA}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL=https://quay.io registry:2`,
-    "",
-  ].join("\n");
+  ].join("\n"));
 }
 
 export function renderRegistryRemovalScript(registry: Extract<RegistryConfig, { type: "internal" }>, place: RegistryPlace): string {
-  return [
+  return asRoot("removing the internal registry", [
     `docker rm -f ${CONTAINER} || true`,
     ...(registry.ceph ? [`umount ${DATA} || true`, `rbd unmap ${registry.ceph_rbd} --id ${registry.ceph_id} --keyring ${registry.ceph_keyring} || true`] : []),
     `ip addr del ${place.address}/32 dev ${place.device} || true`,
-    "",
-  ].join("\n");
+  ].join("\n"));
 }

@@ -1,5 +1,5 @@
 import type { Host } from "../../config/types";
-import { shellQuote } from "../../config/shell";
+import { asRoot, shellQuote } from "../../config/shell";
 
 /**
  * What a backup collects (SPEC §8), decided without touching anything: per host one archive per
@@ -118,7 +118,8 @@ export function planBackup({ hosts, resultsDir, influxdb: influx }: BackupSource
         ["tc", tcState(host.devices)],
         ...(influx?.alias === host.alias ? [["influxdb", influxdb(influx.container)] as [string, string]] : []),
       ];
-      return { alias: host.alias, archives: kinds.map(([kind, s]) => ({ kind, file: archiveName(host.alias, kind), script: s })) };
+      // Logs, /etc/kolla and Docker's socket are root's: a host reached as another user goes through sudo.
+      return { alias: host.alias, archives: kinds.map(([kind, s]) => ({ kind, file: archiveName(host.alias, kind), script: asRoot(`the backup (${kind})`, s) })) };
     }),
     local: ["rally", "shaker"].map((kind) => ({ kind, file: archiveName(OPERATOR, kind), dir: `${resultsDir}/${kind}` })),
   };

@@ -35,7 +35,12 @@ export function parseFping(output: string): number[] {
  * fping exits non-zero when a probe is lost.
  */
 export const fpingCommand = (address: string, probes: number) => `fping -C ${probes} -p 20 -t 2000 -q ${address} 2>&1 || true`;
-export const iperfServerCommand = (address: string) => `iperf3 -s -1 -D -B ${address} -p 5201 && sleep 0.3`;
+/** The server's pid file: one per address, since the local testbed's hosts share this machine's /tmp. */
+const iperfPidFile = (address: string) => `/tmp/enos-iperf3-${address}.pid`;
+export const iperfServerCommand = (address: string) => `iperf3 -s -1 -D -B ${address} -p 5201 -I ${iperfPidFile(address)} && sleep 0.3`;
+/** Stops a server whose client never came (a one-off server otherwise waits for one forever). */
+export const iperfStopCommand = (address: string) =>
+  `if [ -f ${iperfPidFile(address)} ]; then kill "$(cat ${iperfPidFile(address)})" 2>/dev/null; rm -f ${iperfPidFile(address)}; fi; true`;
 export const iperfClientCommand = (address: string, seconds: number) => `iperf3 -c ${address} -p 5201 -t ${seconds} -O 1 -J`;
 /** The first line after `@@TAG i` in the output of a script that tags what it prints that way. */
 export const taggedLine = (output: string, tag: string, i: number): string =>
@@ -48,9 +53,15 @@ async function fping(sshConfig: string, from: Host, to: Host, probes: number): P
   return parseFping((await ssh(sshConfig, from.alias, fpingCommand(to.address, probes))).stdout);
 }
 
-async function iperf(sshConfig: string, from: Host, to: Host, seconds: number): Promise<number> {
+/** Goodput from `from` to `to`; the server started on `to` never outlives a client that failed. */
+export async function iperf(sshConfig: string, from: Pick<Host, "alias">, to: Pick<Host, "alias" | "address">, seconds: number): Promise<number> {
   await ssh(sshConfig, to.alias, iperfServerCommand(to.address));
-  return parseIperf((await ssh(sshConfig, from.alias, iperfClientCommand(to.address, seconds))).stdout);
+  try {
+    return parseIperf((await ssh(sshConfig, from.alias, iperfClientCommand(to.address, seconds))).stdout);
+  } catch (error) {
+    await ssh(sshConfig, to.alias, iperfStopCommand(to.address));
+    throw error;
+  }
 }
 
 /** One ordered pair of groups and the sample host of each: the first host of the group. */

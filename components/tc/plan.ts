@@ -2,6 +2,7 @@ import { expandRange } from "../../config/ranges";
 import type { NetworkConstraintsConfig } from "../../config/schema";
 import type { Host } from "../../config/types";
 import { parseDelay, parseLoss, parseRate } from "../../config/units";
+import { median } from "./validate";
 
 /** What one ordered pair of groups gets, as the user wrote the values. */
 export interface GroupRule {
@@ -81,6 +82,28 @@ export function planHostRules(hosts: Host[], groupRules: GroupRule[]): HostPlan[
 
 /** Key of an ordered group pair in maps of measurements. */
 export const pairKey = (src: string, dst: string) => `${src}>${dst}`;
+
+/** What one pair's base-RTT probe gave: the round trips that came back, and what the probe printed. */
+export interface BaseRttSample {
+  src: string;
+  dst: string;
+  from: string;
+  to: string;
+  probes: number;
+  rttsMs: number[];
+  output: string;
+}
+
+/**
+ * Median base RTT per ordered group pair. A pair with no reply at all has no base RTT: it is named
+ * in `problems` with what its probe printed, instead of a NaN delay further down.
+ */
+export function baseRtts(samples: BaseRttSample[]): { rttMs: Record<string, number>; problems: string[] } {
+  const problems = samples.filter((s) => s.rttsMs.length === 0).map((s) =>
+    `${s.src} -> ${s.dst}: no base RTT, none of ${s.probes} probes from ${s.from} to ${s.to} got a reply (the probe printed: ${s.output.trim().split("\n").slice(-3).join(" / ") || "nothing"})`);
+  const rttMs = Object.fromEntries(samples.filter((s) => s.rttsMs.length > 0).map((s) => [pairKey(s.src, s.dst), median(s.rttsMs)]));
+  return { rttMs, problems };
+}
 
 /**
  * Accurate mode: the network between two groups already takes some round trip before any rule; each

@@ -1,3 +1,4 @@
+import { asRoot } from "../../config/shell";
 import { parseDelay, parseLoss } from "../../config/units";
 import { HostPlan, HostRule, needsNetem } from "./plan";
 
@@ -37,24 +38,31 @@ export function renderBatch(device: string, rules: HostRule[], root: 1 | 2 = 1):
   return `${lines.join("\n")}\n`;
 }
 
+/** Whether a device's root qdisc is one of ours (handle 1: or 2:, see renderApplyScript). */
+const ourRoot = (device: string, handles = "[12]") => `tc qdisc show dev ${device} | grep -q '^qdisc htb ${handles}: root'`;
+
 /**
- * The script a host runs, in one SSH session: each device's batch, or the reset when there is no
- * rule. `qdisc replace` of an htb root by one with the same handle would modify it in place (which
- * htb refuses), so a re-apply builds the new tree under the other root handle and swaps it in.
+ * The script a host runs, in one SSH session, as root: each device's batch, or the reset when there
+ * is no rule. It stops at the first batch that fails (`tc -batch` stops at its first failing line):
+ * a later device's success must not hide it. `qdisc replace` of an htb root by one with the same
+ * handle would modify it in place (which htb refuses), so a re-apply builds the new tree under the
+ * other root handle and swaps it in.
  */
 export function renderApplyScript(plan: HostPlan): string {
   if (plan.rules.length === 0) return renderResetScript(plan);
-  return plan.devices.map((device) => [
-    `if tc qdisc show dev ${device} | grep -q '^qdisc htb 1: root'; then tc -batch - <<'TC'`,
+  return asRoot("applying tc rules", ["set -e", ...plan.devices.map((device) => [
+    `if ${ourRoot(device, "1")}; then tc -batch - <<'TC'`,
     `${renderBatch(device, plan.rules, 2)}TC`,
     "else tc -batch - <<'TC'",
     `${renderBatch(device, plan.rules, 1)}TC`,
     "fi",
-    "",
-  ].join("\n")).join("");
+  ].join("\n"))].join("\n"));
 }
 
-/** Back to the kernel's default qdisc on every device (deleting a root that is absent is not an error). */
+/**
+ * Back to the kernel's default qdisc on every device: only a root of ours is deleted, and a delete
+ * that fails fails the reset (the rules would still be there).
+ */
 export function renderResetScript(plan: Pick<HostPlan, "devices">): string {
-  return plan.devices.map((device) => `tc qdisc del dev ${device} root 2>/dev/null || true\n`).join("");
+  return asRoot("resetting tc rules", ["set -e", ...plan.devices.map((device) => `if ${ourRoot(device)}; then tc qdisc del dev ${device} root; fi`)].join("\n"));
 }

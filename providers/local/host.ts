@@ -51,26 +51,33 @@ function claimSlot(dir: string, alias: string): number {
   }
 }
 
-/** Removes whatever exists of this host: its processes, namespace (its veths go with it), files, slot. */
-async function teardown(props: { alias: string; namespace: string; dir: string }, releaseSlot: boolean) {
+/**
+ * Removes whatever exists of this host: its processes, its veths, its namespace, files and slot; it
+ * returns only once they are gone. The root-side veths are deleted first, synchronously: a namespace's
+ * own links are otherwise freed by the kernel some time after `ip netns del` returns.
+ */
+async function teardown(props: { alias: string; namespace: string; dir: string; vethPrefix: string }, releaseSlot: boolean) {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
+  const slots = path.join(props.dir, "slots");
+  const slot = (fs.existsSync(slots) ? fs.readdirSync(slots) : []).find((file) => fs.readFileSync(path.join(slots, file), "utf8") === props.alias);
+  const veths = slot === undefined ? [] : [`${props.vethPrefix}${slot}a`, `${props.vethPrefix}${slot}x`];
   await sh(`
     if ip netns pids '${props.namespace}' >/dev/null 2>&1; then
-      pids=$(ip netns pids '${props.namespace}')
-      if [ -n "$pids" ]; then
-        kill $pids 2>/dev/null || true
+      for signal in TERM KILL; do
+        pids=$(ip netns pids '${props.namespace}')
+        [ -z "$pids" ] && break
+        kill -$signal $pids 2>/dev/null || true
         for _ in $(seq 50); do [ -z "$(ip netns pids '${props.namespace}')" ] && break; sleep 0.1; done
-      fi
-      ip netns del '${props.namespace}'
-    fi`);
+      done
+      [ -z "$(ip netns pids '${props.namespace}')" ] || { echo "processes of ${props.namespace} survive SIGKILL: $(ip netns pids '${props.namespace}')" >&2; exit 1; }
+    fi
+    for veth in ${veths.map((v) => `'${v}'`).join(" ")}; do
+      if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth"; fi
+    done
+    if [ -e '/run/netns/${props.namespace}' ]; then ip netns del '${props.namespace}'; fi`);
   fs.rmSync(path.join(props.dir, "hosts", props.alias), { recursive: true, force: true });
-  if (releaseSlot) {
-    const slots = path.join(props.dir, "slots");
-    for (const file of fs.existsSync(slots) ? fs.readdirSync(slots) : []) {
-      if (fs.readFileSync(path.join(slots, file), "utf8") === props.alias) fs.rmSync(path.join(slots, file));
-    }
-  }
+  if (releaseSlot && slot !== undefined) fs.rmSync(path.join(slots, slot));
 }
 
 async function waitForSsh(address: string, alias: string) {
@@ -87,60 +94,15 @@ async function waitForSsh(address: string, alias: string) {
   throw new Error(`sshd of ${alias} does not answer on ${address}:22`);
 }
 
-const hostProvider: pulumi.dynamic.ResourceProvider = {
+export const hostProvider: pulumi.dynamic.ResourceProvider = {
+  /** A create that fails leaves nothing: no namespace, veth, sshd or slot until the next up. */
   async create(inputs: LocalHostInputs) {
-    const fs: typeof import("node:fs") = require("node:fs");
-    const path: typeof import("node:path") = require("node:path");
-
-    const slot = claimSlot(inputs.dir, inputs.alias);
-    await teardown(inputs, false);
-    const address = addressIn(inputs.apiCidr, FIRST_HOST_OFFSET + slot);
-    const externalAddress = addressIn(inputs.externalCidr, FIRST_HOST_OFFSET + slot);
-    const ns = inputs.namespace;
-    const vethApi = `${inputs.vethPrefix}${slot}a`;
-    const vethExternal = `${inputs.vethPrefix}${slot}x`;
-    const hostDir = path.join(inputs.dir, "hosts", inputs.alias);
-    fs.mkdirSync(hostDir, { recursive: true });
-    fs.writeFileSync(path.join(hostDir, "authorized_keys"), `${inputs.authorizedKey}\n`, { mode: 0o600 });
-    fs.writeFileSync(path.join(hostDir, "sshd_config"), [
-      `ListenAddress ${address}`,
-      `HostKey ${hostDir}/ssh_host_ed25519_key`,
-      `PidFile ${hostDir}/sshd.pid`,
-      `AuthorizedKeysFile ${hostDir}/authorized_keys`,
-      "PermitRootLogin prohibit-password",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "UsePAM no",
-      "StrictModes no",
-      "AcceptEnv LANG LC_*",
-      "Subsystem sftp internal-sftp",
-      "",
-    ].join("\n"));
-    // A leftover root-side veth of an interrupted create would block the name.
-    await sh(`
-      ip link del '${vethApi}' 2>/dev/null || true
-      ip link del '${vethExternal}' 2>/dev/null || true
-      ssh-keygen -q -t ed25519 -N '' -C '${inputs.alias}' -f '${hostDir}/ssh_host_ed25519_key'
-      ip netns add '${ns}'
-      ip link add '${vethApi}' type veth peer name eth0 netns '${ns}'
-      ip link add '${vethExternal}' type veth peer name eth1 netns '${ns}'
-      ip link set '${vethApi}' master '${inputs.apiBridge}' up
-      ip link set '${vethExternal}' master '${inputs.externalBridge}' up
-      ip -n '${ns}' -batch - <<'BATCH'
-link set lo up
-link set eth0 up
-link set eth1 up
-addr add ${address}/${prefixLength(inputs.apiCidr)} dev eth0
-addr add ${externalAddress}/${prefixLength(inputs.externalCidr)} dev eth1
-route add default via ${addressIn(inputs.apiCidr, 1)}
-BATCH
-      mkdir -p /run/sshd
-      ip netns exec '${ns}' "$(command -v sshd || echo /usr/sbin/sshd)" -f '${hostDir}/sshd_config' -E '${hostDir}/sshd.log'`);
-    const kernel = parseKernelProbe(await sh(`ip netns exec '${ns}' bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`));
-    await waitForSsh(address, inputs.alias);
-    const hostKey = fs.readFileSync(path.join(hostDir, "ssh_host_ed25519_key.pub"), "utf8").trim();
-    const outs: LocalHostOutputs = { ...inputs, slot, address, externalAddress, hostKey, kernel };
-    return { id: ns, outs };
+    try {
+      return await makeHost(inputs);
+    } catch (error) {
+      await teardown(inputs, true);
+      throw error;
+    }
   },
 
   async diff(_id: string, olds: LocalHostOutputs, news: LocalHostInputs) {
@@ -152,6 +114,62 @@ BATCH
     await teardown(props, true);
   },
 };
+
+async function makeHost(inputs: LocalHostInputs) {
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+
+  const slot = claimSlot(inputs.dir, inputs.alias);
+  // What an interrupted create left (a leftover root-side veth would block the name) goes first.
+  await teardown(inputs, false);
+  const address = addressIn(inputs.apiCidr, FIRST_HOST_OFFSET + slot);
+  const externalAddress = addressIn(inputs.externalCidr, FIRST_HOST_OFFSET + slot);
+  const ns = inputs.namespace;
+  const vethApi = `${inputs.vethPrefix}${slot}a`;
+  const vethExternal = `${inputs.vethPrefix}${slot}x`;
+  const hostDir = path.join(inputs.dir, "hosts", inputs.alias);
+  fs.mkdirSync(hostDir, { recursive: true });
+  fs.writeFileSync(path.join(hostDir, "authorized_keys"), `${inputs.authorizedKey}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(hostDir, "sshd_config"), [
+    `ListenAddress ${address}`,
+    `HostKey ${hostDir}/ssh_host_ed25519_key`,
+    `PidFile ${hostDir}/sshd.pid`,
+    // Read by root whoever logs in: a user other than root could not read root's state directory.
+    "AuthorizedKeysFile none",
+    `AuthorizedKeysCommand /bin/cat ${hostDir}/authorized_keys`,
+    "AuthorizedKeysCommandUser root",
+    "PermitRootLogin prohibit-password",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "UsePAM no",
+    "StrictModes no",
+    "AcceptEnv LANG LC_*",
+    "Subsystem sftp internal-sftp",
+    "",
+  ].join("\n"));
+  await sh(`
+    ssh-keygen -q -t ed25519 -N '' -C '${inputs.alias}' -f '${hostDir}/ssh_host_ed25519_key'
+    ip netns add '${ns}'
+    ip link add '${vethApi}' type veth peer name eth0 netns '${ns}'
+    ip link add '${vethExternal}' type veth peer name eth1 netns '${ns}'
+    ip link set '${vethApi}' master '${inputs.apiBridge}' up
+    ip link set '${vethExternal}' master '${inputs.externalBridge}' up
+    ip -n '${ns}' -batch - <<'BATCH'
+link set lo up
+link set eth0 up
+link set eth1 up
+addr add ${address}/${prefixLength(inputs.apiCidr)} dev eth0
+addr add ${externalAddress}/${prefixLength(inputs.externalCidr)} dev eth1
+route add default via ${addressIn(inputs.apiCidr, 1)}
+BATCH
+    mkdir -p /run/sshd
+    ip netns exec '${ns}' "$(command -v sshd || echo /usr/sbin/sshd)" -f '${hostDir}/sshd_config' -E '${hostDir}/sshd.log'`);
+  const kernel = parseKernelProbe(await sh(`ip netns exec '${ns}' bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`));
+  await waitForSsh(address, inputs.alias);
+  const hostKey = fs.readFileSync(path.join(hostDir, "ssh_host_ed25519_key.pub"), "utf8").trim();
+  const outs: LocalHostOutputs = { ...inputs, slot, address, externalAddress, hostKey, kernel };
+  return { id: ns, outs };
+}
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 

@@ -8,7 +8,7 @@ import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
 import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
 import { leaseReservations } from "../../providers/chameleon/plan";
 import { FakeBlazar, FakeBlazarOptions } from "../fakes/blazar";
-import { TEST_PASSPHRASE, killEngine } from "./harness";
+import { TEST_PASSPHRASE, engineInOwnGroup, killEngine } from "./harness";
 
 /**
  * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
@@ -34,7 +34,7 @@ async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBl
     const ready = new LeaseReady("lease-ready", { auth, leaseId: lease.leaseId, nodeTypes: ["compute_skylake", "storage"], pollSeconds: 0.05, waitSeconds: 20 });
     return { leaseId: lease.leaseId, endDate: lease.endDate, reservations: ready.reservations };
   };
-  const stack = await openStack(name, "enos", program, { stateDir, workDir: dir, passphrase: TEST_PASSPHRASE });
+  const stack = await openStack(name, "enos", program, { stateDir, workDir: dir, passphrase: TEST_PASSPHRASE, pulumiCommand: await engineInOwnGroup() });
   try {
     await run(fake, stack, name, stateDir);
   } finally {
@@ -81,7 +81,7 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     const timer = setInterval(() => {
       if (killed || fake.leases[0]?.polls < 2 || !fake.leases.length) return;
       killed = true;
-      killEngine(name);
+      void killEngine(name);
     }, 100);
     await assert.rejects(interrupted);
     clearInterval(timer);

@@ -124,7 +124,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
     const timer = setInterval(() => {
       if (killed || fake.jobs.length < 2 || !fake.jobs.every((j) => j.polls >= 2)) return;
       killed = true;
-      killEngine(g5k.name);
+      void killEngine(g5k.name);
     }, 100);
     await assert.rejects(interrupted);
     clearInterval(timer);

@@ -2,8 +2,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { EngineOptions, ExperimentRecord, experimentRecord, openStack } from "../../cli/workspace";
+import { after } from "node:test";
+import * as assert from "node:assert/strict";
+import { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { EngineOptions, ExperimentRecord, experimentRecord, openStack, pulumiCommand } from "../../cli/workspace";
 import { experimentProgram } from "../../index";
 import { localNames } from "../../providers/local/plan";
 
@@ -34,7 +36,9 @@ export async function testExperiment(
 ): Promise<TestExperiment> {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const stateDir = path.join(dir, "state");
-  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { ...engine, stateDir, workDir: dir, passphrase: TEST_PASSPHRASE });
+  made.push({ name, stateDir });
+  const pulumiCommand = await engineInOwnGroup(engine.pulumiCommand);
+  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { pulumiCommand, stateDir, workDir: dir, passphrase: TEST_PASSPHRASE });
   const experiment: TestExperiment = {
     name, dir, stateDir, stack,
     async setConfig(values) {
@@ -87,11 +91,80 @@ export async function cleanUp(experiment: TestExperiment): Promise<void> {
 
 const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 
-/** Kills (SIGKILL) a stack's running `up` engine and its plugin processes (a killed engine orphans them), by pid. */
-export function killEngine(stackName: string): void {
-  const engines = pgrep(["-f", `pulumi up .*--stack ${stackName}( |$)`]);
-  const descendants = (pid: string): string[] => pgrep(["-P", pid]).flatMap((child) => [child, ...descendants(child)]);
-  for (const pid of [...engines, ...engines.flatMap(descendants)]) process.kill(Number(pid), "SIGKILL");
+/** What this test file made: the stacks of its experiments, and the process groups of its engine runs. */
+const made: { name: string; stateDir: string }[] = [];
+let wrapperDir: string | undefined;
+/** The file each engine run's wrapper writes its session id (its pid) to. */
+const engineSessions = () => path.join(wrapperDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-")), "groups");
+
+/**
+ * A Pulumi CLI (the built one by default) whose every run leads a session of its own (setsid keeps
+ * the pid: execa does not start it as a group leader), written down for the end-of-file check. The
+ * engine starts each plugin in a process group of its own, so a group is not enough; its plugins,
+ * dynamic providers and their commands all stay in its session (unless they daemonize, as sshd).
+ */
+export async function engineInOwnGroup(cli?: PulumiCommand): Promise<PulumiCommand> {
+  const real = cli?.command ?? (await pulumiCommand()).command;
+  const sessions = engineSessions();
+  const root = fs.mkdtempSync(path.join(path.dirname(sessions), "cli-"));
+  fs.mkdirSync(path.join(root, "bin"));
+  fs.writeFileSync(path.join(root, "bin", "pulumi"), `#!/bin/sh\necho $$ >> '${sessions}'\nexec setsid '${real}' "$@"\n`, { mode: 0o755 });
+  return PulumiCommand.get({ root, skipVersionCheck: true });
+}
+
+/** A process's session id, from /proc (undefined once it is gone). */
+function sessionOf(pid: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ")[3];
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILLs every process of these sessions until none is left (a dying engine may still be starting one). */
+async function killSessions(sessions: string[]): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const pids = sessions.length ? pgrep(["-s", sessions.join(",")]) : [];
+    if (!pids.length) return;
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Kills (SIGKILL) a stack's running `up` engine with its whole session: plugins, dynamic providers and their commands. */
+export async function killEngine(stackName: string): Promise<void> {
+  const own = sessionOf(String(process.pid));
+  const sessions = pgrep(["-f", `pulumi up .*--stack ${stackName}( |$)`]).map(sessionOf).filter((s): s is string => s !== undefined);
+  if (sessions.includes(own!)) throw new Error(`the engine of ${stackName} shares the tests' session: start it with engineInOwnGroup`);
+  await killSessions(sessions);
+}
+
+/**
+ * What this file's tests left on the machine once they are done: processes of its engine runs'
+ * sessions (plugins, dynamic providers, their commands), and its stacks' namespaces, links (with
+ * their tc rules) and sshd processes. Processes get a few seconds to finish exiting.
+ */
+export async function machineLeftovers(): Promise<string[]> {
+  const file = wrapperDir && engineSessions();
+  const sessions = file && fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+  const alive = () => (sessions.length ? pgrep(["-a", "-s", sessions.join(",")]) : []);
+  for (let i = 0; i < 50 && alive().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  return [...alive().map((p) => `engine process ${p}`), ...made.flatMap(({ name, stateDir }) => leftovers(name, stateDir).filter((l) => !l.startsWith("file")))];
+}
+
+// Under the test runner, every file using the harness fails when it leaves something behind.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    const left = await machineLeftovers();
+    if (wrapperDir) fs.rmSync(wrapperDir, { recursive: true, force: true });
+    assert.deepEqual(left, [], `this test file left these behind:\n${left.join("\n")}`);
+  });
 }
 
 /** Runs a command on a host through the stack's generated ssh_config. */

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { VmOptions, VmRun, measureInVm } from "../netem-vm/harness";
+import { VmOptions, VmRun, bootVm, measureInVm, vmImage } from "../netem-vm/harness";
 
 // This machine's kernel has no netem: delay and loss are measured in a VM booted from Debian's kernel.
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-4]": { default: { compute: 1 } } };
@@ -33,6 +33,10 @@ function assertAllPass(run: VmRun, t: { diagnostic(message: string): void }) {
 }
 
 describe("delay and loss measured in a netem VM", { timeout: 900_000 }, () => {
+  test("a VM that outlives its deadline is stopped, and says it timed out after how long", async () => {
+    await assert.rejects(bootVm(vmImage(), "sleep 600\n", 15), /the VM timed out after 15 s/);
+  });
+
   test("the seed's first example: grp1 to the others 20 ms RTT, between grp2..grp4 50 ms", (t) => inVm({
     topology,
     network_constraints: {

@@ -4,15 +4,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, taggedLine, writeReport } from "../../components/tc/measure";
-import { GroupRule, accurateRules, pairKey, planGroupRules, planHostRules } from "../../components/tc/plan";
+import { GroupRule, accurateRules, baseRtts, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { renderApplyScript } from "../../components/tc/render";
-import { PairMeasurement, PairVerdict, median } from "../../components/tc/validate";
+import { PairMeasurement, PairVerdict } from "../../components/tc/validate";
 import { loadExperiment } from "../../config/load";
 import { addressIn } from "../../config/net";
 import type { Host } from "../../config/types";
 import { planSlots, slotHost } from "../../config/slots";
 import { FIRST_HOST_OFFSET, localNetwork } from "../../providers/local/plan";
-import { PROJECT_DIR } from "../../config/paths";
+import { CACHE_DIR, PROJECT_DIR } from "../../config/paths";
 
 /**
  * Delay and loss measured for real on a kernel that has netem: a qemu VM (software emulation) booted
@@ -46,9 +46,17 @@ export interface VmOptions {
   rates?: boolean;
 }
 
-/** Builds (or finds in the cache) the VM image; returns its directory. */
-export function buildVmImage(): string {
-  return execFileSync(path.join(PROJECT_DIR, "tests", "netem-vm", "build"), { encoding: "utf8" }).trim().split("\n").pop()!;
+/**
+ * The VM image scripts/setup built (tests/netem-vm/build) into the cache; its directory. A test
+ * never builds it: that takes packages and a kernel download.
+ */
+export function vmImage(cacheDir = CACHE_DIR): string {
+  const pointer = path.join(cacheDir, "netem-vm", "current");
+  const dir = fs.existsSync(pointer) ? fs.readFileSync(pointer, "utf8").trim() : "";
+  if (!dir || !fs.existsSync(path.join(dir, "vmlinuz")) || !fs.existsSync(path.join(dir, "base.cpio.gz"))) {
+    throw new Error(`the netem VM image is not in ${path.dirname(pointer)}: run scripts/setup (it builds it with tests/netem-vm/build)`);
+  }
+  return dir;
 }
 
 /** Hosts of a local-provider config, as the local testbed would make them (one API interface each). */
@@ -92,7 +100,8 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
   for (const plan of plans) {
     const host = hosts.find((h) => h.alias === plan.alias)!;
     lines.push(`cat /tmp/tools - > /tmp/apply-${ns(host)}.sh <<'APPLY'`, renderApplyScript(plan).trimEnd(), "APPLY",
-      `ip netns exec ${ns(host)} sh -e /tmp/apply-${ns(host)}.sh || echo "@@APPLY-FAILED ${plan.alias}"`);
+      // As the phase runs it (a shell reading the script on stdin): the script must stop at its own first failure.
+      `ip netns exec ${ns(host)} sh -s < /tmp/apply-${ns(host)}.sh || echo "@@APPLY-FAILED ${plan.alias}"`);
   }
   lines.push(mark("verify"));
   const pairs = samplePairs(hosts);
@@ -110,8 +119,29 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
   return `${lines.join("\n")}\n`;
 }
 
+/** What a VM run is asked to do, from which its deadline follows. */
+export interface VmWork {
+  hosts: number;
+  /** Sampled group pairs, pinged all at once. */
+  pairs: number;
+  probes: number;
+  /** Pairs measured with iperf3, one after the other. */
+  ratePairs: number;
+}
+
+/**
+ * Seconds the VM may take: a boot allowance, then the work at the pace software emulation on a busy
+ * host gives it (3 times the nominal time): every probe 20 ms apart plus fping's 2 s timeout, one
+ * iperf3 run (3 s + 1 s omitted + setup) per rate pair, half a second per pinging pair, and the
+ * namespaces and scripts per host.
+ */
+export function vmDeadline(work: VmWork): number {
+  const nominal = (work.probes * 20) / 1000 + 2 + work.pairs / 2 + work.ratePairs * 6 + work.hosts;
+  return Math.ceil(60 + 3 * nominal);
+}
+
 /** Boots the VM with the script appended to its initramfs; returns what the VM printed. */
-export async function bootVm(image: string, script: string): Promise<string> {
+export async function bootVm(image: string, script: string, deadlineSeconds: number): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-netem-vm-"));
   try {
     fs.mkdirSync(path.join(dir, "extra"));
@@ -123,7 +153,10 @@ export async function bootVm(image: string, script: string): Promise<string> {
       "-accel", "tcg,thread=multi", "-m", "512", "-smp", "2", "-nographic", "-no-reboot", "-nic", "none",
       "-kernel", path.join(image, "vmlinuz"), "-initrd", path.join(dir, "initrd.gz"),
       "-append", "console=ttyS0 quiet panic=-1",
-    ], { timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
+    ], { timeout: deadlineSeconds * 1000, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 }).catch((error: { killed?: boolean; stdout?: string }) => {
+      if (!error.killed) throw error;
+      throw new Error(`the VM timed out after ${deadlineSeconds} s (its deadline, from the work asked):\n${(error.stdout ?? "").replace(/\r/g, "").slice(-2000)}`);
+    });
     const output = stdout.replace(/\r/g, "");
     if (!/@@VM-DONE/.test(output)) throw new Error(`the VM did not finish its script:\n${output.slice(-2000)}`);
     const failed = [...output.matchAll(/@@APPLY-FAILED (\S+)/g)].map((m) => m[1]);
@@ -136,7 +169,10 @@ export async function bootVm(image: string, script: string): Promise<string> {
 
 /** Boots the VM with these rules applied and returns what was measured per sampled group pair. */
 async function measureRules(image: string, hosts: Host[], rules: GroupRule[], options: Required<VmOptions>) {
-  const output = await bootVm(image, vmScript(hosts, rules, options));
+  const pairs = samplePairs(hosts);
+  const ratePairs = options.rates ? pairs.filter(({ src, dst }) => rules.some((r) => r.src === src && r.dst === dst)).length : 0;
+  const deadline = vmDeadline({ hosts: hosts.length, pairs: pairs.length, probes: options.probes, ratePairs });
+  const output = await bootVm(image, vmScript(hosts, rules, options), deadline);
   const time = (what: string) => Number(output.match(new RegExp(`@@TIME ${what} (\\S+)`))?.[1]);
   const timings = { applySeconds: time("verify") - time("apply"), verifySeconds: time("end") - time("verify") };
   const measurements = samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
@@ -157,14 +193,16 @@ export async function measureInVm(config: Record<string, unknown>, reportDir: st
   const start = performance.now();
   const opts = { probes: 200, rates: false, ...options };
   const { hosts, groupRules, accurate } = vmHosts(config);
-  const image = buildVmImage();
+  const image = vmImage();
   let appliedRules = groupRules;
   let baseRttMs: Record<string, number> | undefined;
   if (accurate) {
     const { measurements: base } = await measureRules(image, hosts, [], { ...opts, rates: false });
-    baseRttMs = Object.fromEntries(base.map((m) => [pairKey(m.src, m.dst), median(m.rttsMs)]));
+    const measured = baseRtts(base.map((m) => ({ ...m, output: m.rttsMs.join(" ") })));
+    baseRttMs = measured.rttMs;
     const adjusted = accurateRules(groupRules, baseRttMs);
-    if (adjusted.problems.length) throw new Error(`accurate mode is impossible for:\n  - ${adjusted.problems.join("\n  - ")}`);
+    const problems = [...measured.problems, ...adjusted.problems];
+    if (problems.length) throw new Error(`accurate mode is impossible for:\n  - ${problems.join("\n  - ")}`);
     appliedRules = adjusted.rules;
   }
   const { measurements, applySeconds, verifySeconds } = await measureRules(image, hosts, appliedRules, opts);

@@ -42,6 +42,9 @@ describe("backup plan", () => {
     const influx = plan.hosts[0].archives.find((a) => a.kind === "influxdb")!.script;
     assert.match(influx, /docker exec 'enos-influxdb' sh -c 'rm -rf \/tmp\/enos-influxdb-backup && influxd backup -portable \/tmp\/enos-influxdb-backup'/);
     assert.match(influx, /docker cp 'enos-influxdb':\/tmp\/enos-influxdb-backup - \| gzip/);
+    for (const archive of plan.hosts[0].archives) {
+      assert.match(archive.script, /\| sudo -n bash -s\n/, `${archive.kind}: a login other than root goes through sudo`);
+    }
   });
 
   test("without monitoring no host has an InfluxDB archive", () => {

@@ -181,6 +181,11 @@ const MALFORMED: Malformed[] = [
   { name: "workload without run.yml", stack: { ...g5k(), workload: "inventories" }, path: "workload", says: /run\.yml does not exist/ },
   { name: "patch without dst", stack: { ...g5k(), patches: [{ name: "p", src: "a" }] }, path: "patches[0].dst", says: /missing/ },
   { name: "kolla_ref without kolla_repo", stack: { ...g5k(), kolla_ref: "stable/2026.1" }, path: "kolla_ref", says: /add kolla_repo/ },
+  { name: "unknown openstack_release", stack: { ...g5k(), kolla: { openstack_release: "1999.1" } }, path: "kolla.openstack_release", says: /1999\.1 has no known kolla-ansible release \(known: 2026\.1/ },
+  { name: "role that is no safe name", stack: g5k({}, { paravance: { control: 1, network: 1, compute: 1, "db;reboot": 1 } }), path: "resources", says: /role "db;reboot" is not a safe name/ },
+  { name: "group that is no safe name", stack: { provider: "g5k", topology: { "grp 1": { p: { control: 1, network: 1, compute: 1 } } } }, path: "topology.grp 1", says: /group "grp 1" is not a safe name/ },
+  { name: "static alias that is no safe name", stack: staticConfig({}, { address: "192.0.2.1", alias: "ctl'x" }), path: "resources", says: /alias "ctl'x" is not a safe name/ },
+  { name: "monitoring without a control or monitoring host", stack: { ...g5k({}, { paravance: { compute: 1 } }), inventory: path.join(SEED, "static.yaml"), enable_monitoring: true }, path: "enable_monitoring", says: /needs a host with role monitoring or control/ },
   { name: "missing reservation file", stack: { reservationFile: "nowhere.yaml" }, path: "reservationFile", says: /cannot read/ },
   { name: "reservation file that is a list", stack: { reservationFile: path.join(FIXTURES, "not-a-mapping.yaml") }, path: "reservationFile", says: /must be a YAML mapping/ },
 ];

@@ -121,6 +121,7 @@ describe("kolla internal registry", () => {
     assert.match(script, /ip addr replace 10\.231\.0\.251\/32 dev eth0\n/);
     assert.match(script, /docker run -d --restart always --name enos_registry -p 10\.231\.0\.251:4000:5000 -v \/var\/lib\/enos-registry:\/var\/lib\/registry -e REGISTRY_PROXY_REMOTEURL=https:\/\/quay\.io registry:2/);
     assert.doesNotMatch(script, /rbd/);
+    assert.match(script, /the internal registry needs root[\s\S]*\| sudo -n bash -s\n/, "a login other than root goes through sudo");
   });
   test("with ceph, the storage is an RBD image mapped with the given keys", () => {
     const registry = { type: "internal" as const, port: 4000, ceph: true, ceph_id: "discovery", ceph_keyring: "/home/discovery/.ceph/ceph.client.discovery.keyring", ceph_rbd: "discovery_kolla_registry/datas", ceph_mon_host: ["ceph0.rennes.grid5000.fr", "ceph1.rennes.grid5000.fr"] };

@@ -3,9 +3,9 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { loadExperiment } from "../../config/load";
 import type { Host } from "../../config/types";
-import { GroupRule, accurateRules, planGroupRules, planHostRules } from "../../components/tc/plan";
+import { GroupRule, accurateRules, baseRtts, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { MAX_CLASSES, renderApplyScript, renderBatch, renderResetScript } from "../../components/tc/render";
-import { addressProblems, kernelProblems } from "../../components/network-emulation";
+import { addressProblems, baseRttSamples, kernelProblems } from "../../components/network-emulation";
 import { parseKernelProbe } from "../../config/kernel";
 import { parseDelay } from "../../config/units";
 import { FIXTURES } from "../helpers";
@@ -138,10 +138,13 @@ describe("tc host rules and the exact commands", () => {
   test("a host's script applies each device's batch in one go; with no rule it resets", () => {
     const script = renderApplyScript(plans[1]);
     assert.equal(script.match(/tc -batch - <<'TC'/g)?.length, 4, "two devices, a batch for each root handle");
-    assert.match(script, /^if tc qdisc show dev eth0 \| grep -q '\^qdisc htb 1: root'; then tc -batch - <<'TC'\nqdisc replace dev eth0 root handle 2: htb\n/);
+    assert.match(script, /\nset -e\nif tc qdisc show dev eth0 \| grep -q '\^qdisc htb 1: root'; then tc -batch - <<'TC'\nqdisc replace dev eth0 root handle 2: htb\n/);
     assert.match(script, /qdisc replace dev eth1 root handle 1: htb/);
-    assert.equal(renderApplyScript({ alias: "x", devices: ["eth0"], rules: [] }), "tc qdisc del dev eth0 root 2>/dev/null || true\n");
-    assert.equal(renderResetScript(plans[0]), "tc qdisc del dev eth0 root 2>/dev/null || true\ntc qdisc del dev eth1 root 2>/dev/null || true\n");
+    assert.match(script, /sudo -n bash -s/, "a login other than root goes through sudo");
+    assert.equal(renderApplyScript({ alias: "x", devices: ["eth0"], rules: [] }), renderResetScript({ devices: ["eth0"] }));
+    const reset = renderResetScript(plans[0]);
+    assert.match(reset, /\nset -e\nif tc qdisc show dev eth0 \| grep -q '\^qdisc htb \[12\]: root'; then tc qdisc del dev eth0 root; fi\nif tc qdisc show dev eth1 /);
+    assert.doesNotMatch(reset, /\|\| true/, "a reset that fails says so");
   });
 
   test("kernel facts: netem is needed only where a rule has delay or loss; every lacking host is named", () => {
@@ -217,6 +220,16 @@ describe("tc accurate mode", () => {
     const { rules: adjusted, problems } = accurateRules(rules.slice(0, 2), { "a>b": 0.4, "b>a": 0.4 });
     assert.deepEqual(adjusted.map((r) => r.delay), ["9800us", "0ms"]);
     assert.deepEqual(problems, []);
+  });
+  test("a pair whose base-RTT probe got no reply is named with what the probe printed, not turned into a NaN delay", () => {
+    const hosts = [host("h1", "a", 1), host("h2", "b", 2)];
+    const output = "@@FPING 0\n10.0.0.2 : 0.41 0.39 -\n@@FPING 1\nssh: connect to host 10.0.0.1 port 22: No route to host";
+    const samples = baseRttSamples(hosts, output);
+    assert.deepEqual(samples.map((s) => [s.src, s.dst, s.rttsMs]), [["a", "b", [0.41, 0.39]], ["b", "a", []]]);
+    const { rttMs, problems } = baseRtts(samples);
+    assert.deepEqual(rttMs, { "a>b": 0.4 });
+    assert.deepEqual(problems, ["b -> a: no base RTT, none of 100 probes from h2 to h1 got a reply (the probe printed: ssh: connect to host 10.0.0.1 port 22: No route to host)"]);
+    assert.ok(accurateRules(rules.slice(0, 2), rttMs).rules.every((r) => !r.delay.includes("NaN")));
   });
   test("a pair whose base RTT already exceeds the asked delay is named", () => {
     const { problems } = accurateRules(rules, { "a>b": 0.4, "a>c": 0.5 });
