@@ -158,13 +158,30 @@ function programConfig(config: [string, string][]): string {
   return JSON.stringify(Object.fromEntries(entries));
 }
 
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
+
 /** A program running in a process group of its own, so that stopping it stops whatever it started. */
 class ProgramProcess {
-  private readonly exited: Promise<void>;
+  readonly exit: Promise<Exit>;
   private stopping = false;
 
   constructor(readonly child: ChildProcess) {
-    this.exited = new Promise((resolve) => child.once("close", () => resolve()));
+    this.exit = new Promise((resolve) => {
+      child.once("error", (error) => resolve({ code: null, signal: null, error }));
+      child.once("exit", (code, signal) => {
+        // Its last output is still wanted, but a background process it left holding stderr must not
+        // hold up the update.
+        const drained = setTimeout(() => child.stderr?.destroy(), STOP_GRACE_MS);
+        child.once("close", () => {
+          clearTimeout(drained);
+          resolve({ code, signal });
+        });
+      });
+    });
   }
 
   get stopped(): boolean {
@@ -176,7 +193,7 @@ class ProgramProcess {
     this.stopping = true;
     this.signalGroup("SIGINT");
     const timer = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
-    await Promise.race([this.exited, timer]);
+    await Promise.race([this.exit, timer]);
     // Children the program started may outlive its main process: the group goes in every case.
     this.signalGroup("SIGKILL");
   }
@@ -245,14 +262,18 @@ function main(): void {
   let engineCheck: NodeJS.Timeout | undefined;
 
   const stopPrograms = () => Promise.all([...programs].map((p) => p.stop()));
+  let shuttingDown = false;
   const shutDown = async (why: string) => {
+    // A second signal while the programs stop changes nothing: the CLI kills us after 5 s anyway.
+    if (shuttingDown) return;
+    shuttingDown = true;
     debug(`shutting down: ${why}`);
     await stopPrograms();
     server.forceShutdown();
     process.exit(0);
   };
-  process.once("SIGINT", () => void shutDown("SIGINT"));
-  process.once("SIGTERM", () => void shutDown("SIGTERM"));
+  process.on("SIGINT", () => void shutDown("SIGINT"));
+  process.on("SIGTERM", () => void shutDown("SIGTERM"));
 
   /** Like the official host: an engine that no longer answers means the CLI is gone. */
   const watchEngine = (address: string) => {
@@ -330,12 +351,8 @@ function main(): void {
     });
     // The CLI drops the call when it gives up on the update: the program must not run on alone.
     call.once("cancelled", () => void program.stop());
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-      child.once("error", (error) => resolve({ code: null, signal: null, error }));
-      child.once("close", (code, signal) => resolve({ code, signal }));
-    });
     if (debugPort) await startDebugging(child, debugPort).catch((err: Error) => { response.setError(err.message); void program.stop(); });
-    const { code, signal, error } = await exit;
+    const { code, signal, error } = await program.exit;
     programs.delete(program);
     if (response.getError()) return response;
     if (error) return response.setError(`could not run ${process.execPath} for the program ${entryPoint}: ${error.message}`);
