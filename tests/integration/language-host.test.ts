@@ -120,10 +120,10 @@ function processesOf(dir: string): string[] {
   return spawnSync("pgrep", ["-af", dir], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 }
 
+/** Running, not merely a zombie its new parent has yet to reap (which here can take seconds). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    return fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0] !== "Z";
   } catch {
     return false;
   }
@@ -150,6 +150,11 @@ before(() => {
 
 after(() => {
   for (const line of processesOf(root)) process.kill(Number(line.split(" ")[0]), "SIGKILL");
+  // What a cancelled program started does not name the directory: its pids were written down.
+  const pidFiles = fs.readdirSync(root).map((dir) => path.join(root, dir, "pids")).filter((f) => fs.existsSync(f));
+  for (const pid of pidFiles.flatMap((f) => fs.readFileSync(f, "utf8").trim().split(" ").map(Number))) {
+    if (alive(pid)) process.kill(pid, "SIGKILL");
+  }
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -246,7 +251,8 @@ describe("nodejs language host", () => {
     assert.notEqual(code, 0, output);
     assert.ok(Date.now() - started < 15_000, `cancelling took ${Date.now() - started} ms`);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.deepEqual(pids.filter(alive), [], `program processes left running:\n${output}`);
+    const left = pids.filter(alive);
+    assert.deepEqual(left, [], `program processes left running:\n${left.length ? spawnSync("ps", ["-o", "pid,pgid,args", "-p", left.join(",")], { encoding: "utf8" }).stdout : ""}\n${output}`);
     assert.deepEqual(processesOf(ts.dir), []);
     assert.deepEqual(processesOf(bin), [], "a language host is left running");
   });
