@@ -14,6 +14,8 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+// The module object itself (not an import copy of it): the SDK must see the guarded inspect.
+import util = require("node:util");
 import type * as grpc from "@grpc/grpc-js";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
@@ -337,7 +339,7 @@ function main(): void {
     if (options.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
     // Not the official 9229-and-up search: any free port does, the engine is told which.
     const debugPort = req.getAttachDebugger() ? await freePort() : undefined;
-    const nodeArgs = [...options.nodeargs, ...(debugPort ? [`--inspect-brk=${debugPort}`, "--inspect-publish-uid=http"] : [])];
+    const nodeArgs = [...options.nodeargs, "--require", __filename, ...(debugPort ? [`--inspect-brk=${debugPort}`, "--inspect-publish-uid=http"] : [])];
     debug(`running ${process.execPath} ${[...nodeArgs, ...runArgs].join(" ")} in ${programDir}`);
 
     // stdout goes straight to the CLI, which shows it; stderr is also scanned for node running out of memory.
@@ -467,4 +469,31 @@ function freePort(): Promise<number> {
   });
 }
 
-main();
+/**
+ * Node 20.20's `util.inspect(error, { colors: true })` never returns when a stack frame's path ends in a
+ * node_modules segment with no separator after it (nodejs/node#64011, fixed by #64022), and
+ * @pulumi/pulumi's source maps place its own frames at `node_modules/@pulumi/<file>.ts`: the SDK prints
+ * a program's uncaught error with exactly that call, so a program that throws would spin until node runs
+ * out of memory instead of reporting the error. Preloaded into every program (--require), this prints
+ * such errors without colours. Harmless once node is fixed; remove it then.
+ */
+function guardErrorInspection(): void {
+  const inspect = util.inspect;
+  const hangs = /[\\/]node_modules[\\/](?:@[^\\/\n]*[\\/])?[^\\/\n]*$/m;
+  // The SDK (cmd/run/error.js) passes an options object, the only form handled here.
+  const guarded = function (this: unknown, value: unknown, options?: unknown, ...rest: unknown[]) {
+    if (value instanceof Error && typeof options === "object" && options !== null && "colors" in options &&
+        options.colors && hangs.test(String(value.stack))) {
+      return inspect.call(this, value, { ...options, colors: false });
+    }
+    return Reflect.apply(inspect, this, [value, options, ...rest].slice(0, arguments.length));
+  };
+  // inspect.custom, defaultOptions (a getter/setter), colors and styles stay those of node's inspect.
+  const { prototype: _p, length: _l, name: _n, ...properties } = Object.getOwnPropertyDescriptors(inspect);
+  Object.defineProperties(guarded, properties);
+  Object.defineProperty(util, "inspect", { value: guarded });
+}
+
+// The CLI runs this file as its language host; the host preloads it into the programs it runs.
+if (require.main === module) main();
+else guardErrorInspection();

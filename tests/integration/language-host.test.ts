@@ -213,7 +213,8 @@ describe("nodejs language host", () => {
     const up = js.pulumi(["up", "--yes"]);
     assert.match(up.stdout, /2 created/, up.output);
     const outputs = JSON.parse(js.pulumi(["stack", "output", "--json"]).stdout);
-    assert.equal(outputs.nodeArgs, "--max-old-space-size=400 --no-deprecation");
+    // nodeargs first, then the host's own preload (see guardErrorInspection in the host).
+    assert.equal(outputs.nodeArgs, `--max-old-space-size=400 --no-deprecation --require ${path.join(bin, "pulumi-language-nodejs.js")}`);
     assert.match(outputs.urn, /lhtest:index:Part::js-part$/);
 
     const { output } = js.pulumi(["preview"], { mode: "throw", expect: 1 });
