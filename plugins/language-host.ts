@@ -81,16 +81,24 @@ interface Sdk {
   engineGrpc: typeof engineGrpc;
   empty: typeof emptyPb;
   struct: typeof structPb;
-  requireFromProgram: NodeRequire;
+}
+
+/** Resolves a module of the SDK as the program will: from its own directory. */
+function resolveFromProgram(programDir: string, request: string): string {
+  try {
+    return createRequire(path.join(programDir, "pulumi-language-nodejs")).resolve(request);
+  } catch (err) {
+    const why = (err as Error).message.split("\n")[0];
+    throw new Error(`cannot load ${request} from ${programDir} (${why}): install the project's dependencies (npm ci) first`);
+  }
 }
 
 function loadSdk(programDir: string): Sdk {
-  const requireFromProgram = createRequire(path.join(programDir, "pulumi-language-nodejs"));
   let sdkPackage: string;
   try {
-    sdkPackage = requireFromProgram.resolve("@pulumi/pulumi/package.json");
-  } catch {
-    fail(`@pulumi/pulumi cannot be found from ${programDir}: install the project's dependencies (npm ci) first`);
+    sdkPackage = resolveFromProgram(programDir, "@pulumi/pulumi/package.json");
+  } catch (err) {
+    fail((err as Error).message);
   }
   const fromSdk = createRequire(sdkPackage);
   return {
@@ -103,7 +111,6 @@ function loadSdk(programDir: string): Sdk {
     engineGrpc: fromSdk("./proto/engine_grpc_pb"),
     empty: fromSdk("google-protobuf/google/protobuf/empty_pb"),
     struct: fromSdk("google-protobuf/google/protobuf/struct_pb"),
-    requireFromProgram,
   };
 }
 
@@ -315,9 +322,9 @@ function main(): void {
     const options = runtimeOptions(info);
     let runScript: string;
     try {
-      runScript = createRequire(path.join(programDir, "pulumi-language-nodejs")).resolve("@pulumi/pulumi/cmd/run");
-    } catch {
-      return response.setError(`@pulumi/pulumi cannot be found from ${programDir}: install the project's dependencies (npm ci) first`);
+      runScript = resolveFromProgram(programDir, "@pulumi/pulumi/cmd/run");
+    } catch (err) {
+      return response.setError((err as Error).message);
     }
     const flags: [string, string | undefined][] = [
       ["--monitor", req.getMonitorAddress()], ["--engine", engineAddress], ["--organization", req.getOrganization()],

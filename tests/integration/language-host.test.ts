@@ -79,14 +79,17 @@ interface Project {
 let root: string;
 let bin: string;
 
-/** A project directory with its own state and PULUMI_HOME, the worktree's node_modules linked in. */
-function project(name: string, files: Record<string, string>): Project {
+/**
+ * A project directory with its own state and PULUMI_HOME, the worktree's node_modules linked into it
+ * (or into `modulesIn`, a directory above it, where npm run in the project cannot touch them).
+ */
+function project(name: string, files: Record<string, string>, modulesIn = name): Project {
   const dir = path.join(root, name);
   for (const [file, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.writeFileSync(path.join(dir, file), text);
   }
-  fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"));
+  fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(root, modulesIn, "node_modules"));
   const env = (mode = "ok"): NodeJS.ProcessEnv => ({
     // No PATH entry that may hold another pulumi-language-nodejs: the CLI must use the one beside it.
     PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
@@ -185,6 +188,7 @@ describe("nodejs language host", () => {
     const exported = JSON.parse(ts.pulumi(["stack", "export"]).stdout);
     assert.deepEqual(exported.deployment.resources ?? [], []);
     assert.deepEqual(processesOf(ts.dir), []);
+    assert.deepEqual(processesOf(bin), [], "a language host is left running");
   });
 
   it("reports a thrown error and an unhandled rejection once each, at their line of the .ts main", () => {
@@ -222,6 +226,28 @@ describe("nodejs language host", () => {
     const line = JS_PROGRAM.split("\n").findIndex((l) => l.includes("throw new Error")) + 1;
     assert.ok(output.includes(`${path.join("dist", "index.js")}:${line}:`), `no dist/index.js:${line} in:\n${output}`);
     js.pulumi(["destroy", "--yes"]);
+  });
+
+  it("installs dependencies with npm install, then npm ci once there is a lock file", () => {
+    // No dependencies: npm has nothing to download, and the SDK the host needs comes from a directory above.
+    fs.mkdirSync(path.join(root, "install"));
+    const app = project(path.join("install", "app"), {
+      "Pulumi.yaml": "name: lhtest\nruntime: nodejs\n",
+      "package.json": JSON.stringify({ name: "lhtest-install", version: "1.0.0", dependencies: {} }),
+    }, "install");
+    const first = app.pulumi(["install"]);
+    assert.match(first.output, /npm install in .*install\/app/, first.output);
+    assert.match(first.output, /Finished installing dependencies/, first.output);
+    assert.ok(fs.existsSync(path.join(app.dir, "package-lock.json")), "npm install wrote no package-lock.json");
+    const second = app.pulumi(["install"]);
+    assert.match(second.output, /npm ci in .*install\/app/, second.output);
+
+    // A dependency the lock file lacks: npm ci refuses before fetching anything.
+    fs.writeFileSync(path.join(app.dir, "package.json"),
+      JSON.stringify({ name: "lhtest-install", version: "1.0.0", dependencies: { "lhtest-missing": "file:./missing" } }));
+    const broken = app.pulumi(["install"], { expect: 1 });
+    assert.match(broken.output, /package\.json and package-lock\.json .* in sync/, broken.output);
+    assert.match(broken.output, /npm ci in \S+install\/app exited with code 1 \(see its output above\)/, broken.output);
   });
 
   it("stops the program and everything it started on Ctrl-C", async () => {
