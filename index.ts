@@ -1,58 +1,7 @@
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import { Experiment } from "./components/experiment";
-import { loadExperiment, readsAsText } from "./config/load";
+import { experimentProgram } from "./components/program";
 import { PROJECT_DIR } from "./config/paths";
 
-export interface ProgramOptions {
-  /** The project directory: relative paths in stack config are relative to it. */
-  projectDir: string;
-  /** The project's state directory (.pulumi-state): keys and generated files go under <stateDir>/<stack>. */
-  stateDir: string;
-}
-
-/**
- * `enos:` keys as the engine hands them over (text), each read with its schema's type through
- * Pulumi's Config API: a key whose schema takes the text as it is gets the string (`bench_run_id:
- * "007"`, a password starting with `{`); a structured one (mappings, lists) is read as JSON.
- */
-export function stackConfig(): Record<string, unknown> {
-  const config = new pulumi.Config("enos");
-  const stack: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith("enos:")) continue;
-    const key = fullKey.slice("enos:".length);
-    stack[key] = readsAsText(key, text) ? config.get(key) : config.getObject(key);
-  }
-  return stack;
-}
-
-/** The Pulumi program: validated config -> Experiment -> outputs that tell the user what to do next. */
-export function experimentProgram(options: ProgramOptions) {
-  return async () => {
-    const stack = pulumi.getStack();
-    const config = loadExperiment({ stack: stackConfig(), baseDir: options.projectDir });
-    config.warnings.forEach((warning) => pulumi.log.warn(warning));
-    const resultsDir = path.join(options.projectDir, "results", stack);
-    const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
-    // What fits on a screen at the end of `pulumi up`; the full records (every host's roles, groups,
-    // interfaces, the tc plan, kolla's check) are in the state: `enos info --json` prints them.
-    return {
-      provider: config.provider.type,
-      hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((h) => [h.alias, h.address]))),
-      kolla: experiment.kolla && {
-        mode: config.kollaMode,
-        vip: experiment.kolla.vip,
-        horizonUrl: experiment.kolla.horizonUrl,
-        adminOpenrc: experiment.kolla.adminOpenrc,
-      },
-      grafanaUrl: experiment.monitoring?.grafanaUrl,
-      benchmarkSummary: experiment.benchmark?.summary,
-      sshConfig: experiment.sshConfig,
-      resultsDir,
-      next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows every host's roles and groups; pulumi destroy --stack ${stack} releases it all`,
-    };
-  };
-}
-
-export default experimentProgram({ projectDir: PROJECT_DIR, stateDir: path.join(PROJECT_DIR, ".pulumi-state") });
+// The program of `pulumi up` in this directory. @pulumi/pulumi runs the function a CommonJS main
+// assigns to module.exports (it ignores an `export default`), and uses what it returns as the outputs.
+export = experimentProgram({ projectDir: PROJECT_DIR, stateDir: path.join(PROJECT_DIR, ".pulumi-state") });

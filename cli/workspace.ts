@@ -3,8 +3,11 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import type { HostPlan } from "../components/tc/plan";
-import { PROJECT_DIR } from "../config/paths";
+import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
+
+/** Where setup builds the Pulumi CLI (bin/pulumi runs it with the project's settings). */
+export const PULUMI_ROOT = path.join(CACHE_DIR, `pulumi-v${require(path.join(PROJECT_DIR, "package.json")).enos.pulumiCli}`);
 
 export interface EngineOptions {
   /** Directory holding the local file backend; default `<project>/.pulumi-state` (PULUMI_HOME is always the project's). */

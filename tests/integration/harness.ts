@@ -6,7 +6,7 @@ import { after } from "node:test";
 import * as assert from "node:assert/strict";
 import { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { EngineOptions, ExperimentRecord, experimentRecord, openStack, pulumiCommand } from "../../cli/workspace";
-import { experimentProgram } from "../../index";
+import { experimentProgram } from "../../components/program";
 import { localNames } from "../../providers/local/plan";
 
 /** The full records of a stack that is up (the stack outputs are short). */

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { loadExperiment } from "../../config/load";
-import { stackConfig } from "../../index";
+import { stackConfig } from "../../components/program";
 import { FIXTURES } from "../helpers";
 
 // Config as the engine hands it to the program: every value as text, a YAML mapping as its JSON.
