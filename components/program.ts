@@ -39,14 +39,17 @@ export function experimentProgram(options: ProgramOptions) {
     return {
       provider: config.provider.type,
       hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((h) => [h.alias, h.address]))),
-      kolla: experiment.kolla && {
-        mode: config.kollaMode,
-        vip: experiment.kolla.vip,
-        horizonUrl: experiment.kolla.horizonUrl,
-        adminOpenrc: experiment.kolla.adminOpenrc,
-      },
-      grafanaUrl: experiment.monitoring?.grafanaUrl,
-      benchmarkSummary: experiment.benchmark?.summary,
+      // Only what this stack has: an undefined output is a warning of the engine's.
+      ...(experiment.kolla ? {
+        kolla: {
+          mode: config.kollaMode,
+          vip: experiment.kolla.vip,
+          horizonUrl: experiment.kolla.horizonUrl,
+          ...(experiment.kolla.adminOpenrc ? { adminOpenrc: experiment.kolla.adminOpenrc } : {}),
+        },
+      } : {}),
+      ...(experiment.monitoring?.grafanaUrl ? { grafanaUrl: experiment.monitoring.grafanaUrl } : {}),
+      ...(experiment.benchmark ? { benchmarkSummary: experiment.benchmark.summary } : {}),
       sshConfig: experiment.sshConfig,
       resultsDir,
       next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows every host's roles and groups; pulumi destroy --stack ${stack} releases it all`,
