@@ -52,7 +52,11 @@ export function experimentProgram(options: ProgramOptions) {
       ...(experiment.benchmark ? { benchmarkSummary: experiment.benchmark.summary } : {}),
       sshConfig: experiment.sshConfig,
       resultsDir,
-      next: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias> reaches a host; npx enos info --stack ${stack} shows every host's roles and groups; pulumi destroy --stack ${stack} releases it all`,
+      next: {
+        ssh: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias>`,
+        info: `npx enos info --stack ${stack}   # every host's roles and groups, what to look at`,
+        destroy: `pulumi destroy --stack ${stack}   # releases it all`,
+      },
     };
   };
 }
