@@ -21,6 +21,16 @@ export function replacedFirst(opts: pulumi.CustomResourceOptions): pulumi.Custom
   return { ...opts, deleteBeforeReplace: true };
 }
 
+/**
+ * A phase's time limit on each of its commands (create, update and delete), as a transform of the
+ * phase component: the command plugin kills a command that outlives it and fails the update, saying so.
+ */
+export function phaseTimeout(timeout: string): pulumi.ResourceTransform {
+  return ({ type, props, opts }) => type.startsWith("command:")
+    ? { props, opts: { ...opts, customTimeouts: { create: timeout, update: timeout, delete: timeout } } }
+    : undefined;
+}
+
 /** A remote command line running `script` in bash, whatever the login shell of the host's user. */
 export const remoteBash = (script: string) => `bash -c ${shellQuote(script)}`;
 

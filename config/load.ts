@@ -6,7 +6,7 @@ import { NormalizedConfig, normalize } from "./normalized";
 import { expandKeys, expandRange } from "./ranges";
 import {
   DEFAULT_INVENTORY, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
-  PROVIDER_TYPES, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
+  PROVIDER_TYPES, PhaseTimeouts, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
 } from "./schema";
 import { KOLLA_ANSIBLE_RELEASES } from "./releases";
 import type { RoleDemand } from "./types";
@@ -40,6 +40,8 @@ export interface ExperimentConfig {
   workload?: string;
   benchRunId?: string;
   backupOnDestroy: boolean;
+  /** Per phase, how long one of its commands may run. */
+  timeouts: PhaseTimeouts;
   /** Things that are not errors but that the user should know. */
   warnings: string[];
   /** What `enos check` prints: the user's keys, defaults filled in and listed. */
@@ -195,6 +197,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     workload: input.workload,
     benchRunId: input.bench_run_id === undefined ? undefined : String(input.bench_run_id),
     backupOnDestroy: input.backup_on_destroy,
+    timeouts: input.timeouts,
     warnings,
     normalized: normalize(written, { ...input, kolla_mode: kollaMode }),
   };

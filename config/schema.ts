@@ -222,6 +222,23 @@ const registry = z.discriminatedUnion("type", [
 
 export const DEFAULT_INVENTORY = "inventories/inventory.sample";
 
+/** A duration as Pulumi's customTimeouts read it (Go's time.ParseDuration): 90m, 4h, 1h30m. */
+const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s))+$/, { message: "expected a duration such as 30m, 4h or 1h30m" });
+
+/**
+ * How long one command of each phase may run before it is killed and the update fails (a hung host
+ * must not hang `up`). Defaults fit a real Kolla deploy: pulling images over a slow link takes hours.
+ */
+const timeouts = z.strictObject({
+  kolla: duration.default("4h"),
+  init: duration.default("30m"),
+  bench: duration.default("12h"),
+  tc: duration.default("30m"),
+  monitoring: duration.default("1h"),
+  backup: duration.default("1h"),
+});
+export type PhaseTimeouts = z.output<typeof timeouts>;
+
 /** Everything but resources/topology, whose shape depends on the provider (checked in load.ts). */
 export const experiment = z.strictObject({
   provider,
@@ -241,6 +258,7 @@ export const experiment = z.strictObject({
   /** Any new value re-runs every benchmark of the workload (unchanged runs are otherwise not re-run). */
   bench_run_id: z.union([name, z.number()]).optional(),
   backup_on_destroy: yesNo.default(false),
+  timeouts: timeouts.default(timeouts.parse({})),
   // Grid'5000 API credentials as stack config (the password a secret); read by the g5k testbed only.
   g5k_username: name.optional(),
   g5k_password: name.optional(),

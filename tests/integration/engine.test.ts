@@ -1,11 +1,14 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { openStack } from "../../cli/workspace";
+import { phaseTimeout } from "../../components/commands";
 import { TEST_PASSPHRASE } from "./harness";
 
 // Proof that the engine built by scripts/setup works end to end: resources of the project's random and
@@ -49,6 +52,26 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
     assert.ok(!fs.existsSync(marker), "the command's delete ran");
     const exported = await stack.exportStack();
     assert.equal((exported.deployment.resources ?? []).length, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A hung host must not hang `up`: every command under a phase gets its time limit (enos:timeouts).
+test("a phase's timeout kills its command that outlives it and fails the update, saying so", { timeout: 300_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-timeout-"));
+  try {
+    const program = async () => {
+      const phase = new pulumi.ComponentResource("enos:phases:Hung", "hung", {}, { transforms: [phaseTimeout("2s")] });
+      new local.Command("sleeper", { create: "sleep 61.7" }, { parent: phase });
+    };
+    const stack = await openStack("timeout", "engine-timeout", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
+    const started = Date.now();
+    let output = "";
+    await assert.rejects(stack.up({ onOutput: (text) => (output += text) }));
+    assert.match(output, /timed out after 2 s/);
+    assert.ok(Date.now() - started < 45_000, "the update ended long before the command would have");
+    assert.equal(spawnSync("pgrep", ["-fx", "sleep 61.7"]).status, 1, "the command is gone");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
