@@ -70,6 +70,11 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.equal(deploy.code, 0, deploy.err);
     assert.match(deploy.out, /tc-grp1-control-1 created/);
     assert.match(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /qdisc htb 1: root/);
+    // As in an Enos experiment: the benchmarks start once the network emulation is on, never beside it.
+    const lines = deploy.out.split("\n");
+    const lastTc = lines.map((l) => /command:remote:Command tc-\S+ created/.test(l)).lastIndexOf(true);
+    const firstRally = lines.findIndex((l) => /rally-env creating/.test(l));
+    assert.ok(lastTc >= 0 && firstRally > lastTc, `rally-env started (line ${firstRally}) after the last tc rule (line ${lastTc})`);
     const info = enos("info", "--stack", STACK);
     assert.equal(info.code, 0, info.err);
     assert.match(info.out, new RegExp(`^stack ${STACK}: local testbed, 4 hosts\\n`));
