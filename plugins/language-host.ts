@@ -342,7 +342,8 @@ function main(): void {
       PULUMI_CONFIG: programConfig(req.getConfigMap().toObject()),
       PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(req.getConfigsecretkeysList()),
     };
-    if (options.typescript) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    // Pulumi.yaml decides, not an inherited environment.
+    env.PULUMI_NODEJS_TYPESCRIPT = String(options.typescript);
     if (options.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
     // Not the official 9229-and-up search: any free port does, the engine is told which.
     const debugPort = req.getAttachDebugger() ? await freePort() : undefined;

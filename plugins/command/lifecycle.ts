@@ -90,7 +90,8 @@ export async function runCommand(
 ): Promise<Props> {
   const { value, secret: anySecret } = reveal(props);
   const inputs = new Reader(value as Props, "command");
-  const outcome = command === undefined ? previous : await execute(kind, command, inputs, previous, sink, limits);
+  // A command with a secret input may print it: its lines are not logged, nor shown on failure.
+  const outcome = command === undefined ? previous : await execute(kind, command, inputs, previous, anySecret ? undefined : sink, limits);
   const out = (text: string): Value => (anySecret ? secret(text) : text);
   return { ...inputsOf(props), stdout: out(outcome.stdout), stderr: out(outcome.stderr) };
 }
@@ -105,7 +106,7 @@ export function previousOf(props: Props): Outcome {
 }
 
 /** Runs one command, logging its lines as they come; fails naming its exit code and last lines. */
-export async function execute(kind: Kind, command: string, inputs: Reader, previous: Outcome, sink: LineSink, limits: Limits): Promise<Outcome> {
+export async function execute(kind: Kind, command: string, inputs: Reader, previous: Outcome, sink: LineSink | undefined, limits: Limits): Promise<Outcome> {
   const logging = inputs.string("logging") ?? "stdoutAndStderr";
   if (!["stdout", "stderr", "stdoutAndStderr", "none"].includes(logging)) {
     throw new Error(`command: logging must be one of stdout, stderr, stdoutAndStderr, none; got "${logging}"`);
@@ -148,7 +149,8 @@ export async function execute(kind: Kind, command: string, inputs: Reader, previ
     : controller.signal.aborted
       ? `timed out after ${limits.timeoutSeconds} s`
       : ended.exitCode !== null ? `failed with exit code ${ended.exitCode}` : `was killed by signal ${ended.exitSignal ?? "unknown"}`;
-  throw new Error(`command ${why} ${kind.where(inputs)}: ${summary(command)}\n${tail(outcome.stdout, "stdout")}${tail(outcome.stderr, "stderr")}`);
+  const shown = sink ? `${summary(command)}\n${tail(outcome.stdout, "stdout")}${tail(outcome.stderr, "stderr")}` : "(its output is withheld: the command has a secret input)";
+  throw new Error(`command ${why} ${kind.where(inputs)}: ${shown}`);
 }
 
 function trimNewline(text: string): string {

@@ -18,8 +18,13 @@ export const local: Kind = {
         // A process group of its own, so that a timeout or a cancel stops whatever the command started.
         detached: true,
       });
+      // The whole group, even once the shell has exited: a background child may still hold its output.
       const kill = () => {
-        if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // The group is gone already.
+        }
       };
       job.signal.addEventListener("abort", kill);
       child.stdout?.on("data", job.onStdout);

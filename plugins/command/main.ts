@@ -2,7 +2,7 @@ import { main, Provider } from "@pulumi/pulumi/provider";
 import { captureRequestTimeouts, currentTimeout, engineAddress, engineLog } from "./engine";
 import { diff, Kind, Limits, newId, previousOf, runCommand, typeOf } from "./lifecycle";
 import { local } from "./local";
-import { Props } from "./properties";
+import { Props, reveal } from "./properties";
 import { remote } from "./remote/command";
 
 /**
@@ -28,6 +28,12 @@ const limits = (): Limits => ({ timeoutSeconds: currentTimeout(), cancelled: can
 
 const UNSUPPORTED = ["assetPaths", "archivePaths"];
 
+/** A command string as it arrives: plain, or a secret (built from a password, say). */
+function commandText(value: Props[string] | undefined): string | undefined {
+  const revealed = value === undefined ? undefined : reveal(value).value;
+  return typeof revealed === "string" ? revealed : undefined;
+}
+
 const provider: Provider = {
   version,
 
@@ -44,25 +50,27 @@ const provider: Provider = {
   },
 
   async create(urn, inputs: Props) {
-    const create = typeof inputs.create === "string" ? inputs.create : undefined;
+    const create = commandText(inputs.create);
     const outs = await runCommand(kindOf(urn), create, inputs, { stdout: "", stderr: "" }, (line) => log(urn, line), limits());
     return { id: newId(urn), outs };
   },
 
   async update(_id, urn, olds: Props, news: Props) {
-    const command = [news.update, news.create].find((c): c is string => typeof c === "string");
+    const command = commandText(news.update) ?? commandText(news.create);
     return { outs: await runCommand(kindOf(urn), command, news, previousOf(olds), (line) => log(urn, line), limits()) };
   },
 
   async delete(_id, urn, props: Props) {
-    if (typeof props.delete !== "string") return;
-    await runCommand(kindOf(urn), props.delete, props, previousOf(props), (line) => log(urn, line), limits());
+    const command = commandText(props.delete);
+    if (command === undefined) return;
+    await runCommand(kindOf(urn), command, props, previousOf(props), (line) => log(urn, line), limits());
   },
 
   async invoke(token, inputs: Props) {
     if (token !== "command:local:run") throw new Error(`pulumi-resource-command (enos-pulumi's own) has no function ${token}`);
-    if (typeof inputs.command !== "string") throw new Error("command:local:run needs a command");
-    const outputs = await runCommand(local, inputs.command, inputs, { stdout: "", stderr: "" }, (line) => log("", line), limits());
+    const command = commandText(inputs.command);
+    if (command === undefined) throw new Error("command:local:run needs a command");
+    const outputs = await runCommand(local, command, inputs, { stdout: "", stderr: "" }, (line) => log("", line), limits());
     return { outputs };
   },
 

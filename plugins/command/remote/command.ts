@@ -21,8 +21,12 @@ export function remote(log: (line: string) => void): Kind {
         });
         return await new Promise<Ended>((resolve) => {
           let ended: Ended = { exitCode: null, exitSignal: "the connection was lost" };
-          // Closing the connection makes sshd hang up on the command.
-          const stop = () => client.end();
+          // Without a pty sshd sends the command nothing when the connection closes: signal it first
+          // (OpenSSH >= 7.9 delivers it), so that a timed-out or cancelled command does not go on.
+          const stop = () => {
+            channel.signal("KILL");
+            client.end();
+          };
           job.signal.addEventListener("abort", stop);
           channel.on("data", job.onStdout);
           channel.stderr.on("data", job.onStderr);
