@@ -18,7 +18,7 @@ export function register(program: Command) {
         return 0;
       }
       if (options.workload) {
-        const stack = await settledStack(stackName(global), false);
+        const stack = await settledStack(stackName(global, true), false, true);
         await stack.setConfig("enos:workload", { value: path.resolve(options.workload) });
       }
       return update(global, "bench", options.reset ? ["bench"] : []);

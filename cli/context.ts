@@ -22,12 +22,12 @@ export const exitWith = <A extends unknown[]>(action: (...args: A) => Promise<nu
     process.exitCode = await action(...args);
   };
 
-/** A usage error: exit code 2, with the verb's help. */
+/** A usage error: exit code 2. */
 export class UsageError extends Error {}
 
 /** The stack a verb works on; `-f FILE` makes the file the experiment (see experimentStackOf). */
-export function stackName(options: GlobalOptions): string {
-  return options.file ? experimentStackOf(options.file, options.stack) : options.stack ?? "dev";
+export function stackName(options: GlobalOptions, create = false): string {
+  return options.file ? experimentStackOf(options.file, options.stack, create) : options.stack ?? "dev";
 }
 
 /**
@@ -35,12 +35,13 @@ export function stackName(options: GlobalOptions): string {
  * file; a stack that does not exist yet is created with `enos:reservationFile` pointing at the file.
  * An existing stack is used only if it already names that file: `-f` never changes another experiment.
  */
-export function experimentStackOf(file: string, stack?: string): string {
+export function experimentStackOf(file: string, stack?: string, create = true): string {
   const reservation = path.resolve(file);
   if (!fs.existsSync(reservation)) throw new UsageError(`-f ${file}: no such file`);
   const name = stack ?? path.basename(reservation).replace(/\.ya?ml$/, "").replace(/[^A-Za-z0-9_.-]/g, "-");
   const stackFile = path.join(PROJECT_DIR, `Pulumi.${name}.yaml`);
   if (!fs.existsSync(stackFile)) {
+    if (!create) throw new UsageError(`no stack for ${reservation} yet: enos deploy -f ${file} makes it`);
     fs.writeFileSync(stackFile, yaml.dump({ config: { "enos:reservationFile": reservation } }));
     console.error(`enos: new stack ${name} (${stackFile}) for ${reservation}`);
     return name;
@@ -62,8 +63,8 @@ export function validate(options: GlobalOptions): ExperimentConfig {
 }
 
 /** The stack, with an interrupted update settled first (see recoverInterruptedUpdate). */
-export async function settledStack(name: string, forDestroy: boolean): Promise<Stack> {
-  const stack = await openExperiment(name);
+export async function settledStack(name: string, forDestroy: boolean, create = false): Promise<Stack> {
+  const stack = await openExperiment(name, create);
   const settled = await recoverInterruptedUpdate(stack, STATE_DIR, forDestroy);
   if (settled.length) console.error(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
   return stack;
@@ -102,9 +103,9 @@ const globToRegExp = (glob: string) => new RegExp(`^${glob.split("**").map((part
  * interrupted update first. The engine streams its progress; returns the exit code.
  */
 export async function update(options: GlobalOptions, verb?: Parameters<typeof targetsOf>[0], replacePhases: Phase[] = []): Promise<number> {
-  const name = stackName(options);
+  const name = stackName(options, true);
   validate({ ...options, file: undefined, stack: name });
-  const stack = await settledStack(name, false);
+  const stack = await settledStack(name, false, true);
   const replace = replacePhases.length ? await resourcesOf(stack, replacePhases) : undefined;
   const result = await stack.up({ ...engineOutput(options), parallel: 64, target: verb ? targetsOf(verb, name) : undefined, replace });
   if (result.summary.result !== "succeeded") return 1;

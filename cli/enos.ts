@@ -1,3 +1,4 @@
+import { CommandError } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/errors";
 import { UsageError } from "./context";
@@ -52,8 +53,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    // Config errors list every problem with its key; engine errors already streamed their details.
-    console.error(error instanceof ConfigError ? error.message : `enos: ${error.message ?? error}`);
+    // Config errors list every problem with its key; an engine error's first line suffices: the
+    // engine already streamed its details.
+    const message = error instanceof ConfigError ? error.message : `enos: ${error instanceof CommandError ? String(error.message).split("\n")[0] : error.message ?? error}`;
+    console.error(message);
     process.exit(1);
   },
 );

@@ -6,9 +6,9 @@ export function register(program: Command) {
     .description("show what deploy would change (= pulumi preview)")
     .action(exitWith(async (_options: object, command: Command) => {
       const options = command.optsWithGlobals<GlobalOptions>();
-      const name = stackName(options);
+      const name = stackName(options, true);
       validate({ ...options, file: undefined, stack: name });
-      await (await settledStack(name, false)).preview({ ...engineOutput(options), parallel: 64 });
+      await (await settledStack(name, false, true)).preview({ ...engineOutput(options), parallel: 64 });
       return 0;
     }));
 }

@@ -11,16 +11,17 @@ const PHASES = {
   tc: ["**enos:phases:NetworkEmulation**"],
 } as const;
 export type Phase = keyof typeof PHASES;
+export const ALL_PHASES = Object.keys(PHASES) as Phase[];
 
 /** What each verb brings up: its phase and what that phase consumes. */
-const VERB_PHASES: Record<string, Phase[]> = {
+const VERB_PHASES = {
   up: ["testbed"],
   os: ["testbed", "monitoring", "os"],
   init: ["testbed", "monitoring", "os", "init"],
   // Benchmarks run under the emulated network, once it is measured (the graph orders them so).
   bench: ["testbed", "monitoring", "os", "init", "tc", "bench"],
   tc: ["testbed", "tc"],
-};
+} as const satisfies Record<string, readonly Phase[]>;
 
 const urns = (patterns: readonly string[], stack: string) => patterns.map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`);
 

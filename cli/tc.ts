@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { measureAndReport } from "../components/tc/measure";
-import { GroupRule, HostPlan, planGroupRules, planHostRules } from "../components/tc/plan";
+import { GroupRule, HostPlan, planGroupRules } from "../components/tc/plan";
 import { PROJECT_DIR } from "../config/paths";
 import { GlobalOptions, UsageError, destroy, exitWith, stackName, upRecord, update, validate } from "./context";
 import { phaseTargets } from "./targets";
@@ -38,8 +38,9 @@ export function register(program: Command) {
       }
       const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
       if (!global.file) {
+        // What the phase applied (accurate mode adjusts the rules), not a plan made again here.
         const record = await experimentRecord(await openExperiment(stackName(global)));
-        if (record) plan.hosts = planHostRules(record.hosts, groupRules);
+        if (record?.tcPlan) plan.hosts = record.tcPlan;
       }
       console.log(JSON.stringify(plan, null, 2));
       return 0;

@@ -41,12 +41,20 @@ export function pulumiCommand(): Promise<PulumiCommand> {
   return PulumiCommand.get({ root: PROJECT_DIR, skipVersionCheck: true });
 }
 
-/** The experiment of a stack of this project: the same program, state and CLI as `pulumi up --stack NAME`. */
-export async function openExperiment(stackName: string): Promise<Stack> {
-  return LocalWorkspace.createOrSelectStack(
-    { stackName, workDir: PROJECT_DIR },
-    { pulumiCommand: await pulumiCommand(), envVars: engineEnv({}) },
-  );
+/**
+ * The experiment of a stack of this project: the same program, state and CLI as `pulumi up --stack
+ * NAME`. Only an update or a preview makes a stack that does not exist yet.
+ */
+export async function openExperiment(stackName: string, create = false): Promise<Stack> {
+  const args = { stackName, workDir: PROJECT_DIR };
+  const options = { pulumiCommand: await pulumiCommand(), envVars: engineEnv({}) };
+  if (create) return LocalWorkspace.createOrSelectStack(args, options);
+  try {
+    return await LocalWorkspace.selectStack(args, options);
+  } catch (error) {
+    if (!/no stack named/.test(String(error))) throw error;
+    throw new Error(`no stack ${stackName} in this project yet: enos deploy --stack ${stackName} (or pulumi up --stack ${stackName}) makes it`);
+  }
 }
 
 /** A stack whose program runs in this process (tests, and throwaway stacks of the CLI's tests). */

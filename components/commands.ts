@@ -35,10 +35,18 @@ export function phaseTimeout(timeout: string): pulumi.ResourceTransform {
 export const remoteBash = (script: string) => `bash -c ${shellQuote(script)}`;
 
 /**
+ * A bash script that grows with the testbed, fed on stdin: the kernel caps one command-line argument
+ * at 128 KiB, which a thousand hosts' rules or records exceed. Create and update run it, here or on a host.
+ */
+export const bashOnStdin = (script: pulumi.Input<string>) => ({ create: "bash -s", update: "bash -s", stdin: script });
+
+/**
  * remote.Command's connection to a host, as the testbed describes it: its key file's content (secret),
  * the host key the testbed pinned or probed, and its jump host (reached with the same key) as proxy.
  */
 export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
+  // The command plugin would trust any key without one: a testbed that knows none must say so here.
+  if (!host.hostKey) throw new Error(`host ${host.alias}: the testbed knows no host key for ${host.address}, so a remote command cannot check whom it talks to`);
   const privateKey = host.keyfile === undefined ? undefined : pulumi.secret(readKey(host.alias, host.keyfile));
   const jump = host.jump && /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(host.jump);
   if (host.jump && !jump) throw new Error(`host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`);
@@ -72,7 +80,8 @@ export function localFile(
 ): { command: local.Command; path: pulumi.Output<string> } {
   const [file, tmp, dir] = [args.path, `${args.path}.tmp`, path.dirname(args.path)].map(shellQuote);
   const command = new local.Command(name, {
-    create: `mkdir -p ${dir} && cat > ${tmp} && chmod ${(args.mode ?? 0o644).toString(8)} ${tmp} && mv ${tmp} ${file}`,
+    // Never readable by others, not even for a moment: passwords.yml is one of these files.
+    create: `umask 077 && mkdir -p ${dir} && cat > ${tmp} && chmod ${(args.mode ?? 0o644).toString(8)} ${tmp} && mv ${tmp} ${file}`,
     delete: `rm -f ${file}; rmdir ${dir} 2>/dev/null || true`,
     stdin: args.content,
     triggers: [args.path],

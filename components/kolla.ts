@@ -112,8 +112,10 @@ export class KollaDeployment extends pulumi.ComponentResource {
         interpreter: BASH,
         environment,
       }, replacedFirst({ ...asChild, dependsOn: after }));
-      const consumed = pulumi.all([files, globals]).apply(([f, g]) => ({
-        inventory: shortHash(f.multinode, copy.requirement),
+      const consumed = pulumi.all([files, globals, hosts]).apply(([f, g, hs]) => ({
+        // Host keys too: a machine installed anew at the same address (a new job, --force-deploy)
+        // has none of the cloud, and a new key says so.
+        inventory: shortHash(f.multinode, copy.requirement, hs.map((h) => h.hostKey ?? "")),
         images: shortHash(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
         config: shortHash(f),
         admin: shortHash(g.kolla_internal_vip_address, g.kolla_external_vip_address, /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1]),
@@ -129,8 +131,13 @@ export class KollaDeployment extends pulumi.ComponentResource {
       for (const step of DEPLOY_STEPS) {
         const command = new local.Command(`kolla-${step}`, {
           create: run.apply((r) => renderStepScript(r, step)),
+          // Only a trigger (what the step consumes) re-runs a step: not a new environment (monitoring
+          // on or off, the user's ANSIBLE_CONFIG), which would re-run hours of pulls and deploys.
+          update: "true",
           interpreter: BASH,
           environment,
+          // post-deploy prints the admin-openrc (a secret): its stdout is kept, never logged.
+          logging: step === "post-deploy" ? "stderr" : undefined,
           triggers: [consumed.apply(triggerOf[step])],
         }, replacedFirst({ ...asChild, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] }));
         previous = command;

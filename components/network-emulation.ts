@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import { local, remote } from "@pulumi/command";
-import { BASH, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
+import { bashOnStdin, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
 import { BaseRttSample, HostPlan, accurateRules, baseRtts, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
 import { MeasureRequest, fpingCommand, parseFping, samplePairs } from "./tc/measure";
 import { renderApplyScript, renderResetScript } from "./tc/render";
@@ -92,8 +92,7 @@ export class NetworkEmulation extends pulumi.ComponentResource {
       // Measured on bare interfaces, when the phase is created or the hosts change; the hosts' rules
       // are then all re-applied (their triggers carry the measurement).
       baseRtt = new local.Command("base-rtt", {
-        create: pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg)),
-        interpreter: BASH,
+        ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg))),
         triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
       }, replacedFirst({ parent: this }));
       const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => {
@@ -113,10 +112,8 @@ export class NetworkEmulation extends pulumi.ComponentResource {
 
     const applied = args.aliases.map((alias) => {
       const hostPlan = this.plan.apply((plans) => plans.find((p) => p.alias === alias)!);
-      const apply = hostPlan.apply((plan) => remoteBash(renderApplyScript(plan)));
       return new remote.Command(`tc-${alias}`, {
-        create: apply,
-        update: apply,
+        ...bashOnStdin(hostPlan.apply(renderApplyScript)),
         delete: hostPlan.apply((plan) => remoteBash(renderResetScript(plan))),
         connection: hosts.apply((hs) => connectionOf(hs.find((h) => h.alias === alias)!)),
         triggers: baseRtt ? [baseRtt.stdout] : undefined,
@@ -128,8 +125,9 @@ export class NetworkEmulation extends pulumi.ComponentResource {
       const request = pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => JSON.stringify(
         { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir } satisfies MeasureRequest));
       new local.Command("tc-test", {
-        create: pulumi.interpolate`node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
-        interpreter: BASH,
+        create: `node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin`,
+        update: `node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin`,
+        stdin: request,
         triggers: [this.plan.apply((p) => JSON.stringify(p))],
       }, replacedFirst({ parent: this, dependsOn: applied }));
     }

@@ -169,9 +169,6 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
       message: `${String(input.kolla.openstack_release)} has no known kolla-ansible release (known: ${Object.keys(KOLLA_ANSIBLE_RELEASES).join(", ")}); pick one of those or set kolla_repo and kolla_ref`,
     });
   }
-  if (input.enable_monitoring && !roles.has("control") && !roles.has("monitoring")) {
-    problems.push({ path: "enable_monitoring", message: "needs a host with role monitoring or control (InfluxDB and Grafana go there); add one, or set enable_monitoring: false" });
-  }
   problems.push(...unsafeNames(input.topology === undefined ? "resources" : "topology", roles, groups, staticHosts));
   if (problems.length) throw new ConfigError(problems);
   for (const role of new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles), ...groups])) {

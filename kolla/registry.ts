@@ -1,7 +1,7 @@
 import type { RegistryConfig } from "../config/schema";
 import { asRoot } from "../config/shell";
 
-/** Where the internal registry lives: an extra IP of the API network, held by the control host. */
+/** Where the internal registry lives: Enos' registry VIP, held by the control host. */
 export interface RegistryPlace {
   address: string;
   device: string;
@@ -12,7 +12,7 @@ const DATA = "/var/lib/enos-registry";
 
 /**
  * The internal registry: registry:2 as a pull-through cache of quay.io (kolla's images), on the
- * control host, at an extra IP it takes as a /32 (the other hosts reach it on the same network). With
+ * control host, at the registry VIP it takes as a /32 (the other hosts reach it on the same network). With
  * `ceph`, its storage is an RBD image, so that the cache outlives the experiment.
  */
 export function renderRegistryScript(registry: Extract<RegistryConfig, { type: "internal" }>, place: RegistryPlace): string {

@@ -185,7 +185,6 @@ const MALFORMED: Malformed[] = [
   { name: "role that is no safe name", stack: g5k({}, { paravance: { control: 1, network: 1, compute: 1, "db;reboot": 1 } }), path: "resources", says: /role "db;reboot" is not a safe name/ },
   { name: "group that is no safe name", stack: { provider: "g5k", topology: { "grp 1": { p: { control: 1, network: 1, compute: 1 } } } }, path: "topology.grp 1", says: /group "grp 1" is not a safe name/ },
   { name: "static alias that is no safe name", stack: staticConfig({}, { address: "192.0.2.1", alias: "ctl'x" }), path: "resources", says: /alias "ctl'x" is not a safe name/ },
-  { name: "monitoring without a control or monitoring host", stack: { ...g5k({}, { paravance: { compute: 1 } }), inventory: path.join(SEED, "static.yaml"), enable_monitoring: true }, path: "enable_monitoring", says: /needs a host with role monitoring or control/ },
   { name: "missing reservation file", stack: { reservationFile: "nowhere.yaml" }, path: "reservationFile", says: /cannot read/ },
   { name: "reservation file that is a list", stack: { reservationFile: path.join(FIXTURES, "not-a-mapping.yaml") }, path: "reservationFile", says: /must be a YAML mapping/ },
 ];

@@ -24,7 +24,7 @@ pulumi.runtime.setMocks({
     }
     if (type === "StaticHostsProbe") {
       state.probed = (args.inputs.hosts as { alias: string }[]).map((h) => ({
-        alias: h.alias, interfaces: { api: "eth0", external: "eth1" }, addresses: { eth0: ["192.0.2.9/24"] }, devices: ["eth0"], kernel: { htb: true, netem: false },
+        alias: h.alias, interfaces: { api: "eth0", external: "eth1" }, addresses: { eth0: ["192.0.2.9/24"] }, devices: ["eth0"], kernel: { htb: true, netem: false }, hostKey: "ssh-ed25519 BBBB",
       }));
     }
     if (type === "SshKeyPair") Object.assign(state, { publicKey: "ssh-ed25519 AAAA enos", privateKey: "secret" });
@@ -32,7 +32,7 @@ pulumi.runtime.setMocks({
     if (args.name === "kolla-ansible") state.stdout = "database_password:\nkeystone_admin_password:\nnova_ssh_key:\n  private_key:\n  public_key:\n";
     else if (type === "Command") {
       // base-rtt's fping lines: every sampled pair 0.4 ms apart.
-      const pairs = String(args.inputs.create).match(/@@FPING \d+/g) ?? [];
+      const pairs = String(args.inputs.stdin).match(/@@FPING \d+/g) ?? [];
       state.stdout = args.name === "base-rtt" ? pairs.map((p) => `${p}\n10.0.0.1 : 0.40 0.40 0.40`).join("\n") : "";
     }
     return { id: `${args.name}-id`, state };
@@ -99,7 +99,9 @@ describe("resource graphs (pulumi mocks)", () => {
       host: "10.231.0.12", port: 22, user: "root", privateKey: "the local testbed's private key\n", hostKey: "ssh-ed25519 AAAA",
       dialErrorLimit: 10, perDialTimeout: 15,
     }), "the host's address, key file content and pinned host key, as a secret");
-    assert.match(String(tc.inputs.create), /^bash -c '[\s\S]*qdisc replace dev eth0 root handle 1: htb/);
+    // The script on stdin: one argument is capped at 128 KiB, which a large testbed's rules exceed.
+    assert.equal(tc.inputs.create, "bash -s");
+    assert.match(String(tc.inputs.stdin), /qdisc replace dev eth0 root handle 1: htb/);
     assert.match(String(tc.inputs.delete), /tc qdisc del dev eth0 root/);
   });
 
@@ -114,7 +116,7 @@ describe("resource graphs (pulumi mocks)", () => {
       network_constraints: { default_delay: "10ms", default_rate: "10mbit", default_loss: 0, accurate: true },
     });
     assert.deepEqual(checkNames().sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
-    assert.match(String(registered.find((r) => r.name === "base-rtt")?.inputs.create), /tc qdisc del dev eth0 root[\s\S]*fping -C 100/);
+    assert.match(String(registered.find((r) => r.name === "base-rtt")?.inputs.stdin), /tc qdisc del dev eth0 root[\s\S]*fping -C 100/);
     const plans: HostPlan[] = await valueOf(experiment.networkEmulation!.plan);
     assert.ok(plans.every((p) => p.rules.every((r) => r.delay === "9800us")), JSON.stringify(plans[0].rules));
   });
@@ -199,7 +201,7 @@ describe("resource graphs (pulumi mocks)", () => {
     // The registry VIP: Enos' second pop_ip, the fourth of the five extra_ips.
     assert.match(String(command("kolla-registry").create), /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/);
     assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
-    assert.deepEqual(command("kolla-registry").connection, secret({ host: "192.0.2.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 }));
+    assert.deepEqual(command("kolla-registry").connection, secret({ host: "192.0.2.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15, hostKey: "ssh-ed25519 BBBB" }), "the probed host key, pinned");
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {

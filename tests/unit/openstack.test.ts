@@ -30,7 +30,7 @@ pulumi.runtime.setMocks({
     if (type === "BlazarLeaseReady") state.reservations = { compute_skylake: "res-sky", storage: "res-sto" };
     if (type === "StaticHostsProbe") {
       state.probed = (args.inputs.hosts as { alias: string }[]).map((h) => ({
-        alias: h.alias, interfaces: { api: "ens3", external: "ens3" }, addresses: { ens3: ["10.87.23.50/24"] }, devices: ["ens3"], kernel: { htb: true, netem: true },
+        alias: h.alias, interfaces: { api: "ens3", external: "ens3" }, addresses: { ens3: ["10.87.23.50/24"] }, devices: ["ens3"], kernel: { htb: true, netem: true }, hostKey: "ssh-ed25519 CCCC",
       }));
     }
     return { id: `${args.name}-id`, state };
