@@ -6,17 +6,24 @@ import * as pulumi from "@pulumi/pulumi";
  * anything is acquired. (A program that threw instead would leave its pending outputs rejecting
  * after the update has ended.)
  */
+interface RefusalInputs {
+  refused: string;
+  reason: string;
+}
+
 const refusalProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: { reason: string }, news: { reason: string }) {
-    return { inputs: news, failures: [{ property: "reason", reason: news.reason }] };
+  // The failure names the short `refused` property: the engine prints "property refused value
+  // {<name>} has a problem: <reason>", the reason once.
+  async check(_olds: RefusalInputs, news: RefusalInputs) {
+    return { inputs: news, failures: [{ property: "refused", reason: news.reason }] };
   },
-  async create(inputs: { reason: string }): Promise<pulumi.dynamic.CreateResult> {
+  async create(inputs: RefusalInputs): Promise<pulumi.dynamic.CreateResult> {
     throw new Error(inputs.reason);
   },
 };
 
 export class Refusal extends pulumi.dynamic.Resource {
   constructor(name: string, reason: string, opts?: pulumi.CustomResourceOptions) {
-    super(refusalProvider, name, { reason }, opts, "enos", "Refusal");
+    super(refusalProvider, name, { refused: name, reason }, opts, "enos", "Refusal");
   }
 }

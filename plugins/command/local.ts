@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import type { Ended, Job, Kind } from "./lifecycle";
 import type { Reader } from "./properties";
 
+const SETPGRP_EXEC = 'setpgrp(0, 0); exec { $ARGV[0] } @ARGV or die "cannot run $ARGV[0]: $!\\n"';
+
 /** `command:local:Command` and `command:local:run`: a command run by the interpreter on this machine. */
 export const local: Kind = {
   where: (inputs) => `locally in ${inputs.string("dir") ?? process.cwd()}`,
@@ -10,13 +12,15 @@ export const local: Kind = {
     const interpreter = inputs.strings("interpreter");
     const [file, ...args] = interpreter && interpreter.length > 0 ? interpreter : ["/bin/sh", "-c"];
     return new Promise((resolve, reject) => {
-      const child = spawn(file, [...args, job.command], {
+      // A process group of its own, so that a timeout or a cancel stops whatever the command started,
+      // but in the engine's session (node's `detached` would make a new one), so that whoever stops
+      // the engine's session stops the commands too. Node cannot setpgid: perl (Debian's
+      // essential perl-base) does, then execs the interpreter.
+      const child = spawn("perl", ["-e", SETPGRP_EXEC, file, ...args, job.command], {
         // Upstream runs in the plugin's working directory, which the engine sets to the program's.
         cwd: inputs.string("dir") ?? process.cwd(),
         env: { ...process.env, ...job.environment },
         stdio: [job.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-        // A process group of its own, so that a timeout or a cancel stops whatever the command started.
-        detached: true,
       });
       // The whole group, even once the shell has exited: a background child may still hold its output.
       const kill = () => {

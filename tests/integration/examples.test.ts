@@ -53,7 +53,7 @@ describe("example stacks of the remote testbeds", { timeout: 300_000 }, () => {
   for (const testbed of ["openstack", "chameleonkvm", "chameleonbaremetal"]) {
     test(`${testbed} without the openstack plugin: the preview stops with what to install`, { skip: openstackPluginProblem("/nonexistent") ? false : "the plugin is installed here" }, async () => {
       // The stack's engine home is new, so the plugin can only come from PATH or ~/.pulumi (skipped then).
-      await assert.rejects(preview(`tbex${process.pid}${testbed.slice(0, 3)}${testbed.length}`, example(testbed)), /openstack plugin v[\d.]+ \(pulumi-resource-openstack\), which is not installed/);
+      await assert.rejects(preview(`tbex${process.pid}${testbed.slice(0, 3)}${testbed.length}`, example(testbed)), /missing plugin: openstack v([\d.]+) \(pulumi-resource-openstack; .*`pulumi plugin install resource openstack \1`/);
     });
   }
 });
