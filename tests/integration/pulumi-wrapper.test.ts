@@ -1,0 +1,60 @@
+import { after, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_DIR } from "../../config/paths";
+
+/**
+ * bin/pulumi, as a user runs it from a project directory: a copy of the project's wrapper in a
+ * project of its own (its own .pulumi-state), in a shell with none of the engine's variables set.
+ */
+describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_000 }, () => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), "enos-wrapper-"));
+  fs.mkdirSync(path.join(project, "bin"));
+  fs.copyFileSync(path.join(PROJECT_DIR, "bin", "pulumi"), path.join(project, "bin", "pulumi"));
+  fs.chmodSync(path.join(project, "bin", "pulumi"), 0o755);
+  fs.copyFileSync(path.join(PROJECT_DIR, "package.json"), path.join(project, "package.json"));
+  fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: enos\nruntime: nodejs\n");
+  fs.writeFileSync(path.join(project, "Pulumi.g5k.yaml"), "config:\n  enos:provider: g5k\n");
+  after(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  const env = { PATH: `${project}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: process.env.HOME ?? "/root" };
+  const pulumi = (args: string[], extra: Record<string, string> = {}) => {
+    const result = spawnSync("pulumi", args, { cwd: project, env: { ...env, ...extra }, encoding: "utf8" });
+    return { code: result.status, out: result.stdout, err: result.stderr };
+  };
+
+  test("config set --secret on a testbed's stack: made from its file, encrypted with a generated 0600 passphrase, never the dev one", () => {
+    const set = pulumi(["config", "set", "--secret", "enos:g5k_password", "s3cret", "--stack", "g5k"]);
+    assert.equal(set.code, 0, set.err);
+    const passphrase = path.join(project, ".pulumi-state", "passphrases", "g5k");
+    assert.equal(fs.statSync(passphrase).mode & 0o777, 0o600);
+    assert.match(set.err, /passphrase is in .*passphrases\/g5k \(generated, 0600\): keep a copy of it/);
+    const file = fs.readFileSync(path.join(project, "Pulumi.g5k.yaml"), "utf8");
+    assert.match(file, /enos:g5k_password:\n\s+secure: /);
+    assert.doesNotMatch(file, /s3cret/);
+    assert.equal(pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"]).out.trim(), "s3cret");
+    const withDevPassphrase = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], { PULUMI_CONFIG_PASSPHRASE: "enos-dev" });
+    assert.notEqual(withDevPassphrase.code, 0, "the dev stack's public passphrase does not open it");
+  });
+
+  test("an existing stack without its passphrase file is refused, not given a new passphrase", () => {
+    fs.renameSync(path.join(project, ".pulumi-state", "passphrases", "g5k"), path.join(project, "kept"));
+    const refused = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /stack g5k exists but .*passphrases\/g5k does not: set PULUMI_CONFIG_PASSPHRASE/);
+    assert.equal(fs.existsSync(path.join(project, ".pulumi-state", "passphrases", "g5k")), false);
+    const withFile = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(project, "kept") });
+    assert.equal(withFile.out.trim(), "s3cret");
+  });
+
+  test("the local file backend and the project's PULUMI_HOME, no login", () => {
+    const ls = pulumi(["stack", "ls", "--json"]);
+    assert.equal(ls.code, 0, ls.err);
+    assert.deepEqual(JSON.parse(ls.out).map((s: { name: string }) => s.name), ["g5k"]);
+    assert.ok(fs.existsSync(path.join(project, ".pulumi-state", ".pulumi", "stacks", "enos", "g5k.json")));
+    assert.ok(fs.existsSync(path.join(project, ".pulumi-state", "home")), "PULUMI_HOME is the project's");
+  });
+});
