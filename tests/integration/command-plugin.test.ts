@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
+import { TEST_PASSPHRASE } from "./harness";
 
 /**
  * Conformance of enos-pulumi's own pulumi-resource-command with @pulumi/command 1.2.1: the real SDK
@@ -67,7 +68,7 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
       quiet: quiet.stdout, run: run.stdout,
     };
   };
-  const stack = await openStack("cmdplugin-local", "cmdplugin", program, { stateDir: dir, workDir: dir });
+  const stack = await openStack("cmdplugin-local", "cmdplugin", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
   try {
     const up = await stack.up();
     assert.deepEqual([...new Set(await typesOf(stack))], ["command:local:Command"]);
@@ -203,7 +204,7 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
       }
       return { direct: direct.stdout, proxied: proxied.stdout };
     };
-    stack = await openStack("cmdplugin-remote", "cmdplugin", program, { stateDir: dir, workDir: dir });
+    stack = await openStack("cmdplugin-remote", "cmdplugin", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
 
     const up = await stack.up();
     assert.deepEqual(await typesOf(stack), ["command:remote:Command", "command:remote:Command"]);
