@@ -113,11 +113,14 @@ export async function update(options: GlobalOptions, verb?: Parameters<typeof ta
   return 0;
 }
 
-/** Destroys the stack, or only `target`; settles an interrupted update first. */
-export async function destroy(options: GlobalOptions, target?: string[], envVars: Record<string, string> = {}): Promise<number> {
+/**
+ * Destroys the stack, or only `target` (and, with `targetDependents`, what depends on it); settles an
+ * interrupted update first.
+ */
+export async function destroy(options: GlobalOptions, target?: string[], envVars: Record<string, string> = {}, targetDependents = false): Promise<number> {
   const stack = await settledStack(stackName(options), true);
   // The engine passes its environment to the plugins, and so to the delete commands they run.
   Object.assign(stack.workspace.envVars, envVars);
-  const result = await stack.destroy({ ...engineOutput(options), parallel: 64, target });
+  const result = await stack.destroy({ ...engineOutput(options), parallel: 64, target, targetDependents });
   return result.summary.result === "succeeded" ? 0 : 1;
 }

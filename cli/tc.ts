@@ -22,7 +22,13 @@ export function register(program: Command) {
     .option("--plan", "dry run: every ordered group pair's rule as JSON, and with a stack that is up every host's rules")
     .action(exitWith(async (options: TcOptions, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      if (options.reset) return destroy(global, phaseTargets("tc", stackName(global)));
+      if (options.reset) {
+        // The benchmarks ran under these rules (they depend on them): they leave the state with them,
+        // their results stay in results/, and the next bench or deploy runs them again.
+        const code = await destroy(global, phaseTargets("tc", stackName(global)), {}, true);
+        if (code === 0) console.log("network emulation removed; benchmarks that ran under it run again on the next enos bench or deploy");
+        return code;
+      }
       if (!options.plan && !options.test) return update(global, "tc");
       const config = validate(global);
       if (!config.networkConstraints) throw new UsageError("this configuration has no network_constraints");

@@ -92,9 +92,11 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     const report = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "results", STACK, "tc", "report.json"), "utf8"));
     assert.equal(report.stack, STACK);
     assert.equal(report.verdicts.length, 6, "every ordered pair of the three groups");
-    assert.equal(enos("tc", "--reset", "--stack", STACK).code, 0);
+    const reset = enos("tc", "--reset", "--stack", STACK);
+    assert.equal(reset.code, 0, reset.out + reset.err);
     assert.doesNotMatch(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /htb/);
-    assert.equal(enos("tc", "--stack", STACK).code, 0);
+    const again = enos("tc", "--stack", STACK);
+    assert.equal(again.code, 0, again.out + again.err);
     assert.match(inNamespace("grp1-control-1", "tc qdisc show dev eth0"), /qdisc htb/);
   });
 
