@@ -1,9 +1,9 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
-import { TestExperiment, cleanUp, leftovers, sshRun, sshdProcesses, recordOf, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, killEngine, leftovers, recordOf, sshRun, sshdProcesses, testExperiment } from "./harness";
 
 interface HostOutput {
   alias: string;
@@ -136,7 +136,9 @@ async function killMidUp(local: TestExperiment): Promise<void> {
     onEvent: (event) => {
       if (!killed && event.resOutputsEvent?.metadata.type.endsWith("LocalHost")) {
         killed = true;
-        spawnSync("pkill", ["-KILL", "-f", `pulumi up .*--stack ${local.name}`]);
+        // The engine with its whole session: its dynamic providers must not outlive it (the file's
+        // end-of-file check failed on them when only the engine was killed).
+        void killEngine(local.name);
       }
     },
   });
