@@ -105,7 +105,10 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
   }
   lines.push(mark("verify"));
   const pairs = samplePairs(hosts);
-  pairs.forEach(({ from, to }, i) => lines.push(`ip netns exec ${ns(from)} sh -c '${fpingCommand(to.address, options.probes)}' > /tmp/fping-${i} &`));
+  // Every pinger waits 3 s before its first probe, so that all probe the same period: otherwise the
+  // first pair's probes overlap the emulated CPU's work of starting the others (grp1->grp2 measured
+  // 2-3 ms over on a busy host).
+  pairs.forEach(({ from, to }, i) => lines.push(`ip netns exec ${ns(from)} sh -c 'sleep 3; ${fpingCommand(to.address, options.probes)}' > /tmp/fping-${i} &`));
   lines.push("wait");
   pairs.forEach((_, i) => lines.push(`echo "@@FPING ${i}"`, `cat /tmp/fping-${i}`));
   if (options.rates) {
