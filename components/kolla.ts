@@ -82,7 +82,9 @@ export class KollaDeployment extends pulumi.ComponentResource {
     const files = pulumi.all([hosts, network, passwords.values]).apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
     const written = (["multinode", "globals", "passwords"] as const).map((key) => localFile(`kolla-${key}`, {
       path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
-      content: files.apply((f) => f[key]),
+      // passwords.yml's text goes to the command as its stdin, an input: secret, or the state keeps it
+      // in plain (additionalSecretOutputs covers outputs only).
+      content: key === "passwords" ? pulumi.secret(files.apply((f) => f[key])) : files.apply((f) => f[key]),
       // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
       mode: key === "passwords" ? 0o600 : 0o644,
     }, { ...asChild, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["stdin"] : [] }).command);
