@@ -125,8 +125,8 @@ export class NetworkEmulation extends pulumi.ComponentResource {
       const request = pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => JSON.stringify(
         { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir } satisfies MeasureRequest));
       new local.Command("tc-test", {
-        create: `node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin`,
-        update: `node ${path.join(__dirname, "tc", "measure.js")} /dev/stdin`,
+        create: `node ${path.join(__dirname, "tc", "measure.js")} -`,
+        update: `node ${path.join(__dirname, "tc", "measure.js")} -`,
         stdin: request,
         triggers: [this.plan.apply((p) => JSON.stringify(p))],
       }, replacedFirst({ parent: this, dependsOn: applied }));

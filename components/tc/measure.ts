@@ -101,9 +101,11 @@ export async function measureAndReport(request: MeasureRequest): Promise<PairVer
   return writeReport(request.outDir, request.stack, groupRules, measurements);
 }
 
-/** Run by the tc phase's test command: `node measure.js <request.json>`; exits 1 when a pair fails. */
+/** Run by the tc phase's test command: `node measure.js <request.json | ->`; exits 1 when a pair fails. */
 if (require.main === module) {
-  const request: MeasureRequest = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+  // "-": the request on stdin, read from fd 0 (the command plugin's stdin is a socket, which
+  // /dev/stdin cannot open: ENXIO).
+  const request: MeasureRequest = JSON.parse(fs.readFileSync(process.argv[2] === "-" ? 0 : process.argv[2], "utf8"));
   measureAndReport(request).then((verdicts) => {
     const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
     console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${request.outDir}/report.md`);
