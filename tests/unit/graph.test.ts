@@ -107,7 +107,10 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("network_constraints.test adds the measuring command", async () => {
     await build({ provider: "local", topology, network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0, test: true } });
-    assert.match(String(registered.find((r) => r.name === "tc-test")?.inputs.create), /tc\/measure\.js \/dev\/stdin/);
+    const test = registered.find((r) => r.name === "tc-test")!;
+    // The request on stdin, read from fd 0 ("-"): the plugin's stdin is a socket /dev/stdin cannot open.
+    assert.match(String(test.inputs.create), /tc\/measure\.js -$/);
+    assert.match(String(test.inputs.stdin), /"groupRules"/);
   });
 
   test("accurate mode: base RTTs measured first, half of each taken off each direction's delay", async () => {
