@@ -3,7 +3,9 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import type { HostPlan } from "../components/tc/plan";
-import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
+import { CACHE_DIR, PROJECT_DIR, STATE_DIR } from "../config/paths";
+
+export { STATE_DIR };
 import type { Host, TestbedNetwork } from "../config/types";
 
 /** Where setup builds the Pulumi CLI (bin/pulumi runs it with the project's settings). */
@@ -168,6 +170,3 @@ function processExists(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
-
-/** The state directory of the project: local backend, PULUMI_HOME, passphrases of non-dev stacks. */
-export const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");
