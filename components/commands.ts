@@ -22,10 +22,13 @@ export function replacedFirst(opts: pulumi.CustomResourceOptions): pulumi.Custom
 }
 
 /**
- * A phase's time limit on each of its commands (create, update and delete), as a transform of the
+ * A phase's time limit on each of its commands (create, update and delete), as a transformation of the
  * phase component: the command plugin kills a command that outlives it and fails the update, saying so.
+ * A `transformations` entry, run in the program, not a `transforms` one: @pulumi/pulumi 3.270 sends a
+ * transform's props through an engine callback whose serializer drops secretness from values that carry
+ * dependencies, so passwords.yml's text would be stored in clear.
  */
-export function phaseTimeout(timeout: string): pulumi.ResourceTransform {
+export function phaseTimeout(timeout: string): pulumi.ResourceTransformation {
   return ({ type, props, opts }) => type.startsWith("command:")
     ? { props, opts: { ...opts, customTimeouts: { create: timeout, update: timeout, delete: timeout } } }
     : undefined;

@@ -74,14 +74,14 @@ export class Experiment extends pulumi.ComponentResource {
       sshConfig: this.sshConfig,
       stack: args.stack,
       reportDir: path.join(args.resultsDir, "tc"),
-    }, { parent: this, dependsOn: [sshConfig], transforms: [phaseTimeout(timeouts.tc)] });
+    }, { parent: this, dependsOn: [sshConfig], transformations: [phaseTimeout(timeouts.tc)] });
 
     // Before the Kolla deploy, so that the annotations callback sees it. Containers are started only
     // where Kolla could start its own (not on the local testbed, not in check mode).
     const kollaMode = args.config.kollaMode;
     const noDocker = args.config.provider.type === "local" || kollaMode === "check";
     this.monitoring = args.config.enableMonitoring
-      ? new Monitoring("monitoring", { hosts: this.hosts, vips: this.network.apply((n) => n.vips), sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig], transforms: [phaseTimeout(timeouts.monitoring)] })
+      ? new Monitoring("monitoring", { hosts: this.hosts, vips: this.network.apply((n) => n.vips), sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig], transformations: [phaseTimeout(timeouts.monitoring)] })
       : undefined;
 
     this.kolla = kollaMode === "none" ? undefined : new KollaDeployment("kolla", {
@@ -91,11 +91,11 @@ export class Experiment extends pulumi.ComponentResource {
       config: { ...args.config, kollaMode },
       configDir: path.join(dir, "kolla"),
       ansibleEnv: this.monitoring?.ansibleEnv,
-    }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])], transforms: [phaseTimeout(timeouts.kolla)] });
+    }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])], transformations: [phaseTimeout(timeouts.kolla)] });
 
     // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
     // what needs none (Rally's Dummy scenarios).
-    const init = this.kolla && new OpenStackInit("openstack-init", { openrc: this.kolla.adminOpenrc, network: this.network }, { parent: this, dependsOn: [this.kolla], transforms: [phaseTimeout(timeouts.init)] });
+    const init = this.kolla && new OpenStackInit("openstack-init", { openrc: this.kolla.adminOpenrc, network: this.network }, { parent: this, dependsOn: [this.kolla], transformations: [phaseTimeout(timeouts.init)] });
     // As in an Enos experiment, benchmarks run under the emulated network once it is measured
     // (depending on the component waits for its rules and its test), never while it is measured.
     this.benchmark = workload && new Benchmark("benchmark", {
@@ -103,14 +103,14 @@ export class Experiment extends pulumi.ComponentResource {
       resultsDir: args.resultsDir,
       runId: args.config.benchRunId,
       openrc: this.kolla?.adminOpenrc,
-    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transforms: [phaseTimeout(timeouts.bench)] });
+    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
 
     if (args.config.backupOnDestroy) {
       // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
       const phases = [this.networkEmulation, this.monitoring, this.kolla, init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
       new Backup("backup", {
         hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
-      }, { parent: this, dependsOn: [testbed, sshConfig, ...phases], transforms: [phaseTimeout(timeouts.backup)] });
+      }, { parent: this, dependsOn: [testbed, sshConfig, ...phases], transformations: [phaseTimeout(timeouts.backup)] });
     }
 
     // The full records, kept in the state (enos info --json reads them) rather than in the stack outputs.

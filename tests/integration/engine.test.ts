@@ -62,7 +62,7 @@ test("a phase's timeout kills its command that outlives it and fails the update,
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-timeout-"));
   try {
     const program = async () => {
-      const phase = new pulumi.ComponentResource("enos:phases:Hung", "hung", {}, { transforms: [phaseTimeout("2s")] });
+      const phase = new pulumi.ComponentResource("enos:phases:Hung", "hung", {}, { transformations: [phaseTimeout("2s")] });
       new local.Command("sleeper", { create: "sleep 61.7" }, { parent: phase });
     };
     const stack = await openStack("timeout", "engine-timeout", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
