@@ -53,6 +53,15 @@ export async function testExperiment(
   return experiment;
 }
 
+/** Where `text` shows in clear in a test experiment's state: "<resource name> inputs|outputs" for each. */
+export function clearInState(experiment: TestExperiment, text: string): string[] {
+  const file = path.join(experiment.stateDir, ".pulumi", "stacks", "enos", `${experiment.name}.json`);
+  const resources: { urn: string; inputs?: object; outputs?: object }[] = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint.latest.resources;
+  return resources.flatMap((r) => (["inputs", "outputs"] as const)
+    .filter((side) => JSON.stringify(r[side] ?? {}).includes(text))
+    .map((side) => `${r.urn.split("::").pop()} ${side}`));
+}
+
 const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" });
 
 /** What the local testbed of a stack left on this machine: namespaces, links, sshd processes, files. */

@@ -7,7 +7,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../config/paths";
 import { secretKinds } from "../../kolla/passwords";
-import { TestExperiment, cleanUp, recordOf, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, clearInState, recordOf, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.245.0.0/24", external_cidr: "10.246.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
@@ -76,17 +76,13 @@ describe("kolla phase in check mode with the real kolla-ansible, on namespace ho
 
   test("passwords.yml: every generated value is encrypted in the state", async () => {
     const values = passwordsFile();
-    const state = JSON.parse(fs.readFileSync(path.join(experiment.stateDir, ".pulumi", "stacks", "enos", `${experiment.name}.json`), "utf8"));
-    // Where a value shows in clear: each resource's inputs and outputs, by name.
-    const places = (state.checkpoint.latest.resources as { urn: string; inputs?: object; outputs?: object }[])
-      .flatMap((r) => (["inputs", "outputs"] as const).map((side) => ({ place: `${r.urn.split("::").pop()} ${side}`, text: JSON.stringify(r[side] ?? {}) })));
     // Every generated value (an ssh key by its public key and a line of its private key) is encrypted in the state.
     const generated = Object.entries(secretKinds(template())).filter(([, kind]) => typeof kind === "string" && kind !== "blank");
     for (const [key] of generated) {
       const value = values[key] as string | { private_key: string; public_key: string };
       const secrets = typeof value === "string" ? [value] : [value.public_key.slice(8, 60), value.private_key.split("\n")[1]];
       for (const secret of secrets) {
-        assert.deepEqual(places.filter((p) => p.text.includes(secret)).map((p) => p.place), [], `${key} in clear in the state`);
+        assert.deepEqual(clearInState(experiment, secret), [], `${key} in clear in the state`);
       }
     }
   });

@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TestExperiment, cleanUp, sshRun, recordOf, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, clearInState, sshRun, recordOf, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.243.0.0/24", external_cidr: "10.244.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
@@ -13,7 +13,7 @@ const rates = (grp1ToGrp2: string) => ({
   constraints: [{ src: "grp1", dst: "grp2", rate: grp1ToGrp2 }],
 });
 
-interface HostOutput { alias: string; address: string; groups: string[]; kernel: { netem: boolean } }
+interface HostOutput { alias: string; address: string; keyfile?: string; groups: string[]; kernel: { netem: boolean } }
 
 /** TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire (Ethernet + IP + TCP with timestamps). */
 const WIRE_PER_GOODPUT = 1514 / 1448;
@@ -65,6 +65,14 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     for (const [asked, measured, pair] of [[10e6, slow, "grp1->grp2"], [40e6, fast, "grp1->grp3"], [40e6, back, "grp2->grp1"]] as const) {
       assert.ok(Math.abs(measured - asked) / asked <= 0.05, `${pair}: asked ${asked / 1e6} Mbit/s, measured ${(measured / 1e6).toFixed(2)} Mbit/s`);
     }
+  });
+
+  test("the SSH key the tc commands log in with is encrypted in the state", () => {
+    const keyfile = hosts[0].keyfile!;
+    const key = fs.readFileSync(keyfile, "utf8").split("\n");
+    assert.ok(key.length > 3, `${keyfile} is a private key`);
+    // Any line of the key's body would do: its second one.
+    assert.deepEqual(clearInState(local, key[1]), []);
   });
 
   test("network_constraints.test measures every group pair and writes the report", async (t) => {
