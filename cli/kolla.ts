@@ -2,8 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import type { Command } from "commander";
 import { kollaCopyFor } from "../components/kolla";
-import { PROJECT_DIR } from "../config/paths";
-import { renderManualScript } from "../kolla/commands";
+import { ansibleConfig, renderManualScript } from "../kolla/commands";
 import { GlobalOptions, UsageError, exitWith, stackName, upRecord, validate } from "./context";
 import { STATE_DIR } from "./workspace";
 
@@ -17,8 +16,7 @@ export async function runKollaAnsible(options: GlobalOptions, args: string[]): P
   if (config.kollaMode === "none") throw new UsageError(`stack ${name} has no OpenStack (kolla_mode: none)`);
   const { sshConfig } = await upRecord(name);
   const run = { venv: kollaCopyFor(config).venv, configDir: path.join(STATE_DIR, name, "kolla"), sshConfig };
-  // The user's ansible.cfg when they name one, as in the Kolla phase.
-  const env = { ...process.env, ANSIBLE_CONFIG: process.env.ANSIBLE_CONFIG ?? path.join(PROJECT_DIR, "kolla", "ansible.cfg") };
+  const env = { ...process.env, ANSIBLE_CONFIG: ansibleConfig() };
   const result = spawnSync("bash", ["-c", renderManualScript(run, args)], { stdio: "inherit", env });
   return result.status ?? 1;
 }

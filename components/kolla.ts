@@ -4,7 +4,7 @@ import type { ExperimentConfig } from "../config/load";
 import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { describeCheck, parseCheckOutput, rolesByHost } from "../kolla/check";
-import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
+import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, ansibleConfig, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
 import { DEFAULT_OPENSTACK_RELEASE, globalsOf } from "../kolla/globals";
 import { groupHosts } from "../kolla/inventory";
 import { KollaAnsibleCopy, kollaAnsibleCopy, passwordsTemplate, renderInstallScript, resolvePatches, shortHash } from "../kolla/install";
@@ -64,8 +64,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
     const network = pulumi.output(args.network);
     const copy = kollaCopyFor(config);
     const environment = pulumi.output(args.ansibleEnv ?? {}).apply((env) => ({
-      // The user's ansible.cfg when they name one, as Enos did; enos' own otherwise.
-      ANSIBLE_CONFIG: process.env.ANSIBLE_CONFIG ?? path.join(PROJECT_DIR, "kolla", "ansible.cfg"),
+      ANSIBLE_CONFIG: ansibleConfig(),
       ...env,
     }));
     const asChild = { parent: this };

@@ -21,6 +21,9 @@ export const CHECK_TAG = "enos-check-only";
 export const CALLBACK_DIR = path.join(PROJECT_DIR, "kolla", "callback_plugins");
 
 
+/** The Ansible configuration of kolla-ansible runs: the user's when ANSIBLE_CONFIG names one (as in Enos), enos' own otherwise. */
+export const ansibleConfig = (): string => process.env.ANSIBLE_CONFIG ?? path.join(PROJECT_DIR, "kolla", "ansible.cfg");
+
 /** Shell lines running Ansible from `venv`, reaching hosts through the experiment's ssh_config. */
 export function ansibleOverSsh(venv: string, sshConfig: string): string[] {
   return [
