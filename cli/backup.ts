@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { runBackup } from "../components/backup/collect";
 import { planBackup, summarize } from "../components/backup/plan";
 import { influxdbSource } from "../components/monitoring/render";
-import { PROJECT_DIR } from "../config/paths";
+import { PROJECT_DIR, resultsDirOf } from "../config/paths";
 import { GlobalOptions, exitWith, stackName, upRecord, validate } from "./context";
 
 /** `enos backup`: every host's logs and state, collected now into one timestamped directory with an index. */
@@ -18,7 +18,7 @@ export function register(program: Command) {
       const config = validate({ ...global, file: undefined, stack: name });
       const { hosts, sshConfig } = await upRecord(name);
       const request = {
-        stack: name, hosts, sshConfig, resultsDir: path.join(PROJECT_DIR, "results", name),
+        stack: name, hosts, sshConfig, resultsDir: resultsDirOf(PROJECT_DIR, name),
         backupDir: options.backup_dir && path.resolve(options.backup_dir),
         influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
       };

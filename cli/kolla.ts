@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import * as path from "node:path";
+import { kollaConfigDirOf } from "../config/paths";
 import type { Command } from "commander";
 import { kollaCopyFor } from "../components/kolla";
 import { ansibleConfig, renderManualScript } from "../kolla/commands";
@@ -15,7 +15,7 @@ export async function runKollaAnsible(options: GlobalOptions, args: string[]): P
   const config = validate({ ...options, file: undefined, stack: name });
   if (config.kollaMode === "none") throw new UsageError(`stack ${name} has no OpenStack (kolla_mode: none)`);
   const { sshConfig } = await upRecord(name);
-  const run = { venv: kollaCopyFor(config).venv, configDir: path.join(STATE_DIR, name, "kolla"), sshConfig };
+  const run = { venv: kollaCopyFor(config).venv, configDir: kollaConfigDirOf(STATE_DIR, name), sshConfig };
   const env = { ...process.env, ANSIBLE_CONFIG: ansibleConfig() };
   const result = spawnSync("bash", ["-c", renderManualScript(run, args)], { stdio: "inherit", env });
   return result.status ?? 1;

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { measureAndReport } from "../components/tc/measure";
 import { GroupRule, HostPlan, planGroupRules } from "../components/tc/plan";
-import { PROJECT_DIR } from "../config/paths";
+import { PROJECT_DIR, resultsDirOf } from "../config/paths";
 import { GlobalOptions, UsageError, destroy, exitWith, stackName, upRecord, update, validate } from "./context";
 import { phaseTargets } from "./targets";
 import { experimentRecord, openExperiment } from "./workspace";
@@ -36,7 +36,7 @@ export function register(program: Command) {
       if (options.test) {
         const name = stackName(global);
         const record = await upRecord(name);
-        const outDir = path.join(PROJECT_DIR, "results", name, "tc");
+        const outDir = path.join(resultsDirOf(PROJECT_DIR, name), "tc");
         const verdicts = await measureAndReport({ stack: name, hosts: record.hosts, groupRules, sshConfig: record.sshConfig, outDir });
         const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
         console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`);

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
-import { PULUMI_HOME } from "../config/paths";
+import { PULUMI_HOME, kollaConfigDirOf } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { ChameleonBaremetalTestbed } from "../providers/chameleon";
 import { G5kTestbed } from "../providers/g5k";
@@ -89,7 +89,7 @@ export class Experiment extends pulumi.ComponentResource {
       network: this.network,
       sshConfig: this.sshConfig,
       config: { ...args.config, kollaMode },
-      configDir: path.join(dir, "kolla"),
+      configDir: kollaConfigDirOf(args.stateDir, args.stack),
       ansibleEnv: this.monitoring?.ansibleEnv,
     }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])], transformations: [phaseTimeout(timeouts.kolla)] });
 

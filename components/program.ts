@@ -1,4 +1,4 @@
-import * as path from "node:path";
+import { resultsDirOf } from "../config/paths";
 import * as pulumi from "@pulumi/pulumi";
 import { Experiment } from "./experiment";
 import { loadExperiment, readsAsText } from "../config/load";
@@ -32,7 +32,7 @@ export function experimentProgram(options: ProgramOptions) {
     const stack = pulumi.getStack();
     const config = loadExperiment({ stack: stackConfig(), baseDir: options.projectDir });
     config.warnings.forEach((warning) => pulumi.log.warn(warning));
-    const resultsDir = path.join(options.projectDir, "results", stack);
+    const resultsDir = resultsDirOf(options.projectDir, stack);
     const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
     // What fits on a screen at the end of `pulumi up`; the full records (every host's roles, groups,
     // interfaces, the tc plan, kolla's check) are in the state: `enos info --json` prints them.

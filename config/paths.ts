@@ -12,3 +12,9 @@ export const PULUMI_HOME = path.join(STATE_DIR, "home");
 
 /** Where setup and the phases cache what they build, for every clone on this machine. */
 export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "enos-pulumi");
+
+/** Where a stack's results go: results/<stack> of the project. */
+export const resultsDirOf = (projectDir: string, stack: string): string => path.join(projectDir, "results", stack);
+
+/** A stack's Kolla config dir (multinode, globals.yml, passwords.yml, admin-openrc.sh), under a state dir. */
+export const kollaConfigDirOf = (stateDir: string, stack: string): string => path.join(stateDir, stack, "kolla");
