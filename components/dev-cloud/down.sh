@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the control plane up.sh started in DIR: first deletes every server (a cloud torn down under
 # running instances leaves them behind: enos#249), then each daemon's process group by the PID in its pid
-# file (TERM, then KILL after 20 s), waits until every one is gone, removes physnet1's veth and DIR.
+# file (TERM, then KILL after 20 s), waits until every one is gone, removes physnet1's veth, the
+# admin-openrc's copy and DIR.
 # Usage: down.sh DIR (needs `openstack` on PATH to delete servers). Leaves nothing; a DIR that does not exist is nothing to do.
 set -uo pipefail
 dir=$1
@@ -29,4 +30,6 @@ left=$(remaining)
 [ -z "$left" ] || { echo "dev-cloud: process groups $left survive SIGKILL" >&2; exit 1; }
 ns=$(cat "$dir/namespace" 2>/dev/null)
 [ -z "$ns" ] || ! ip netns exec "$ns" ip link show devcloud-phys >/dev/null 2>&1 || ip netns exec "$ns" ip link del devcloud-phys
+copy=$(cat "$dir/openrc-copy" 2>/dev/null)
+[ -z "$copy" ] || { rm -f "$copy"; rmdir "$(dirname "$copy")" 2>/dev/null; }
 rm -rf "$dir"

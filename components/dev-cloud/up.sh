@@ -64,7 +64,8 @@ EOF
   [ "$1" != keystone_authtoken ] || printf 'www_authenticate_uri = http://%s:5000/v3\nservice_token_roles_required = true\nmemcached_servers =\n' "$address"
 }
 common() { # [DEFAULT] and [database] of a service; $1: database name or "" (nova-compute has none)
-  printf '[DEFAULT]\ntransport_url = %s\nlog_dir = %s/log\nstate_path = %s/data\ndebug = false\n' "$rabbit" "$dir" "$dir"
+  # A short graceful shutdown: down.sh waits for every daemon to end.
+  printf '[DEFAULT]\ntransport_url = %s\nlog_dir = %s/log\nstate_path = %s/data\ndebug = false\ngraceful_shutdown_timeout = 5\n' "$rabbit" "$dir" "$dir"
   [ -z "$1" ] || printf '[database]\nconnection = %s\nmax_pool_size = 5\n' "$(db "$1")"
   printf '[oslo_concurrency]\nlock_path = %s/lock\n' "$dir"
 }
@@ -80,6 +81,9 @@ key_repository = $dir/keys/fernet
 key_repository = $dir/keys/credential
 [token]
 provider = fernet
+[identity]
+# bcrypt's fewest rounds: every password login (each openstack command, each Rally user) hashes once.
+password_hash_rounds = 4
 EOF
 { common glance; auth keystone_authtoken glance; cat <<EOF
 [DEFAULT]
@@ -164,6 +168,7 @@ EOF
 cat >"$dir/etc/linuxbridge-agent.conf" <<EOF
 [DEFAULT]
 transport_url = $rabbit
+graceful_shutdown_timeout = 5
 host = devcloud-compute
 log_dir = $dir/log
 state_path = $dir/data
@@ -184,8 +189,10 @@ lock_path = $dir/lock
 EOF
 
 # A cirros-like image for init and the benchmarks (nothing can be downloaded here): an empty qcow2
-# disk, which the fake driver boots as well as any.
+# disk, which the fake driver boots as well as any. Also in the cache, at a path a Rally task can
+# name (~/.cache/enos-pulumi/dev-cloud/cirros.qcow2).
 qemu-img create -q -f qcow2 "$dir/cirros.qcow2" 512M
+mkdir -p "$cache"; [ -f "$cache/cirros.qcow2" ] || cp "$dir/cirros.qcow2" "$cache/cirros.qcow2"
 
 # physnet1's interface (this kernel has no dummy links): a veth pair inside the namespace.
 in_ns ip link show devcloud-phys >/dev/null 2>&1 || in_ns ip link add devcloud-phys type veth peer name devcloud-physp
@@ -248,6 +255,7 @@ else
 fi
 # --- end databases
 
+say "databases ready"
 # --- Keystone ------------------------------------------------------------------------------------
 keystone_manage() { in_ns keystone-manage --config-file "$dir/etc/keystone.conf" "$@"; }
 keystone_manage fernet_setup --keystone-user root --keystone-group root
@@ -269,6 +277,7 @@ wait_for keystone 60 port_open "$address" 5000
 OS_PASSWORD=$password SERVICE_PASSWORD=$secret in_ns /usr/bin/python3 "$here/register.py" "http://$address:5000/v3" "$address" \
   >>"$dir/log/register.log" 2>&1 || { tail -n 20 "$dir/log/register.log" >&2; exit 1; }
 
+say "keystone up, services registered"
 # --- the other services --------------------------------------------------------------------------
 daemon glance-api glance-api --config-file "$dir/etc/glance-api.conf"
 daemon nova-api nova-api --config-file "$dir/etc/nova.conf"
@@ -291,13 +300,20 @@ export OS_PASSWORD='$password'
 export OS_REGION_NAME=RegionOne
 export OS_INTERFACE=public
 EOF
-mkdir -p "$(dirname "$openrc")"; [ "$openrc" -ef "$dir/admin-openrc.sh" ] || cp "$dir/admin-openrc.sh" "$openrc"
+if ! [ "$openrc" -ef "$dir/admin-openrc.sh" ]; then
+  mkdir -p "$(dirname "$openrc")"; cp "$dir/admin-openrc.sh" "$openrc"
+  realpath "$openrc" >"$dir/openrc-copy"   # down.sh removes it
+fi
 
+say "daemons started"
 for s in glance-api:9292 placement:8778 nova-api:8774 neutron-server:9696; do
   wait_for "${s%:*}" 120 port_open "$address" "${s#*:}"
 done
+say "APIs answer"
 # Ready when the compute host is in cell1 with its resources in Placement and its L2 agent alive.
 OS_PASSWORD=$password in_ns /usr/bin/python3 "$here/register.py" --wait-ready "http://$address:5000/v3" "$address" \
   >>"$dir/log/register.log" 2>&1 || { echo "dev-cloud: the compute host never became ready:" >&2; tail -n 5 "$dir/log/register.log" "$dir/log/nova-compute.log" >&2; exit 1; }
 in_ns nova-manage --config-file "$dir/etc/nova.conf" cell_v2 discover_hosts >>"$dir/log/nova-manage.log" 2>&1
+# This cloud's identity (stdout): what was made in the last one is gone, and init must run again.
+cat /proc/sys/kernel/random/uuid
 say "up: keystone at http://$address:5000/v3, admin-openrc $openrc"
