@@ -2,6 +2,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { runBackup } from "../components/backup/collect";
 import { planBackup, summarize } from "../components/backup/plan";
+import { devCloudSource } from "../components/dev-cloud";
 import { influxdbSource } from "../components/monitoring/render";
 import { PROJECT_DIR, resultsDirOf } from "../config/paths";
 import { GlobalOptions, exitWith, stackName, upRecord, validate } from "./context";
@@ -21,6 +22,7 @@ export function register(program: Command) {
         stack: name, hosts, sshConfig, resultsDir: resultsDirOf(PROJECT_DIR, name),
         backupDir: options.backup_dir && path.resolve(options.backup_dir),
         influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
+        devCloud: config.devCloud ? devCloudSource(name, hosts) : undefined,
       };
       if (options.plan) {
         const plan = planBackup(request);

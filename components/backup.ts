@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../config/types";
 import type { BackupRequest } from "./backup/collect";
-import type { InfluxdbSource } from "./backup/plan";
+import type { DevCloudSource, InfluxdbSource } from "./backup/plan";
 import { local } from "@pulumi/command";
 import { BASH, replacedFirst } from "./commands";
 
@@ -15,6 +15,8 @@ export interface BackupArgs {
   resultsDir: string;
   /** The monitoring phase's InfluxDB, when monitoring is on. */
   influxdb?: pulumi.Input<InfluxdbSource>;
+  /** The dev cloud, when on: its logs and configs. */
+  devCloud?: pulumi.Input<DevCloudSource>;
 }
 
 /**
@@ -25,8 +27,8 @@ export interface BackupArgs {
 export class Backup extends pulumi.ComponentResource {
   constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:Backup", name, {}, opts);
-    const request = pulumi.all([args.hosts, args.sshConfig, args.influxdb]).apply(([hosts, sshConfig, influxdb]) => JSON.stringify({
-      stack: args.stack, sshConfig, resultsDir: args.resultsDir, influxdb,
+    const request = pulumi.all([args.hosts, args.sshConfig, args.influxdb, args.devCloud]).apply(([hosts, sshConfig, influxdb, devCloud]) => JSON.stringify({
+      stack: args.stack, sshConfig, resultsDir: args.resultsDir, influxdb, devCloud,
       hosts: hosts.map(({ alias, devices }) => ({ alias, devices })),
     } satisfies BackupRequest));
     const armed = `echo "a backup goes to ${path.join(args.resultsDir, "backup")} when this stack is destroyed"`;

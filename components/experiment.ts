@@ -15,6 +15,8 @@ import { Benchmark } from "./benchmark";
 import { OpenStackInit } from "./openstack-init";
 import { localFile, phaseTimeout } from "./commands";
 import { KollaDeployment } from "./kolla";
+import { DevCloud, devCloudDir, devCloudHost, devCloudSource } from "./dev-cloud";
+import { adminOpenrc } from "../kolla/commands";
 import { Monitoring } from "./monitoring";
 import { NetworkEmulation } from "./network-emulation";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
@@ -43,6 +45,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly networkEmulation?: NetworkEmulation;
   public readonly monitoring?: Monitoring;
   public readonly kolla?: KollaDeployment;
+  public readonly devCloud?: DevCloud;
   public readonly benchmark?: Benchmark;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -79,6 +82,7 @@ export class Experiment extends pulumi.ComponentResource {
     // Before the Kolla deploy, so that the annotations callback sees it. Containers are started only
     // where Kolla could start its own (not on the local testbed, not in check mode).
     const kollaMode = args.config.kollaMode;
+    const kollaDir = kollaConfigDirOf(args.stateDir, args.stack);
     const noDocker = args.config.provider.type === "local" || kollaMode === "check";
     this.monitoring = args.config.enableMonitoring
       ? new Monitoring("monitoring", { hosts: this.hosts, vips: this.network.apply((n) => n.vips), sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig], transformations: [phaseTimeout(timeouts.monitoring)] })
@@ -89,27 +93,47 @@ export class Experiment extends pulumi.ComponentResource {
       network: this.network,
       sshConfig: this.sshConfig,
       config: { ...args.config, kollaMode },
-      configDir: kollaConfigDirOf(args.stateDir, args.stack),
+      configDir: kollaDir,
       ansibleEnv: this.monitoring?.ansibleEnv,
     }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])], transformations: [phaseTimeout(timeouts.kolla)] });
 
+    // Debian's OpenStack stands in for the deploy that check mode cannot do (local testbed only).
+    const cloudDir = devCloudDir(args.stack, args.stateDir);
+    if (args.config.devCloud && testbed instanceof LocalTestbed && this.kolla) {
+      const control = this.hosts.apply(devCloudHost);
+      this.devCloud = new DevCloud("dev-cloud", {
+        namespace: control.apply((c) => testbed.namespaces[c.alias]),
+        address: control.apply((c) => c.address),
+        dir: cloudDir,
+        openrc: adminOpenrc(kollaDir),
+      }, { parent: this, dependsOn: [this.kolla], transformations: [phaseTimeout(timeouts.dev_cloud)] });
+    }
+    const openrc = this.kolla?.adminOpenrc ?? this.devCloud?.adminOpenrc;
+
     // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
     // what needs none (Rally's Dummy scenarios).
-    const init = this.kolla && new OpenStackInit("openstack-init", { openrc: this.kolla.adminOpenrc, network: this.network }, { parent: this, dependsOn: [this.kolla], transformations: [phaseTimeout(timeouts.init)] });
+    const init = this.kolla && new OpenStackInit("openstack-init", {
+      openrc,
+      network: this.network,
+      // Nothing can be downloaded here: the dev cloud makes a cirros-like image.
+      image: this.devCloud ? path.join(cloudDir, "cirros.qcow2") : undefined,
+      triggers: this.devCloud ? [this.devCloud.cloudId] : undefined,
+    }, { parent: this, dependsOn: [this.devCloud ?? this.kolla], transformations: [phaseTimeout(timeouts.init)] });
     // As in an Enos experiment, benchmarks run under the emulated network once it is measured
     // (depending on the component waits for its rules and its test), never while it is measured.
     this.benchmark = workload && new Benchmark("benchmark", {
       workload,
       resultsDir: args.resultsDir,
       runId: args.config.benchRunId,
-      openrc: this.kolla?.adminOpenrc,
+      openrc,
     }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
 
     if (args.config.backupOnDestroy) {
       // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
-      const phases = [this.networkEmulation, this.monitoring, this.kolla, init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
+      const phases = [this.networkEmulation, this.monitoring, this.kolla, this.devCloud, init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
       new Backup("backup", {
         hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
+        devCloud: this.devCloud && this.hosts.apply((hs) => devCloudSource(args.stack, hs, args.stateDir)),
       }, { parent: this, dependsOn: [testbed, sshConfig, ...phases], transformations: [phaseTimeout(timeouts.backup)] });
     }
 

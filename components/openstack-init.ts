@@ -17,6 +17,8 @@ export interface OpenStackInitArgs {
   network: pulumi.Input<TestbedNetwork>;
   /** cirros: an http(s) URL or a file on this machine; default cirros 0.6.2 from download.cirros-cloud.net. */
   image?: string;
+  /** Values whose change re-runs init (a cloud made anew, e.g. the dev cloud's id). */
+  triggers?: pulumi.Input<string>[];
 }
 
 /**
@@ -36,7 +38,7 @@ export class OpenStackInit extends pulumi.ComponentResource {
       const bin = path.join(PROJECT_DIR, ".venv", "bin");
       const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
         `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
-      this.smokeCheck = new local.Command("init", { create: script, update: script, interpreter: BASH }, replacedFirst({ parent: this })).stdout;
+      this.smokeCheck = new local.Command("init", { create: script, update: script, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this })).stdout;
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });
   }

@@ -32,6 +32,8 @@ export interface ExperimentConfig {
   kollaRepo?: string;
   kollaRef?: string;
   kollaMode: "deploy" | "check" | "none";
+  /** Debian's OpenStack in the control host's namespace (local testbed, kolla check mode). */
+  devCloud: boolean;
   /** Absolute path of a user inventory, or undefined for the default one. */
   inventory?: string;
   patches: PatchConfig[];
@@ -162,6 +164,14 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if (input.provider.type === "local" && kollaMode === "deploy") {
     problems.push({ path: "kolla_mode", message: "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack" });
   }
+  if (input.dev_cloud && (input.provider.type !== "local" || kollaMode !== "check")) {
+    problems.push({
+      path: "dev_cloud",
+      message: input.provider.type !== "local"
+        ? `is for the local testbed only (this stack's provider is ${input.provider.type}, where Kolla deploys OpenStack); remove it`
+        : `needs kolla_mode check (it stands in for the deploy check mode cannot do; found ${kollaMode}); set kolla_mode to check or dev_cloud to false`,
+    });
+  }
   if (kollaMode !== "none" && input.kolla_repo === undefined && input.kolla.openstack_release !== undefined &&
     !(String(input.kolla.openstack_release) in KOLLA_ANSIBLE_RELEASES)) {
     problems.push({
@@ -187,6 +197,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     kollaRepo: input.kolla_repo,
     kollaRef: input.kolla_ref,
     kollaMode,
+    devCloud: input.dev_cloud,
     inventory: input.inventory === DEFAULT_INVENTORY ? undefined : input.inventory,
     patches: input.patches,
     registry: input.registry,

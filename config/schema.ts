@@ -232,6 +232,7 @@ const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s))+$/, { message: "expecte
 const timeouts = z.strictObject({
   kolla: duration.default("4h"),
   init: duration.default("30m"),
+  dev_cloud: duration.default("15m"),
   bench: duration.default("12h"),
   tc: duration.default("30m"),
   monitoring: duration.default("1h"),
@@ -250,6 +251,12 @@ export const experiment = z.strictObject({
   kolla_ref: name.optional(),
   /** deploy; check (render and check, start nothing); none (no OpenStack: testbed, tc, monitoring). Default: per provider (load.ts). */
   kolla_mode: z.enum(["deploy", "check", "none"]).optional(),
+  /**
+   * The local testbed only: Debian's packaged OpenStack stands in for a Kolla deploy, started in the
+   * control host's namespace after Kolla's check (components/dev-cloud.ts). Off unless asked (it
+   * takes about a minute and 2.4 GB); on in the dev stack.
+   */
+  dev_cloud: yesNo.default(false),
   inventory: name.default(DEFAULT_INVENTORY),
   patches: z.array(patch).default([]),
   registry: registry.default({ type: "none" }),

@@ -43,11 +43,19 @@ export interface InfluxdbSource {
   container: string;
 }
 
+/** The dev cloud standing in for Kolla's on a host: its logs and configs are that host's kolla-logs and kolla-conf. */
+export interface DevCloudSource {
+  alias: string;
+  /** .pulumi-state/<stack>/dev-cloud: log/ and etc/ under it. */
+  dir: string;
+}
+
 export interface BackupSources {
   hosts: Pick<Host, "alias" | "devices">[];
   /** results/<stack>: benchmark results live in its rally/ and shaker/ directories. */
   resultsDir: string;
   influxdb?: InfluxdbSource;
+  devCloud?: DevCloudSource;
 }
 
 const PRELUDE = [
@@ -108,12 +116,13 @@ function influxdb(container: string): string {
 
 const archiveName = (host: string, kind: string) => `${host}-${kind}.tar.gz`;
 
-export function planBackup({ hosts, resultsDir, influxdb: influx }: BackupSources): BackupPlan {
+export function planBackup({ hosts, resultsDir, influxdb: influx, devCloud }: BackupSources): BackupPlan {
   return {
     hosts: hosts.map((host) => {
+      const cloud = devCloud?.alias === host.alias ? devCloud.dir : undefined;
       const kinds: [string, string][] = [
-        ["kolla-logs", directoryScript("/var/log/kolla")],
-        ["kolla-conf", directoryScript("/etc/kolla")],
+        ["kolla-logs", directoryScript(cloud ? `${cloud}/log` : "/var/log/kolla")],
+        ["kolla-conf", directoryScript(cloud ? `${cloud}/etc` : "/etc/kolla")],
         ["docker", docker],
         ["tc", tcState(host.devices)],
         ...(influx?.alias === host.alias ? [["influxdb", influxdb(influx.container)] as [string, string]] : []),

@@ -67,7 +67,8 @@ export function renderInitScript(o: InitOptions): string {
     ...["tcp", "udp"].map((p) => `has_rule ${p} 1:65535 || openstack security group rule create "$sg" --ingress --protocol ${p} --dst-port 1:65535 --remote-ip 0.0.0.0/0`),
     // Setting a quota is idempotent. Nova's fixed/floating IP quotas are gone: Neutron's ports and floating IPs replace them.
     "openstack quota set --class --cores -1 --ram -1 --instances -1 default",
-    'openstack quota set --floating-ips -1 --ports -1 "$project"',
+    // --force: Neutron (Zed) otherwise refuses -1 as "lower than the 0 already used".
+    'openstack quota set --force --floating-ips -1 --ports -1 "$project"',
     "exists network show public || openstack network create --share --external --provider-network-type flat --provider-physical-network physnet1 public",
     `exists subnet show public-subnet || openstack subnet create --network public --subnet-range ${cidr} --allocation-pool start=${start},end=${end} --gateway ${gateway} --dns-nameserver ${dns} --no-dhcp public-subnet`,
     "exists network show private || openstack network create --provider-network-type vxlan private",

@@ -23,6 +23,8 @@ export class LocalTestbed extends pulumi.ComponentResource {
   public readonly keyfile: string;
   /** Host aliases, known before the hosts exist. */
   public readonly aliases: string[];
+  /** Each host's network namespace, by alias. */
+  public readonly namespaces: Record<string, string>;
 
   constructor(name: string, args: LocalTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:Local", name, {}, opts);
@@ -39,10 +41,11 @@ export class LocalTestbed extends pulumi.ComponentResource {
 
     const specs = planSlots(args.demands);
     this.aliases = specs.map((s) => s.alias);
+    this.namespaces = Object.fromEntries(specs.map((s) => [s.alias, `${names.namespacePrefix}${s.alias}`]));
     const hosts = specs.map((spec) => {
       const host = new LocalHost(spec.alias, {
         alias: spec.alias,
-        namespace: `${names.namespacePrefix}${spec.alias}`,
+        namespace: this.namespaces[spec.alias],
         dir,
         apiCidr,
         externalCidr,

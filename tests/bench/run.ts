@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
+import { benchDevCloud } from "./dev-cloud";
 import { benchG5k } from "./g5k";
 import { benchNetemVm } from "./netem-vm";
 import { benchTc } from "./tc";
@@ -19,12 +20,14 @@ async function main() {
     testbed.push(row);
   }
   const tc = await benchTc();
+  const devCloud = await benchDevCloud();
+  console.log(`dev cloud: stand-up cold ${devCloud.coldUpSeconds.toFixed(0)} s, from snapshot ${devCloud.warmUpSeconds.toFixed(0)} s, ${devCloud.rssMiB} MiB`);
   const netemVm = [await benchNetemVm(false), await benchNetemVm(true)];
   const sessions = [...new Set(tc.sshSessionsPerHost)].join(", ");
   const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}`;
   const dir = path.join(PROJECT_DIR, "results", "bench");
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, g5k, testbed, tc, netemVm }, null, 2));
+  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, g5k, testbed, tc, netemVm, devCloud }, null, 2));
   const table = [
     `Machine: ${machine}`,
     "",
@@ -49,6 +52,12 @@ async function main() {
     "| mode | pairs | worst RTT error (ms) | worst pair | apply in VM (s) | verify in VM (s) | whole run (s) |",
     "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
     ...netemVm.map((r) => `| ${r.mode} | ${r.pairs} | ${r.worstRttErrorMs.toFixed(2)} | ${r.worstPair} | ${r.applySeconds.toFixed(2)} | ${r.verifySeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} |`),
+    "",
+    "Dev cloud (Debian's OpenStack in a namespace; Rally's per-scenario times are in results/dev/rally/summary.md):",
+    "",
+    "| stand-up cold (s) | from DB snapshot (s) | RSS (MiB) | init (s) | smoke boot to ACTIVE (s) | teardown (s) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| ${devCloud.coldUpSeconds.toFixed(0)} | ${devCloud.warmUpSeconds.toFixed(0)} | ${devCloud.rssMiB} | ${devCloud.initSeconds.toFixed(0)} | ${devCloud.smokeBootSeconds.toFixed(1)} | ${devCloud.teardownSeconds.toFixed(1)} |`,
   ].join("\n");
   fs.writeFileSync(path.join(dir, "bench.md"), `${table}\n`);
   console.log(`\n${table}\n\nwritten to ${dir}/bench.{json,md}`);

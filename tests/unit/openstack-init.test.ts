@@ -64,7 +64,7 @@ describe("OpenStack init, run against a stub `openstack` that records its calls 
     ]);
     assert.deepEqual(first.calls.filter((c) => c[0] === "quota").map((c) => c.join(" ")), [
       "quota set --class --cores -1 --ram -1 --instances -1 default",
-      "quota set --floating-ips -1 --ports -1 admin-project-id",
+      "quota set --force --floating-ips -1 --ports -1 admin-project-id",
     ]);
     assert.deepEqual(first.calls.at(-1), ["server", "delete", "--wait", "enos-smoke-check"]);
     assert.match(first.stdout, /smoke check passed/);

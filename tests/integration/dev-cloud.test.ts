@@ -1,0 +1,157 @@
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runBackup } from "../../components/backup/collect";
+import { devCloudSource } from "../../components/dev-cloud";
+import { renderInitScript } from "../../components/init/script";
+import { PROJECT_DIR } from "../../config/paths";
+import type { Host, TestbedNetwork } from "../../config/types";
+import type { SummaryRow } from "../../workloads/rally-summary";
+import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
+
+const provider = { type: "local", api_cidr: "10.235.0.0/24", external_cidr: "10.236.0.0/24" };
+const resources = { control: 1, network: 1, compute: 1 };
+const CONTROL = "control-1";
+const OPENSTACK = path.join(PROJECT_DIR, ".venv", "bin", "openstack");
+
+/**
+ * The dev cloud (Debian's OpenStack in the control host's namespace), stood up once for the file by
+ * a real `up` of the experiment, then used by init, Rally, backup and destroy as a deployed cloud.
+ */
+describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs", { timeout: 1_800_000 }, () => {
+  let cloud: TestExperiment;
+  let openrc: string;
+  let hosts: Host[];
+  let network: TestbedNetwork;
+  let sshConfig: string;
+  let destroyed = false;
+  const cloudDir = () => path.join(cloud.stateDir, cloud.name, "dev-cloud");
+  const openstack = (...args: string[]) =>
+    execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" "$@"`, "openstack", ...args], { encoding: "utf8", env: { ...process.env, OPENRC: openrc } });
+
+  /** Runs init's script as the phase renders it, through a shim that records each `openstack` call. */
+  function runInit() {
+    const shim = path.join(cloud.dir, "shim");
+    const calls = path.join(cloud.dir, "calls.log");
+    fs.mkdirSync(shim, { recursive: true });
+    fs.writeFileSync(path.join(shim, "openstack"), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${OPENSTACK}' "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(calls, "");
+    const script = renderInitScript({ openrc, image: path.join(cloudDir(), "cirros.qcow2"), external: network.external, pollInterval: 1 });
+    const result = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${shim}:${process.env.PATH}` } });
+    const lines = fs.readFileSync(calls, "utf8").split("\n").filter(Boolean);
+    return { ...result, creates: lines.filter((l) => / create /.test(` ${l} `) || /^router (set|add) /.test(l)) };
+  }
+
+  before(async () => {
+    cloud = await testExperiment(`dc${process.pid}`, {});
+    // The dev stack's workload, fewer iterations, the cirros-like image by its absolute path.
+    const workload = path.join(cloud.dir, "workload");
+    fs.cpSync(path.join(PROJECT_DIR, "workloads", "dev-cloud"), workload, { recursive: true });
+    const runYml = path.join(workload, "run.yml");
+    fs.writeFileSync(runYml, fs.readFileSync(runYml, "utf8").replace("times: 3", "times: 2")
+      .replace(/image_location: .*/, `image_location: ${path.join(cloud.stateDir, cloud.name, "dev-cloud", "cirros.qcow2")}`));
+    await cloud.setConfig({ provider, resources, kolla_mode: "check", dev_cloud: true, workload });
+    const up = await cloud.stack.up({ parallel: 64 });
+    assert.equal(up.summary.result, "succeeded");
+    const record = await recordOf(cloud.stack);
+    hosts = record.hosts;
+    network = record.network;
+    sshConfig = up.outputs.sshConfig.value;
+    openrc = path.join(cloud.stateDir, cloud.name, "kolla", "admin-openrc.sh");
+  });
+  after(async () => {
+    if (!destroyed) await cleanUp(cloud);
+  });
+
+  test("up stands the cloud up in the control host's namespace, with an admin-openrc where Kolla's goes", () => {
+    const address = hosts.find((h) => h.alias === CONTROL)!.address;
+    assert.match(fs.readFileSync(openrc, "utf8"), new RegExp(`OS_AUTH_URL=http://${address.replace(/\./g, "\\.")}:5000/v3`));
+    assert.equal(fs.statSync(openrc).mode & 0o077, 0, "the admin-openrc holds the password: its owner's only");
+    // Every daemon is in the control host's namespace.
+    const namespacePids = execFileSync("ip", ["netns", "pids", `enos-${cloud.name}-${CONTROL}`], { encoding: "utf8" }).split("\n").filter(Boolean);
+    for (const file of fs.readdirSync(path.join(cloudDir(), "run")).filter((f) => /^[a-z-]+\.pid$/.test(f) && !f.includes("."+"mysqld"))) {
+      assert.ok(namespacePids.includes(fs.readFileSync(path.join(cloudDir(), "run", file), "utf8").trim()), `${file} in the namespace`);
+    }
+    assert.deepEqual(openstack("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "State").trim().split("\n").sort(),
+      ["nova-compute up", "nova-conductor up", "nova-scheduler up"]);
+  });
+
+  test("init made SPEC §4's objects and its smoke check passed", async () => {
+    const outputs = await cloud.stack.outputs();
+    assert.ok(outputs.benchmarkSummary, "the benchmarks ran after init");
+    assert.deepEqual(openstack("flavor", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), ["m1.large", "m1.medium", "m1.small", "m1.tiny", "m1.xlarge"]);
+    assert.deepEqual(openstack("network", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), ["private", "public"]);
+    assert.match(openstack("image", "show", "cirros.uec", "-f", "value", "-c", "status"), /active/);
+    assert.equal(openstack("server", "list", "--all-projects", "-f", "value").trim(), "", "the smoke server is deleted");
+  });
+
+  test("a second init creates nothing but the smoke check's server", () => {
+    const second = runInit();
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /smoke check passed/);
+    assert.deepEqual(second.creates, ["server create --flavor m1.tiny --image cirros.uec --network private enos-smoke-check"]);
+  });
+
+  test("Rally's OpenStack scenarios ran for real, every iteration a success", () => {
+    const resultsDir = path.join(cloud.dir, "results", cloud.name);
+    const rows: SummaryRow[] = JSON.parse(fs.readFileSync(path.join(resultsDir, "rally", "summary.json"), "utf8"));
+    assert.deepEqual(rows.map((r) => [r.workload, r.iterations, r.successRate]), [
+      ["Dummy.dummy", 2, 1],
+      ["Authenticate.keystone", 2, 1],
+      ["KeystoneBasic.create_delete_user", 2, 1],
+      ["GlanceImages.create_and_delete_image", 2, 1],
+      ["NeutronNetworks.create_and_delete_networks", 2, 1],
+      ["NovaServers.boot_and_delete_server", 2, 1],
+    ]);
+    for (const row of rows.slice(1)) assert.ok(row.duration && row.duration.min > 0, `${row.workload} took time against the cloud`);
+  });
+
+  test("a smoke boot no host can fit fails the init phase with Nova's fault", async () => {
+    // m1.tiny made anew far larger than the fake driver's host: the scheduler finds no host.
+    openstack("flavor", "delete", "m1.tiny");
+    openstack("flavor", "create", "--public", "--ram", "100000000", "--disk", "1", "--vcpus", "1", "m1.tiny");
+    try {
+      const init = (await cloud.stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::init"))!.urn;
+      await assert.rejects(cloud.stack.up({ parallel: 64, replace: [init] }), /smoke check failed: server enos-smoke-check .* is ERROR .*fault: .*No valid host was found/s);
+      assert.equal(openstack("server", "list", "--all-projects", "-f", "value").trim(), "", "the failed server is deleted");
+    } finally {
+      openstack("flavor", "delete", "m1.tiny");
+      openstack("flavor", "create", "--public", "--ram", "512", "--disk", "1", "--vcpus", "1", "m1.tiny");
+    }
+  });
+
+  test("backup takes the dev cloud's logs and configs as the control host's kolla-logs and kolla-conf", async () => {
+    const index = await runBackup({
+      stack: cloud.name, hosts, sshConfig, resultsDir: path.join(cloud.dir, "results", cloud.name),
+      devCloud: devCloudSource(cloud.name, hosts, cloud.stateDir),
+    });
+    const control = index.hosts.find((h) => h.host === CONTROL)!;
+    assert.equal(control.status, "ok");
+    const logs = path.join(index.dir, `${CONTROL}-kolla-logs.tar.gz`);
+    const listing = execFileSync("tar", ["-tzf", logs], { encoding: "utf8" });
+    for (const service of ["keystone", "glance-api", "nova-api", "nova-compute", "nova-scheduler", "neutron-server"]) assert.match(listing, new RegExp(`^log/${service}\\.log$`, "m"));
+    // Real service logs: nova-api answered requests.
+    const novaApi = execFileSync("tar", ["-xzOf", logs, "log/nova-api.log"], { encoding: "utf8" });
+    assert.match(novaApi, /"GET \/v2\.1\/servers/);
+    const conf = execFileSync("tar", ["-tzf", path.join(index.dir, `${CONTROL}-kolla-conf.tar.gz`)], { encoding: "utf8" });
+    assert.match(conf, /^etc\/nova\.conf$/m);
+  });
+
+  test("destroy deletes a server left running first (enos#249), then leaves no process, file, link or namespace", async () => {
+    openstack("server", "create", "--flavor", "m1.tiny", "--image", "cirros.uec", "--network", "private", "--wait", "left-running");
+    const pids = fs.readdirSync(path.join(cloudDir(), "run")).filter((f) => f.endsWith(".pid")).map((f) => fs.readFileSync(path.join(cloudDir(), "run", f), "utf8").trim());
+    // The delete command's lines reach the engine as (ephemeral) diagnostics.
+    let output = "";
+    await cloud.stack.destroy({ parallel: 64, onOutput: (out) => (output += out), onEvent: (event) => (output += event.diagnosticEvent?.message ?? "") });
+    destroyed = true;
+    assert.match(output, /deleting 1 server\(s\) before stopping the cloud/);
+    assert.doesNotMatch(output, /could not delete every server/);
+    for (const pid of pids) assert.ok(!fs.existsSync(`/proc/${pid}`), `process ${pid} is gone`);
+    assert.deepEqual(spawnSync("pgrep", ["-af", cloudDir()], { encoding: "utf8" }).stdout, "");
+    assert.deepEqual(leftovers(cloud.name, cloud.stateDir), []);
+    assert.ok(!fs.existsSync(openrc), "the admin-openrc is removed");
+    await cleanUp(cloud);
+  });
+});
