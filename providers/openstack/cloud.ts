@@ -8,3 +8,8 @@ export function openstackCloudProblem(env: NodeJS.ProcessEnv, config: { authUrl?
     "Source your openrc (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME...), set OS_CLOUD to an entry of clouds.yaml, " +
     "or set the stack's keys: `pulumi config set openstack:authUrl URL`, openstack:userName, openstack:tenantName, `pulumi config set --secret openstack:password`";
 }
+
+/** An invoke's error as one line: the bridge wraps Terraform's in two prefixes and a bulleted list. */
+export function invokeErrorText(message: string): string {
+  return message.replace(/^invocation of \S+ returned an error: invoking \S+: \d+ errors? occurred:/, "").replace(/\s*\n[\s*]*/g, " ").trim();
+}

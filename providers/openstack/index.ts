@@ -7,7 +7,7 @@ import { VIP_NAMES, Vips, testbedNetwork } from "../../config/vips";
 import { StaticHostsProbe, probedFacts } from "../static/probe";
 import { externalPool, securityRules } from "./plan";
 import { Refusal } from "../refusal";
-import { openstackCloudProblem } from "./cloud";
+import { invokeErrorText, openstackCloudProblem } from "./cloud";
 import { openstackPluginProblem } from "./plugin";
 
 export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
@@ -66,7 +66,13 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const p = args.provider;
     const prefix = `enos-${args.stack}`;
     const child = { parent: this };
-    const external = openstack.networking.getNetworkOutput({ external: true }, child);
+    // The cloud's first answer: when it does not come (cloud down, wrong URL or credentials, no external
+    // network), one Refusal says why, and the lookups after it are not made (each would fail on its own).
+    const external = pulumi.output(openstack.networking.getNetwork({ external: true }, child)
+      .then((n) => ({ id: n.id, name: n.name ?? n.id }), (error: Error) => ({ refusal: invokeErrorText(error.message) })))
+      .apply((found) => "refusal" in found
+        ? new Refusal("openstack-cloud", `the OpenStack cloud's external network could not be looked up: ${found.refusal}`, child).id.apply(() => ({ id: "", name: "" }))
+        : found);
 
     let networkId: pulumi.Output<string>;
     let subnet: pulumi.Output<SubnetFacts>;
@@ -83,7 +89,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       networkId = net.id;
       subnet = pulumi.output({ cidr, gateway: sub.gatewayIp, poolEnd: p.allocation_pool.end });
     } else {
-      const net = openstack.networking.getNetworkOutput({ name: p.network.name }, child);
+      const net = external.apply(() => openstack.networking.getNetworkOutput({ name: p.network.name }, child));
       const sub = openstack.networking.getSubnetOutput({ name: p.subnet.name, networkId: net.id }, child);
       networkId = net.id;
       subnet = sub.apply((s) => ({ cidr: s.cidr, gateway: s.gatewayIp, poolEnd: s.allocationPools[s.allocationPools.length - 1]?.end ?? s.gatewayIp }));
@@ -113,7 +119,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     let jump: pulumi.Output<string> | undefined;
     const dependsOn: pulumi.Resource[] = [...instances];
     if (p.gateway) {
-      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.apply((n) => n.name ?? n.id), description: `enos ${args.stack} gateway` }, child);
+      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.name, description: `enos ${args.stack} gateway` }, child);
       // Neutron refuses the association until the subnet is routed to the external network.
       dependsOn.push(new openstack.networking.FloatingIpAssociate("gateway-ip-association", { floatingIp: fip.address, portId: ports[0].id },
         { ...child, dependsOn: routerInterface ? [routerInterface] : [] }));

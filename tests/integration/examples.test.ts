@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as net from "node:net";
 import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
@@ -56,6 +57,13 @@ describe("example stacks of the remote testbeds", { timeout: 300_000 }, () => {
         assert.rejects(preview(`tbex${process.pid}${testbed.slice(0, 3)}${testbed.length}`, example(testbed)), /no OpenStack cloud to use: OS_AUTH_URL and OS_CLOUD are not set.*`pulumi config set openstack:authUrl URL`/));
     });
   }
+
+  test("openstack with a cloud that does not answer: the plugin runs, and the preview stops once, naming the connection it could not make", async () => {
+    const port = await closedPort();
+    const openrc = { OS_AUTH_URL: `http://127.0.0.1:${port}/v3`, OS_USERNAME: "demo", OS_PASSWORD: "demo", OS_PROJECT_NAME: "demo", OS_CLOUD: undefined };
+    await withEnv(openrc, () => assert.rejects(preview(`tbex${process.pid}osu`, example("openstack")),
+      new RegExp(`the OpenStack cloud's external network could not be looked up: Error creating OpenStack networking client: Post "http://127\\.0\\.0\\.1:${port}/v3/auth/tokens": .*connection refused\n`)));
+  });
 });
 
 /** Runs fn with these environment variables set (undefined: unset), the engine's too; restores them after. */
@@ -70,4 +78,13 @@ async function withEnv(vars: Record<string, string | undefined>, fn: () => Promi
   } finally {
     apply(saved);
   }
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

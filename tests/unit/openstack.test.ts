@@ -9,7 +9,7 @@ import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { externalPool } from "../../providers/openstack/plan";
-import { openstackCloudProblem } from "../../providers/openstack/cloud";
+import { invokeErrorText, openstackCloudProblem } from "../../providers/openstack/cloud";
 import { openstackPluginProblem } from "../../providers/openstack/plugin";
 import { installedOpenstackSchema } from "./openstack-schema";
 import { mockedRandomOutputs } from "./mocked-random";
@@ -188,6 +188,11 @@ describe("openstack testbeds (pulumi mocks)", () => {
       assert.equal(openstackCloudProblem(env, config), undefined, JSON.stringify([env, config]));
     }
     assert.match(openstackCloudProblem({}, {}) ?? "", /^no OpenStack cloud to use: OS_AUTH_URL and OS_CLOUD are not set, nor openstack:authUrl or openstack:cloud\. Source your openrc .*`pulumi config set openstack:authUrl URL`/);
+  });
+
+  test("an invoke's error reads as one line: Terraform's message without the bridge's wrapping", () => {
+    assert.equal(invokeErrorText("invocation of openstack:networking/getNetwork:getNetwork returned an error: invoking openstack:networking/getNetwork:getNetwork: 1 error occurred:\n\t* Error creating OpenStack networking client: Post \"http://h/v3/auth/tokens\": connection refused\n\n"),
+      'Error creating OpenStack networking client: Post "http://h/v3/auth/tokens": connection refused');
   });
 
   // The testbed alone, with the engine home given: the project's own may hold the plugin.
