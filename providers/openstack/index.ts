@@ -75,6 +75,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
         : found);
 
     let networkId: pulumi.Output<string>;
+    let subnetId: pulumi.Output<string>;
     let subnet: pulumi.Output<SubnetFacts>;
     let routerInterface: pulumi.Resource | undefined;
     if (p.configure_network) {
@@ -87,11 +88,13 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       const router = new openstack.networking.Router("router", { name: `${prefix}-router`, externalNetworkId: external.id }, child);
       routerInterface = new openstack.networking.RouterInterface("router-interface", { routerId: router.id, subnetId: sub.id }, child);
       networkId = net.id;
+      subnetId = sub.id;
       subnet = pulumi.output({ cidr, gateway: sub.gatewayIp, poolEnd: p.allocation_pool.end });
     } else {
       const net = external.apply(() => openstack.networking.getNetworkOutput({ name: p.network.name }, child));
       const sub = openstack.networking.getSubnetOutput({ name: p.subnet.name, networkId: net.id }, child);
       networkId = net.id;
+      subnetId = sub.id;
       subnet = sub.apply((s) => ({ cidr: s.cidr, gateway: s.gatewayIp, poolEnd: s.allocationPools[s.allocationPools.length - 1]?.end ?? s.gatewayIp }));
     }
 
@@ -100,12 +103,15 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       const { name: ruleName, ...fields } = rule;
       new openstack.networking.SecGroupRule(`secgroup-${ruleName}`, { direction: "ingress", ethertype: "IPv4", securityGroupId: secgroup.id, ...fields }, child);
     }
-    const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, { name: `${prefix}-vip-${i}`, networkId, adminStateUp: true }, child));
+    // Every port takes its address from the subnet: a port made on a network without one has none, and
+    // Nova refuses it ("requires a FixedIP"); naming the subnet also orders the port after it.
+    const fixedIps = [{ subnetId }];
+    const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, { name: `${prefix}-vip-${i}`, networkId, fixedIps, adminStateUp: true }, child));
 
     // One port per host, in the security group: Terraform OpenStack v3 associates floating IPs with ports
     // only, and the port's address is the host's (an instance's accessIpV4 is whatever Nova picked).
     const ports = slots.map((slot) => new openstack.networking.Port(`${slot.alias}-port`, {
-      name: `${prefix}-${slot.alias}`, networkId, adminStateUp: true, securityGroupIds: [secgroup.id],
+      name: `${prefix}-${slot.alias}`, networkId, fixedIps, adminStateUp: true, securityGroupIds: [secgroup.id],
     }, child));
     const instances = slots.map((slot, i) => new openstack.compute.Instance(slot.alias, {
       name: `${prefix}-${slot.alias}`,
