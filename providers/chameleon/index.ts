@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { OpenstackTestbed } from "../openstack";
-import { openstackPluginProblem } from "../openstack/plugin";
+import { OpenstackTestbed, openstackProblem } from "../openstack";
 import { BlazarLease, LeaseReady } from "./lease";
 import { leaseReservations, openstackAuthFromEnv } from "./plan";
 
@@ -28,8 +27,8 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
   constructor(name: string, args: ChameleonBaremetalArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:testbed:ChameleonBaremetal", name, {}, opts);
     const p = args.provider;
-    // No lease without the plugin: no instance could be made in it (the instances report the problem).
-    const reservations = openstackPluginProblem(args.pulumiHome) ? undefined : this.lease(p, args.demands);
+    // No lease without the plugin or a cloud: no instance could be made in it (the instances report the problem).
+    const reservations = openstackProblem(args.pulumiHome) ? undefined : this.lease(p, args.demands);
     const instances = new OpenstackTestbed("instances", {
       stack: args.stack, pulumiHome: args.pulumiHome, provider: p, demands: args.demands, knownHostsFile: args.knownHostsFile,
       flavor: "baremetal", reservations,

@@ -7,6 +7,7 @@ import { VIP_NAMES, Vips, testbedNetwork } from "../../config/vips";
 import { StaticHostsProbe, probedFacts } from "../static/probe";
 import { externalPool, securityRules } from "./plan";
 import { Refusal } from "../refusal";
+import { invokeErrorText, openstackCloudProblem } from "./cloud";
 import { openstackPluginProblem } from "./plugin";
 
 export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
@@ -23,6 +24,12 @@ export interface OpenstackTestbedArgs {
   flavor?: string;
   /** Blazar reservation id per bucket: instances are scheduled into it (chameleonbaremetal). */
   reservations?: pulumi.Output<Record<string, string>>;
+}
+
+/** Why no OpenStack resource can be made (no plugin, no cloud), if so. */
+export function openstackProblem(pulumiHome: string): string | undefined {
+  const config = new pulumi.Config("openstack");
+  return openstackPluginProblem(pulumiHome) ?? openstackCloudProblem(process.env, { authUrl: config.get("authUrl"), cloud: config.get("cloud") });
 }
 
 interface SubnetFacts {
@@ -47,10 +54,10 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     super("enos:testbed:OpenStack", name, {}, opts);
     const slots = planSlots(args.demands);
     this.aliases = slots.map((s) => s.alias);
-    const problem = openstackPluginProblem(args.pulumiHome);
+    const problem = openstackProblem(args.pulumiHome);
     if (problem) {
       // Nothing else is made: preview and up stop at this resource with the problem.
-      const missing = new Refusal("openstack-plugin", problem, { parent: this });
+      const missing = new Refusal("openstack", problem, { parent: this });
       this.hosts = missing.id.apply((): Host[] => []);
       const vips = Object.fromEntries(VIP_NAMES.map((n) => [n, { address: "", from: "" }])) as Vips;
       this.network = missing.id.apply((): TestbedNetwork => ({ extraIps: [], vips, external: { start: "", end: "", cidr: "", gateway: "", dns: "" }, eths: ["", ""] }));
@@ -59,10 +66,17 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const p = args.provider;
     const prefix = `enos-${args.stack}`;
     const child = { parent: this };
-    const external = openstack.networking.getNetworkOutput({ external: true }, child);
+    // The cloud's first answer: when it does not come (cloud down, wrong URL or credentials, no external
+    // network), one Refusal says why, and the lookups after it are not made (each would fail on its own).
+    const external = pulumi.output(openstack.networking.getNetwork({ external: true }, child)
+      .then((n) => ({ id: n.id, name: n.name ?? n.id }), (error: Error) => ({ refusal: invokeErrorText(error.message) })))
+      .apply((found) => "refusal" in found
+        ? new Refusal("openstack-cloud", `the OpenStack cloud's external network could not be looked up: ${found.refusal}`, child).id.apply(() => ({ id: "", name: "" }))
+        : found);
 
     let networkId: pulumi.Output<string>;
     let subnet: pulumi.Output<SubnetFacts>;
+    let routerInterface: pulumi.Resource | undefined;
     if (p.configure_network) {
       const cidr = p.subnet.cidr ?? "10.87.23.0/24";
       const net = new openstack.networking.Network("network", { name: p.network.name, adminStateUp: true }, child);
@@ -71,11 +85,11 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
         allocationPools: [{ start: p.allocation_pool.start, end: p.allocation_pool.end }],
       }, child);
       const router = new openstack.networking.Router("router", { name: `${prefix}-router`, externalNetworkId: external.id }, child);
-      new openstack.networking.RouterInterface("router-interface", { routerId: router.id, subnetId: sub.id }, child);
+      routerInterface = new openstack.networking.RouterInterface("router-interface", { routerId: router.id, subnetId: sub.id }, child);
       networkId = net.id;
       subnet = pulumi.output({ cidr, gateway: sub.gatewayIp, poolEnd: p.allocation_pool.end });
     } else {
-      const net = openstack.networking.getNetworkOutput({ name: p.network.name }, child);
+      const net = external.apply(() => openstack.networking.getNetworkOutput({ name: p.network.name }, child));
       const sub = openstack.networking.getSubnetOutput({ name: p.subnet.name, networkId: net.id }, child);
       networkId = net.id;
       subnet = sub.apply((s) => ({ cidr: s.cidr, gateway: s.gatewayIp, poolEnd: s.allocationPools[s.allocationPools.length - 1]?.end ?? s.gatewayIp }));
@@ -88,24 +102,30 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     }
     const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, { name: `${prefix}-vip-${i}`, networkId, adminStateUp: true }, child));
 
-    const instances = slots.map((slot) => new openstack.compute.Instance(slot.alias, {
+    // One port per host, in the security group: Terraform OpenStack v3 associates floating IPs with ports
+    // only, and the port's address is the host's (an instance's accessIpV4 is whatever Nova picked).
+    const ports = slots.map((slot) => new openstack.networking.Port(`${slot.alias}-port`, {
+      name: `${prefix}-${slot.alias}`, networkId, adminStateUp: true, securityGroupIds: [secgroup.id],
+    }, child));
+    const instances = slots.map((slot, i) => new openstack.compute.Instance(slot.alias, {
       name: `${prefix}-${slot.alias}`,
       flavorName: args.flavor ?? slot.bucket,
       imageName: p.image_name,
       keyPair: p.key_name,
-      securityGroups: [secgroup.name],
-      networks: [{ uuid: networkId }],
+      networks: [{ port: ports[i].id }],
       schedulerHints: args.reservations?.apply((r) => [{ additionalProperties: { reservation: r[slot.bucket] } }]),
     }, child));
 
     let jump: pulumi.Output<string> | undefined;
     const dependsOn: pulumi.Resource[] = [...instances];
     if (p.gateway) {
-      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.apply((n) => n.name ?? n.id), description: `enos ${args.stack} gateway` }, child);
-      dependsOn.push(new openstack.compute.FloatingIpAssociate("gateway-ip-association", { floatingIp: fip.address, instanceId: instances[0].id }, child));
+      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.name, description: `enos ${args.stack} gateway` }, child);
+      // Neutron refuses the association until the subnet is routed to the external network.
+      dependsOn.push(new openstack.networking.FloatingIpAssociate("gateway-ip-association", { floatingIp: fip.address, portId: ports[0].id },
+        { ...child, dependsOn: routerInterface ? [routerInterface] : [] }));
       jump = pulumi.interpolate`${p.user}@${fip.address}`;
     }
-    const targets = instances.map((instance, i) => pulumi.all([instance.accessIpV4, jump ?? ""]).apply(([address, via]) => ({
+    const targets = ports.map((port, i) => pulumi.all([port.allFixedIps, jump ?? ""]).apply(([[address], via]) => ({
       alias: slots[i].alias, address, user: p.user, ...(via ? { jump: via } : {}),
     })));
     const probe = new StaticHostsProbe("probe", {

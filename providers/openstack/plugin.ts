@@ -4,8 +4,8 @@ import * as path from "node:path";
 
 /**
  * @pulumi/openstack needs its Go plugin, pulumi-resource-openstack, which the engine would try to
- * download; enos forbids downloads (PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION) and the plugin
- * cannot be built on every machine. Say so before anything starts, with where it was looked for.
+ * download; enos forbids downloads (PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION), and scripts/setup
+ * builds and installs it (plugins/openstack). Say so before anything starts, with where it was looked for.
  */
 export function openstackPluginProblem(engineHome: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const version: string = require("@pulumi/openstack/package.json").version.replace(/^v/, "");
@@ -14,6 +14,6 @@ export function openstackPluginProblem(engineHome: string, env: NodeJS.ProcessEn
   const onPath = (env.PATH ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, "pulumi-resource-openstack"));
   if ([...installed, ...onPath].some((file) => fs.existsSync(file))) return undefined;
   return `missing plugin: openstack v${version} (pulumi-resource-openstack; looked for ${installed.join(", ")} and on PATH). ` +
-    `Install it on a machine with internet, in this project: \`pulumi plugin install resource openstack ${version}\` (bin/pulumi puts it in ${engineHome})`;
+    `scripts/setup builds it and installs it in ${engineHome} (or, with internet, in this project: \`pulumi plugin install resource openstack ${version}\`)`;
 }
 

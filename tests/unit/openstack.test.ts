@@ -9,20 +9,24 @@ import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { externalPool } from "../../providers/openstack/plan";
+import { invokeErrorText, openstackCloudProblem } from "../../providers/openstack/cloud";
 import { openstackPluginProblem } from "../../providers/openstack/plugin";
+import { installedOpenstackSchema } from "./openstack-schema";
 import { mockedRandomOutputs } from "./mocked-random";
 
 /** OpenStack and chameleonkvm resource graphs under pulumi mocks: what the provider would be asked to make. */
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const registered: { type: string; token: string; name: string; inputs: Record<string, unknown> }[] = [];
 const invoked: { token: string; inputs: Record<string, unknown> }[] = [];
+// Everything every graph below asked of @pulumi/openstack, checked at the end against the installed plugin.
+const askedOfOpenstack: { token: string; inputs: Record<string, unknown>; kind: "resource" | "function" }[] = [];
 let ip = 10;
 pulumi.runtime.setMocks({
   newResource(args) {
     const type = args.type.split(":").pop()!;
-    registered.push({ type, name: args.name, inputs: args.inputs });
+    registered.push({ type, token: args.type, name: args.name, inputs: args.inputs });
+    if (args.type.startsWith("openstack:")) askedOfOpenstack.push({ token: args.type, inputs: args.inputs, kind: "resource" });
     const state: Record<string, unknown> = { ...args.inputs };
     Object.assign(state, mockedRandomOutputs(type, args.name, args.inputs));
-    if (type === "Instance") state.accessIpV4 = `10.87.23.${ip++}`;
     if (type === "Port") state.allFixedIps = [`10.87.23.${ip++}`];
     if (type === "Subnet") state.gatewayIp = "10.87.23.1";
     if (type === "FloatingIp") state.address = "203.0.113.7";
@@ -37,6 +41,7 @@ pulumi.runtime.setMocks({
   },
   call(args) {
     invoked.push({ token: args.token, inputs: args.inputs });
+    if (args.token.startsWith("openstack:")) askedOfOpenstack.push({ token: args.token, inputs: args.inputs, kind: "function" });
     if (args.token.endsWith("getNetwork")) return args.inputs.external ? { id: "ext-id", name: "public" } : { id: `${args.inputs.name}-id`, name: args.inputs.name };
     if (args.token.endsWith("getSubnet")) return { id: "sub-id", cidr: "10.140.80.0/22", gatewayIp: "10.140.83.254", allocationPools: [{ start: "10.140.80.10", end: "10.140.82.255" }] };
     return {};
@@ -80,15 +85,18 @@ describe("openstack testbeds (pulumi mocks)", () => {
       ["compute-1", "m1.medium", "debian-12", "mykey"], ["compute-2", "m1.medium", "debian-12", "mykey"],
     ]);
     for (const instance of byType("Instance")) {
-      assert.deepEqual(instance.inputs.networks, [{ uuid: "network-id" }]);
-      assert.deepEqual(instance.inputs.securityGroups, ["enos-tbos-secgroup"]);
+      assert.deepEqual(instance.inputs.networks, [{ port: `${instance.name}-port-id` }], "each host on a port of its own");
       assert.equal(instance.inputs.schedulerHints, undefined);
     }
+    const hostPorts = byType("Port").filter((port) => !port.name.startsWith("vip-"));
+    assert.deepEqual(hostPorts.map((port) => [port.name, port.inputs.networkId, port.inputs.securityGroupIds]),
+      ["control-1", "network-1", "compute-1", "compute-2"].map((alias) => [`${alias}-port`, "network-id", ["secgroup-id"]]));
     const hosts = await valueOf(experiment.hosts);
     assert.deepEqual(hosts.map((h) => [h.alias, h.roles, h.user, h.interfaces.api]), [
       ["control-1", ["control"], "debian", "ens3"], ["network-1", ["network"], "debian", "ens3"],
       ["compute-1", ["compute"], "debian", "ens3"], ["compute-2", ["compute"], "debian", "ens3"],
     ]);
+    assert.ok(hosts.every((h) => /^10\.87\.23\.\d+$/.test(h.address)), "each host's address is its port's");
   });
 
   test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
@@ -109,14 +117,15 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.deepEqual([byType("Network"), byType("Subnet"), byType("Router"), byType("RouterInterface")], [[], [], [], []]);
     assert.ok(invoked.some((i) => i.token.endsWith("getNetwork") && i.inputs.name === "shared"));
     assert.ok(invoked.some((i) => i.token.endsWith("getSubnet") && i.inputs.name === "shared-subnet" && i.inputs.networkId === "shared-id"));
-    assert.deepEqual(byType("Instance")[0].inputs.networks, [{ uuid: "shared-id" }]);
+    assert.deepEqual(byType("Port").map((port) => port.inputs.networkId), Array(9).fill("shared-id"), "four hosts' ports and five VIPs");
     assert.deepEqual((await valueOf(experiment.network)).external.start, "10.140.83.0");
   });
 
   test("gateway: one floating IP on the first host; every host reached through it (ProxyJump)", async () => {
     const experiment = await build({ provider: openstackProvider, resources });
     assert.deepEqual(byType("FloatingIp").map((r) => r.inputs.pool), ["public"]);
-    assert.deepEqual(byType("FloatingIpAssociate")[0].inputs, { floatingIp: "203.0.113.7", instanceId: "control-1-id" });
+    const [association] = byType("FloatingIpAssociate");
+    assert.deepEqual([association.token, association.inputs], ["openstack:networking/floatingIpAssociate:FloatingIpAssociate", { floatingIp: "203.0.113.7", portId: "control-1-port-id" }]);
     const hosts = await valueOf(experiment.hosts);
     assert.ok(hosts.every((h) => h.jump === "debian@203.0.113.7"));
     const config = renderSshConfig(hosts, "/k", "/l");
@@ -170,19 +179,50 @@ describe("openstack testbeds (pulumi mocks)", () => {
 
   test("the plugin check names what is missing and how to get it", () => {
     const problem = openstackPluginProblem("/engine-home", { PULUMI_HOME: "/user-home", PATH: "" });
-    assert.match(problem ?? "", /^missing plugin: openstack v([\d.]+) \(pulumi-resource-openstack; looked for \/engine-home\/plugins\/resource-openstack-v\1\/pulumi-resource-openstack, \/user-home\/plugins\/.* and on PATH\)\. Install it on a machine with internet, in this project: `pulumi plugin install resource openstack \1` \(bin\/pulumi puts it in \/engine-home\)$/);
+    assert.match(problem ?? "", /^missing plugin: openstack v([\d.]+) \(pulumi-resource-openstack; looked for \/engine-home\/plugins\/resource-openstack-v\1\/pulumi-resource-openstack, \/user-home\/plugins\/.* and on PATH\)\. scripts\/setup builds it and installs it in \/engine-home \(or, with internet, in this project: `pulumi plugin install resource openstack \1`\)$/);
     assert.equal(openstackPluginProblem("/engine-home", process.env), undefined, "found in the PULUMI_HOME of the environment");
   });
 
-  test("without the plugin, only the resource reporting it is made (chameleonbaremetal leases nothing)", async () => {
-    const home = process.env.PULUMI_HOME;
+  test("the cloud check: an openrc, OS_CLOUD or the stack's openstack:authUrl/cloud will do; else it names them all", () => {
+    for (const [env, config] of [[{ OS_AUTH_URL: "u" }, {}], [{ OS_CLOUD: "c" }, {}], [{}, { authUrl: "u" }], [{}, { cloud: "c" }]] as const) {
+      assert.equal(openstackCloudProblem(env, config), undefined, JSON.stringify([env, config]));
+    }
+    assert.match(openstackCloudProblem({}, {}) ?? "", /^no OpenStack cloud to use: OS_AUTH_URL and OS_CLOUD are not set, nor openstack:authUrl or openstack:cloud\. Source your openrc .*`pulumi config set openstack:authUrl URL`/);
+  });
+
+  test("an invoke's error reads as one line: Terraform's message without the bridge's wrapping", () => {
+    assert.equal(invokeErrorText("invocation of openstack:networking/getNetwork:getNetwork returned an error: invoking openstack:networking/getNetwork:getNetwork: 1 error occurred:\n\t* Error creating OpenStack networking client: Post \"http://h/v3/auth/tokens\": connection refused\n\n"),
+      'Error creating OpenStack networking client: Post "http://h/v3/auth/tokens": connection refused');
+  });
+
+  // The testbed alone, with the engine home given: the project's own may hold the plugin.
+  async function buildBaremetal(pulumiHome: string) {
+    registered.length = 0;
+    const { ChameleonBaremetalTestbed } = await import("../../providers/chameleon");
+    const config = loadExperiment({ stack: { provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1, compute: 1 } } }, baseDir: PROJECT_DIR });
+    if (config.provider.type !== "chameleonbaremetal") throw new Error("not a chameleonbaremetal config");
+    new ChameleonBaremetalTestbed("testbed", { stack: "tbos", pulumiHome, provider: config.provider, demands: config.demands, knownHostsFile: "/tmp/enos-tbos/known_hosts" });
+    await waitForRPCs();
+  }
+
+  test("without the plugin, or without a cloud, only the resource reporting it is made (chameleonbaremetal leases nothing)", async () => {
+    const home = process.env.PULUMI_HOME!;
     process.env.PULUMI_HOME = "/nonexistent";
     try {
-      await build({ provider: { type: "chameleonbaremetal", key_name: "cc-key" }, resources: { compute_skylake: { control: 1, network: 1, compute: 1 } } });
-      assert.match(String(byType("Refusal")[0]?.inputs.reason), /pulumi-resource-openstack/);
+      await buildBaremetal("/nonexistent");
+      assert.match(String(byType("Refusal")[0]?.inputs.reason), /^missing plugin: openstack .*pulumi-resource-openstack/);
       assert.deepEqual([byType("Instance"), byType("BlazarLease"), byType("SecGroup")], [[], [], []]);
     } finally {
       process.env.PULUMI_HOME = home;
+    }
+    const authUrl = process.env.OS_AUTH_URL;
+    delete process.env.OS_AUTH_URL;
+    try {
+      await buildBaremetal(home);
+      assert.match(String(byType("Refusal")[0]?.inputs.reason), /^no OpenStack cloud to use: /);
+      assert.deepEqual([byType("Instance"), byType("BlazarLease"), byType("SecGroup")], [[], [], []]);
+    } finally {
+      process.env.OS_AUTH_URL = authUrl;
     }
   });
 
@@ -192,5 +232,18 @@ describe("openstack testbeds (pulumi mocks)", () => {
     // 128.0.0.0 and above: the network address stays unsigned.
     assert.equal(externalPool("192.168.1.0/24", "192.168.1.100", "192.168.1.254", "d").end, "192.168.1.253");
     assert.throws(() => externalPool("10.0.0.0/24", "10.0.0.253", "10.0.0.1", "d"), /no addresses after its allocation pool/);
+  });
+
+  // Last: the graphs above, all variants (network made or looked up, gateway or not, KVM, bare metal).
+  test("every class, function and input the graphs asked of @pulumi/openstack is one the installed plugin accepts", () => {
+    const schema = installedOpenstackSchema();
+    assert.ok(askedOfOpenstack.length > 0);
+    const refused = new Set<string>();
+    for (const { token, inputs, kind } of askedOfOpenstack) {
+      const accepted = kind === "resource" ? schema.resources[token]?.inputProperties : schema.functions[token]?.inputs?.properties;
+      if (!accepted) refused.add(`${kind} ${token}: not mapped by the plugin`);
+      for (const input of Object.keys(inputs).filter((key) => accepted && !(key in accepted))) refused.add(`${token}: no input ${input}`);
+    }
+    assert.deepEqual([...refused], []);
   });
 });
