@@ -5,6 +5,7 @@ package provider
 import (
 	_ "embed"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,7 +40,7 @@ func fold(s string) string { return strings.ToLower(strings.ReplaceAll(s, "_", "
 
 // match maps each SDK token to the Terraform resource or data source of the same name: first where the
 // SDK name carries the version (VolumeV2 -> ..._volume_v2), then the newest unclaimed version.
-func match(tfNames []string, sdk []string) (mapped map[string]string, unmatched []string) {
+func match(tfNames []string, sdk []string) map[string]string {
 	byVersioned, byBase := map[string]string{}, map[string][]string{}
 	for _, tf := range tfNames {
 		if m := terraformName.FindStringSubmatch(tf); m != nil {
@@ -62,7 +63,7 @@ func match(tfNames []string, sdk []string) (mapped map[string]string, unmatched 
 		return []string{module + member, member}
 	}
 	for _, tok := range sdk {
-		if tf, ok := renamed[tok]; ok && contains(tfNames, tf) {
+		if tf, ok := renamed[tok]; ok && slices.Contains(tfNames, tf) {
 			mapped[tok], claimed[tf] = tf, true
 		}
 	}
@@ -81,20 +82,8 @@ func match(tfNames []string, sdk []string) (mapped map[string]string, unmatched 
 				}
 			}
 		}
-		if mapped[tok] == "" {
-			unmatched = append(unmatched, tok)
-		}
 	}
-	return mapped, unmatched
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return mapped
 }
 
 // Info is the bridged provider: every SDK class and function that Terraform OpenStack v3 still has,
@@ -114,11 +103,11 @@ func Info() tfbridge.ProviderInfo {
 		P: p, Name: "openstack", Version: Version, GitHubOrg: "terraform-provider-openstack",
 		Resources: map[string]*tfbridge.ResourceInfo{}, DataSources: map[string]*tfbridge.DataSourceInfo{},
 	}
-	mappedResources, _ := match(keysOf(p.ResourcesMap().Range), resources)
+	mappedResources := match(keysOf(p.ResourcesMap().Range), resources)
 	for tok, tf := range mappedResources {
 		info.Resources[tf] = &tfbridge.ResourceInfo{Tok: tokens.Type(tok)}
 	}
-	mappedFunctions, _ := match(keysOf(p.DataSourcesMap().Range), functions)
+	mappedFunctions := match(keysOf(p.DataSourcesMap().Range), functions)
 	for tok, tf := range mappedFunctions {
 		info.DataSources[tf] = &tfbridge.DataSourceInfo{Tok: tokens.ModuleMember(tok)}
 	}

@@ -12,8 +12,8 @@ import { TEST_PASSPHRASE, engineInOwnGroup, killEngine } from "./harness";
 
 /**
  * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
- * the openstack plugin, which cannot run here, so the stack holds the lease resources only (the
- * graph with instances is checked under mocks in tests/unit/openstack.test.ts).
+ * an OpenStack cloud, so the stack holds the lease resources only (the graph with instances is
+ * checked under mocks in tests/unit/openstack.test.ts).
  */
 const demands = [
   { bucket: "compute_skylake", role: "control", count: 1 },
