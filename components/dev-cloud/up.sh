@@ -132,6 +132,8 @@ EOF
 { common ""; nova_services; cat <<EOF
 [DEFAULT]
 host = devcloud-compute
+# Started through python3 -c, it would log to "<string>.log".
+log_file = nova-compute.log
 compute_driver = fake.FakeDriver
 my_ip = $address
 [glance]
@@ -256,36 +258,41 @@ fi
 # --- end databases
 
 say "databases ready"
-# --- Keystone ------------------------------------------------------------------------------------
-keystone_manage() { in_ns keystone-manage --config-file "$dir/etc/keystone.conf" "$@"; }
-keystone_manage fernet_setup --keystone-user root --keystone-group root
-keystone_manage credential_setup --keystone-user root --keystone-group root
-keystone_manage bootstrap --bootstrap-password "$password" --bootstrap-region-id RegionOne \
+# --- the services --------------------------------------------------------------------------------
+# Fernet and credential keys as keystone-manage's fernet_setup would write them (a staged and a primary
+# key), without its seconds of start-up.
+for repo in fernet credential; do
+  for i in 0 1; do head -c 32 /dev/urandom | base64 | tr '+/' '-_' >"$dir/keys/$repo/$i"; done
+done
+in_ns keystone-manage --config-file "$dir/etc/keystone.conf" bootstrap --bootstrap-password "$password" --bootstrap-region-id RegionOne \
   --bootstrap-admin-url "http://$address:5000/v3" --bootstrap-internal-url "http://$address:5000/v3" \
-  --bootstrap-public-url "http://$address:5000/v3" >>"$dir/log/keystone-manage.log" 2>&1
+  --bootstrap-public-url "http://$address:5000/v3" >>"$dir/log/keystone-manage.log" 2>&1 &
+bootstrap=$!
 # uWSGI's http-socket keeps no connection alive properly: every answer closes its connection.
 uwsgi_app() { # name, port, wsgi script, extra env
   local name=$1 port=$2 script=$3; shift 3
   daemon "$name" env "$@" /usr/bin/uwsgi_python311 --http-socket "$address:$port" --wsgi-file "$script" --master --die-on-term \
     --processes 2 --threads 1 --add-header "Connection: close" --buffer-size 65535 --disable-logging --need-app
 }
+# Meanwhile, the daemons that need no Keystone until they serve a request.
 uwsgi_app keystone 5000 /usr/bin/keystone-wsgi-public OS_KEYSTONE_CONFIG_FILES="$dir/etc/keystone.conf"
 uwsgi_app placement 8778 /usr/bin/placement-api OS_PLACEMENT_CONFIG_DIR="$dir/etc/placement"
+daemon glance-api glance-api --config-file "$dir/etc/glance-api.conf"
+daemon nova-api nova-api --config-file "$dir/etc/nova.conf"
+daemon neutron-server neutron-server --config-file "$dir/etc/neutron.conf"
+daemon neutron-linuxbridge-agent neutron-linuxbridge-agent --config-file "$dir/etc/linuxbridge-agent.conf"
+wait "$bootstrap" || { echo "dev-cloud: keystone-manage bootstrap failed:" >&2; tail -n 20 "$dir/log/keystone-manage.log" >&2; exit 1; }
 wait_for keystone 60 port_open "$address" 5000
 
 # Services, endpoints, service users (with the service role that tokens between services need).
 OS_PASSWORD=$password SERVICE_PASSWORD=$secret in_ns /usr/bin/python3 "$here/register.py" "http://$address:5000/v3" "$address" \
   >>"$dir/log/register.log" 2>&1 || { tail -n 20 "$dir/log/register.log" >&2; exit 1; }
-
 say "keystone up, services registered"
-# --- the other services --------------------------------------------------------------------------
-daemon glance-api glance-api --config-file "$dir/etc/glance-api.conf"
-daemon nova-api nova-api --config-file "$dir/etc/nova.conf"
+# Nova's scheduler, conductor and compute sign in at start (Placement): they need their service user,
+# or they exit. The nova-compute package pulls ~300 packages (libvirt, qemu): python3-nova's entry
+# point needs none of them.
 daemon nova-conductor nova-conductor --config-file "$dir/etc/nova.conf"
 daemon nova-scheduler nova-scheduler --config-file "$dir/etc/nova.conf"
-daemon neutron-server neutron-server --config-file "$dir/etc/neutron.conf"
-daemon neutron-linuxbridge-agent neutron-linuxbridge-agent --config-file "$dir/etc/linuxbridge-agent.conf"
-# The nova-compute package pulls ~300 packages (libvirt, qemu): python3-nova's entry point needs none.
 daemon nova-compute /usr/bin/python3 -c 'import sys; sys.argv[0] = "nova-compute"; from nova.cmd.compute import main; sys.exit(main())' \
   --config-file "$dir/etc/nova-compute.conf"
 
@@ -305,7 +312,6 @@ if ! [ "$openrc" -ef "$dir/admin-openrc.sh" ]; then
   realpath "$openrc" >"$dir/openrc-copy"   # down.sh removes it
 fi
 
-say "daemons started"
 for s in glance-api:9292 placement:8778 nova-api:8774 neutron-server:9696; do
   wait_for "${s%:*}" 120 port_open "$address" "${s#*:}"
 done

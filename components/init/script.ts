@@ -64,7 +64,8 @@ export function renderInitScript(o: InitOptions): string {
     `rules=$(openstack security group rule list "$sg" --ingress -f value -c "IP Protocol" -c "IP Range" -c "Port Range")`,
     `has_rule() { printf '%s\\n' "$rules" | grep -Eq "^$1 0\\.0\\.0\\.0/0 ?$2\\$"; }`,
     'has_rule icmp "" || openstack security group rule create "$sg" --ingress --protocol icmp --remote-ip 0.0.0.0/0',
-    ...["tcp", "udp"].map((p) => `has_rule ${p} 1:65535 || openstack security group rule create "$sg" --ingress --protocol ${p} --dst-port 1:65535 --remote-ip 0.0.0.0/0`),
+    // Neutron stores ports 1:65535 as "any port": its rule lists with an empty port range.
+    ...["tcp", "udp"].map((p) => `has_rule ${p} '(1:65535)?' || openstack security group rule create "$sg" --ingress --protocol ${p} --dst-port 1:65535 --remote-ip 0.0.0.0/0`),
     // Setting a quota is idempotent. Nova's fixed/floating IP quotas are gone: Neutron's ports and floating IPs replace them.
     "openstack quota set --class --cores -1 --ram -1 --instances -1 default",
     // --force: Neutron (Zed) otherwise refuses -1 as "lower than the 0 already used".

@@ -47,6 +47,14 @@ describe("backup plan", () => {
     }
   });
 
+  test("the dev cloud's logs and configs are its host's kolla-logs and kolla-conf; the other hosts keep Kolla's paths", () => {
+    const plan = planBackup({ hosts, resultsDir: "/r/dev", devCloud: { alias: "grp1-control-1", dir: "/s/dev/dev-cloud" } });
+    const script = (host: number, kind: string) => plan.hosts[host].archives.find((a) => a.kind === kind)!.script;
+    assert.match(script(0, "kolla-logs"), /targz -C '\/s\/dev\/dev-cloud' 'log'/);
+    assert.match(script(0, "kolla-conf"), /targz -C '\/s\/dev\/dev-cloud' 'etc'/);
+    assert.match(script(1, "kolla-logs"), /targz -C '\/var\/log' 'kolla'/);
+  });
+
   test("without monitoring no host has an InfluxDB archive", () => {
     const plan = planBackup({ hosts, resultsDir: "/r/dev" });
     assert.ok(plan.hosts.every((h) => h.archives.every((a) => a.kind !== "influxdb")));

@@ -176,6 +176,8 @@ const MALFORMED: Malformed[] = [
   { name: "ceph registry without keyring", stack: { ...g5k(), registry: { type: "internal", ceph: true, ceph_id: "u", ceph_rbd: "p/r", ceph_mon_host: "m" } }, path: "registry.ceph_keyring", says: /required when ceph/ },
   { name: "external registry without port", stack: { ...g5k(), registry: { type: "external", ip: "10.0.0.1" } }, path: "registry.port", says: /missing/ },
   { name: "unknown kolla_mode", stack: { ...g5k(), kolla_mode: "dryrun" }, path: "kolla_mode", says: /"deploy", "check"/ },
+  { name: "dev cloud on a remote testbed", stack: { ...g5k(), dev_cloud: true }, path: "dev_cloud", says: /local testbed only \(this stack's provider is g5k/ },
+  { name: "dev cloud without kolla check", stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, kolla_mode: "none", dev_cloud: true }, path: "dev_cloud", says: /needs kolla_mode check .*found none/ },
   { name: "misspelt top-level key", stack: { ...g5k(), enable_monitorng: true }, path: "enable_monitorng", says: /did you mean "enable_monitoring"/ },
   { name: "missing inventory file", stack: { ...g5k(), inventory: "nowhere/inventory" }, path: "inventory", says: /does not exist/ },
   { name: "workload without run.yml", stack: { ...g5k(), workload: "inventories" }, path: "workload", says: /run\.yml does not exist/ },
