@@ -48,6 +48,8 @@ export function experimentProgram(options: ProgramOptions) {
           ...(experiment.kolla.adminOpenrc ? { adminOpenrc: experiment.kolla.adminOpenrc } : {}),
         },
       } : {}),
+      // Debian's OpenStack standing in for a deploy (enos:dev_cloud): where its admin-openrc is.
+      ...(experiment.devCloud ? { devCloud: { adminOpenrc: experiment.devCloud.adminOpenrc } } : {}),
       ...(experiment.monitoring?.grafanaUrl ? { grafanaUrl: experiment.monitoring.grafanaUrl } : {}),
       ...(experiment.benchmark ? { benchmarkSummary: experiment.benchmark.summary } : {}),
       sshConfig: experiment.sshConfig,
@@ -55,6 +57,7 @@ export function experimentProgram(options: ProgramOptions) {
       next: {
         ssh: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias>`,
         info: `npx enos info --stack ${stack}   # every host's roles and groups, what to look at`,
+        ...(experiment.devCloud ? { openstack: pulumi.interpolate`. ${experiment.devCloud.adminOpenrc} && .venv/bin/openstack server list   # the dev cloud's APIs` } : {}),
         destroy: `pulumi destroy --stack ${stack}   # releases it all`,
       },
     };

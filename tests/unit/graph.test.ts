@@ -193,6 +193,26 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.match(textOf(passwords.inputs.stdin), /nova_ssh_key:\n  private_key: '-----BEGIN RSA PRIVATE KEY-----'\n  public_key: ssh-rsa AAAA\n/);
   });
 
+  test("dev_cloud: Debian's OpenStack in the control host's namespace, its admin-openrc where Kolla's goes, used by init", async () => {
+    await build({ provider: "local", topology, kolla_mode: "check" });
+    assert.ok(!registered.some((r) => r.name === "dev-cloud"), "off unless asked");
+    await build({ provider: "local", topology, kolla_mode: "check", dev_cloud: true, workload: "workloads/dev-cloud" });
+    const cloud = registered.find((r) => r.type === "Command" && r.name === "dev-cloud")!;
+    // The control host is grp1-control-1, at the address its LocalHost got.
+    assert.match(String(cloud.inputs.create), /components\/dev-cloud\/up\.sh' 'enos-graph-grp1-control-1' '\/tmp\/enos-graph\/graph\/dev-cloud' '10\.231\.0\.\d+' '\/tmp\/enos-graph\/graph\/kolla\/admin-openrc\.sh'$/);
+    assert.match(String(cloud.inputs.delete), /down\.sh' '\/tmp\/enos-graph\/graph\/dev-cloud'$/);
+    const password = registered.find((r) => r.name === "dev-cloud-admin-password")!;
+    assert.equal(password.type, "RandomPassword");
+    // The password reaches the script in its environment, never on its command line.
+    const environment = cloud.inputs.environment;
+    assert.deepEqual(pulumi.runtime.isRpcSecret(environment) ? pulumi.runtime.unwrapRpcSecret(environment) : environment, { DEV_CLOUD_PASSWORD: "dev-cloud-admin-password-value" });
+    assert.doesNotMatch(String(cloud.inputs.create), /password-value/);
+    const init = registered.find((r) => r.type === "Command" && r.name === "init")!;
+    assert.match(String(init.inputs.create), /source '\/tmp\/enos-graph\/graph\/kolla\/admin-openrc\.sh'/);
+    assert.match(String(init.inputs.create), /image='\/tmp\/enos-graph\/graph\/dev-cloud\/cirros\.qcow2'/);
+    assert.match(String(registered.find((r) => r.name === "rally-env")!.inputs.create), /admin-openrc\.sh/);
+  });
+
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
     await build({ ...machines, registry: { type: "internal" } });
     const files = fileNames();
