@@ -46,6 +46,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly monitoring?: Monitoring;
   public readonly kolla?: KollaDeployment;
   public readonly devCloud?: DevCloud;
+  public readonly init?: OpenStackInit;
   public readonly benchmark?: Benchmark;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -112,7 +113,7 @@ export class Experiment extends pulumi.ComponentResource {
 
     // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
     // what needs none (Rally's Dummy scenarios).
-    const init = this.kolla && new OpenStackInit("openstack-init", {
+    this.init = this.kolla && new OpenStackInit("openstack-init", {
       openrc,
       network: this.network,
       // Nothing can be downloaded here: the dev cloud makes a cirros-like image.
@@ -126,11 +127,11 @@ export class Experiment extends pulumi.ComponentResource {
       resultsDir: args.resultsDir,
       runId: args.config.benchRunId,
       openrc,
-    }, { parent: this, dependsOn: [sshConfig, ...(init ? [init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
+    }, { parent: this, dependsOn: [sshConfig, ...(this.init ? [this.init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
 
     if (args.config.backupOnDestroy) {
       // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
-      const phases = [this.networkEmulation, this.monitoring, this.kolla, this.devCloud, init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
+      const phases = [this.networkEmulation, this.monitoring, this.kolla, this.devCloud, this.init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
       new Backup("backup", {
         hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
         devCloud: this.devCloud && this.hosts.apply((hs) => devCloudSource(args.stack, hs, args.stateDir)),

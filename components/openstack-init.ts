@@ -27,7 +27,7 @@ export interface OpenStackInitArgs {
  * looked up before it is created, so a changed input re-runs the same script as an update.
  */
 export class OpenStackInit extends pulumi.ComponentResource {
-  /** What the smoke check said; undefined when the phase is skipped. */
+  /** What the smoke check said (the script's last line); undefined when the phase is skipped. */
   public readonly smokeCheck?: pulumi.Output<string>;
 
   constructor(name: string, args: OpenStackInitArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -38,7 +38,8 @@ export class OpenStackInit extends pulumi.ComponentResource {
       const bin = path.join(PROJECT_DIR, ".venv", "bin");
       const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
         `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
-      this.smokeCheck = new local.Command("init", { create: script, update: script, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this })).stdout;
+      const init = new local.Command("init", { create: script, update: script, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this }));
+      this.smokeCheck = init.stdout.apply((out) => out.trim().split("\n").pop() ?? "");
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });
   }

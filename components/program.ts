@@ -50,6 +50,8 @@ export function experimentProgram(options: ProgramOptions) {
       } : {}),
       // Debian's OpenStack standing in for a deploy (enos:dev_cloud): where its admin-openrc is.
       ...(experiment.devCloud ? { devCloud: { adminOpenrc: experiment.devCloud.adminOpenrc } } : {}),
+      // "smoke check passed: ...", the last word of init (a failed one fails the update instead).
+      ...(experiment.init?.smokeCheck ? { smokeCheck: experiment.init.smokeCheck } : {}),
       ...(experiment.monitoring?.grafanaUrl ? { grafanaUrl: experiment.monitoring.grafanaUrl } : {}),
       ...(experiment.benchmark ? { benchmarkSummary: experiment.benchmark.summary } : {}),
       sshConfig: experiment.sshConfig,

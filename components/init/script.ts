@@ -17,6 +17,8 @@ export interface InitOptions {
 export const DEFAULT_CIRROS_URL = "https://download.cirros-cloud.net/0.6.2/cirros-0.6.2-x86_64-disk.img";
 export const IMAGE_NAME = "cirros.uec";
 export const SMOKE_SERVER = "enos-smoke-check";
+/** Prints a server's fault message (Nova's `fault.message`) through openstacksdk, from the OS_* variables (a found server carries no fault: it is read again by id). */
+const READ_FAULT = "import openstack, sys; c = openstack.connect().compute; print((c.get_server(c.find_server(sys.argv[1], ignore_missing=False)).fault or {}).get('message', ''))";
 
 /** name, RAM (MB), disk (GB), vCPUs */
 export const FLAVORS: [string, number, number, number][] = [
@@ -85,7 +87,9 @@ export function renderInitScript(o: InitOptions): string {
     `  sleep ${interval}; waited=$((waited + ${interval}))`,
     "done",
     'if [ "$status" != ACTIVE ]; then',
-    `  fault=$(openstack server show ${SMOKE_SERVER} -f value -c fault || true)`,
+    // Clients before python-openstackclient 7 show a `fault` column; later ones do not, but their
+    // openstacksdk (beside them in the venv) still reads it from Nova.
+    `  fault=$(openstack server show ${SMOKE_SERVER} -f value -c fault 2>/dev/null || python3 -c ${shellQuote(READ_FAULT)} ${SMOKE_SERVER} 2>/dev/null || true)`,
     `  openstack server delete ${SMOKE_SERVER} || true`,
     `  echo "smoke check failed: server ${SMOKE_SERVER} (m1.tiny, ${IMAGE_NAME}, network private) is $status after \${waited}s; fault: \${fault:-none recorded}" >&2`,
     "  exit 1",

@@ -54,6 +54,8 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     await cloud.setConfig({ provider, resources, kolla_mode: "check", dev_cloud: true, workload });
     const up = await cloud.stack.up({ parallel: 64 });
     assert.equal(up.summary.result, "succeeded");
+    // What `pulumi up` ends with: init's last word.
+    assert.match(String(up.outputs.smokeCheck?.value), /^smoke check passed: an m1\.tiny \S+ server became ACTIVE/);
     const record = await recordOf(cloud.stack);
     hosts = record.hosts;
     network = record.network;
@@ -105,9 +107,7 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     for (const row of rows.slice(1)) assert.ok(row.duration && row.duration.min > 0, `${row.workload} took time against the cloud`);
   });
 
-  // The phase fails as it should, but with "fault: none recorded": Nova's API returns the fault
-  // (NoValidHost), and python-openstackclient 10.5's `server show` drops it from its columns.
-  test("a smoke boot no host can fit fails the init phase with Nova's fault", { todo: "init reads the fault with `server show -c fault`, which the current client no longer shows" }, async () => {
+  test("a smoke boot no host can fit fails the init phase with Nova's fault", async () => {
     // m1.tiny made anew far larger than the fake driver's host: the scheduler finds no host.
     openstack("flavor", "delete", "m1.tiny");
     openstack("flavor", "create", "--public", "--ram", "100000000", "--disk", "1", "--vcpus", "1", "m1.tiny");
