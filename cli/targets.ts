@@ -5,7 +5,8 @@
 const PHASES = {
   testbed: ["**enos:testbed:**", "**::known-hosts", "**::ssh-config"],
   monitoring: ["**enos:phases:Monitoring**"],
-  os: ["**enos:phases:Kolla**"],
+  // The dev cloud stands in for the deploy on the local testbed (enos:dev_cloud): it is `os` too.
+  os: ["**enos:phases:Kolla**", "**enos:phases:DevCloud**"],
   init: ["**enos:phases:OpenStackInit**"],
   bench: ["**enos:phases:Benchmark**"],
   tc: ["**enos:phases:NetworkEmulation**"],

@@ -75,8 +75,10 @@ export class DevCloud extends pulumi.ComponentResource {
       environment: { DEV_CLOUD_PASSWORD: password.result },
       triggers: [args.namespace, args.address, scriptsHash()],
     }, replacedFirst({ parent: this, additionalSecretOutputs: ["environment"] }));
-    this.adminOpenrc = cloud.stdout.apply(() => args.openrc);
-    this.cloudId = cloud.stdout.apply((out) => out.trim());
+    // The command's outputs are secret (its environment holds the password); the file's path and the
+    // cloud's id are not, and init, Rally and the stack outputs would all show "[secret]" otherwise.
+    this.adminOpenrc = pulumi.unsecret(cloud.stdout.apply(() => args.openrc));
+    this.cloudId = pulumi.unsecret(cloud.stdout.apply((out) => out.trim()));
     this.registerOutputs({ adminOpenrc: this.adminOpenrc, cloudId: this.cloudId });
   }
 }

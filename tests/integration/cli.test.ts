@@ -51,6 +51,9 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     const doc = yaml.load(text) as { config: Record<string, unknown> };
     doc.config["enos:provider"] = { type: "local", api_cidr: "10.239.0.0/24", external_cidr: "10.240.0.0/24" };
     (doc.config["enos:network_constraints"] as { test: boolean }).test = false;
+    // The verbs, not the dev cloud (tests/integration/dev-cloud.test.ts): Rally's Dummy workload only.
+    doc.config["enos:dev_cloud"] = false;
+    doc.config["enos:workload"] = "workloads/dummy";
     fs.writeFileSync(STACK_FILE, yaml.dump(doc));
   });
 

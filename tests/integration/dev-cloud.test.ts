@@ -56,6 +56,8 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     assert.equal(up.summary.result, "succeeded");
     // What `pulumi up` ends with: init's last word.
     assert.match(String(up.outputs.smokeCheck?.value), /^smoke check passed: an m1\.tiny \S+ server became ACTIVE/);
+    // Shown as it is at the end of `pulumi up`, not as "[secret]" (the cloud's password is one).
+    assert.equal(up.outputs.smokeCheck.secret, false);
     const record = await recordOf(cloud.stack);
     hosts = record.hosts;
     network = record.network;
