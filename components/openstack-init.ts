@@ -39,7 +39,7 @@ export class OpenStackInit extends pulumi.ComponentResource {
       const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
         `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
       const init = new local.Command("init", { create: script, update: script, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this }));
-      this.smokeCheck = init.stdout.apply((out) => out.trim().split("\n").pop() ?? "");
+      this.smokeCheck = init.stdout.apply((out) => (out ?? "").trim().split("\n").pop() ?? "");
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });
   }

@@ -38,7 +38,8 @@ export function standaloneCloud(name: string, cidr: string, externalCidr: string
     fs.rmSync(dir, { recursive: true, force: true });
   };
   for (const subnet of [cidr, externalCidr]) {
-    if (sh(`ip route show ${subnet}`).trim()) throw new Error(`${subnet} is already routed on this machine (${sh(`ip route show ${subnet}`).trim()}): another test or experiment uses it`);
+    const route = sh(`ip route show ${subnet}`).trim();
+    if (route) throw new Error(`${subnet} is already routed on this machine (${route}): another test or experiment uses it`);
   }
   try {
     sh(`set -e
