@@ -135,8 +135,9 @@ export async function recoverInterruptedUpdate(stack: Stack, stateDir: string, f
     delete state.deployment.pending_operations;
     if (forDestroy) {
       // Whatever a create in flight made must be released too: enos' deletes work from the inputs
-      // (names), so the resource is kept with its inputs as outputs and a placeholder id.
-      const creates = pending.filter((op) => op.type === "creating");
+      // (names), so the resource is kept with its inputs as outputs and a placeholder id. OpenStack's
+      // deletes need the real id: the testbed's sweep releases those (providers/openstack/sweep.ts).
+      const creates = pending.filter((op) => op.type === "creating" && !op.resource.type.startsWith("openstack:"));
       state.deployment.resources = [
         ...(state.deployment.resources ?? []),
         ...creates.map((op) => ({ ...op.resource, id: "interrupted-create", outputs: op.resource.inputs })),
@@ -150,7 +151,7 @@ export async function recoverInterruptedUpdate(stack: Stack, stateDir: string, f
 
 interface PendingOperation {
   type: string;
-  resource: { urn: string; inputs: Record<string, unknown> };
+  resource: { urn: string; type: string; inputs: Record<string, unknown> };
 }
 
 function isJson(file: string): boolean {

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { OpenstackTestbed, openstackProblem } from "../openstack";
+import { OpenstackTestbed, openstackProblem, stackOpenstackAuth } from "../openstack";
+import { Refusal } from "../refusal";
 import { BlazarLease, LeaseReady } from "./lease";
-import { leaseReservations, openstackAuthFromEnv } from "./plan";
+import { leaseReservations } from "./plan";
 
 export interface ChameleonBaremetalArgs {
   stack: string;
@@ -41,7 +42,11 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
 
   /** The lease, then its reservation id per node type once it is ACTIVE. */
   private lease(p: ChameleonBaremetalArgs["provider"], demands: RoleDemand[]): pulumi.Output<Record<string, string>> {
-    const auth = pulumi.secret(openstackAuthFromEnv(process.env));
+    const credentials = stackOpenstackAuth();
+    if ("problem" in credentials) {
+      return new Refusal("lease", `chameleonbaremetal needs OpenStack credentials to lease nodes: ${credentials.problem}`, { parent: this }).id.apply((): Record<string, string> => ({}));
+    }
+    const auth = pulumi.secret(credentials.auth);
     const lease = new BlazarLease("lease", { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) }, { parent: this });
     return new LeaseReady("lease-ready", {
       auth, leaseId: lease.leaseId, nodeTypes: [...new Set(demands.map((d) => d.bucket))], pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,

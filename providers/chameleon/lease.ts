@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENDED_LEASE_STATES, LeaseView, OpenstackAuth, blazarCall, blazarSession } from "./api";
+import type { OpenstackAuth } from "../openstack/auth";
+import { ENDED_LEASE_STATES, LeaseView, blazarCall, blazarSession } from "./api";
 import { leaseEnd, nodeTypeFilter } from "./plan";
 
 /**

@@ -21,21 +21,3 @@ export function leaseEnd(from: Date, walltime: string): string {
   const end = new Date(from.getTime() + Math.ceil((h * 3600 + m * 60 + s) / 60) * 60_000);
   return end.toISOString().slice(0, 16).replace("T", " ");
 }
-
-/** OS_* variables as the openstack CLI reads them; every missing one named. */
-export function openstackAuthFromEnv(env: NodeJS.ProcessEnv) {
-  const missing = ["OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD"].filter((k) => !env[k]);
-  if (!env.OS_PROJECT_ID && !env.OS_PROJECT_NAME) missing.push("OS_PROJECT_ID or OS_PROJECT_NAME");
-  if (missing.length) {
-    throw new Error(`chameleonbaremetal needs OpenStack credentials to lease nodes: ${missing.join(", ")} not set; source your Chameleon openrc file (password authentication)`);
-  }
-  return {
-    authUrl: env.OS_AUTH_URL!,
-    username: env.OS_USERNAME!,
-    password: env.OS_PASSWORD!,
-    ...(env.OS_PROJECT_ID ? { projectId: env.OS_PROJECT_ID } : { projectName: env.OS_PROJECT_NAME! }),
-    userDomainName: env.OS_USER_DOMAIN_NAME ?? "Default",
-    projectDomainName: env.OS_PROJECT_DOMAIN_NAME ?? env.OS_USER_DOMAIN_NAME ?? "Default",
-    ...(env.OS_REGION_NAME ? { region: env.OS_REGION_NAME } : {}),
-  };
-}

@@ -9,6 +9,8 @@ import { externalPool, securityRules } from "./plan";
 import { Refusal } from "../refusal";
 import { invokeErrorText, openstackCloudProblem } from "./cloud";
 import { openstackPluginProblem } from "./plugin";
+import { OpenstackAuth, openstackAuth } from "./auth";
+import { OpenstackSweep } from "./sweep";
 
 export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
 
@@ -26,10 +28,17 @@ export interface OpenstackTestbedArgs {
   reservations?: pulumi.Output<Record<string, string>>;
 }
 
+/** The stack's `openstack:` key (read raw: a secret one is wrapped again where it is used). */
+const openstackKey = (key: string) => pulumi.runtime.getConfig(`openstack:${key}`);
+
 /** Why no OpenStack resource can be made (no plugin, no cloud), if so. */
 export function openstackProblem(pulumiHome: string): string | undefined {
-  const config = new pulumi.Config("openstack");
-  return openstackPluginProblem(pulumiHome) ?? openstackCloudProblem(process.env, { authUrl: config.get("authUrl"), cloud: config.get("cloud") });
+  return openstackPluginProblem(pulumiHome) ?? openstackCloudProblem(process.env, { authUrl: openstackKey("authUrl"), cloud: openstackKey("cloud") });
+}
+
+/** The credentials of the stack's cloud for enos' own calls (the plugin reads the same sources), or why there are none. */
+export function stackOpenstackAuth(): { auth: OpenstackAuth } | { problem: string } {
+  return openstackAuth(process.env, openstackKey);
 }
 
 interface SubnetFacts {
@@ -66,6 +75,14 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const p = args.provider;
     const prefix = `enos-${args.stack}`;
     const child = { parent: this };
+    // Made first, released last: its delete releases what an interrupted up made but did not record.
+    const credentials = stackOpenstackAuth();
+    if ("problem" in credentials) {
+      pulumi.log.warn(`a destroy after an interrupted up may leave instances it had started: enos cannot read the cloud's credentials (${credentials.problem})`, this);
+    }
+    const sweep = new OpenstackSweep("sweep", { auth: "auth" in credentials ? pulumi.secret(credentials.auth) : undefined, waitSeconds: 600 }, child);
+    const made = { parent: this, dependsOn: [sweep] };
+    const description = (what: string) => pulumi.interpolate`enos ${args.stack} ${what} ${sweep.marker}`;
     // The cloud's first answer: when it does not come (cloud down, wrong URL or credentials, no external
     // network), one Refusal says why, and the lookups after it are not made (each would fail on its own).
     const external = pulumi.output(openstack.networking.getNetwork({ external: true }, child)
@@ -80,12 +97,12 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     let routerInterface: pulumi.Resource | undefined;
     if (p.configure_network) {
       const cidr = p.subnet.cidr ?? "10.87.23.0/24";
-      const net = new openstack.networking.Network("network", { name: p.network.name, adminStateUp: true }, child);
+      const net = new openstack.networking.Network("network", { name: p.network.name, description: description("network"), adminStateUp: true }, made);
       const sub = new openstack.networking.Subnet("subnet", {
-        name: p.subnet.name, networkId: net.id, cidr, ipVersion: 4, dnsNameservers: p.dns_nameservers,
+        name: p.subnet.name, description: description("subnet"), networkId: net.id, cidr, ipVersion: 4, dnsNameservers: p.dns_nameservers,
         allocationPools: [{ start: p.allocation_pool.start, end: p.allocation_pool.end }],
-      }, child);
-      const router = new openstack.networking.Router("router", { name: `${prefix}-router`, externalNetworkId: external.id }, child);
+      }, made);
+      const router = new openstack.networking.Router("router", { name: `${prefix}-router`, description: description("router"), externalNetworkId: external.id }, made);
       routerInterface = new openstack.networking.RouterInterface("router-interface", { routerId: router.id, subnetId: sub.id }, child);
       networkId = net.id;
       subnetId = sub.id;
@@ -98,7 +115,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       subnet = sub.apply((s) => ({ cidr: s.cidr, gateway: s.gatewayIp, poolEnd: s.allocationPools[s.allocationPools.length - 1]?.end ?? s.gatewayIp }));
     }
 
-    const secgroup = new openstack.networking.SecGroup("secgroup", { name: `${prefix}-secgroup`, description: `enos experiment ${args.stack}` }, child);
+    const secgroup = new openstack.networking.SecGroup("secgroup", { name: `${prefix}-secgroup`, description: description("security group") }, made);
     for (const rule of securityRules(subnet.cidr)) {
       const { name: ruleName, ...fields } = rule;
       new openstack.networking.SecGroupRule(`secgroup-${ruleName}`, { direction: "ingress", ethertype: "IPv4", securityGroupId: secgroup.id, ...fields }, child);
@@ -106,13 +123,15 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     // Every port takes its address from the subnet: a port made on a network without one has none, and
     // Nova refuses it ("requires a FixedIP"); naming the subnet also orders the port after it.
     const fixedIps = [{ subnetId }];
-    const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, { name: `${prefix}-vip-${i}`, networkId, fixedIps, adminStateUp: true }, child));
+    const vips = [1, 2, 3, 4, 5].map((i) => new openstack.networking.Port(`vip-${i}`, {
+      name: `${prefix}-vip-${i}`, description: description("VIP"), networkId, fixedIps, adminStateUp: true,
+    }, made));
 
     // One port per host, in the security group: Terraform OpenStack v3 associates floating IPs with ports
     // only, and the port's address is the host's (an instance's accessIpV4 is whatever Nova picked).
     const ports = slots.map((slot) => new openstack.networking.Port(`${slot.alias}-port`, {
-      name: `${prefix}-${slot.alias}`, networkId, fixedIps, adminStateUp: true, securityGroupIds: [secgroup.id],
-    }, child));
+      name: `${prefix}-${slot.alias}`, description: description(`${slot.alias} port`), networkId, fixedIps, adminStateUp: true, securityGroupIds: [secgroup.id],
+    }, made));
     const instances = slots.map((slot, i) => new openstack.compute.Instance(slot.alias, {
       name: `${prefix}-${slot.alias}`,
       flavorName: args.flavor ?? slot.bucket,
@@ -120,12 +139,13 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       keyPair: p.key_name,
       networks: [{ port: ports[i].id }],
       schedulerHints: args.reservations?.apply((r) => [{ additionalProperties: { reservation: r[slot.bucket] } }]),
-    }, child));
+      metadata: { enos_experiment: sweep.marker },
+    }, made));
 
     let jump: pulumi.Output<string> | undefined;
     const dependsOn: pulumi.Resource[] = [...instances];
     if (p.gateway) {
-      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.name, description: `enos ${args.stack} gateway` }, child);
+      const fip = new openstack.networking.FloatingIp("gateway-ip", { pool: external.name, description: description("gateway") }, made);
       // Neutron refuses the association until the subnet is routed to the external network.
       dependsOn.push(new openstack.networking.FloatingIpAssociate("gateway-ip-association", { floatingIp: fip.address, portId: ports[0].id },
         { ...child, dependsOn: routerInterface ? [routerInterface] : [] }));

@@ -8,7 +8,8 @@ export function externalPool(cidr: string, poolEnd: string, gateway: string, dns
   const end = broadcast - 1 === ipToInt(gateway) ? broadcast - 2 : broadcast - 1;
   if (end - start < 1) {
     throw new Error(`subnet ${cidr} has no addresses after its allocation pool (ending ${poolEnd}) for Kolla's external pool; ` +
-      "shrink provider.allocation_pool or use a larger subnet");
+      "with configure_network, shrink provider.allocation_pool or widen provider.subnet.cidr; without it, name in provider.subnet a subnet " +
+      "with free addresses after its allocation pool (the cloud's admin can shrink the pool)");
   }
   return { start: intToIp(start), end: intToIp(end), cidr, gateway, dns };
 }

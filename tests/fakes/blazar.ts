@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
  * A stateful stand-in for Keystone v3 password auth and Blazar's reservation API v1, on 127.0.0.1
  * only, with the real paths and JSON: POST /identity/v3/auth/tokens (token in X-Subject-Token, a
  * catalog with the reservation endpoint), POST/GET/DELETE /reservation/v1/leases[/{id}] with bodies
- * wrapped in {"lease": ...}.
+ * wrapped in {"lease": ...}. With `keystone`, a real Keystone issues the tokens and the fake checks
+ * each one there, as Blazar's keystonemiddleware does (the cloud's catalog then names the fake).
  */
 export interface FakeBlazarOptions {
   /** node type -> hosts of that type in the free pool. */
@@ -19,6 +20,8 @@ export interface FakeBlazarOptions {
   failStatus?: string;
   /** Leases stay PENDING. */
   neverActive?: boolean;
+  /** A real Keystone's v3 URL whose tokens are accepted (checked with GET /v3/auth/tokens). */
+  keystone?: string;
 }
 
 export interface FakeLease {
@@ -79,12 +82,21 @@ export class FakeBlazar {
           catalog: [{ type: "reservation", name: "blazar", endpoints: [{ interface: "public", region_id: "CHI@UC", url: `${this.url}/reservation/v1` }] }],
         } }, { "X-Subject-Token": token });
       }
-      if (!this.tokens.has(String(req.headers["x-auth-token"]))) return send(401, { error: { code: 401, message: "Authentication required" } });
-      const match = /^\/reservation\/v1\/leases(?:\/([^/]+))?$/.exec(path);
-      if (!match) return send(404, { error_message: "not found" });
-      const [status, value] = this.leaseRoute(req.method ?? "GET", match[1], body);
-      send(status, value);
+      void this.validToken(String(req.headers["x-auth-token"])).then((valid) => {
+        if (!valid) return send(401, { error: { code: 401, message: "Authentication required" } });
+        const match = /^\/reservation\/v1\/leases(?:\/([^/]+))?$/.exec(path);
+        if (!match) return send(404, { error_message: "not found" });
+        const [status, value] = this.leaseRoute(req.method ?? "GET", match[1], body);
+        send(status, value);
+      });
     });
+  }
+
+  private async validToken(token: string): Promise<boolean> {
+    if (this.tokens.has(token) || !this.options.keystone) return this.tokens.has(token);
+    const response = await fetch(`${this.options.keystone.replace(/\/+$/, "")}/auth/tokens`, { headers: { "X-Auth-Token": token, "X-Subject-Token": token } });
+    if (response.ok) this.tokens.add(token);
+    return response.ok;
   }
 
   private leaseRoute(method: string, id: string | undefined, body: Record<string, unknown> | undefined): [number, unknown] {

@@ -17,6 +17,8 @@ export interface StandaloneCloud {
   image: string;
   /** Runs the openstack client as the cloud's admin; returns its stdout. */
   openstack(...args: string[]): string;
+  /** Sends a signal (STOP, CONT) to one of its daemons' process group (e.g. nova-compute). */
+  signal(daemon: string, signal: "STOP" | "CONT"): void;
   /** Stops the cloud, removes its namespace, links, routes and files. */
   remove(): void;
 }
@@ -57,5 +59,6 @@ export function standaloneCloud(name: string, cidr: string, externalCidr: string
   const env = Object.fromEntries([...fs.readFileSync(path.join(cloudDir, "admin-openrc.sh"), "utf8").matchAll(/^export (OS_\w+)=(?:'([^']*)'|(\S*))$/gm)]
     .map((m) => [m[1], m[2] ?? m[3]]));
   const openstack = (...args: string[]) => execFileSync(OPENSTACK, args, { encoding: "utf8", env: { ...process.env, ...env } });
-  return { env, image: path.join(cloudDir, "cirros.qcow2"), openstack, remove };
+  const signal = (daemon: string, sig: string) => sh(`kill -${sig} -- -"$(cat ${path.join(cloudDir, "run", `${daemon}.pid`)})"`);
+  return { env, image: path.join(cloudDir, "cirros.qcow2"), openstack, signal, remove };
 }

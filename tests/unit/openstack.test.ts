@@ -9,6 +9,7 @@ import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { externalPool } from "../../providers/openstack/plan";
+import { openstackAuth } from "../../providers/openstack/auth";
 import { invokeErrorText, openstackCloudProblem } from "../../providers/openstack/cloud";
 import { openstackPluginProblem } from "../../providers/openstack/plugin";
 import { installedOpenstackSchema } from "./openstack-schema";
@@ -30,6 +31,7 @@ pulumi.runtime.setMocks({
     if (type === "Port") state.allFixedIps = [`10.87.23.${ip++}`];
     if (type === "Subnet") state.gatewayIp = "10.87.23.1";
     if (type === "FloatingIp") state.address = "203.0.113.7";
+    if (type === "OpenstackSweep") state.marker = "0f1e2d3c-marker";
     if (type === "BlazarLease") Object.assign(state, { leaseId: "lease-1", endDate: "2026-11-25 05:00" });
     if (type === "BlazarLeaseReady") state.reservations = { compute_skylake: "res-sky", storage: "res-sto" };
     if (type === "StaticHostsProbe") {
@@ -97,6 +99,42 @@ describe("openstack testbeds (pulumi mocks)", () => {
       ["compute-1", ["compute"], "debian", "ens3"], ["compute-2", ["compute"], "debian", "ens3"],
     ]);
     assert.ok(hosts.every((h) => /^10\.87\.23\.\d+$/.test(h.address)), "each host's address is its port's");
+  });
+
+  test("every object the cloud makes carries the sweep's marker, and depends on the sweep (released after them, it deletes what is left)", async () => {
+    await build({ provider: openstackProvider, resources });
+    const [sweep] = byType("OpenstackSweep");
+    const auth = sweep.inputs.auth as { [sig: string]: unknown; value: { username: string } };
+    assert.deepEqual([auth["4dabf18193072939515e22adb298388d"], auth.value.username], ["1b47061264138c4ac30d75fd1eb44270", "alice"], "the openrc's credentials, as a secret");
+    for (const instance of byType("Instance")) assert.deepEqual(instance.inputs.metadata, { enos_experiment: "0f1e2d3c-marker" }, instance.name);
+    const described = registered.filter((r) => ["Network", "Subnet", "Router", "SecGroup", "Port", "FloatingIp"].includes(r.type));
+    assert.equal(described.length, 1 + 1 + 1 + 1 + 9 + 1);
+    for (const object of described) assert.match(String(object.inputs.description), /^enos tbos .+ 0f1e2d3c-marker$/, `${object.type} ${object.name}`);
+    // Objects made by Neutron alongside (rules, router interface, association) go with their parents.
+    assert.deepEqual(registered.filter((r) => r.token.startsWith("openstack:") && !described.includes(r) && r.type !== "Instance").map((r) => r.type).sort(),
+      [...Array(4).fill("SecGroupRule"), "FloatingIpAssociate", "RouterInterface"].sort());
+  });
+
+  test("the credentials enos itself uses: the stack's keys, then an openrc, then clouds.yaml (with secure.yaml); else what is missing", () => {
+    const none = () => undefined;
+    const openrc = { OS_AUTH_URL: "https://k:5000/v3", OS_USERNAME: "alice", OS_PASSWORD: "pw", OS_PROJECT_NAME: "p", OS_USER_DOMAIN_NAME: "chameleon" };
+    assert.deepEqual(openstackAuth(openrc, none), { auth: { authUrl: "https://k:5000/v3", username: "alice", password: "pw", projectName: "p", userDomainName: "chameleon", projectDomainName: "chameleon" } });
+    const keys: Record<string, string> = { password: "from-stack", region: "CHI@TACC" };
+    const auth = openstackAuth(openrc, (k) => keys[k]);
+    assert.ok("auth" in auth && auth.auth.password === "from-stack" && auth.auth.region === "CHI@TACC", "a stack key overrides the openrc");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tbos-clouds-"));
+    try {
+      fs.writeFileSync(path.join(dir, "clouds.yaml"), "clouds:\n  chi:\n    auth:\n      auth_url: https://chi:5000/v3\n      application_credential_id: ac1\n    region_name: CHI@UC\n");
+      fs.writeFileSync(path.join(dir, "secure.yaml"), "clouds:\n  chi:\n    auth:\n      application_credential_secret: shh\n");
+      assert.deepEqual(openstackAuth({ OS_CLOUD: "chi" }, none, dir), {
+        auth: { authUrl: "https://chi:5000/v3", region: "CHI@UC", applicationCredentialId: "ac1", applicationCredentialSecret: "shh", userDomainName: "Default", projectDomainName: "Default" },
+      });
+      assert.deepEqual(openstackAuth({ OS_CLOUD: "tacc" }, none, dir), { problem: `OS_CLOUD (or openstack:cloud) is tacc, but ${dir}/clouds.yaml has no such cloud` });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    assert.deepEqual(openstackAuth({ OS_AUTH_URL: "u", OS_USERNAME: "alice" }, none), { problem: "incomplete OpenStack credentials: OS_PASSWORD (openstack:password), " +
+      "OS_PROJECT_ID or OS_PROJECT_NAME (openstack:tenantId or openstack:tenantName) not set; source your openrc, or use an application credential (OS_APPLICATION_CREDENTIAL_ID and _SECRET)" });
   });
 
   test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
@@ -231,7 +269,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.equal(externalPool("10.0.0.0/24", "10.0.0.100", "10.0.0.254", "d").end, "10.0.0.253");
     // 128.0.0.0 and above: the network address stays unsigned.
     assert.equal(externalPool("192.168.1.0/24", "192.168.1.100", "192.168.1.254", "d").end, "192.168.1.253");
-    assert.throws(() => externalPool("10.0.0.0/24", "10.0.0.253", "10.0.0.1", "d"), /no addresses after its allocation pool/);
+    assert.throws(() => externalPool("10.0.0.0/24", "10.0.0.253", "10.0.0.1", "d"), /no addresses after its allocation pool .*; with configure_network, shrink provider\.allocation_pool .*; without it, name in provider\.subnet a subnet with free addresses/);
   });
 
   // Last: the graphs above, all variants (network made or looked up, gateway or not, KVM, bare metal).
