@@ -4,8 +4,7 @@ import { PROJECT_DIR } from "../config/paths";
 import type { TestbedNetwork } from "../config/types";
 import { local } from "@pulumi/command";
 import { BASH, replacedFirst } from "./commands";
-import { DEFAULT_CIRROS_URL, renderInitScript } from "./init/script";
-import { shellQuote } from "../config/shell";
+import { DEFAULT_CIRROS_URL, renderInitCommand } from "./init/script";
 
 export interface OpenStackInitArgs {
   /**
@@ -37,7 +36,7 @@ export class OpenStackInit extends pulumi.ComponentResource {
     } else {
       const bin = path.join(PROJECT_DIR, ".venv", "bin");
       const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
-        `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
+        renderInitCommand({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }, bin));
       const init = new local.Command("init", { create: script, update: script, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this }));
       this.smokeCheck = init.stdout.apply((out) => (out ?? "").trim().split("\n").pop() ?? "");
     }
