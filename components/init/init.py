@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import keystoneauth1.exceptions
@@ -63,7 +64,7 @@ def image_file(source):
         return
     with tempfile.NamedTemporaryFile(prefix="enos-cirros-") as file:
         with about(f"image {IMAGE} from {source}"):
-            for attempt in range(3):
+            for attempt in range(1, 4):
                 try:
                     with urllib.request.urlopen(source, timeout=60) as response:
                         file.seek(0)
@@ -71,7 +72,8 @@ def image_file(source):
                         shutil.copyfileobj(response, file)
                     break
                 except OSError as error:
-                    if attempt == 2:
+                    # As curl --retry: a refused connection, a timeout or a 5xx is tried again, a 404 is not.
+                    if attempt == 3 or isinstance(error, urllib.error.HTTPError) and error.code < 500:
                         raise exceptions.SDKException(f"download failed: {error}")
                     time.sleep(2)
         file.flush()

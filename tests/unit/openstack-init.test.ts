@@ -1,12 +1,13 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import * as http from "node:http";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
-import { initRequest, renderInitCommand } from "../../components/init/script";
+import { INIT_PY, initRequest, renderInitCommand } from "../../components/init/script";
 
 const BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const external = { cidr: "10.248.0.0/24", start: "10.248.0.100", end: "10.248.0.200", gateway: "10.248.0.1", dns: "10.248.0.1" };
@@ -45,5 +46,30 @@ describe("OpenStack init: the command and what it tells init.py (the dev-cloud i
     assert.equal(run.stdout, "", "nothing found or made");
     assert.match(run.stderr, new RegExp(`^init: Keystone at ${authUrl.replace(/\./g, "\\.")}: .*(refused|Unable to establish connection)`, "m"));
     assert.ok(Date.now() - started < 30_000, "fails at once, no retry loop");
+  });
+
+  test("an http(s) image is downloaded to a temporary file, removed after; a failed download names the URL and the error", async () => {
+    const image = Buffer.from("QFI\xfb a cirros image, or what stands for it");
+    const server = http.createServer((request, response) => (request.url === "/cirros.img" ? response.end(image) : response.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    // init.py's image_file, imported: the cloud is not needed to fetch the image.
+    const fetch = (url: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(path.join(BIN, "python"), ["-c", `import sys; sys.path.insert(0, sys.argv[1]); import init
+with init.image_file(sys.argv[2]) as path:
+    print(path); print(open(path, "rb").read().hex())`, path.dirname(INIT_PY), url], { encoding: "utf8" },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr })));
+    try {
+      const fetched = await fetch(`${base}/cirros.img`);
+      assert.equal(fetched.code, 0, fetched.stderr);
+      const [file, hex] = fetched.stdout.trim().split("\n");
+      assert.equal(hex, image.toString("hex"));
+      assert.ok(!fs.existsSync(file), "the download is removed");
+      const missing = await fetch(`${base}/missing.img`);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, new RegExp(`^init: image cirros.uec from ${base}/missing.img: download failed: HTTP Error 404`, "m"));
+    } finally {
+      server.close();
+    }
   });
 });
