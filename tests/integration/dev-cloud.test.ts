@@ -34,6 +34,8 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
   let hosts: Host[];
   let network: TestbedNetwork;
   let sshConfig: string;
+  /** How long the init phase took in the first `up` (Pulumi's "init created (Ns)"). */
+  let initSeconds: string | undefined;
   const cloudDir = () => path.join(cloud.stateDir, cloud.name, "dev-cloud");
   const openstack = (...args: string[]) =>
     execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" "$@"`, "openstack", ...args], { encoding: "utf8", env: { ...process.env, OPENRC: openrc } });
@@ -61,6 +63,7 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     await cloud.setConfig({ provider, resources, kolla_mode: "check", dev_cloud: true, workload });
     const up = await cloud.stack.up({ parallel: 64 });
     assert.equal(up.summary.result, "succeeded");
+    initSeconds = /command:local:Command init created \((\d+)s\)/.exec(up.stdout)?.[1];
     // What `pulumi up` ends with: init's last word.
     assert.match(String(up.outputs.smokeCheck?.value), /^smoke check passed: an m1\.tiny \S+ server became ACTIVE/);
     // Shown as it is at the end of `pulumi up`, not as "[secret]" (the cloud's password is one).
@@ -86,7 +89,8 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
       ["nova-compute up", "nova-conductor up", "nova-scheduler up"]);
   });
 
-  test("init made SPEC §4's objects and its smoke check passed", async () => {
+  test("init made SPEC §4's objects and its smoke check passed", async (t) => {
+    t.diagnostic(`init phase in the first up: ${initSeconds} s`);
     const outputs = await cloud.stack.outputs();
     assert.ok(outputs.benchmarkSummary, "the benchmarks ran after init");
     assert.deepEqual(openstack("flavor", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), ["m1.large", "m1.medium", "m1.small", "m1.tiny", "m1.xlarge"]);
