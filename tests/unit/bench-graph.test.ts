@@ -72,7 +72,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     const initPy = path.join(PROJECT_DIR, "components", "init", "init.py");
     const [, request] = new RegExp(`^set -a; source '/k/admin-openrc'; set \\+a\nexec '${python}' '${initPy}' '(\\{.*\\})'$`, "m").exec(create)!;
     assert.deepEqual(JSON.parse(request), { image: "/images/cirros.img", external: network.external, bootTimeout: 300, pollInterval: 5 });
-    assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) script in place");
+    assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) command in place");
   });
 
   test("a wrong run.yml stops the program before any resource is registered", async () => {
