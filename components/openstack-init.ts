@@ -4,8 +4,7 @@ import { PROJECT_DIR } from "../config/paths";
 import type { TestbedNetwork } from "../config/types";
 import { local } from "@pulumi/command";
 import { BASH, replacedFirst } from "./commands";
-import { DEFAULT_CIRROS_URL, renderInitScript } from "./init/script";
-import { shellQuote } from "../config/shell";
+import { DEFAULT_CIRROS_URL, renderInitCommand } from "./init/script";
 
 export interface OpenStackInitArgs {
   /**
@@ -24,10 +23,10 @@ export interface OpenStackInitArgs {
 /**
  * Initialises the cloud (SPEC §4): role, image, flavors, security group, quotas, public and private
  * networks with a router, then a smoke check that boots and deletes one server. Every object is
- * looked up before it is created, so a changed input re-runs the same script as an update.
+ * looked up before it is created, so a changed input re-runs the same command as an update.
  */
 export class OpenStackInit extends pulumi.ComponentResource {
-  /** What the smoke check said (the script's last line); undefined when the phase is skipped. */
+  /** What the smoke check said (init.py's last line); undefined when the phase is skipped. */
   public readonly smokeCheck?: pulumi.Output<string>;
 
   constructor(name: string, args: OpenStackInitArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -36,9 +35,9 @@ export class OpenStackInit extends pulumi.ComponentResource {
       pulumi.log.info("init: skipped: this stack has no OpenStack (kolla_mode check, or no deployment)", this);
     } else {
       const bin = path.join(PROJECT_DIR, ".venv", "bin");
-      const script = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
-        `export PATH=${shellQuote(bin)}:"$PATH"\n` + renderInitScript({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }));
-      const init = new local.Command("init", { create: script, update: script, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this }));
+      const command = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
+        renderInitCommand({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }, bin));
+      const init = new local.Command("init", { create: command, update: command, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this }));
       this.smokeCheck = init.stdout.apply((out) => (out ?? "").trim().split("\n").pop() ?? "");
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { devCloudDown, devCloudUp } from "../../components/dev-cloud";
-import { renderInitScript } from "../../components/init/script";
+import { renderInitCommand } from "../../components/init/script";
 import { PROJECT_DIR } from "../../config/paths";
 
 export interface DevCloudBench {
@@ -45,7 +45,7 @@ export async function benchDevCloud(): Promise<DevCloudBench> {
     const warmUpSeconds = timed(up);
     const rssMiB = Math.round(Number(sh(`ps -o rss= -p "$(ip netns pids ${NAMESPACE} | paste -sd,)" | awk '{s+=$1} END {print s}'`)) / 1024);
     const external = { cidr: "10.230.1.0/24", start: "10.230.1.100", end: "10.230.1.200", gateway: "10.230.1.1", dns: "10.230.1.1" };
-    const initSeconds = timed(() => sh(renderInitScript({ openrc, image: path.join(dir, "cirros.qcow2"), external, pollInterval: 1 }), env));
+    const initSeconds = timed(() => sh(renderInitCommand({ openrc, image: path.join(dir, "cirros.qcow2"), external, pollInterval: 1 }, path.join(PROJECT_DIR, ".venv", "bin")), env));
     const smokeBootSeconds = timed(() => sh(`. ${openrc}; openstack server create --flavor m1.tiny --image cirros.uec --network private --wait bench >/dev/null`, env));
     const teardownSeconds = timed(() => sh(devCloudDown(dir), env));
     return { coldUpSeconds, warmUpSeconds, rssMiB, initSeconds, smokeBootSeconds, teardownSeconds };

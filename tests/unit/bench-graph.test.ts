@@ -63,14 +63,16 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     assert.notEqual(runFingerprint({ ...run, args: { ...run.args, times: 21 } }, cloudWorkload.dir), runFingerprint(run, cloudWorkload.dir));
   });
 
-  test("init: skipped without OpenStack; otherwise one command running the init script with the venv's openstack", async () => {
+  test("init: skipped without OpenStack; otherwise one command running init.py with the venv's python, the openrc and the testbed's pool", async () => {
     const { OpenStackInit } = await import("../../components/openstack-init");
     assert.equal((await registered(() => new OpenStackInit("init", { network }))).size, 0);
     const made = await registered(() => new OpenStackInit("init", { network, openrc: "/k/admin-openrc", image: "/images/cirros.img" }));
     const create = String(made.get("init")!.create);
-    assert.match(create, new RegExp(`^export PATH='${path.join(PROJECT_DIR, ".venv", "bin")}':"\\$PATH"\nset -euo pipefail\nset -a; source '/k/admin-openrc'`));
-    assert.match(create, /image='\/images\/cirros.img'/);
-    assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) script in place");
+    const python = path.join(PROJECT_DIR, ".venv", "bin", "python");
+    const initPy = path.join(PROJECT_DIR, "components", "init", "init.py");
+    const [, request] = new RegExp(`^set -a; source '/k/admin-openrc'; set \\+a\nexec '${python}' '${initPy}' '(\\{.*\\})'$`, "m").exec(create)!;
+    assert.deepEqual(JSON.parse(request), { image: "/images/cirros.img", external: network.external, bootTimeout: 300, pollInterval: 5 });
+    assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) command in place");
   });
 
   test("a wrong run.yml stops the program before any resource is registered", async () => {

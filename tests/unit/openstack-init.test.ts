@@ -1,100 +1,75 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import * as http from "node:http";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
-import { FLAVORS, renderInitScript } from "../../components/init/script";
-import { FIXTURES } from "../helpers";
+import { INIT_PY, initRequest, renderInitCommand } from "../../components/init/script";
 
-const STUB = path.join(FIXTURES, "openstack-stub");
+const BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const external = { cidr: "10.248.0.0/24", start: "10.248.0.100", end: "10.248.0.200", gateway: "10.248.0.1", dns: "10.248.0.1" };
 
-/** A cloud as Kolla leaves it: the admin project and its default security group, nothing else. */
-const freshCloud = () => ({
-  objects: {
-    project: { admin: { id: "admin-project-id", name: "admin" } },
-    "security group": { default: { id: "admin-default-sg", name: "default", project: "admin-project-id" } },
-  },
-  rules: [],
-  quotas: [],
-});
+/** A loopback port nothing listens on: a Keystone that refuses connections at once. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
-describe("OpenStack init, run against a stub `openstack` that records its calls and keeps state", () => {
+describe("OpenStack init: the command and what it tells init.py (the dev-cloud integration test runs it against a cloud)", () => {
   let dir: string;
-  let script: string;
-  const run = (env: Record<string, string> = {}) => {
-    fs.writeFileSync(path.join(dir, "calls.jsonl"), "");
-    const result = spawnSync("bash", ["-c", script], {
-      encoding: "utf8",
-      env: { ...process.env, PATH: `${STUB}:${process.env.PATH}`, STUB_LOG: path.join(dir, "calls.jsonl"), STUB_STATE: path.join(dir, "state.json"), ...env },
-    });
-    const calls: string[][] = fs.readFileSync(path.join(dir, "calls.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    return { ...result, calls, creates: calls.filter((c) => c.includes("create") || c[0] === "router" && ["set", "add"].includes(c[1])).map((c) => c.join(" ")) };
-  };
-
-  before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-init-"));
-    fs.writeFileSync(path.join(dir, "admin-openrc"), "export OS_PROJECT_NAME=admin\nexport OS_AUTH_URL=http://10.247.0.250:5000\n");
-    fs.writeFileSync(path.join(dir, "cirros.img"), "QFI\xfb");
-    fs.writeFileSync(path.join(dir, "state.json"), JSON.stringify(freshCloud()));
-    script = renderInitScript({ openrc: path.join(dir, "admin-openrc"), image: path.join(dir, "cirros.img"), external, pollInterval: 0 });
-  });
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-init-"))));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test("a fresh cloud gets every object of SPEC §4, and the smoke check boots then deletes its server", () => {
-    const first = run();
-    assert.equal(first.status, 0, first.stderr);
-    assert.deepEqual(first.creates, [
-      "role create member",
-      `image create --disk-format qcow2 --container-format bare --public --property architecture=x86_64 --file ${path.join(dir, "cirros.img")} cirros.uec`,
-      ...FLAVORS.map(([name, ram, disk, vcpus]) => `flavor create --public --ram ${ram} --disk ${disk} --vcpus ${vcpus} ${name}`),
-      "security group rule create admin-default-sg --ingress --protocol icmp --remote-ip 0.0.0.0/0",
-      "security group rule create admin-default-sg --ingress --protocol tcp --dst-port 1:65535 --remote-ip 0.0.0.0/0",
-      "security group rule create admin-default-sg --ingress --protocol udp --dst-port 1:65535 --remote-ip 0.0.0.0/0",
-      "network create --share --external --provider-network-type flat --provider-physical-network physnet1 public",
-      "subnet create --network public --subnet-range 10.248.0.0/24 --allocation-pool start=10.248.0.100,end=10.248.0.200 --gateway 10.248.0.1 --dns-nameserver 10.248.0.1 --no-dhcp public-subnet",
-      "network create --provider-network-type vxlan private",
-      "subnet create --network private --subnet-range 192.168.0.0/18 --gateway 192.168.0.1 --dns-nameserver 10.248.0.1 private-subnet",
-      "router create router",
-      "router set --external-gateway public router",
-      "router add subnet router private-subnet",
-      "server create --flavor m1.tiny --image cirros.uec --network private enos-smoke-check",
-    ]);
-    assert.deepEqual(first.calls.filter((c) => c[0] === "quota").map((c) => c.join(" ")), [
-      "quota set --class --cores -1 --ram -1 --instances -1 default",
-      "quota set --force --floating-ips -1 --ports -1 admin-project-id",
-    ]);
-    assert.deepEqual(first.calls.at(-1), ["server", "delete", "--wait", "enos-smoke-check"]);
-    assert.match(first.stdout, /smoke check passed/);
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")).objects.server["enos-smoke-check"], undefined, "the smoke server is gone");
+  test("init.py gets the image and the external pool as given, the smoke check's timing defaulted or as given", () => {
+    assert.deepEqual(initRequest({ openrc: "/k/admin-openrc", image: "/images/cirros.img", external }),
+      { image: "/images/cirros.img", external, bootTimeout: 300, pollInterval: 5 });
+    assert.deepEqual(initRequest({ openrc: "/k/admin-openrc", image: "https://example.org/c.img", external, bootTimeout: 60, pollInterval: 1 }),
+      { image: "https://example.org/c.img", external, bootTimeout: 60, pollInterval: 1 });
   });
 
-  test("a second run creates nothing but the smoke check's server", () => {
-    const second = run();
-    assert.equal(second.status, 0, second.stderr);
-    assert.deepEqual(second.creates, ["server create --flavor m1.tiny --image cirros.uec --network private enos-smoke-check"]);
+  test("the command runs init.py with the venv's python, the openrc's OS_* and its request; an unreachable Keystone fails it, named", async () => {
+    const authUrl = `http://127.0.0.1:${await closedPort()}/v3`;
+    // A path with a space and a quote: the command quotes it.
+    const openrc = path.join(dir, "admin 'openrc");
+    fs.writeFileSync(openrc, [`export OS_AUTH_URL=${authUrl}`, "export OS_USERNAME=admin", "export OS_PASSWORD=x", "export OS_PROJECT_NAME=admin",
+      "export OS_USER_DOMAIN_NAME=Default", "export OS_PROJECT_DOMAIN_NAME=Default", "export OS_IDENTITY_API_VERSION=3", ""].join("\n"));
+    const command = renderInitCommand({ openrc, image: path.join(dir, "cirros.img"), external }, BIN);
+    const started = Date.now();
+    const run = spawnSync("bash", ["-c", command], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", HOME: dir } });
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(run.stdout, "", "nothing found or made");
+    assert.match(run.stderr, new RegExp(`^init: Keystone at ${authUrl.replace(/\./g, "\\.")}: .*(refused|Unable to establish connection)`, "m"));
+    assert.ok(Date.now() - started < 30_000, "fails at once, no retry loop");
   });
 
-  test("a server that goes to ERROR fails the phase with its fault, and is deleted", () => {
-    const failed = run({ STUB_SERVER_FAULT: "No valid host was found. There are not enough hosts available." });
-    assert.notEqual(failed.status, 0);
-    assert.match(failed.stderr, /smoke check failed: server enos-smoke-check \(m1.tiny, cirros.uec, network private\) is ERROR after 0s; fault: .*No valid host was found/);
-    assert.deepEqual(failed.calls.at(-1), ["server", "delete", "enos-smoke-check"]);
-  });
-
-  test("a URL image is downloaded first", () => {
-    const withUrl = renderInitScript({ openrc: "/x/admin-openrc", image: "https://example.org/cirros.img", external });
-    assert.match(withUrl, /curl -fsSL --retry 3 -o "\$image" 'https:\/\/example.org\/cirros.img'\n {2}openstack image create .* --file "\$image" cirros.uec/);
-  });
-
-  test("every call is valid for the real python-openstackclient (its own argument parsers)", () => {
-    const calls = fs.readFileSync(path.join(dir, "calls.jsonl"), "utf8") + run().calls.map((c) => JSON.stringify(c)).join("\n");
-    const check = spawnSync(path.join(PROJECT_DIR, ".venv", "bin", "python"), [path.join(STUB, "osc_syntax.py")], { input: calls, encoding: "utf8" });
-    assert.equal(check.status, 0, check.stderr);
-    const verdicts = check.stdout.trim().split("\n");
-    assert.ok(verdicts.length > 20);
-    assert.deepEqual(verdicts.filter((v) => !v.startsWith("ok ")), []);
+  test("an http(s) image is downloaded to a temporary file, removed after; a failed download names the URL and the error", async () => {
+    const image = Buffer.from("QFI\xfb a cirros image, or what stands for it");
+    const server = http.createServer((request, response) => (request.url === "/cirros.img" ? response.end(image) : response.writeHead(404).end()));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    // init.py's image_file, imported: the cloud is not needed to fetch the image.
+    const fetch = (url: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(path.join(BIN, "python"), ["-c", `import sys; sys.path.insert(0, sys.argv[1]); import init
+with init.image_file(sys.argv[2]) as path:
+    print(path); print(open(path, "rb").read().hex())`, path.dirname(INIT_PY), url], { encoding: "utf8" },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr })));
+    try {
+      const fetched = await fetch(`${base}/cirros.img`);
+      assert.equal(fetched.code, 0, fetched.stderr);
+      const [file, hex] = fetched.stdout.trim().split("\n");
+      assert.equal(hex, image.toString("hex"));
+      assert.ok(!fs.existsSync(file), "the download is removed");
+      const missing = await fetch(`${base}/missing.img`);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, new RegExp(`^init: image cirros.uec from ${base}/missing.img: download failed: HTTP Error 404`, "m"));
+    } finally {
+      server.close();
+    }
   });
 });
