@@ -50,6 +50,20 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     assert.equal(withFile.out.trim(), "s3cret");
   });
 
+  test("a stack removed (the backend keeps its .bak) and its passphrase deleted can be made again, with a new passphrase", () => {
+    fs.writeFileSync(path.join(project, "Pulumi.again.yaml"), "config:\n  enos:provider: g5k\n");
+    assert.equal(pulumi(["config", "set", "--secret", "enos:g5k_password", "one", "--stack", "again"]).code, 0);
+    const removed = pulumi(["stack", "rm", "again", "--yes", "--force"]);
+    assert.equal(removed.code, 0, removed.err);
+    assert.ok(fs.readdirSync(path.join(project, ".pulumi-state", ".pulumi", "stacks", "enos")).includes("again.json.bak"), "what the file backend leaves");
+    fs.rmSync(path.join(project, ".pulumi-state", "passphrases", "again"));
+    fs.writeFileSync(path.join(project, "Pulumi.again.yaml"), "config:\n  enos:provider: g5k\n");
+    const again = pulumi(["config", "set", "--secret", "enos:g5k_password", "two", "--stack", "again"]);
+    assert.equal(again.code, 0, again.err);
+    assert.equal(pulumi(["config", "get", "enos:g5k_password", "--stack", "again"]).out.trim(), "two");
+    assert.equal(pulumi(["stack", "rm", "again", "--yes", "--force"]).code, 0);
+  });
+
   test("the local file backend and the project's PULUMI_HOME, no login", () => {
     const ls = pulumi(["stack", "ls", "--json"]);
     assert.equal(ls.code, 0, ls.err);
