@@ -10,6 +10,7 @@ import { local, remote } from "@pulumi/command";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
 import { TEST_PASSPHRASE } from "./harness";
+import { freePort } from "../helpers";
 
 /**
  * Conformance of enos-pulumi's own pulumi-resource-command with @pulumi/command 1.2.1: the real SDK
@@ -125,14 +126,6 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
   }
 });
 
-/** A free TCP port on 127.0.0.1 (two test files never get the same one). */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 interface Sshd {
   port: number;

@@ -8,18 +8,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import { INIT_PY, initRequest, renderInitCommand } from "../../components/init/script";
+import { freePort } from "../helpers";
 
 const BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const external = { cidr: "10.248.0.0/24", start: "10.248.0.100", end: "10.248.0.200", gateway: "10.248.0.1", dns: "10.248.0.1" };
-
-/** A loopback port nothing listens on: a Keystone that refuses connections at once. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("OpenStack init: the command and what it tells init.py (the dev-cloud integration test runs it against a cloud)", () => {
   let dir: string;
@@ -34,7 +26,7 @@ describe("OpenStack init: the command and what it tells init.py (the dev-cloud i
   });
 
   test("the command runs init.py with the venv's python, the openrc's OS_* and its request; an unreachable Keystone fails it, named", async () => {
-    const authUrl = `http://127.0.0.1:${await closedPort()}/v3`;
+    const authUrl = `http://127.0.0.1:${await freePort()}/v3`;
     // A path with a space and a quote: the command quotes it.
     const openrc = path.join(dir, "admin 'openrc");
     fs.writeFileSync(openrc, [`export OS_AUTH_URL=${authUrl}`, "export OS_USERNAME=admin", "export OS_PASSWORD=x", "export OS_PROJECT_NAME=admin",
