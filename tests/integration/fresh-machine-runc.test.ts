@@ -23,16 +23,21 @@ describe("fresh-machine-runc: a privileged container's spec fitted to the machin
   const bounding = BigInt(`0x${/^CapBnd:\s*(\S+)/m.exec(status)![1]}`);
   // Every capability the kernel knows, as Docker 20.10 gives a privileged container.
   const all = ["CAP_CHOWN", "CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_BPF"];
-  const bits: Record<string, bigint> = { CAP_CHOWN: 0n, CAP_NET_ADMIN: 12n, CAP_SYS_ADMIN: 21n, CAP_SYS_RESOURCE: 24n, CAP_BPF: 39n };
+  const bits: Record<string, bigint> = {
+    CAP_CHOWN: 0n, CAP_NET_ADMIN: 12n, CAP_SYS_ADMIN: 21n, CAP_SYS_RESOURCE: 24n, CAP_BPF: 39n,
+  };
   const kept = all.filter((cap) => (bounding >> bits[cap]) & 1n);
   const hardNofile = Number(execFileSync("bash", ["-c", "ulimit -Hn"], { encoding: "utf8" }).trim());
 
-  test("create: capabilities outside the bounding set and rlimits above the hard limit are left out; runc gets the same arguments", () => {
+  test("create: capabilities outside the bounding set, rlimits above the hard limit left out; same arguments", () => {
     const bundle = path.join(dir, "bundle");
     fs.mkdirSync(bundle);
     fs.writeFileSync(path.join(bundle, "config.json"), JSON.stringify({
       ociVersion: "1.0.2",
-      process: { capabilities: { bounding: all, effective: all }, rlimits: [{ type: "RLIMIT_NOFILE", hard: hardNofile * 4, soft: hardNofile * 4 }] },
+      process: {
+        capabilities: { bounding: all, effective: all },
+        rlimits: [{ type: "RLIMIT_NOFILE", hard: hardNofile * 4, soft: hardNofile * 4 }],
+      },
     }));
     const args = ["--root", "/run/x", "create", "--bundle", bundle, "--pid-file", "p", "id1"];
     assert.equal(wrapper(args).trim(), `runc ${args.join(" ")}`);

@@ -17,13 +17,16 @@ describe("setup's Go and Pulumi CLI steps", { timeout: 60_000 }, () => {
   const tools = path.join(dir, "tools");
   fs.mkdirSync(tools);
   // python3 by its interpreter's path (a pyenv shim needs more tools than these).
-  fs.symlinkSync(execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim(), path.join(tools, "python3"));
+  const output = (command: string, args: string[]) => execFileSync(command, args, { encoding: "utf8" }).trim();
+  fs.symlinkSync(output("python3", ["-c", "import sys; print(sys.executable)"]), path.join(tools, "python3"));
   for (const tool of ["bash", "env", "sed", "sort", "grep", "cut", "paste", "dirname", "readlink", "mktemp",
     "rm", "mkdir", "ln", "cat", "cp", "find", "chmod", "xargs"]) {
-    fs.symlinkSync(execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), path.join(tools, tool));
+    fs.symlinkSync(output("bash", ["-c", `command -v ${tool}`]), path.join(tools, tool));
   }
-  const pinned: string = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")).enos.pulumiCli;
-  const goWanted = /-go([0-9.]+)\./.exec(fs.readFileSync(path.join(PROJECT_DIR, "scripts", "go-toolchain.sum"), "utf8"))![1];
+  const read = (...parts: string[]) => fs.readFileSync(path.join(PROJECT_DIR, ...parts), "utf8");
+  const pinned: string = JSON.parse(read("package.json")).enos.pulumiCli;
+  const goWanted = /-go([0-9.]+)\./.exec(read("scripts", "go-toolchain.sum"))![1];
+  const goPattern = goWanted.replace(/\./g, "\\.");
 
   /** A directory holding one fake command NAME, a shell script BODY. */
   const fake = (name: string, body: string): string => {
@@ -51,15 +54,16 @@ esac`);
     const run = buildPulumi([oldGo]);
     assert.equal(run.code, 1);
     assert.equal(run.err.trim().split("\n").length, 1, run.err);
-    assert.match(run.err, new RegExp(`^go-toolchain: needs Go >= ${goWanted.replace(/\./g, "\\.")}: go1\\.19\\.8 \\(on PATH\\) ` +
-      `could not fetch golang\\.org/toolchain@v0\\.0\\.1-go${goWanted.replace(/\./g, "\\.")}\\.linux-amd64 from GOPROXY=.*403 Forbidden`));
+    assert.match(run.err, new RegExp(`^go-toolchain: needs Go >= ${goPattern}: go1\\.19\\.8 \\(on PATH\\) ` +
+      `could not fetch golang\\.org/toolchain@v0\\.0\\.1-go${goPattern}\\.linux-amd64 from GOPROXY=.*403 Forbidden`));
     assert.equal(fs.existsSync(run.cli), false);
   });
 
   test("no Go at all: one line naming the package that fetches one", () => {
     const run = buildPulumi([]);
     assert.equal(run.code, 1);
-    assert.equal(run.err.trim(), `go-toolchain: needs Go >= ${goWanted}: no go on PATH (install Debian's golang-go: it fetches Go ${goWanted})`);
+    assert.equal(run.err.trim(),
+      `go-toolchain: needs Go >= ${goWanted}: no go on PATH (install Debian's golang-go: it fetches Go ${goWanted})`);
   });
 
   test("a go.mod the Go cannot parse: go's own error, no Python traceback", () => {
