@@ -6,6 +6,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type * as langPb from "@pulumi/pulumi/proto/language_pb";
 import type * as langGrpc from "@pulumi/pulumi/proto/language_grpc_pb";
 import { watchEngine } from "../engine-watch";
+import { buildProgram } from "./build";
 import { programDependencies, searchUp } from "./dependencies";
 import { programConfig, RuntimeOptions, runtimeOptions } from "./options";
 import { freePort, ProgramProcess } from "./program";
@@ -94,11 +95,18 @@ export class NodeLanguageHost {
     const response = new this.sdk.lang.RunResponse();
     const info = req.getInfo();
     const programDir = info?.getProgramDirectory() || req.getPwd();
-    const entryPoint = info?.getEntryPoint() || req.getProgram() || ".";
+    let entryPoint = info?.getEntryPoint() || req.getProgram() || ".";
     const options = runtimeOptions(info);
     let runScript: string;
     try {
       runScript = resolveFromProgram(programDir, "@pulumi/pulumi/cmd/run");
+      const started = Date.now();
+      const built = options.typescript ? await buildProgram(programDir, entryPoint, options.tsconfig) : undefined;
+      if (built) {
+        this.flags.debug(`built ${entryPoint} into ${built} in ${Date.now() - started} ms`);
+        entryPoint = path.relative(programDir, built);
+        options.typescript = false;
+      }
     } catch (err) {
       return response.setError((err as Error).message);
     }

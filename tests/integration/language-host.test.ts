@@ -228,6 +228,42 @@ describe("nodejs language host", () => {
     js.pulumi(["destroy", "--yes"]);
   });
 
+  it("builds a project like this one before each run: an edit shows in the next preview, a type error fails it", () => {
+    // This project's own Pulumi.yaml and tsconfig.json (incremental, into dist/), with a program of two files.
+    const ours = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
+    const built = project("built", {
+      "Pulumi.yaml": ours("Pulumi.yaml").replace(/^name: .*/m, "name: lhtest"),
+      "tsconfig.json": JSON.stringify({ ...JSON.parse(ours("tsconfig.json")), include: ["index.ts", "greeting.ts"] }),
+      "package.json": JSON.stringify({ name: "lhtest-built", dependencies: { "@pulumi/pulumi": "*" } }),
+      "greeting.ts": 'export const greeting: string = "hello";\n',
+      "index.ts": 'import { greeting } from "./greeting";\nexport const text = greeting;\n',
+    });
+    built.pulumi(["up", "--yes"]);
+    assert.deepEqual(JSON.parse(built.pulumi(["stack", "output", "--json"]).stdout), { text: "hello" });
+
+    // Nothing changed: nothing is compiled again.
+    const emitted = [path.join(built.dir, "dist", "index.js"), path.join(built.dir, "dist", "greeting.js")];
+    const written = () => emitted.map((f) => fs.statSync(f).mtimeMs);
+    const before = written();
+    built.pulumi(["preview", "--expect-no-changes"]);
+    assert.deepEqual(written(), before, "an unchanged program was compiled again");
+    // An output deleted behind the build's back is made again.
+    fs.rmSync(emitted[0]);
+    built.pulumi(["preview", "--expect-no-changes"]);
+
+    fs.writeFileSync(path.join(built.dir, "greeting.ts"), 'export const greeting: string = "bonjour";\n');
+    fs.appendFileSync(path.join(built.dir, "index.ts"), "export const added = greeting.length;\n");
+    const edited = built.pulumi(["preview"]);
+    assert.match(edited.stdout, /\+ added\s*: 7/, edited.output);
+    assert.match(edited.stdout, /~ text\s*: "hello" => "bonjour"/, edited.output);
+
+    fs.appendFileSync(path.join(built.dir, "greeting.ts"), 'export const count: number = "three";\n');
+    const broken = built.pulumi(["preview"], { expect: 1 });
+    const typeError = /greeting\.ts:2:14 - error TS2322: Type 'string' is not assignable to type 'number'/;
+    assert.match(broken.output, typeError, broken.output);
+    assert.match(broken.output, /the program does not compile \(tsc --build tsconfig\.json\)/, broken.output);
+  });
+
   it("installs dependencies with npm install, then npm ci once there is a lock file", () => {
     // No dependencies: npm has nothing to download, and the SDK the host needs comes from a directory above.
     fs.mkdirSync(path.join(root, "install"));
