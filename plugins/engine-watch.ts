@@ -8,7 +8,8 @@ const ENGINE_CHECK_MS = 5000;
  * this plugin (the official plugins watch the same way). An engine without the health service counts as
  * alive. `grpc` is the caller's own @grpc/grpc-js. Returns a function that stops the watch.
  */
-export function watchEngine(g: typeof grpc, address: string, gone: (why: string) => void): () => void {
+export function watchEngine(g: typeof grpc, address: string, gone: (why: string) => void, everyMs = ENGINE_CHECK_MS)
+  : () => void {
   const client = new g.Client(address, g.credentials.createInsecure());
   const stop = () => {
     clearInterval(timer);
@@ -20,7 +21,7 @@ export function watchEngine(g: typeof grpc, address: string, gone: (why: string)
       stop();
       gone(`engine ${address} unreachable (${err.details})`);
     });
-  }, ENGINE_CHECK_MS);
+  }, everyMs);
   timer.unref();
   return stop;
 }
