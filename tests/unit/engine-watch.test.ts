@@ -7,8 +7,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("watchEngine: an engine without the health service is alive; once it is gone, gone is called once", async () => {
   const engine = new grpc.Server();
-  const port = await new Promise<number>((resolve, reject) =>
-    engine.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) => {
+    const credentials = grpc.ServerCredentials.createInsecure();
+    engine.bindAsync("127.0.0.1:0", credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
   const calls: string[] = [];
   const stop = watchEngine(grpc, `127.0.0.1:${port}`, (why) => calls.push(why), 50);
   try {
