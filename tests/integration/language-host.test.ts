@@ -1,6 +1,6 @@
-// The project's nodejs language host (plugins/language-host.ts) under the real Pulumi CLI: plain `pulumi`
+// The project's nodejs language host (plugins/language-host/) under the real Pulumi CLI: plain `pulumi`
 // commands in a project directory, as a user types them. The CLI and the host go in a temporary bin
-// directory of their own (the CLI hard-linked, the host copied beside it with install-plugins' launcher),
+// directory of their own (the CLI hard-linked, the host installed beside it by scripts/install-language-host),
 // so the test neither needs nor touches an installed host.
 import { after, before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -135,7 +135,7 @@ const alive = (pid: number) => {
 before(() => {
   const cli = path.join(PULUMI_ROOT, "bin", "pulumi");
   assert.ok(fs.existsSync(cli), `the Pulumi CLI is not built (${cli}): run scripts/setup first`);
-  const host = path.join(PROJECT_DIR, "dist", "plugins", "language-host.js");
+  const host = path.join(PROJECT_DIR, "dist", "plugins", "language-host", "main.js");
   assert.ok(fs.existsSync(host), `the language host is not compiled (${host}): run npx tsc -p . first`);
   root = fs.mkdtempSync(path.join(os.tmpdir(), "enos-lhtest-"));
   bin = path.join(root, "bin");
@@ -146,9 +146,8 @@ before(() => {
   } catch {
     fs.copyFileSync(cli, path.join(bin, "pulumi"));
   }
-  fs.copyFileSync(host, path.join(bin, "pulumi-language-nodejs.js"));
-  fs.writeFileSync(path.join(bin, "pulumi-language-nodejs"),
-    `#!/bin/sh\nexec node "$(dirname "$(readlink -f "$0")")/pulumi-language-nodejs.js" "$@"\n`, { mode: 0o755 });
+  const install = spawnSync(path.join(PROJECT_DIR, "scripts", "install-language-host"), [bin], { encoding: "utf8" });
+  assert.equal(install.status, 0, `install-language-host:\n${install.stdout}${install.stderr}`);
 });
 
 after(() => {
@@ -217,8 +216,9 @@ describe("nodejs language host", () => {
     const up = js.pulumi(["up", "--yes"]);
     assert.match(up.stdout, /2 created/, up.output);
     const outputs = JSON.parse(js.pulumi(["stack", "output", "--json"]).stdout);
-    // nodeargs first, then the host's own preload (see guardErrorInspection in the host).
-    assert.equal(outputs.nodeArgs, `--max-old-space-size=400 --no-deprecation --require ${path.join(bin, "pulumi-language-nodejs.js")}`);
+    // nodeargs first, then the host's own preload (plugins/language-host/preload.ts).
+    const preload = path.join(bin, "pulumi-language-nodejs.d", "language-host", "preload.js");
+    assert.equal(outputs.nodeArgs, `--max-old-space-size=400 --no-deprecation --require ${preload}`);
     assert.match(outputs.urn, /lhtest:index:Part::js-part$/);
 
     const { output } = js.pulumi(["preview"], { mode: "throw", expect: 1 });
@@ -226,6 +226,42 @@ describe("nodejs language host", () => {
     const line = JS_PROGRAM.split("\n").findIndex((l) => l.includes("throw new Error")) + 1;
     assert.ok(output.includes(`${path.join("dist", "index.js")}:${line}:`), `no dist/index.js:${line} in:\n${output}`);
     js.pulumi(["destroy", "--yes"]);
+  });
+
+  it("builds a project like this one before each run: an edit shows in the next preview, a type error fails it", () => {
+    // This project's own Pulumi.yaml and tsconfig.json (incremental, into dist/), with a program of two files.
+    const ours = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
+    const built = project("built", {
+      "Pulumi.yaml": ours("Pulumi.yaml").replace(/^name: .*/m, "name: lhtest"),
+      "tsconfig.json": JSON.stringify({ ...JSON.parse(ours("tsconfig.json")), include: ["index.ts", "greeting.ts"] }),
+      "package.json": JSON.stringify({ name: "lhtest-built", dependencies: { "@pulumi/pulumi": "*" } }),
+      "greeting.ts": 'export const greeting: string = "hello";\n',
+      "index.ts": 'import { greeting } from "./greeting";\nexport const text = greeting;\n',
+    });
+    built.pulumi(["up", "--yes"]);
+    assert.deepEqual(JSON.parse(built.pulumi(["stack", "output", "--json"]).stdout), { text: "hello" });
+
+    // Nothing changed: nothing is compiled again.
+    const emitted = [path.join(built.dir, "dist", "index.js"), path.join(built.dir, "dist", "greeting.js")];
+    const written = () => emitted.map((f) => fs.statSync(f).mtimeMs);
+    const before = written();
+    built.pulumi(["preview", "--expect-no-changes"]);
+    assert.deepEqual(written(), before, "an unchanged program was compiled again");
+    // An output deleted behind the build's back is made again.
+    fs.rmSync(emitted[0]);
+    built.pulumi(["preview", "--expect-no-changes"]);
+
+    fs.writeFileSync(path.join(built.dir, "greeting.ts"), 'export const greeting: string = "bonjour";\n');
+    fs.appendFileSync(path.join(built.dir, "index.ts"), "export const added = greeting.length;\n");
+    const edited = built.pulumi(["preview"]);
+    assert.match(edited.stdout, /\+ added\s*: 7/, edited.output);
+    assert.match(edited.stdout, /~ text\s*: "hello" => "bonjour"/, edited.output);
+
+    fs.appendFileSync(path.join(built.dir, "greeting.ts"), 'export const count: number = "three";\n');
+    const broken = built.pulumi(["preview"], { expect: 1 });
+    const typeError = /greeting\.ts:2:14 - error TS2322: Type 'string' is not assignable to type 'number'/;
+    assert.match(broken.output, typeError, broken.output);
+    assert.match(broken.output, /the program does not compile \(tsc --build tsconfig\.json\)/, broken.output);
   });
 
   it("installs dependencies with npm install, then npm ci once there is a lock file", () => {
