@@ -1,11 +1,23 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { measureAndReport } from "../components/tc/measure";
+import { shapedAddresses } from "../components/tc/addresses";
 import { GroupRule, HostPlan, planGroupRules } from "../components/tc/plan";
 import { PROJECT_DIR, resultsDirOf } from "../config/paths";
-import { GlobalOptions, UsageError, destroy, exitWith, stackName, upRecord, update, validate } from "./context";
+import { GlobalOptions, UsageError, destroy, exitWith, resourcesOf, stackName, upRecord, update, validate } from "./context";
 import { phaseTargets } from "./targets";
 import { experimentRecord, openExperiment } from "./workspace";
+
+/**
+ * The emulation comes after the OpenStack phases (as Enos applied tc after os and init-os): on a stack
+ * where they have not run, `enos tc` (an update of the tc phase alone) could not create them.
+ */
+async function requireOpenstackPhases(global: GlobalOptions): Promise<void> {
+  const name = stackName(global);
+  if (validate(global).kollaMode === "none" || (await resourcesOf(await openExperiment(name), ["os"])).length > 0) return;
+  throw new UsageError(`network emulation comes after OpenStack, which stack ${name} does not have yet: ` +
+    `run enos os and enos init (or enos deploy) first, or set kolla_mode: none for tc without OpenStack`);
+}
 
 interface TcOptions {
   test?: boolean;
@@ -29,7 +41,10 @@ export function register(program: Command) {
         if (code === 0) console.log("network emulation removed; benchmarks that ran under it run again on the next enos bench or deploy");
         return code;
       }
-      if (!options.plan && !options.test) return update(global, "tc");
+      if (!options.plan && !options.test) {
+        await requireOpenstackPhases(global);
+        return update(global, "tc");
+      }
       const config = validate(global);
       if (!config.networkConstraints) throw new UsageError("this configuration has no network_constraints");
       const groupRules = planGroupRules(config.groups, config.networkConstraints);
@@ -37,7 +52,8 @@ export function register(program: Command) {
         const name = stackName(global);
         const record = await upRecord(name);
         const outDir = path.join(resultsDirOf(PROJECT_DIR, name), "tc");
-        const verdicts = await measureAndReport({ stack: name, hosts: record.hosts, groupRules, sshConfig: record.sshConfig, outDir });
+        const shaped = shapedAddresses(record.tcPlan ?? [], record.network.vips);
+        const verdicts = await measureAndReport({ stack: name, hosts: record.hosts, groupRules, sshConfig: record.sshConfig, outDir, shaped });
         const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
         console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`);
         return failed.length ? 1 : 0;

@@ -20,6 +20,11 @@ export interface BenchmarkArgs {
   openrc?: pulumi.Input<string>;
   /** Any new value re-runs every run (enos:bench_run_id). */
   runId?: string;
+  /**
+   * A hash of the network emulation's plan: results measured under another network are not current,
+   * so a change (new constraints, emulation turned off) re-runs every run.
+   */
+  networkPlan?: pulumi.Input<string>;
 }
 
 /** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
@@ -59,6 +64,7 @@ export class Benchmark extends pulumi.ComponentResource {
     const withOpenrc = <T>(render: (p: BenchPaths) => T) => (openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths())));
     const after = opts?.dependsOn;
     const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);
+    const network = args.networkPlan ?? "no network emulation";
 
     const shakerRuns = args.workload.runs.filter((r) => r.type === "shaker");
     if (shakerRuns.length && !openrc) {
@@ -77,14 +83,14 @@ export class Benchmark extends pulumi.ComponentResource {
         command = new local.Command(`run:${runDir(run)}`, {
           create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
           interpreter: BASH,
-          triggers: [hash, env.stdout],
+          triggers: [hash, env.stdout, network],
         }, replacedFirst({ parent: this, dependsOn: [env, ...previous] }));
         rallyRuns.push({ run, command, hash });
       } else if (openrc) {
         command = new local.Command(`run:${runDir(run)}`, {
           create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
           interpreter: BASH,
-          triggers: [hash],
+          triggers: [hash, network],
         }, replacedFirst({ parent: this, dependsOn: waitFor() }));
       } else {
         continue;
@@ -100,7 +106,7 @@ export class Benchmark extends pulumi.ComponentResource {
       const summary = new local.Command("rally-summary", {
         create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
         interpreter: BASH,
-        triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout],
+        triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout, network],
       }, replacedFirst({ parent: this, dependsOn: rallyRuns.map(({ command }) => command) }));
       this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
     }

@@ -17,7 +17,8 @@ import { localFile, phaseTimeout } from "./commands";
 import { KollaDeployment } from "./kolla";
 import { DevCloud, devCloudDir, devCloudHost, devCloudSource } from "./dev-cloud";
 import { adminOpenrc } from "../kolla/commands";
-import { Monitoring } from "./monitoring";
+import { shortHash } from "../kolla/install";
+import { Monitoring, annotationsEnv } from "./monitoring";
 import { NetworkEmulation } from "./network-emulation";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
 
@@ -70,24 +71,19 @@ export class Experiment extends pulumi.ComponentResource {
     this.sshConfig = sshConfigPath;
 
     const { networkConstraints: constraints, timeouts } = args.config;
-    this.networkEmulation = constraints && new NetworkEmulation("network-emulation", {
-      hosts: this.hosts,
-      aliases: testbed.aliases,
-      groups: args.config.groups,
-      constraints,
-      sshConfig: this.sshConfig,
-      stack: args.stack,
-      reportDir: path.join(args.resultsDir, "tc"),
-    }, { parent: this, dependsOn: [sshConfig], transformations: [phaseTimeout(timeouts.tc)] });
 
-    // Before the Kolla deploy, so that the annotations callback sees it. Containers are started only
-    // where Kolla could start its own (not on the local testbed, not in check mode).
+    // Monitoring's containers need a container engine: on a fresh host, Kolla's bootstrap-servers installs
+    // it, so in deploy mode they start right after that step, before the rest of the deploy (whose
+    // annotations thus land in InfluxDB). Otherwise (no Docker: the local testbed, check mode) before Kolla.
     const kollaMode = args.config.kollaMode;
     const kollaDir = kollaConfigDirOf(args.stateDir, args.stack);
-    const noDocker = args.config.provider.type === "local" || kollaMode === "check";
-    this.monitoring = args.config.enableMonitoring
-      ? new Monitoring("monitoring", { hosts: this.hosts, vips: this.network.apply((n) => n.vips), sshConfig: this.sshConfig, mode: noDocker ? "check" : "deploy" }, { parent: this, dependsOn: [sshConfig], transformations: [phaseTimeout(timeouts.monitoring)] })
-      : undefined;
+    const monitoringMode = args.config.provider.type === "local" || kollaMode === "check" ? "check" : "deploy";
+    const vips = this.network.apply((n) => n.vips);
+    const startMonitoring = (engine?: pulumi.Resource) => new Monitoring("monitoring", {
+      hosts: this.hosts, vips, sshConfig: this.sshConfig, mode: monitoringMode,
+    }, { parent: this, dependsOn: [sshConfig, ...(engine ? [engine] : [])], transformations: [phaseTimeout(timeouts.monitoring)] });
+    const afterEngine = args.config.enableMonitoring && kollaMode === "deploy";
+    let monitoring = args.config.enableMonitoring && !afterEngine ? startMonitoring() : undefined;
 
     this.kolla = kollaMode === "none" ? undefined : new KollaDeployment("kolla", {
       hosts: this.hosts,
@@ -95,8 +91,10 @@ export class Experiment extends pulumi.ComponentResource {
       sshConfig: this.sshConfig,
       config: { ...args.config, kollaMode },
       configDir: kollaDir,
-      ansibleEnv: this.monitoring?.ansibleEnv,
-    }, { parent: this, dependsOn: [sshConfig, ...(this.monitoring ? [this.monitoring] : [])], transformations: [phaseTimeout(timeouts.kolla)] });
+      ansibleEnv: args.config.enableMonitoring ? annotationsEnv(monitoringMode, vips) : undefined,
+      withEngine: afterEngine ? (engine) => (monitoring = startMonitoring(engine)) : undefined,
+    }, { parent: this, dependsOn: [sshConfig, ...(monitoring ? [monitoring] : [])], transformations: [phaseTimeout(timeouts.kolla)] });
+    this.monitoring = monitoring;
 
     // Debian's OpenStack stands in for the deploy that check mode cannot do (local testbed only).
     const cloudDir = devCloudDir(args.stack, args.stateDir);
@@ -120,6 +118,19 @@ export class Experiment extends pulumi.ComponentResource {
       image: this.devCloud ? path.join(cloudDir, "cirros.qcow2") : undefined,
       triggers: this.devCloud ? [this.devCloud.cloudId] : undefined,
     }, { parent: this, dependsOn: [this.devCloud ?? this.kolla], transformations: [phaseTimeout(timeouts.init)] });
+    // As Enos applied tc after `os` and `init-os`: the deploy's image pulls and syncs do not go through
+    // the shaped links, and the emulation's test measures the network alone.
+    const openstackPhases = [this.kolla, this.devCloud, this.init].filter((p): p is NonNullable<typeof p> => p !== undefined);
+    this.networkEmulation = constraints && new NetworkEmulation("network-emulation", {
+      hosts: this.hosts,
+      aliases: testbed.aliases,
+      groups: args.config.groups,
+      constraints,
+      sshConfig: this.sshConfig,
+      stack: args.stack,
+      reportDir: path.join(args.resultsDir, "tc"),
+      vips,
+    }, { parent: this, dependsOn: [sshConfig, ...openstackPhases], transformations: [phaseTimeout(timeouts.tc)] });
     // As in an Enos experiment, benchmarks run under the emulated network once it is measured
     // (depending on the component waits for its rules and its test), never while it is measured.
     this.benchmark = workload && new Benchmark("benchmark", {
@@ -127,6 +138,7 @@ export class Experiment extends pulumi.ComponentResource {
       resultsDir: args.resultsDir,
       runId: args.config.benchRunId,
       openrc,
+      networkPlan: this.networkEmulation?.plan.apply((plan) => shortHash(plan)),
     }, { parent: this, dependsOn: [sshConfig, ...(this.init ? [this.init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
 
     if (args.config.backupOnDestroy) {

@@ -24,6 +24,11 @@ export interface KollaArgs {
   configDir: string;
   /** Extra environment for every Ansible run (the monitoring annotations callback, when on). */
   ansibleEnv?: pulumi.Input<Record<string, string>>;
+  /**
+   * Deploy mode: called with the step that gives the hosts their container engine (bootstrap-servers);
+   * what it makes (monitoring's containers) runs after that step and before the rest of the deploy.
+   */
+  withEngine?: (engine: pulumi.Resource) => pulumi.Resource;
 }
 
 const SETUP_VENV = path.join(PROJECT_DIR, ".venv");
@@ -128,7 +133,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
         deploy: (c) => c.config,
         "post-deploy": (c) => shortHash(c.inventory, c.admin),
       };
-      let previous: pulumi.Resource = teardown;
+      let previous: pulumi.Resource[] = [teardown];
       for (const step of DEPLOY_STEPS) {
         const command = new local.Command(`kolla-${step}`, {
           create: run.apply((r) => renderStepScript(r, step)),
@@ -140,12 +145,13 @@ export class KollaDeployment extends pulumi.ComponentResource {
           // post-deploy prints the admin-openrc (a secret): its stdout is kept, never logged.
           logging: step === "post-deploy" ? "stderr" : undefined,
           triggers: [consumed.apply(triggerOf[step])],
-        }, replacedFirst({ ...asChild, dependsOn: [previous], additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] }));
-        previous = command;
-        // The internal registry needs the Docker engine that bootstrap-servers installs.
+        }, replacedFirst({ ...asChild, dependsOn: previous, additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] }));
+        previous = [command];
+        // The internal registry (and monitoring's containers) need the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
-          previous = registryOnControlHost(config.registry, hosts, network, { ...asChild, dependsOn: [command] });
+          previous = [registryOnControlHost(config.registry, hosts, network, { ...asChild, dependsOn: [command] })];
         }
+        if (step === "bootstrap-servers" && args.withEngine) previous = [...previous, args.withEngine(command)];
       }
       this.adminOpenrc = pulumi.output(adminOpenrc(configDir));
     }

@@ -19,9 +19,14 @@ export interface MonitoringArgs {
   mode: MonitoringMode;
 }
 
+/** What enables the annotations callback in another Ansible run; nothing in check mode, where no InfluxDB listens. */
+export const annotationsEnv = (mode: MonitoringMode, vips: pulumi.Input<Vips>): pulumi.Output<Record<string, string>> | undefined =>
+  mode === "deploy" ? pulumi.output(vips).apply((vs) => callbackEnv(influxdbUrl(vs))) : undefined;
+
 /**
- * Enos' monitoring stack (SPEC §7), deployed by the project's playbook before the Kolla deploy so
- * that the annotations of that deploy land in InfluxDB; deleting it removes the containers.
+ * Enos' monitoring stack (SPEC §7), deployed by the project's playbook once the hosts have a container
+ * engine and before the rest of the Kolla deploy, so that the annotations of that deploy land in
+ * InfluxDB; deleting it removes the containers.
  */
 export class Monitoring extends pulumi.ComponentResource {
   /** Where Grafana serves; undefined in check mode, which starts no container. */
@@ -46,7 +51,7 @@ export class Monitoring extends pulumi.ComponentResource {
       interpreter: BASH,
     }, replacedFirst({ parent: this }));
     this.grafanaUrl = args.mode === "deploy" ? vips.apply(grafanaUrl) : undefined;
-    this.ansibleEnv = args.mode === "deploy" ? vips.apply((vs) => callbackEnv(influxdbUrl(vs))) : undefined;
+    this.ansibleEnv = annotationsEnv(args.mode, vips);
     this.influxdb = hosts.apply(influxdbSource);
     this.registerOutputs({ grafanaUrl: this.grafanaUrl, ansibleEnv: this.ansibleEnv, influxdb: this.influxdb });
   }

@@ -2,11 +2,13 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
+import type { Vips } from "../config/vips";
 import { local, remote } from "@pulumi/command";
 import { bashOnStdin, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
 import { BaseRttSample, HostPlan, accurateRules, baseRtts, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
 import { MeasureRequest, fpingCommand, parseFping, samplePairs } from "./tc/measure";
 import { renderApplyScript, renderResetScript } from "./tc/render";
+import { addressesScript, shapedAddresses, withCurrentAddresses } from "./tc/addresses";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -19,6 +21,8 @@ export interface NetworkEmulationArgs {
   stack: string;
   /** results/<stack>/tc: where the measured report goes when `network_constraints.test` is on. */
   reportDir: string;
+  /** The testbed's VIPs, named as such in the report's shaped addresses. */
+  vips?: pulumi.Input<Vips>;
 }
 
 /** Every host whose kernel lacks a qdisc the plan needs, as one message; nothing when all can. */
@@ -105,7 +109,13 @@ export class NetworkEmulation extends pulumi.ComponentResource {
         { parent: this }));
       appliedRules = adjusted.apply(({ rules }) => rules);
     }
-    this.plan = pulumi.all([hosts, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
+    // Read when the phase is made (after the OpenStack phases) or the hosts change: the VIPs are then held.
+    const addresses = new local.Command("host-addresses", {
+      ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => addressesScript(hs, cfg))),
+      triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
+    }, replacedFirst({ parent: this }));
+    const current = pulumi.all([hosts, addresses.stdout]).apply(([hs, out]) => withCurrentAddresses(hs, out));
+    this.plan = pulumi.all([current, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
     checks.push(precondition("kernel-check",
       pulumi.all([hosts, this.plan]).apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
       { parent: this }));
@@ -122,8 +132,8 @@ export class NetworkEmulation extends pulumi.ComponentResource {
 
     if (args.constraints.test && args.constraints.enable) {
       // Re-measured whenever the plan changes; fails the update if the wire does not do what was asked.
-      const request = pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => JSON.stringify(
-        { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir } satisfies MeasureRequest));
+      const request = pulumi.all([hosts, sshConfig, this.plan, args.vips]).apply(([hs, cfg, plans, vips]) => JSON.stringify(
+        { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir, shaped: shapedAddresses(plans, vips) } satisfies MeasureRequest));
       new local.Command("tc-test", {
         create: `node ${path.join(__dirname, "tc", "measure.js")} -`,
         update: `node ${path.join(__dirname, "tc", "measure.js")} -`,

@@ -66,6 +66,8 @@ const g5k = z.strictObject({
   credentials_file: name.default("~/.python-grid5000.yaml"),
   poll_interval: z.number().positive().default(10),
   wait_timeout: z.number().positive().default(7200),
+  // Not an Enos key: how long a deployed node may take to answer SSH (seconds; Enos' wait_ssh).
+  ssh_wait_timeout: z.number().nonnegative().default(300),
 });
 
 const VAGRANT_SIZES = ["tiny", "small", "medium", "big", "large", "extra-large"] as const;
@@ -87,6 +89,9 @@ const openstackFields = {
   image_name: name,
   user: name,
   network_interface: name,
+  // Not an Enos key: how long a new instance may take to answer SSH after ACTIVE (seconds; cloud-init
+  // installs the key, then sshd starts; Enos' wait_ssh).
+  ssh_wait_timeout: z.number().nonnegative().default(300),
 };
 const openstack = z.strictObject({ type: z.literal("openstack"), ...openstackFields });
 const chameleonbaremetal = z.strictObject({
@@ -97,6 +102,8 @@ const chameleonbaremetal = z.strictObject({
   // Not Enos keys: how often/how long to wait for the lease to be ACTIVE (seconds).
   poll_interval: z.number().positive().default(10),
   wait_timeout: z.number().positive().default(3600),
+  // A bare-metal node boots its image after ACTIVE.
+  ssh_wait_timeout: z.number().nonnegative().default(900),
   image_name: name.default("CC-Ubuntu22.04"),
   user: name.default("cc"),
   configure_network: z.boolean().default(false),

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import type { Host } from "../../config/types";
 import type { GroupRule } from "./plan";
+import { renderShaped } from "./addresses";
 import { PairMeasurement, PairVerdict, judgePair, renderMarkdown, renderSvg } from "./validate";
 
 const run = promisify(execFile);
@@ -18,6 +19,8 @@ export interface MeasureRequest {
   probes?: number;
   /** iperf3 seconds per pair, after one omitted second of TCP ramp-up. */
   seconds?: number;
+  /** Each destination host's shaped addresses, VIPs named (tc/addresses.ts: shapedAddresses). */
+  shaped: Record<string, string[]>;
 }
 
 const ssh = (sshConfig: string, alias: string, command: string) =>
@@ -72,13 +75,15 @@ export function samplePairs(hosts: Host[]): { src: string; dst: string; from: Ho
 }
 
 /** Judges every measured pair and writes report.{json,md,svg,png} to outDir. */
-export function writeReport(outDir: string, stack: string, groupRules: GroupRule[], measurements: PairMeasurement[]): PairVerdict[] {
+export function writeReport(
+  outDir: string, stack: string, groupRules: GroupRule[], measurements: PairMeasurement[], shaped: Record<string, string[]>,
+): PairVerdict[] {
   const verdicts = measurements.map((m) => judgePair(m, groupRules));
   const groups = [...new Set(measurements.flatMap((m) => [m.src, m.dst]))].sort();
   fs.mkdirSync(outDir, { recursive: true });
   const file = (name: string) => path.join(outDir, name);
-  fs.writeFileSync(file("report.json"), JSON.stringify({ stack, date: new Date().toISOString(), groupRules, measurements, verdicts }, null, 2));
-  fs.writeFileSync(file("report.md"), renderMarkdown(stack, verdicts));
+  fs.writeFileSync(file("report.json"), JSON.stringify({ stack, date: new Date().toISOString(), groupRules, shaped, measurements, verdicts }, null, 2));
+  fs.writeFileSync(file("report.md"), `${renderMarkdown(stack, verdicts)}\n${renderShaped(shaped)}`);
   fs.writeFileSync(file("report.svg"), renderSvg(groups, verdicts));
   execFileSync("rsvg-convert", [file("report.svg"), "-o", file("report.png")]);
   return verdicts;
@@ -98,7 +103,7 @@ export async function measureAndReport(request: MeasureRequest): Promise<PairVer
   for (const [i, { src, dst, from, to }] of pairs.entries()) {
     if (groupRules.some((r) => r.src === src && r.dst === dst)) measurements[i].goodputBits = await iperf(sshConfig, from, to, seconds);
   }
-  return writeReport(request.outDir, request.stack, groupRules, measurements);
+  return writeReport(request.outDir, request.stack, groupRules, measurements, request.shaped);
 }
 
 /** Run by the tc phase's test command: `node measure.js <request.json | ->`; exits 1 when a pair fails. */

@@ -84,6 +84,7 @@ export class G5kTestbed extends pulumi.ComponentResource {
         alias: s.node.split(".")[0], address: s.address, user: p.user, keyfile, eths: s.eths, generation: `${s.site.site}/${s.site.deployment}`,
       }])).values()]),
       knownHostsFile: args.knownHostsFile,
+      sshWaitTimeout: p.ssh_wait_timeout,
     }, { parent: this, dependsOn: [keyPair] });
     this.hosts = pulumi.all([assigned, probe.probed]).apply(([slots, probed]) => {
       const probedAt = new Map(probed.map((h) => [h.alias, h]));

@@ -129,8 +129,12 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
 
     // One port per host, in the security group: Terraform OpenStack v3 associates floating IPs with ports
     // only, and the port's address is the host's (an instance's accessIpV4 is whatever Nova picked).
+    // Each may also carry the VIPs (as Enos set them): Neutron's anti-spoofing would otherwise drop
+    // traffic to a VIP that keepalived moved onto the host.
+    const allowedAddressPairs = vips.map((vip) => ({ ipAddress: vip.allFixedIps[0] }));
     const ports = slots.map((slot) => new openstack.networking.Port(`${slot.alias}-port`, {
       name: `${prefix}-${slot.alias}`, description: description(`${slot.alias} port`), networkId, fixedIps, adminStateUp: true, securityGroupIds: [secgroup.id],
+      allowedAddressPairs,
     }, made));
     const instances = slots.map((slot, i) => new openstack.compute.Instance(slot.alias, {
       name: `${prefix}-${slot.alias}`,
@@ -156,6 +160,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     })));
     const probe = new StaticHostsProbe("probe", {
       hosts: pulumi.all(targets), eths: [p.network_interface, p.network_interface], knownHostsFile: args.knownHostsFile,
+      sshWaitTimeout: p.ssh_wait_timeout,
     }, { parent: this, dependsOn });
 
     this.hosts = pulumi.all([probe.probed, pulumi.all(targets)]).apply(([probed, hosts]) => hosts.map((target, i): Host => ({

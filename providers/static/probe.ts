@@ -30,7 +30,14 @@ interface ProbeInputs {
   eths?: [string, string];
   /** Host keys are learnt on first use into this per-experiment file: testbeds recycle addresses. */
   knownHostsFile: string;
+  /**
+   * Seconds a freshly booted or deployed machine gets to answer SSH (cloud-init, sshd starting), tried
+   * every SSH_RETRY_SECONDS meanwhile, as Enos' wait_ssh did; without it, one attempt (one's own machines).
+   */
+  sshWaitTimeout?: number;
 }
+
+const SSH_RETRY_SECONDS = 5;
 
 export interface ProbedHost {
   alias: string;
@@ -98,7 +105,8 @@ export function resolveInterface(eth: string, interfaces: Record<string, string[
   );
 }
 
-async function probeOne(target: ProbeTarget, defaultEths: [string, string] | undefined, knownHostsFile: string): Promise<ProbedHost | string> {
+async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<ProbedHost | string> {
+  const { eths: defaultEths, knownHostsFile, sshWaitTimeout = 0 } = inputs;
   const { execFile }: typeof import("node:child_process") = require("node:child_process");
   const eths = target.eths ?? defaultEths;
   if (!eths) throw new Error(`probe of ${target.alias}: no eths to check`);
@@ -113,10 +121,23 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
     target.address,
     `command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show; echo ---; ${target.user && target.user !== "root" ? "sudo -n " : ""}bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`,
   ];
-  const result = await new Promise<{ ok: boolean; out: string; err: string }>((resolve) =>
-    execFile("ssh", args, { timeout: 60_000 }, (error, out, err) => resolve({ ok: !error, out, err })),
+  const attempt = () => new Promise<{ ok: boolean; sshFailed: boolean; out: string; err: string }>((resolve) =>
+    execFile("ssh", args, { timeout: 60_000 }, (error, out, err) =>
+      // 255 (or no exit at all): ssh itself failed (no route, refused, key not yet installed); else the host answered.
+      resolve({ ok: !error, sshFailed: !!error && (error.code === 255 || error.killed === true), out, err })),
   );
-  if (!result.ok) return `${name}: unreachable over SSH: ${result.err.trim().split("\n").pop() || "no answer"}`;
+  const started = Date.now();
+  let attempts = 1;
+  let result = await attempt();
+  while (!result.ok && result.sshFailed && Date.now() - started + SSH_RETRY_SECONDS * 1000 <= sshWaitTimeout * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, SSH_RETRY_SECONDS * 1000));
+    attempts++;
+    result = await attempt();
+  }
+  if (!result.ok) {
+    const waited = attempts > 1 ? ` after ${attempts} attempts in ${Math.round((Date.now() - started) / 1000)} s (provider.ssh_wait_timeout: ${sshWaitTimeout})` : "";
+    return `${name}: unreachable over SSH${waited}: ${result.err.trim().split("\n").pop() || "no answer"}`;
+  }
   const [python, links, addrs, kernel] = result.out.split("---\n");
   const problems: string[] = [];
   if (python.includes("NO-PYTHON3")) problems.push("python3 is missing (Ansible needs it)");
@@ -135,14 +156,14 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
 /** SSH sessions at once: a 1000-node testbed must not open 1000 connections together. */
 const PROBE_PARALLELISM = 32;
 
-async function probeAll(inputs: ProbeInputs) {
+export async function probeAll(inputs: ProbeInputs) {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   fs.mkdirSync(path.dirname(inputs.knownHostsFile), { recursive: true });
   const results: (ProbedHost | string)[] = [];
   let next = 0;
   const worker = async () => {
-    for (let i = next++; i < inputs.hosts.length; i = next++) results[i] = await probeOne(inputs.hosts[i], inputs.eths, inputs.knownHostsFile);
+    for (let i = next++; i < inputs.hosts.length; i = next++) results[i] = await probeOne(inputs.hosts[i], inputs);
   };
   await Promise.all(Array.from({ length: Math.min(PROBE_PARALLELISM, inputs.hosts.length) }, worker));
   const problems = results.filter((r): r is string => typeof r === "string");

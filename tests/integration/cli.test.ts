@@ -57,11 +57,14 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     fs.writeFileSync(STACK_FILE, yaml.dump(doc));
   });
 
-  test("up acquires the testbed only; os then checks kolla on it", () => {
+  test("up acquires the testbed only; tc waits for OpenStack; os then checks kolla on it", () => {
     const up = enos("up", "--stack", STACK);
     assert.equal(up.code, 0, up.err);
     assert.doesNotMatch(up.out, /kolla-check|tc-grp/, "no other phase ran");
     assert.equal(inNamespace("grp1-control-1", "tc qdisc show dev eth0").includes("htb"), false);
+    const early = enos("tc", "--stack", STACK);
+    assert.equal(early.code, 2, early.out + early.err);
+    assert.match(early.err, /network emulation comes after OpenStack, .* run enos os and enos init \(or enos deploy\) first/);
     const os = enos("os", "--stack", STACK);
     assert.equal(os.code, 0, os.err);
     assert.match(os.out, /kolla check: 4 hosts and this machine .* answer Ansible through the inventory/);

@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,7 +9,7 @@ import { local, remote } from "@pulumi/command";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
 import { TEST_PASSPHRASE } from "./harness";
-import { freePort } from "../helpers";
+import { Sshd, startSshd } from "../helpers";
 
 /**
  * Conformance of enos-pulumi's own pulumi-resource-command with @pulumi/command 1.2.1: the real SDK
@@ -126,43 +125,6 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
   }
 });
 
-
-interface Sshd {
-  port: number;
-  hostKey: string;
-  logFile: string;
-  process: ChildProcess;
-}
-
-/** An sshd of its own on 127.0.0.1: a temporary host key, root logs in with `clientKey` only. */
-async function startSshd(dir: string, name: string, clientPub: string): Promise<Sshd> {
-  const home = path.join(dir, name);
-  fs.mkdirSync(home);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(home, "host_key")]);
-  fs.writeFileSync(path.join(home, "authorized_keys"), clientPub);
-  const port = await freePort();
-  const logFile = path.join(home, "sshd.log");
-  fs.writeFileSync(path.join(home, "sshd_config"), [
-    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${home}/host_key`, `AuthorizedKeysFile ${home}/authorized_keys`,
-    `PidFile ${home}/sshd.pid`, "StrictModes no", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no", "UsePAM no", "AcceptEnv LANG LC_* PULUMI_COMMAND_*", "AllowTcpForwarding yes",
-    // debug1 logs the proxy's direct-tcpip channels, which is how the test sees a hop was used.
-    "LogLevel DEBUG1",
-  ].join("\n") + "\n");
-  // sshd refuses to start without its privilege separation directory.
-  fs.mkdirSync("/run/sshd", { recursive: true });
-  const child = spawn("/usr/sbin/sshd", ["-D", "-f", path.join(home, "sshd_config"), "-E", logFile], { stdio: "ignore" });
-  for (let i = 0; i < 50; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
-      socket.on("error", () => resolve(false));
-    });
-    if (up) return { port, hostKey: fs.readFileSync(path.join(home, "host_key.pub"), "utf8").trim(), logFile, process: child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error(`sshd ${name} did not listen on 127.0.0.1:${port}: see ${logFile}`);
-}
 
 test("command plugin: remote.Command over real sshd, with a proxy hop and host key pinning", { timeout: 300_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-cmdplugin-remote-"));

@@ -13,7 +13,7 @@ const rates = (grp1ToGrp2: string) => ({
   constraints: [{ src: "grp1", dst: "grp2", rate: grp1ToGrp2 }],
 });
 
-interface HostOutput { alias: string; address: string; keyfile?: string; groups: string[]; kernel: { netem: boolean } }
+interface HostOutput { alias: string; address: string; keyfile?: string; groups: string[]; ips: string[]; kernel: { netem: boolean } }
 
 /** TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire (Ethernet + IP + TCP with timestamps). */
 const WIRE_PER_GOODPUT = 1514 / 1448;
@@ -32,14 +32,19 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
   let hosts: HostOutput[];
   let sshConfig: string;
   let untouched: Map<string, string>;
+  let vip: string;
 
   before(async () => {
     // The testbed first, without constraints, to record each interface as it was.
     local = await testExperiment(`it${process.pid}t`, { provider, topology });
     const up = await local.stack.up({ parallel: 64 });
-    hosts = (await recordOf(local.stack)).hosts;
+    const record = await recordOf(local.stack);
+    hosts = record.hosts;
     sshConfig = up.outputs.sshConfig.value;
     untouched = new Map(hosts.map((h) => [h.alias, qdiscs(sshConfig, h.alias)]));
+    // Kolla's internal VIP on grp1's control host, as keepalived puts it there after the hosts were probed.
+    vip = record.network.vips.internal.address;
+    sshRun(sshConfig, host("grp1").alias, `ip addr add ${vip}/32 dev eth0`);
   });
   after(async () => cleanUp(local));
 
@@ -62,7 +67,8 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     const slow = measureRate(sshConfig, host("grp1").alias, host("grp2"));
     const fast = measureRate(sshConfig, host("grp1").alias, host("grp3"));
     const back = measureRate(sshConfig, host("grp2").alias, host("grp1"));
-    for (const [asked, measured, pair] of [[10e6, slow, "grp1->grp2"], [40e6, fast, "grp1->grp3"], [40e6, back, "grp2->grp1"]] as const) {
+    const toVip = measureRate(sshConfig, host("grp2").alias, { ...host("grp1"), address: vip });
+    for (const [asked, measured, pair] of [[10e6, slow, "grp1->grp2"], [40e6, fast, "grp1->grp3"], [40e6, back, "grp2->grp1"], [40e6, toVip, "grp2->VIP on grp1"]] as const) {
       assert.ok(Math.abs(measured - asked) / asked <= 0.05, `${pair}: asked ${asked / 1e6} Mbit/s, measured ${(measured / 1e6).toFixed(2)} Mbit/s`);
     }
   });
@@ -87,6 +93,9 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
       assert.ok(v.rate.ok && v.rtt.ok && v.loss.ok, JSON.stringify(v));
     }
     assert.match(fs.readFileSync(path.join(dir, "report.md"), "utf8"), /6 of 6 group pairs pass/);
+    const control = host("grp1");
+    assert.deepEqual(report.shaped[control.alias], [...control.ips, `${vip} (vip)`], "the VIP the control host holds is shaped, and named");
+    assert.match(fs.readFileSync(path.join(dir, "report.md"), "utf8"), new RegExp(`## Shaped addresses[\\s\\S]*- ${control.alias}: .*${vip} \\(vip\\)`));
     assert.deepEqual([...fs.readFileSync(path.join(dir, "report.png")).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
     await local.setConfig({ provider, topology, network_constraints: rates("10mbit") });
     const again = await local.stack.up({ parallel: 64 });

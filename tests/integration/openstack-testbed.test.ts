@@ -12,8 +12,9 @@ const EXTERNAL_CIDR = "10.226.0.0/24";
 const KEY_NAME = "enos-test-key";
 const ALIASES = ["control-1", "network-1", "compute-1"];
 const resources = { "m1.small": { control: 1, network: 1, compute: 1 } };
+// The fake instances never answer SSH: a short wait for it (the default, minutes, is for real ones).
 const provider = (type: "openstack" | "chameleonkvm" | "chameleonbaremetal") =>
-  ({ type, key_name: KEY_NAME, image_name: "cirros", user: "cirros", network_interface: "eth0" });
+  ({ type, key_name: KEY_NAME, image_name: "cirros", user: "cirros", network_interface: "eth0", ssh_wait_timeout: 8 });
 const TESTBEDS = {
   openstack: { provider: provider("openstack"), resources, flavor: "m1.small" },
   chameleonkvm: { provider: provider("chameleonkvm"), resources, flavor: "m1.small" },
@@ -114,6 +115,13 @@ describe("openstack testbeds on the dev cloud", { timeout: 2_400_000 }, () => {
         const [fip] = list("floating ip", "--long").filter((f) => String(f.Description).startsWith(`enos ${experiment.name} `));
         const hostPort = JSON.parse(cloud.openstack("port", "show", "-f", "json", `${prefix}-control-1`));
         assert.equal(fip.Port, hostPort.id, "the gateway host's port holds the floating IP");
+        // Neutron lets every host's port carry the VIPs (keepalived moves them between hosts).
+        const vipAddresses = made.ports.filter((p) => p.startsWith(`${prefix}-vip-`)).sort()
+          .map((p) => JSON.parse(cloud.openstack("port", "show", "-f", "json", p)).fixed_ips[0].ip_address as string);
+        for (const alias of ALIASES) {
+          const pairs: { ip_address: string }[] = JSON.parse(cloud.openstack("port", "show", "-f", "json", `${prefix}-${alias}`)).allowed_address_pairs;
+          assert.deepEqual(pairs.map((p) => p.ip_address).sort(), [...vipAddresses].sort(), alias);
+        }
         if (!ownNetwork) {
           const leases = blazar.leases.filter((l) => !l.deleted);
           assert.deepEqual(leases.map((l) => [l.status, l.reservations.map((r) => [r.resource_properties, r.min])]),

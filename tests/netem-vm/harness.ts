@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, taggedLine, writeReport } from "../../components/tc/measure";
+import { shapedAddresses } from "../../components/tc/addresses";
 import { GroupRule, accurateRules, baseRtts, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { renderApplyScript } from "../../components/tc/render";
 import { PairMeasurement, PairVerdict } from "../../components/tc/validate";
@@ -209,6 +210,6 @@ export async function measureInVm(config: Record<string, unknown>, reportDir: st
     appliedRules = adjusted.rules;
   }
   const { measurements, applySeconds, verifySeconds } = await measureRules(image, hosts, appliedRules, opts);
-  const verdicts = writeReport(reportDir, "netem-vm", groupRules, measurements);
+  const verdicts = writeReport(reportDir, "netem-vm", groupRules, measurements, shapedAddresses(planHostRules(hosts, appliedRules)));
   return { hosts, groupRules, appliedRules, applySeconds, verifySeconds, baseRttMs, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
 }

@@ -33,7 +33,7 @@ describe("every example of the seed document validates", () => {
     assert.deepEqual(provider, {
       type: "g5k", name: "Enos", walltime: "02:00:00", env_name: "debian12-min", reservation: null,
       vlans: { rennes: "{type=kavlan}/vlan=1" }, role_distribution: "strict", single_interface: false,
-      user: "root", api_url: "https://api.grid5000.fr/stable/", credentials_file: "~/.python-grid5000.yaml", poll_interval: 10, wait_timeout: 7200,
+      user: "root", api_url: "https://api.grid5000.fr/stable/", credentials_file: "~/.python-grid5000.yaml", poll_interval: 10, wait_timeout: 7200, ssh_wait_timeout: 300,
     });
   });
 

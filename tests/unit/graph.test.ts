@@ -6,6 +6,7 @@ import type { HostPlan } from "../../components/tc/plan";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { mockedRandomOutputs } from "./mocked-random";
+import { recordDependencies } from "./mocked-dependencies";
 
 /** The text of an input that may be secret (mocks get a secret as a tagged object). */
 const textOf = (value: unknown) => String(pulumi.runtime.isRpcSecret(value) ? pulumi.runtime.unwrapRpcSecret(value) : value);
@@ -13,6 +14,7 @@ const textOf = (value: unknown) => String(pulumi.runtime.isRpcSecret(value) ? pu
 /** Resources the program registers, by "type name" (and full type token); outputs a real testbed would give are faked. */
 const registered: { type: string; token: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] = [];
 let slot = 10;
+let heldVip = "10.231.0.250";
 pulumi.runtime.setMocks({
   newResource(args) {
     const type = args.type.split(":").pop()!;
@@ -34,11 +36,14 @@ pulumi.runtime.setMocks({
       // base-rtt's fping lines: every sampled pair 0.4 ms apart.
       const pairs = String(args.inputs.stdin).match(/@@FPING \d+/g) ?? [];
       state.stdout = args.name === "base-rtt" ? pairs.map((p) => `${p}\n10.0.0.1 : 0.40 0.40 0.40`).join("\n") : "";
+      // The hosts' addresses at tc time: the first host holds a VIP on eth0 (as keepalived puts it).
+      if (args.name === "host-addresses") state.stdout = `@@ADDR 0\n2: eth0    inet ${heldVip}/32 scope global eth0\n@@ADDR 1\n`;
     }
     return { id: `${args.name}-id`, state };
   },
   call: () => ({}),
 }, "enos", "graph", false);
+const dependencies = recordDependencies();
 
 // The SDK's own wait for every pending registration (exported by its runtime, not in its typings).
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -53,6 +58,7 @@ const machines = {
 
 async function build(config: Record<string, unknown>) {
   registered.length = 0;
+  dependencies.clear();
   slot = 10;
   const { Experiment } = await import("../../components/experiment");
   const experiment = new Experiment("experiment", {
@@ -249,5 +255,59 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.deepEqual(Object.keys(before).filter((name) => before[name] !== after[name]), ["kolla-deploy"]);
     const release = await triggers({ nova_compute_virt_type: "qemu", enable_cinder: "yes" });
     assert.deepEqual(Object.keys(before).filter((name) => before[name] !== release[name]), ["kolla-pull", "kolla-deploy"]);
+  });
+  test("monitoring's containers start once Kolla's bootstrap-servers has installed Docker, before the rest of the deploy", async () => {
+    await build({ ...machines, enable_monitoring: true });
+    assert.ok(dependencies.waitsFor("Command monitoring", "Command kolla-bootstrap-servers"), "no docker run before Docker is installed");
+    assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command monitoring"), "the deploy's annotations land in a running InfluxDB");
+    assert.ok(!dependencies.waitsFor("Command kolla-bootstrap-servers", "Command monitoring"));
+    // Check mode (the dev stack): no container, the playbook checked before Kolla's check.
+    await build({ provider: "local", topology, enable_monitoring: true, kolla_mode: "check" });
+    assert.ok(dependencies.waitsFor("Command kolla-check", "Command monitoring"));
+  });
+
+  test("network emulation comes after the OpenStack phases (Kolla, the dev cloud, init), benchmarks after it", async () => {
+    const constraints = { default_delay: "0ms", default_rate: "10mbit", default_loss: 0, test: true };
+    await build({ provider: "local", topology, kolla_mode: "check", dev_cloud: true, workload: "workloads/dev-cloud", network_constraints: constraints });
+    for (const phase of ["Command kolla-check", "Command dev-cloud", "Command init"]) {
+      for (const tc of ["Command host-addresses", "Command tc-grp2-compute-1", "Command tc-test"]) assert.ok(dependencies.waitsFor(tc, phase), `${tc} after ${phase}`);
+    }
+    assert.ok(dependencies.waitsFor("Command rally-env", "Command tc-test"));
+    const { control, network, compute } = machines.resources;
+    await build({ provider: machines.provider, topology: { grp1: { control, network }, grp2: { compute } }, network_constraints: constraints });
+    assert.ok(dependencies.waitsFor("Command tc-ctl", "Command kolla-post-deploy"), "not while Kolla deploys");
+    assert.ok(dependencies.waitsFor("Command tc-ctl", "Command init"));
+  });
+
+  test("addresses a host holds at tc time (a VIP) are shaped like the host's, and the report names them", async () => {
+    const constraints = { default_delay: "0ms", default_rate: "10mbit", default_loss: 0, test: true };
+    const first = await build({ provider: "local", topology, network_constraints: constraints });
+    heldVip = (await valueOf(first.network)).vips.internal.address;
+    try {
+      const experiment = await build({ provider: "local", topology, network_constraints: constraints });
+      const plans: HostPlan[] = await valueOf(experiment.networkEmulation!.plan);
+      const toControl = plans.find((p) => p.alias === "grp2-compute-1")!.rules.find((r) => r.dst === "grp1-control-1")!;
+      assert.deepEqual(toControl.ips, ["10.231.0.10", "10.232.0.10", heldVip]);
+      assert.match(String(registered.find((r) => r.name === "tc-grp2-compute-1")!.inputs.stdin), new RegExp(`match ip dst ${heldVip.replace(/\./g, "\\.")}/32`));
+      const request = JSON.parse(String(registered.find((r) => r.name === "tc-test")!.inputs.stdin));
+      assert.deepEqual(request.shaped["grp1-control-1"], ["10.231.0.10", "10.232.0.10", `${heldVip} (vip)`]);
+      assert.deepEqual(request.shaped["grp1-network-1"], ["10.231.0.11", "10.232.0.11"]);
+    } finally {
+      heldVip = "10.231.0.250";
+    }
+  });
+
+  test("benchmarks re-run when the network emulation's plan changes", async () => {
+    const triggers = async (rate: string) => {
+      await build({ provider: "local", topology, kolla_mode: "check", workload: "workloads/dummy",
+        network_constraints: { default_delay: "0ms", default_rate: rate, default_loss: 0 } });
+      return registered.filter((r) => r.name.startsWith("run:") || r.name === "rally-summary").map((r) => [r.name, JSON.stringify(r.inputs.triggers)]);
+    };
+    const before = await triggers("10mbit");
+    const after = await triggers("20mbit");
+    assert.ok(before.length > 1);
+    assert.deepEqual(after.map(([name]) => name), before.map(([name]) => name));
+    assert.deepEqual(after.filter(([, t], i) => t === before[i][1]), [], "every run and the summary");
+    assert.deepEqual(await triggers("10mbit"), before, "the same plan, the same triggers");
   });
 });

@@ -93,6 +93,10 @@ describe("openstack testbeds (pulumi mocks)", () => {
     const hostPorts = byType("Port").filter((port) => !port.name.startsWith("vip-"));
     assert.deepEqual(hostPorts.map((port) => [port.name, port.inputs.networkId, port.inputs.securityGroupIds]),
       ["control-1", "network-1", "compute-1", "compute-2"].map((alias) => [`${alias}-port`, "network-id", ["secgroup-id"]]));
+    // Any host may hold a VIP (keepalived moves it): Neutron lets each port send and receive the five VIP ports' addresses.
+    const vipAddresses = (await valueOf(experiment.network)).extraIps;
+    assert.equal(vipAddresses.length, 5);
+    for (const port of hostPorts) assert.deepEqual(port.inputs.allowedAddressPairs, vipAddresses.map((ipAddress) => ({ ipAddress })), port.name);
     const hosts = await valueOf(experiment.hosts);
     assert.deepEqual(hosts.map((h) => [h.alias, h.roles, h.user, h.interfaces.api]), [
       ["control-1", ["control"], "debian", "ens3"], ["network-1", ["network"], "debian", "ens3"],
