@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
 import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
+import { parseJump } from "../../config/net";
+import { shellQuote } from "../../config/shell";
 import type { Host } from "../../config/types";
 
 /**
@@ -24,7 +26,7 @@ export interface ProbeTarget {
   generation?: string;
 }
 
-interface ProbeInputs {
+export interface ProbeInputs {
   hosts: ProbeTarget[];
   /** Every host's `eths`, unless the host has its own. */
   eths?: [string, string];
@@ -41,16 +43,19 @@ export interface ProbedHost {
   kernel: KernelFacts;
   /** The host key ssh learnt at the probe (`<type> <base64>`): later SSH sessions pin it. */
   hostKey?: string;
+  /** Its jump host's, learnt the same way. */
+  jumpHostKey?: string;
 }
 
 /** What a host's probe tells the phases: its interfaces, the IPv4 addresses on them that traffic to it is addressed to, its host key. */
-export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey"> {
+export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey" | "jumpHostKey"> {
   return {
     interfaces: host.interfaces,
     devices: host.devices,
     ips: host.devices.flatMap((d) => host.addresses[d] ?? []).map((a) => a.split("/")[0]),
     kernel: host.kernel,
     hostKey: host.hostKey,
+    ...(host.jumpHostKey ? { jumpHostKey: host.jumpHostKey } : {}),
   };
 }
 
@@ -103,19 +108,33 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
   const eths = target.eths ?? defaultEths;
   if (!eths) throw new Error(`probe of ${target.alias}: no eths to check`);
   const name = `${target.alias} (${target.address})`;
+  const jump = target.jump ? parseJump(target.jump) : undefined;
+  if (target.jump && !jump) return `${name}: jump "${target.jump}" is not [user@]address[:port]`;
+  // Host keys are learnt on first use into the experiment's file, and checked against it after.
+  const checked = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${knownHostsFile}`];
+  const identity = target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : [];
+  // ssh -J would reach the jump host with none of these options (its key unchecked or in the user's
+  // known_hosts): the same ssh, as a ProxyCommand (a shell line, where % starts ssh's tokens).
+  const proxy = jump && ["ssh", ...checked, ...identity, "-l", jump.user ?? target.user ?? "root", "-p", String(jump.port), "-W", "[%h]:%p", jump.address]
+    .map((arg) => (arg === "[%h]:%p" ? arg : shellQuote(arg).replace(/%/g, "%%"))).join(" ");
   const args = [
-    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
-    "-o", `UserKnownHostsFile=${knownHostsFile}`,
+    ...checked,
     ...(target.user ? ["-l", target.user] : []),
     ...(target.port ? ["-p", String(target.port)] : []),
-    ...(target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : []),
-    ...(target.jump ? ["-J", target.jump] : []),
+    ...identity,
+    ...(proxy ? ["-o", `ProxyCommand=${proxy}`] : []),
     target.address,
     `command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show; echo ---; ${target.user && target.user !== "root" ? "sudo -n " : ""}bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`,
   ];
   const result = await new Promise<{ ok: boolean; out: string; err: string }>((resolve) =>
     execFile("ssh", args, { timeout: 60_000 }, (error, out, err) => resolve({ ok: !error, out, err })),
   );
+  // A key other than the one learnt: another machine answers at that address (or it was reinstalled).
+  const changed = /host key for (\S+) has changed/i.exec(result.err)?.[1];
+  if (!result.ok && changed) {
+    return `${name}: the SSH host key of ${changed}${jump?.address === changed ? " (its jump host)" : ""} is not the one learnt in ${knownHostsFile}: ` +
+      `refused. If that machine was reinstalled, forget its old key (ssh-keygen -R ${changed} -f ${knownHostsFile}) and run again`;
+  }
   if (!result.ok) return `${name}: unreachable over SSH: ${result.err.trim().split("\n").pop() || "no answer"}`;
   const [python, links, addrs, kernel] = result.out.split("---\n");
   const problems: string[] = [];
@@ -129,13 +148,14 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
   return {
     alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? ""),
     hostKey: learntKey(knownHostsFile, target.address, target.port),
+    ...(jump ? { jumpHostKey: learntKey(knownHostsFile, jump.address, jump.port) } : {}),
   };
 }
 
 /** SSH sessions at once: a 1000-node testbed must not open 1000 connections together. */
 const PROBE_PARALLELISM = 32;
 
-async function probeAll(inputs: ProbeInputs) {
+export async function probeAll(inputs: ProbeInputs) {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   fs.mkdirSync(path.dirname(inputs.knownHostsFile), { recursive: true });
