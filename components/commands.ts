@@ -56,7 +56,8 @@ export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
   if (host.jump && !jump) throw new Error(`host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`);
   // The plugin would trust any key of the jump host too.
   if (jump && !host.jumpHostKey) {
-    throw new Error(`host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, so a remote command cannot check whom it talks to`);
+    throw new Error(`host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, ` +
+      "so a remote command cannot check whom it talks to");
   }
   return {
     host: host.address,
@@ -64,7 +65,10 @@ export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
     user: host.user ?? "root",
     privateKey,
     hostKey: host.hostKey,
-    proxy: jump ? { host: jump.address, port: jump.port, user: jump.user ?? host.user ?? "root", privateKey, hostKey: host.jumpHostKey } : undefined,
+    proxy: jump && {
+      host: jump.address, port: jump.port, user: jump.user ?? host.user ?? "root", privateKey,
+      hostKey: host.jumpHostKey,
+    },
   };
 }
 

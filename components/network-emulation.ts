@@ -58,10 +58,12 @@ function baseRttScript(hosts: Host[], sshConfig: string): string {
   const pairs = samplePairs(hosts);
   return [
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
-    ...hosts.map((h, i) => `ssh -F '${sshConfig}' '${h.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n${renderResetScript(h)}RESET\nreset[${i}]=$!`),
+    ...hosts.map((h, i) => `ssh -F '${sshConfig}' '${h.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n` +
+      `${renderResetScript(h)}RESET\nreset[${i}]=$!`),
     "failed=0",
-    ...hosts.map((h, i) => `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${h.alias} failed (exit $?): its rules ` +
-      `may still be there, so nothing was measured; its output:" >&2; sed 's/^/  /' "$dir/reset-${i}" >&2; failed=1; }`),
+    ...hosts.map((h, i) => `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${h.alias} failed ` +
+      "(exit $?): its rules may still be there, so nothing was measured; its output:\" >&2; " +
+      `sed 's/^/  /' "$dir/reset-${i}" >&2; failed=1; }`),
     '[ "$failed" = 0 ] || exit 1',
     ...pairs.map(({ from, to }, i) => `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, BASE_RTT_PROBES)}' > "$dir/${i}" 2>&1 &`),
     "wait",

@@ -100,7 +100,8 @@ def ensure_image(cloud, source, wait):
             if image.status == "active":
                 print(f"found image {IMAGE}", flush=True)
                 return image
-            print(f"image {IMAGE} {image.id} is {image.status}, not active: deleting it, to upload it again", flush=True)
+            print(f"image {IMAGE} {image.id} is {image.status}, not active: deleting it, to upload it again",
+                  flush=True)
             cloud.image.delete_image(image)
         made = create_image(cloud, source)
         print(f"created image {IMAGE}", flush=True)

@@ -48,7 +48,9 @@ export interface ProbedHost {
 }
 
 /** What a host's probe tells the phases: its interfaces, the IPv4 addresses on them that traffic to it is addressed to, its host key. */
-export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey" | "jumpHostKey"> {
+export function probedFacts(
+  host: ProbedHost,
+): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey" | "jumpHostKey"> {
   return {
     interfaces: host.interfaces,
     devices: host.devices,
@@ -111,12 +113,17 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
   const jump = target.jump ? parseJump(target.jump) : undefined;
   if (target.jump && !jump) return `${name}: jump "${target.jump}" is not [user@]address[:port]`;
   // Host keys are learnt on first use into the experiment's file, and checked against it after.
-  const checked = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${knownHostsFile}`];
+  const checked = [
+    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
+    "-o", `UserKnownHostsFile=${knownHostsFile}`,
+  ];
   const identity = target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : [];
   // ssh -J would reach the jump host with none of these options (its key unchecked or in the user's
   // known_hosts): the same ssh, as a ProxyCommand (a shell line, where % starts ssh's tokens).
-  const proxy = jump && ["ssh", ...checked, ...identity, "-l", jump.user ?? target.user ?? "root", "-p", String(jump.port), "-W", "[%h]:%p", jump.address]
-    .map((arg) => (arg === "[%h]:%p" ? arg : shellQuote(arg).replace(/%/g, "%%"))).join(" ");
+  const proxy = jump && [
+    "ssh", ...checked, ...identity, "-l", jump.user ?? target.user ?? "root", "-p", String(jump.port),
+    "-W", "[%h]:%p", jump.address,
+  ].map((arg) => (arg === "[%h]:%p" ? arg : shellQuote(arg).replace(/%/g, "%%"))).join(" ");
   const args = [
     ...checked,
     ...(target.user ? ["-l", target.user] : []),
@@ -132,8 +139,10 @@ async function probeOne(target: ProbeTarget, defaultEths: [string, string] | und
   // A key other than the one learnt: another machine answers at that address (or it was reinstalled).
   const changed = /host key for (\S+) has changed/i.exec(result.err)?.[1];
   if (!result.ok && changed) {
-    return `${name}: the SSH host key of ${changed}${jump?.address === changed ? " (its jump host)" : ""} is not the one learnt in ${knownHostsFile}: ` +
-      `refused. If that machine was reinstalled, forget its old key (ssh-keygen -R ${changed} -f ${knownHostsFile}) and run again`;
+    const which = `${changed}${jump?.address === changed ? " (its jump host)" : ""}`;
+    return `${name}: the SSH host key of ${which} is not the one learnt in ${knownHostsFile}: refused. ` +
+      `If that machine was reinstalled, forget its old key (ssh-keygen -R ${changed} -f ${knownHostsFile}) ` +
+      "and run again";
   }
   if (!result.ok) return `${name}: unreachable over SSH: ${result.err.trim().split("\n").pop() || "no answer"}`;
   const [python, links, addrs, kernel] = result.out.split("---\n");

@@ -27,7 +27,7 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
   let dir: string;
   const learnt = () => path.join(dir, "known_hosts.learnt");
   const probe = () => probeAll({
-    hosts: [{ alias: inner.alias, address: inner.address, user: "root", keyfile: inner.keyfile, jump: `root@${gateway.address}` }],
+    hosts: [{ ...inner, user: "root", jump: `root@${gateway.address}` }],
     eths: ["eth0", "eth1"], knownHostsFile: learnt(),
   });
   /** The host behind the gateway as the testbed records it, in an ssh_config and known_hosts of its own. */
@@ -37,7 +37,8 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
     fs.writeFileSync(path.join(dir, "ssh_config"), renderSshConfig([host], path.join(dir, "known_hosts"), learnt()));
     return path.join(dir, "ssh_config");
   }
-  const ssh = (config: string) => spawnSync("ssh", ["-F", config, inner.alias, "hostname"], { encoding: "utf8", timeout: 30_000 });
+  const ssh = (config: string) =>
+    spawnSync("ssh", ["-F", config, inner.alias, "hostname"], { encoding: "utf8", timeout: 30_000 });
   const connection = (jumpHostKey: string): Connection => {
     const privateKey = fs.readFileSync(inner.keyfile!, "utf8");
     const endpoint = { user: "root", privateKey, dialErrorLimit: 1, perDialTimeout: 10 };
@@ -66,7 +67,9 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
 
   test("ssh_config and the command plugin check the jump host's key: the learnt one passes, none other", async () => {
     const config = sshConfig(gateway.hostKey!);
-    assert.match(fs.readFileSync(config, "utf8"), new RegExp(`^Host ${gateway.address.replace(/\./g, "\\.")}\\n(  .*\\n)*  StrictHostKeyChecking yes\\n`, "m"));
+    const address = gateway.address.replace(/\./g, "\\.");
+    const entry = new RegExp(`^Host ${address}\\n(  .*\\n)*  StrictHostKeyChecking yes\\n`, "m");
+    assert.match(fs.readFileSync(config, "utf8"), entry, "the jump host's own entry");
     const reached = ssh(config);
     assert.equal(reached.status, 0, reached.stderr);
     const client = await dial(connection(gateway.hostKey!), new AbortController().signal, () => undefined);
@@ -77,7 +80,7 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
     assert.match(wrong.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
   });
 
-  test("a jump host whose key changed is refused by the probe, ssh_config and the command plugin, each saying so", async () => {
+  test("a jump host whose key changed is refused by the probe, ssh_config and the plugin, each saying so", async () => {
     // The gateway reinstalled (or another machine at its address): a new host key, its sshd reloaded.
     const hostDir = path.join(local.stateDir, local.name, "local", "hosts", gateway.alias);
     const keyFile = path.join(hostDir, "ssh_host_ed25519_key");
@@ -87,17 +90,21 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
     const fresh = keyOf(fs.readFileSync(`${keyFile}.pub`, "utf8"));
     process.kill(Number(fs.readFileSync(path.join(hostDir, "sshd.pid"), "utf8").trim()), "SIGHUP");
     const scanned = () => spawnSync("ssh-keyscan", ["-t", "ed25519", gateway.address], { encoding: "utf8" }).stdout;
-    for (let i = 0; i < 50 && !scanned().includes(fresh.split(" ")[1]); i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && !scanned().includes(fresh.split(" ")[1]); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
 
     await assert.rejects(probe(), (error: Error) => {
-      assert.match(error.message, new RegExp(`the SSH host key of ${gateway.address} \\(its jump host\\) is not the one learnt in ${learnt()}: refused\\. ` +
-        `If that machine was reinstalled, forget its old key \\(ssh-keygen -R ${gateway.address} -f ${learnt()}\\) and run again`));
+      assert.match(error.message, new RegExp(`the SSH host key of ${gateway.address} \\(its jump host\\) is not ` +
+        `the one learnt in ${learnt()}: refused\\. If that machine was reinstalled, forget its old key ` +
+        `\\(ssh-keygen -R ${gateway.address} -f ${learnt()}\\) and run again`));
       return true;
     });
     const refused = ssh(sshConfig(gateway.hostKey!));
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
     await assert.rejects(dial(connection(gateway.hostKey!), new AbortController().signal, () => undefined),
-      new RegExp(`host key mismatch for root@${gateway.address}:22: expected ${keyOf(gateway.hostKey!)}, the server presented ${fresh}`));
+      new RegExp(`host key mismatch for root@${gateway.address}:22: expected ${keyOf(gateway.hostKey!)}, ` +
+        `the server presented ${fresh}`));
   });
 });

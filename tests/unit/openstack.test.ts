@@ -172,11 +172,13 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.equal(config.match(/ProxyJump debian@203\.0\.113\.7/g)?.length, 4);
     // The gateway's key, learnt at the probe, is checked: by ssh (ProxyJump reads its entry) and by the command plugin.
     assert.ok(hosts.every((h) => h.jumpHostKey === "ssh-ed25519 GGGG"));
-    assert.match(config, /\n\nHost 203\.0\.113\.7\n  HostName 203\.0\.113\.7\n  User debian\n  Port 22\n(  .*\n)*  UserKnownHostsFile \/k\n  StrictHostKeyChecking yes\n/);
+    const gateway = /\n\nHost 203\.0\.113\.7\n  HostName 203\.0\.113\.7\n  User debian\n  Port 22\n(  .*\n)*/;
+    assert.match(config, new RegExp(`${gateway.source}  UserKnownHostsFile /k\n  StrictHostKeyChecking yes\n`));
     assert.match(renderKnownHosts(hosts), /^203\.0\.113\.7 ssh-ed25519 GGGG$/m);
     const proxy = (await valueOf(pulumi.output(connectionOf({ ...hosts[0], keyfile: undefined })))).proxy;
     assert.deepEqual([proxy?.host, proxy?.user, proxy?.hostKey], ["203.0.113.7", "debian", "ssh-ed25519 GGGG"]);
-    assert.throws(() => connectionOf({ ...hosts[0], jumpHostKey: undefined }), /host control-1: the testbed knows no host key for its jump host debian@203\.0\.113\.7/);
+    assert.throws(() => connectionOf({ ...hosts[0], jumpHostKey: undefined }),
+      /host control-1: the testbed knows no host key for its jump host debian@203\.0\.113\.7/);
     const probe = byType("StaticHostsProbe")[0].inputs.hosts as { jump?: string }[];
     assert.ok(probe.every((t) => t.jump === "debian@203.0.113.7"), "the probe goes through the gateway too");
 
