@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { local, types } from "@pulumi/command";
+import { parseJump } from "../config/net";
 import { shellQuote } from "../config/shell";
 import type { Host } from "../config/types";
 
@@ -51,15 +52,23 @@ export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
   // The command plugin would trust any key without one: a testbed that knows none must say so here.
   if (!host.hostKey) throw new Error(`host ${host.alias}: the testbed knows no host key for ${host.address}, so a remote command cannot check whom it talks to`);
   const privateKey = host.keyfile === undefined ? undefined : pulumi.secret(readKey(host.alias, host.keyfile));
-  const jump = host.jump && /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(host.jump);
+  const jump = host.jump === undefined ? undefined : parseJump(host.jump);
   if (host.jump && !jump) throw new Error(`host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`);
+  // The plugin would trust any key of the jump host too.
+  if (jump && !host.jumpHostKey) {
+    throw new Error(`host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, ` +
+      "so a remote command cannot check whom it talks to");
+  }
   return {
     host: host.address,
     port: host.port ?? 22,
     user: host.user ?? "root",
     privateKey,
     hostKey: host.hostKey,
-    proxy: jump ? { host: jump[2], port: jump[3] ? Number(jump[3]) : 22, user: jump[1] ?? host.user ?? "root", privateKey } : undefined,
+    proxy: jump && {
+      host: jump.address, port: jump.port, user: jump.user ?? host.user ?? "root", privateKey,
+      hostKey: host.jumpHostKey,
+    },
   };
 }
 

@@ -53,13 +53,22 @@ export function addressProblems(plans: HostPlan[]): string | undefined {
 
 const BASE_RTT_PROBES = 100;
 
-/** Resets every host's interfaces, then pings between a sample host of each ordered group pair. */
+/**
+ * Resets every host's interfaces, then pings between a sample host of each ordered group pair. A reset
+ * that fails (or a host that cannot be reached) stops it before any ping, naming the host and showing
+ * its output: the old rules may still be there, and would be measured as the base RTT.
+ */
 function baseRttScript(hosts: Host[], sshConfig: string): string {
   const pairs = samplePairs(hosts);
   return [
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
-    ...hosts.map((h) => `ssh -F '${sshConfig}' '${h.alias}' bash -s <<'RESET' &\n${renderResetScript(h)}RESET`),
-    "wait",
+    ...hosts.map((h, i) => `ssh -F '${sshConfig}' '${h.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n` +
+      `${renderResetScript(h)}RESET\nreset[${i}]=$!`),
+    "failed=0",
+    ...hosts.map((h, i) => `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${h.alias} failed ` +
+      "(exit $?): its rules may still be there, so nothing was measured; its output:\" >&2; " +
+      `sed 's/^/  /' "$dir/reset-${i}" >&2; failed=1; }`),
+    '[ "$failed" = 0 ] || exit 1',
     ...pairs.map(({ from, to }, i) => `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, BASE_RTT_PROBES)}' > "$dir/${i}" 2>&1 &`),
     "wait",
     ...pairs.map((_, i) => `echo "@@FPING ${i}"; cat "$dir/${i}"`),

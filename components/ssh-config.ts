@@ -1,10 +1,34 @@
+import { parseJump } from "../config/net";
 import type { Host } from "../config/types";
+
+/**
+ * A name as ssh looks it up in known_hosts: [address]:port on another port than 22
+ * (testbeds share addresses across ports: vagrant).
+ */
+const knownName = (address: string, port?: number) => (port && port !== 22 ? `[${address}]:${port}` : address);
+
+/**
+ * The jump hosts of `hosts` that are no host of theirs (a gateway's floating IP), once each, with the key
+ * learnt for each, and the user and key of the first host reached through it.
+ */
+interface SshHost { address: string; user?: string; port?: number; keyfile?: string; jump?: string; hostKey?: string }
+
+function jumpHosts(hosts: Host[]): SshHost[] {
+  const seen = new Map<string, SshHost | undefined>(hosts.map((h) => [knownName(h.address, h.port), undefined]));
+  for (const h of hosts) {
+    const jump = h.jump === undefined ? undefined : parseJump(h.jump);
+    const name = jump && knownName(jump.address, jump.port);
+    if (jump && name && !seen.has(name)) {
+      seen.set(name, { ...jump, user: jump.user ?? h.user, keyfile: h.keyfile, hostKey: h.jumpHostKey });
+    }
+  }
+  return [...seen.values()].filter((j) => j !== undefined);
+}
 
 /** An ssh_config with one entry per host, so that `ssh -F <file> <alias>` works for the user and the tools. */
 export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHostsFile: string): string {
-  const entries = hosts.map((h) => [
-    // By address too: Ansible and other tools connect to ansible_host, not to the alias.
-    `Host ${h.alias} ${h.address}`,
+  const entry = (names: string, h: SshHost) => [
+    `Host ${names}`,
     `  HostName ${h.address}`,
     ...(h.user ? [`  User ${h.user}`] : []),
     ...(h.port ? [`  Port ${h.port}`] : []),
@@ -17,12 +41,17 @@ export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHos
       : [`  UserKnownHostsFile ${learntHostsFile}`, "  StrictHostKeyChecking accept-new"]),
     "  BatchMode yes",
     "  ConnectTimeout 20",
-  ].join("\n"));
+  ].join("\n");
+  // By address too: Ansible and other tools connect to ansible_host, not to the alias. ProxyJump passes
+  // -F on: a jump host's own connection reads its entry here, its key checked as the hosts' are.
+  const entries = [
+    ...hosts.map((h) => entry(`${h.alias} ${h.address}`, h)),
+    ...jumpHosts(hosts).map((j) => entry(j.address, j)),
+  ];
   return `# Written by enos. Use: ssh -F <this file> <alias>\n\n${entries.join("\n\n")}\n`;
 }
 
 export function renderKnownHosts(hosts: Host[]): string {
-  // ssh looks a host on another port than 22 up as [address]:port (testbeds share addresses across ports: vagrant).
-  const name = (h: Host) => (h.port && h.port !== 22 ? `[${h.address}]:${h.port}` : h.address);
-  return hosts.filter((h) => h.hostKey).map((h) => `${name(h)} ${h.hostKey!.split(" ").slice(0, 2).join(" ")}\n`).join("");
+  const keyed = [...hosts, ...jumpHosts(hosts)].filter((h) => h.hostKey);
+  return keyed.map((h) => `${knownName(h.address, h.port)} ${h.hostKey!.split(" ").slice(0, 2).join(" ")}\n`).join("");
 }

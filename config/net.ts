@@ -25,3 +25,9 @@ export function addressIn(cidr: string, offset: number): string {
 export function prefixLength(cidr: string): number {
   return Number(cidr.split("/")[1]);
 }
+
+/** A jump host as ssh's ProxyJump names it, `[user@]address[:port]`; undefined when it is not one. */
+export function parseJump(jump: string): { user?: string; address: string; port: number } | undefined {
+  const match = /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(jump);
+  return match ? { user: match[1], address: match[2], port: match[3] ? Number(match[3]) : 22 } : undefined;
+}

@@ -24,6 +24,8 @@ export interface Host {
   hostKey?: string;
   /** An SSH jump host (`user@address`) the host is reached through (ssh's ProxyJump). */
   jump?: string;
+  /** The jump host's SSH public key, learnt when the testbed first reached the host: checked like hostKey. */
+  jumpHostKey?: string;
 }
 
 export interface TestbedNetwork {

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { privateDir } from "../../config/files";
 import {
   ArchiveResult, BackupIndex, BackupSources, HostBackup, HostResult, LocalArchive, MISSING, OPERATOR,
   backupDirName, planBackup, renderIndexMarkdown, summarize,
@@ -23,7 +24,8 @@ const tail = (text: string) => text.trim().split("\n").slice(-5).join("\n");
 function runInto(file: string, command: string, args: string[], stdin?: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     const partial = `${file}.part`;
-    const out = fs.createWriteStream(partial);
+    // The archives hold the hosts' configuration, service passwords included.
+    const out = fs.createWriteStream(partial, { mode: 0o600 });
     const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     child.stdout.pipe(out);
@@ -76,7 +78,7 @@ async function collectLocal(archives: LocalArchive[], dir: string): Promise<Host
 export async function runBackup(request: BackupRequest, now = new Date()): Promise<BackupIndex> {
   const timestamp = backupDirName(now);
   const dir = path.join(request.backupDir ?? path.join(request.resultsDir, "backup"), timestamp);
-  fs.mkdirSync(dir, { recursive: true });
+  privateDir(dir);
   const plan = planBackup(request);
   const hosts = await Promise.all(plan.hosts.map((host) => collectHost(request.sshConfig, host, dir)));
   hosts.push(await collectLocal(plan.local, dir));

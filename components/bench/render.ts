@@ -40,7 +40,9 @@ export function renderRallyEnvScript(p: BenchPaths): string {
   const files = rallyFiles(p);
   return [
     "set -euo pipefail",
-    `mkdir -p ${shellQuote(files.dir)}`,
+    // Rally's database keeps the admin-openrc's password (env --from-sysenv): its owner's only.
+    "umask 077",
+    `mkdir -p ${shellQuote(files.dir)} && chmod 700 ${shellQuote(files.dir)}`,
     `printf '[database]\\nconnection = sqlite:///%s\\n' ${shellQuote(files.database)} > ${shellQuote(files.config)}`,
     `rm -f ${shellQuote(files.database)}`,
     ...sourceOpenrc(p.openrc),

@@ -87,6 +87,27 @@ def create_image(cloud, source):
             visibility="public", architecture="x86_64", allow_duplicates=True)
 
 
+def ensure_image(cloud, source, wait):
+    """The active image: one an interrupted upload left (queued, killed, ...) is deleted and uploaded
+    again, since every boot from it fails; one still being saved is waited for (`wait` seconds) first."""
+    with about(f"image {IMAGE}"):
+        for image in list(cloud.image.images(name=IMAGE)):
+            if image.status in ("saving", "importing", "uploading"):
+                print(f"image {IMAGE} {image.id} is {image.status}: waiting up to {wait}s for it", flush=True)
+                with contextlib.suppress(exceptions.ResourceTimeout, exceptions.ResourceFailure):
+                    cloud.image.wait_for_status(image, "active", failures=["killed"], wait=wait)
+                image = cloud.image.get_image(image)
+            if image.status == "active":
+                print(f"found image {IMAGE}", flush=True)
+                return image
+            print(f"image {IMAGE} {image.id} is {image.status}, not active: deleting it, to upload it again",
+                  flush=True)
+            cloud.image.delete_image(image)
+        made = create_image(cloud, source)
+        print(f"created image {IMAGE}", flush=True)
+        return made
+
+
 def open_security_group(cloud, project_id):
     """The admin project's default security group, open to icmp, tcp and udp from anywhere."""
     with about("the admin project's default security group"):
@@ -152,7 +173,7 @@ def make_networks(cloud, external):
     return private
 
 
-def smoke_check(cloud, private, timeout, interval):
+def smoke_check(cloud, private, image, timeout, interval):
     """An m1.tiny cirros server on private must become ACTIVE; it is deleted either way."""
     compute = cloud.compute
     with about(f"server {SMOKE_SERVER}"):
@@ -164,7 +185,7 @@ def smoke_check(cloud, private, timeout, interval):
             print(f"deleted server {SMOKE_SERVER} left by an earlier run", flush=True)
         server = compute.create_server(
             name=SMOKE_SERVER, flavor_id=compute.find_flavor("m1.tiny", ignore_missing=False).id,
-            image_id=cloud.image.find_image(IMAGE, ignore_missing=False).id, networks=[{"uuid": private.id}])
+            image_id=image.id, networks=[{"uuid": private.id}])
         print(f"created server {SMOKE_SERVER}", flush=True)
         start = time.monotonic()
         server = compute.get_server(server)
@@ -192,14 +213,14 @@ def main():
         cloud = openstack.connect()
         project_id = cloud.current_project_id
     found_or_create("role", "member", cloud.identity.find_role, lambda: cloud.identity.create_role(name="member"))
-    found_or_create("image", IMAGE, cloud.image.find_image, lambda: create_image(cloud, options["image"]))
+    image = ensure_image(cloud, options["image"], options["bootTimeout"])
     for name, ram, disk, vcpus in FLAVORS:
         found_or_create("flavor", name, cloud.compute.find_flavor, lambda: cloud.compute.create_flavor(
             name=name, ram=ram, disk=disk, vcpus=vcpus, is_public=True))
     open_security_group(cloud, project_id)
     set_quotas(cloud, project_id)
     private = make_networks(cloud, options["external"])
-    smoke_check(cloud, private, options["bootTimeout"], options["pollInterval"])
+    smoke_check(cloud, private, image, options["bootTimeout"], options["pollInterval"])
 
 
 if __name__ == "__main__":

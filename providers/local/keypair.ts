@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { removeIfEmpty } from "../../config/files";
+import { privateDir, removeIfEmpty } from "../../config/files";
 
 /**
  * The stack's client key pair: the private key is a Pulumi secret, and is also written 0600 to
@@ -14,7 +14,8 @@ const keyPairProvider: pulumi.dynamic.ResourceProvider = {
     const fs: typeof import("node:fs") = require("node:fs");
     const path: typeof import("node:path") = require("node:path");
     const { execFileSync }: typeof import("node:child_process") = require("node:child_process");
-    fs.mkdirSync(path.dirname(inputs.file), { recursive: true });
+    // The stack's directory: its key, and the files of its hosts (their host keys), for its owner only.
+    privateDir(path.dirname(inputs.file));
     fs.rmSync(inputs.file, { force: true });
     fs.rmSync(`${inputs.file}.pub`, { force: true });
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "enos", "-f", inputs.file]);

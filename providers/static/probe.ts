@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
 import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
+import { parseJump } from "../../config/net";
+import { shellQuote } from "../../config/shell";
 import type { Host } from "../../config/types";
 
 /**
@@ -24,7 +26,7 @@ export interface ProbeTarget {
   generation?: string;
 }
 
-interface ProbeInputs {
+export interface ProbeInputs {
   hosts: ProbeTarget[];
   /** Every host's `eths`, unless the host has its own. */
   eths?: [string, string];
@@ -48,16 +50,21 @@ export interface ProbedHost {
   kernel: KernelFacts;
   /** The host key ssh learnt at the probe (`<type> <base64>`): later SSH sessions pin it. */
   hostKey?: string;
+  /** Its jump host's, learnt the same way. */
+  jumpHostKey?: string;
 }
 
 /** What a host's probe tells the phases: its interfaces, the IPv4 addresses on them that traffic to it is addressed to, its host key. */
-export function probedFacts(host: ProbedHost): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey"> {
+export function probedFacts(
+  host: ProbedHost,
+): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey" | "jumpHostKey"> {
   return {
     interfaces: host.interfaces,
     devices: host.devices,
     ips: host.devices.flatMap((d) => host.addresses[d] ?? []).map((a) => a.split("/")[0]),
     kernel: host.kernel,
     hostKey: host.hostKey,
+    ...(host.jumpHostKey ? { jumpHostKey: host.jumpHostKey } : {}),
   };
 }
 
@@ -111,13 +118,26 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
   const eths = target.eths ?? defaultEths;
   if (!eths) throw new Error(`probe of ${target.alias}: no eths to check`);
   const name = `${target.alias} (${target.address})`;
-  const args = [
+  const jump = target.jump ? parseJump(target.jump) : undefined;
+  if (target.jump && !jump) return `${name}: jump "${target.jump}" is not [user@]address[:port]`;
+  // Host keys are learnt on first use into the experiment's file, and checked against it after.
+  const checked = [
     "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
     "-o", `UserKnownHostsFile=${knownHostsFile}`,
+  ];
+  const identity = target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : [];
+  // ssh -J would reach the jump host with none of these options (its key unchecked or in the user's
+  // known_hosts): the same ssh, as a ProxyCommand (a shell line, where % starts ssh's tokens).
+  const proxy = jump && [
+    "ssh", ...checked, ...identity, "-l", jump.user ?? target.user ?? "root", "-p", String(jump.port),
+    "-W", "[%h]:%p", jump.address,
+  ].map((arg) => (arg === "[%h]:%p" ? arg : shellQuote(arg).replace(/%/g, "%%"))).join(" ");
+  const args = [
+    ...checked,
     ...(target.user ? ["-l", target.user] : []),
     ...(target.port ? ["-p", String(target.port)] : []),
-    ...(target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : []),
-    ...(target.jump ? ["-J", target.jump] : []),
+    ...identity,
+    ...(proxy ? ["-o", `ProxyCommand=${proxy}`] : []),
     target.address,
     `command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show; echo ---; ${target.user && target.user !== "root" ? "sudo -n " : ""}bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`,
   ];
@@ -126,13 +146,25 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
       // 255 (or no exit at all): ssh itself failed (no route, refused, key not yet installed); else the host answered.
       resolve({ ok: !error, sshFailed: !!error && (error.code === 255 || error.killed === true), out, err })),
   );
+  // A key other than the one learnt: another machine answers at that address (or it was reinstalled).
+  const changedKey = (err: string) => /host key for (\S+) has changed/i.exec(err)?.[1];
   const started = Date.now();
   let attempts = 1;
   let result = await attempt();
-  while (!result.ok && result.sshFailed && Date.now() - started + SSH_RETRY_SECONDS * 1000 <= sshWaitTimeout * 1000) {
+  while (
+    !result.ok && result.sshFailed && !changedKey(result.err) &&
+    Date.now() - started + SSH_RETRY_SECONDS * 1000 <= sshWaitTimeout * 1000
+  ) {
     await new Promise((resolve) => setTimeout(resolve, SSH_RETRY_SECONDS * 1000));
     attempts++;
     result = await attempt();
+  }
+  const changed = changedKey(result.err);
+  if (!result.ok && changed) {
+    const which = `${changed}${jump?.address === changed ? " (its jump host)" : ""}`;
+    return `${name}: the SSH host key of ${which} is not the one learnt in ${knownHostsFile}: refused. ` +
+      `If that machine was reinstalled, forget its old key (ssh-keygen -R ${changed} -f ${knownHostsFile}) ` +
+      "and run again";
   }
   if (!result.ok) {
     const waited = attempts > 1 ? ` after ${attempts} attempts in ${Math.round((Date.now() - started) / 1000)} s (provider.ssh_wait_timeout: ${sshWaitTimeout})` : "";
@@ -150,6 +182,7 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
   return {
     alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? ""),
     hostKey: learntKey(knownHostsFile, target.address, target.port),
+    ...(jump ? { jumpHostKey: learntKey(knownHostsFile, jump.address, jump.port) } : {}),
   };
 }
 

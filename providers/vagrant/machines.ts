@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseSshConfig } from "./render";
+import { privateDir } from "../../config/files";
 
 /**
  * The machines of a Vagrantfile: create writes it into the stack's directory and runs `vagrant up`,
@@ -31,7 +32,8 @@ export async function vagrant(dir: string, args: string[]): Promise<string> {
 export async function vagrantUp(inputs: VagrantMachinesInputs, removed: string[] = []): Promise<VagrantMachinesOutputs> {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
-  fs.mkdirSync(inputs.dir, { recursive: true });
+  // Vagrant writes each machine's private key under it.
+  privateDir(inputs.dir);
   // Machines leaving the file are destroyed while the old file still defines them.
   if (removed.length) await vagrant(inputs.dir, ["destroy", "-f", ...removed]);
   fs.writeFileSync(path.join(inputs.dir, "Vagrantfile"), inputs.vagrantfile);

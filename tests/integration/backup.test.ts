@@ -76,6 +76,11 @@ describe("backup on the local testbed", { timeout: 600_000 }, () => {
     ]);
     assert.deepEqual(listing(path.join(index.dir, `${CONTROL}-kolla-logs.tar.gz`)), ["kolla/", "kolla/nova/", "kolla/nova/nova-api.log"]);
     assert.deepEqual(listing(path.join(index.dir, `${NETWORK}-kolla-conf.tar.gz`)), ["kolla/", "kolla/globals.yml"]);
+    // The hosts' configuration holds the services' passwords: its owner's only, even with a umask of 022.
+    assert.equal(fs.statSync(index.dir).mode & 0o777, 0o700);
+    for (const file of files.filter((f) => f.endsWith(".tar.gz"))) {
+      assert.equal(fs.statSync(path.join(index.dir, file)).mode & 0o777, 0o600, file);
+    }
     assert.deepEqual(listing(path.join(index.dir, `${COMPUTE}-tc.tar.gz`)), [
       "tc/", "tc/eth0-class.txt", "tc/eth0-filter.txt", "tc/eth0-qdisc.txt", "tc/eth1-class.txt", "tc/eth1-filter.txt", "tc/eth1-qdisc.txt",
     ]);

@@ -43,8 +43,13 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
   after(async () => cleanUp(bench));
 
   test("every run's reports exist and the summary has the iterations and success rates the tasks ask for", async () => {
+    // As an earlier version left it: readable by anyone.
+    fs.mkdirSync(path.join(resultsDir, "rally"), { recursive: true, mode: 0o755 });
     const up = await bench.stack.up({ parallel: 64 });
     assert.equal(up.outputs.benchmarkSummary.value, path.join(resultsDir, "rally", "summary.md"));
+    // Rally's database keeps the admin password it was given (env --from-sysenv): its owner's only.
+    assert.equal(fs.statSync(path.join(resultsDir, "rally")).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(resultsDir, "rally", "rally.sqlite")).mode & 0o777, 0o600);
     const dirs = ["rally/sleep/concurrency-1_times-10_sleep-0.01", "rally/sleep/concurrency-2_times-10_sleep-0.01",
       "rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10", "rally/plugin-steps/concurrency-1_times-10_steps-3"];
     for (const dir of dirs) {

@@ -110,6 +110,27 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     assert.deepEqual(objects(), before);
   });
 
+  test("an image an upload left queued is deleted and uploaded again, saying so; then the smoke boot passes", () => {
+    const id = (name: string) => openstack("image", "show", name, "-f", "value", "-c", "id").trim();
+    const active = id("cirros.uec");
+    openstack("image", "delete", active);
+    // What `image create` leaves when its upload never comes: the record, no data.
+    const queued = openstack("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--public",
+      "-f", "value", "-c", "id", "cirros.uec").trim();
+    assert.match(openstack("image", "show", queued, "-f", "value", "-c", "status"), /queued/);
+    const again = runInit();
+    assert.equal(again.status, 0, again.stderr);
+    const said = `image cirros\\.uec ${queued} is queued, not active: deleting it, to upload it again\n` +
+      "created image cirros\\.uec";
+    assert.match(again.stdout, new RegExp(`^${said}$`, "m"));
+    assert.match(again.stdout, /smoke check passed/);
+    const images = openstack("image", "list", "--name", "cirros.uec", "-f", "value", "-c", "ID", "-c", "Status")
+      .trim().split("\n");
+    assert.equal(images.length, 1, images.join("; "));
+    assert.match(images[0], / active$/);
+    assert.notEqual(images[0].split(" ")[0], queued);
+  });
+
   test("Rally's OpenStack scenarios ran for real, every iteration a success", () => {
     const resultsDir = path.join(cloud.dir, "results", cloud.name);
     const rows: SummaryRow[] = JSON.parse(fs.readFileSync(path.join(resultsDir, "rally", "summary.json"), "utf8"));

@@ -77,6 +77,8 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     const keyfile = hosts[0].keyfile!;
     const key = fs.readFileSync(keyfile, "utf8").split("\n");
     assert.ok(key.length > 3, `${keyfile} is a private key`);
+    assert.equal(fs.statSync(keyfile).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(keyfile)).mode & 0o777, 0o700, "the stack's directory: its owner's only");
     // Any line of the key's body would do: its second one.
     assert.deepEqual(clearInState(local, key[1]), []);
   });
@@ -144,5 +146,21 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     await local.setConfig({ provider, topology });
     await local.stack.up({ parallel: 64 });
     for (const h of hosts) assert.equal(qdiscs(sshConfig, h.alias), untouched.get(h.alias), `${h.alias} as before`);
+  });
+
+  test("accurate mode: a host whose rules cannot be reset stops the base RTT before any ping, named", async () => {
+    // Not the sample host of its group: the pings alone would not notice it.
+    const victim = "grp1-network-1";
+    const sshd = path.join(local.stateDir, local.name, "local", "hosts", victim, "sshd.pid");
+    process.kill(Number(fs.readFileSync(sshd, "utf8").trim()));
+    await local.setConfig({ provider, topology, network_constraints: { ...rates("10mbit"), accurate: true } });
+    await assert.rejects(local.stack.up({ parallel: 64 }), (error: Error) => {
+      assert.match(error.message, new RegExp(`base RTT: resetting the tc rules of ${victim} failed \\(exit 255\\): ` +
+        "its rules may still be there, so nothing was measured; its output:\n  .*Connection refused"));
+      return true;
+    });
+    for (const h of hosts.filter((h) => h.alias !== victim)) {
+      assert.equal(qdiscs(sshConfig, h.alias), untouched.get(h.alias), `${h.alias}: no rule applied`);
+    }
   });
 });

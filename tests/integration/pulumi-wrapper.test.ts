@@ -64,6 +64,34 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     assert.equal(pulumi(["stack", "rm", "again", "--yes", "--force"]).code, 0);
   });
 
+  test("an empty passphrase file (a write cut short) is refused, naming the file and the fix, not used", () => {
+    const passphrases = path.join(project, ".pulumi-state", "passphrases");
+    fs.writeFileSync(path.join(project, "Pulumi.cut.yaml"), "config:\n  enos:provider: g5k\n");
+    fs.writeFileSync(path.join(passphrases, "cut"), "", { mode: 0o600 });
+    const refused = pulumi(["config", "set", "--secret", "enos:g5k_password", "s3cret", "--stack", "cut"]);
+    assert.equal(refused.code, 1, refused.err);
+    assert.match(refused.err, new RegExp("the secrets passphrase file .*passphrases/cut is empty: put the stack's " +
+      "passphrase in it from your copy, or set PULUMI_CONFIG_PASSPHRASE; if stack cut was never made .*delete " +
+      ".*passphrases/cut: a new one is generated"));
+    assert.doesNotMatch(fs.readFileSync(path.join(project, "Pulumi.cut.yaml"), "utf8"), /secure/, "nothing encrypted");
+    assert.equal(fs.statSync(path.join(passphrases, "cut")).size, 0, "the file is left for the user to restore");
+    // A file the user names is checked the same way.
+    fs.writeFileSync(path.join(project, "blank"), "\n");
+    const named = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"],
+      { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(project, "blank") });
+    assert.equal(named.code, 1);
+    assert.match(named.err, /the secrets passphrase file .*blank is empty/);
+    // Deleted as the message says: a new passphrase, written whole, no temporary file left, in a 0700 directory.
+    fs.rmSync(path.join(passphrases, "cut"));
+    const made = pulumi(["config", "set", "--secret", "enos:g5k_password", "s3cret", "--stack", "cut"]);
+    assert.equal(made.code, 0, made.err);
+    assert.match(fs.readFileSync(path.join(passphrases, "cut"), "utf8"), /^[A-Za-z0-9+/]{32}\n$/);
+    assert.deepEqual(fs.readdirSync(passphrases).filter((f) => f.startsWith("cut")), ["cut"]);
+    assert.equal(fs.statSync(passphrases).mode & 0o777, 0o700);
+    assert.equal(pulumi(["stack", "rm", "cut", "--yes", "--force"]).code, 0);
+    fs.rmSync(path.join(project, "Pulumi.cut.yaml"), { force: true });
+  });
+
   test("the local file backend and the project's PULUMI_HOME, no login", () => {
     const ls = pulumi(["stack", "ls", "--json"]);
     assert.equal(ls.code, 0, ls.err);

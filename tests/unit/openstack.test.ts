@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { renderSshConfig } from "../../components/ssh-config";
+import { connectionOf } from "../../components/commands";
+import { renderKnownHosts, renderSshConfig } from "../../components/ssh-config";
 import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
@@ -35,8 +36,9 @@ pulumi.runtime.setMocks({
     if (type === "BlazarLease") Object.assign(state, { leaseId: "lease-1", endDate: "2026-11-25 05:00" });
     if (type === "BlazarLeaseReady") state.reservations = { compute_skylake: "res-sky", storage: "res-sto" };
     if (type === "StaticHostsProbe") {
-      state.probed = (args.inputs.hosts as { alias: string }[]).map((h) => ({
+      state.probed = (args.inputs.hosts as { alias: string; jump?: string }[]).map((h) => ({
         alias: h.alias, interfaces: { api: "ens3", external: "ens3" }, addresses: { ens3: ["10.87.23.50/24"] }, devices: ["ens3"], kernel: { htb: true, netem: true }, hostKey: "ssh-ed25519 CCCC",
+        ...(h.jump ? { jumpHostKey: "ssh-ed25519 GGGG" } : {}),
       }));
     }
     return { id: `${args.name}-id`, state };
@@ -172,6 +174,15 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.ok(hosts.every((h) => h.jump === "debian@203.0.113.7"));
     const config = renderSshConfig(hosts, "/k", "/l");
     assert.equal(config.match(/ProxyJump debian@203\.0\.113\.7/g)?.length, 4);
+    // The gateway's key, learnt at the probe, is checked: by ssh (ProxyJump reads its entry) and by the command plugin.
+    assert.ok(hosts.every((h) => h.jumpHostKey === "ssh-ed25519 GGGG"));
+    const gateway = /\n\nHost 203\.0\.113\.7\n  HostName 203\.0\.113\.7\n  User debian\n  Port 22\n(  .*\n)*/;
+    assert.match(config, new RegExp(`${gateway.source}  UserKnownHostsFile /k\n  StrictHostKeyChecking yes\n`));
+    assert.match(renderKnownHosts(hosts), /^203\.0\.113\.7 ssh-ed25519 GGGG$/m);
+    const proxy = (await valueOf(pulumi.output(connectionOf({ ...hosts[0], keyfile: undefined })))).proxy;
+    assert.deepEqual([proxy?.host, proxy?.user, proxy?.hostKey], ["203.0.113.7", "debian", "ssh-ed25519 GGGG"]);
+    assert.throws(() => connectionOf({ ...hosts[0], jumpHostKey: undefined }),
+      /host control-1: the testbed knows no host key for its jump host debian@203\.0\.113\.7/);
     const probe = byType("StaticHostsProbe")[0].inputs.hosts as { jump?: string }[];
     assert.ok(probe.every((t) => t.jump === "debian@203.0.113.7"), "the probe goes through the gateway too");
 

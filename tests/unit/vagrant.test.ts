@@ -90,6 +90,7 @@ describe("vagrant testbed", () => {
       const inputs = { dir, backend: "libvirt" as const, names, vagrantfile: renderVagrantfile(machines, "debian/bookworm64", "libvirt", "root") };
       const up = await vagrantUp(inputs);
       assert.equal(fs.readFileSync(path.join(dir, "Vagrantfile"), "utf8"), inputs.vagrantfile);
+      assert.equal(fs.statSync(dir).mode & 0o777, 0o700, "the machines' private keys are under it");
       assert.deepEqual(Object.keys(up.keys), names);
       assert.equal(up.keys["compute-2"], `${dir}/.vagrant/machines/compute-2/libvirt/private_key`);
 
