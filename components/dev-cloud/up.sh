@@ -77,6 +77,10 @@ log_dir = $dir/log
 connection = $(db keystone)
 [fernet_tokens]
 key_repository = $dir/keys/fernet
+# Receipts (MFA) have keys of their own, by default in /etc/keystone/fernet-keys, which only the
+# package's postinst makes: bootstrap fails without them. The token keys serve.
+[fernet_receipts]
+key_repository = $dir/keys/fernet
 [credential]
 key_repository = $dir/keys/credential
 [token]
