@@ -1,12 +1,14 @@
 import * as crypto from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
-import { Props, Reader, reveal, secret, Value } from "./properties";
+import { Props, Reader, reveal, secret, secretStrings, Value } from "./properties";
 
 /**
  * What local and remote commands share, after pulumi-command 1.2.1 (provider/pkg/provider/local and
  * remote): update runs `update`, else `create`; delete runs the old state's `delete`; a `triggers`
  * change replaces; the previous stdout/stderr are offered as PULUMI_COMMAND_STDOUT/STDERR; one
- * trailing newline is trimmed; outputs are secret when any input is.
+ * trailing newline is trimmed; outputs are secret when any input is. Unlike upstream, which logs
+ * nothing of a command with a secret input, every line is logged and a failure shows its last lines,
+ * with the secret inputs' values masked as CI systems mask theirs.
  */
 
 /** One command to run, as a kind (local, remote) receives it. */
@@ -17,6 +19,8 @@ export interface Job {
   environment: Record<string, string>;
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
+  /** The kind's own progress lines (SSH retries), masked like the command's. */
+  log: LineSink;
   /** Aborted on a timeout or when the engine cancels: the kind stops the command. */
   signal: AbortSignal;
 }
@@ -41,6 +45,32 @@ export type LineSink = (line: string) => void;
 export interface Limits {
   timeoutSeconds: number;
   cancelled: AbortSignal;
+}
+
+/** Hides the secret inputs' values in what is shown (log lines, errors); the outputs keep them, secret. */
+export type Mask = (text: string) => string;
+
+export const MASKED = "[secret]";
+// Shorter values (a port, "yes", a one-letter user) would hide words and numbers all over the output.
+const MIN_MASKED = 4;
+
+// @pulumi/command makes a remote command's whole connection secret, for its credentials: only these
+// are masked, not the host and user that messages and logs name.
+const CREDENTIALS = ["privateKey", "privateKeyPassword", "password"];
+
+function credentials(connection: Value | undefined): string[] {
+  const hop = reveal(connection ?? null).value;
+  if (typeof hop !== "object" || hop === null || Array.isArray(hop)) return [];
+  return [...CREDENTIALS.flatMap((key) => secretStrings(secret(hop[key] ?? null))), ...credentials(hop.proxy)];
+}
+
+export function maskOf(props: Props): Mask {
+  const { connection, ...rest } = props;
+  // The longest first, so that a whole value is hidden before any line of it.
+  const values = [...new Set([...secretStrings(rest), ...credentials(connection)])]
+    .filter((v) => v.length >= MIN_MASKED)
+    .sort((a, b) => b.length - a.length);
+  return (text) => values.reduce((masked, value) => masked.split(value).join(MASKED), text);
 }
 
 const OUTPUTS = ["stdout", "stderr"];
@@ -90,8 +120,16 @@ export async function runCommand(
 ): Promise<Props> {
   const { value, secret: anySecret } = reveal(props);
   const inputs = new Reader(value as Props, "command");
-  // A command with a secret input may print it: its lines are not logged, nor shown on failure.
-  const outcome = command === undefined ? previous : await execute(kind, command, inputs, previous, anySecret ? undefined : sink, limits);
+  // A command with a secret input may print it: what is shown of it is masked, line by line (a chunk
+  // may end inside a secret), and its error as a whole.
+  const mask = maskOf(props);
+  let outcome = previous;
+  try {
+    const shown = (line: string) => sink(mask(line));
+    if (command !== undefined) outcome = await execute(kind, command, inputs, previous, shown, limits);
+  } catch (error) {
+    throw new Error(mask((error as Error).message));
+  }
   const out = (text: string): Value => (anySecret ? secret(text) : text);
   return { ...inputsOf(props), stdout: out(outcome.stdout), stderr: out(outcome.stderr) };
 }
@@ -106,7 +144,9 @@ export function previousOf(props: Props): Outcome {
 }
 
 /** Runs one command, logging its lines as they come; fails naming its exit code and last lines. */
-export async function execute(kind: Kind, command: string, inputs: Reader, previous: Outcome, sink: LineSink | undefined, limits: Limits): Promise<Outcome> {
+async function execute(
+  kind: Kind, command: string, inputs: Reader, previous: Outcome, sink: LineSink, limits: Limits,
+): Promise<Outcome> {
   const logging = inputs.string("logging") ?? "stdoutAndStderr";
   if (!["stdout", "stderr", "stdoutAndStderr", "none"].includes(logging)) {
     throw new Error(`command: logging must be one of stdout, stderr, stdoutAndStderr, none; got "${logging}"`);
@@ -124,6 +164,7 @@ export async function execute(kind: Kind, command: string, inputs: Reader, previ
   const stop = () => controller.abort();
   limits.cancelled.addEventListener("abort", stop);
   const timer = limits.timeoutSeconds > 0 ? setTimeout(stop, limits.timeoutSeconds * 1000) : undefined;
+  const stopped = () => (limits.cancelled.aborted ? "was cancelled" : `timed out after ${limits.timeoutSeconds} s`);
   let ended: Ended;
   try {
     if (limits.cancelled.aborted) throw new Error("the update was cancelled before this command started");
@@ -133,7 +174,12 @@ export async function execute(kind: Kind, command: string, inputs: Reader, previ
       environment,
       onStdout: (chunk) => (stdout.push(chunk), stdoutLines.push(chunk)),
       onStderr: (chunk) => (stderr.push(chunk), stderrLines.push(chunk)),
+      log: sink,
       signal: controller.signal,
+    }).catch((error: Error) => {
+      // Stopped before it could start (while its SSH connection was being made, say).
+      if (!controller.signal.aborted) throw error;
+      throw new Error(`command ${stopped()} ${kind.where(inputs)} before it started: ${error.message}`);
     });
   } finally {
     clearTimeout(timer);
@@ -144,13 +190,13 @@ export async function execute(kind: Kind, command: string, inputs: Reader, previ
   const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString("utf8");
   const outcome = { stdout: trimNewline(text(stdout)), stderr: trimNewline(text(stderr)) };
   if (ended.exitCode === 0 && !controller.signal.aborted) return outcome;
-  const why = limits.cancelled.aborted
-    ? "was cancelled"
-    : controller.signal.aborted
-      ? `timed out after ${limits.timeoutSeconds} s`
-      : ended.exitCode !== null ? `failed with exit code ${ended.exitCode}` : `was killed by signal ${ended.exitSignal ?? "unknown"}`;
-  const shown = sink ? `${summary(command)}\n${tail(outcome.stdout, "stdout")}${tail(outcome.stderr, "stderr")}` : "(its output is withheld: the command has a secret input)";
-  throw new Error(`command ${why} ${kind.where(inputs)}: ${shown}`);
+  const why = controller.signal.aborted
+    ? stopped()
+    : ended.exitCode !== null
+      ? `failed with exit code ${ended.exitCode}`
+      : `was killed by signal ${ended.exitSignal ?? "unknown"}`;
+  const tails = `${tail(outcome.stdout, "stdout")}${tail(outcome.stderr, "stderr")}`;
+  throw new Error(`command ${why} ${kind.where(inputs)}: ${summary(command)}\n${tails}`);
 }
 
 function trimNewline(text: string): string {

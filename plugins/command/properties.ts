@@ -37,6 +37,20 @@ export function reveal(value: Value): { value: Value; secret: boolean } {
   return { value, secret: false };
 }
 
+/**
+ * Every string held in a secret, at any depth, and each line of a multi-line one (a private key
+ * printed by `cat` reaches the log line by line).
+ */
+export function secretStrings(value: Value, inSecret = false): string[] {
+  if (isSecret(value)) return secretStrings(value.value ?? null, true);
+  if (typeof value === "string") return inSecret ? [value, ...value.split("\n").map((line) => line.trim())] : [];
+  if (Array.isArray(value)) return value.flatMap((item) => secretStrings(item, inSecret));
+  if (typeof value === "object" && value !== null) {
+    return Object.values(value as Props).flatMap((item) => secretStrings(item, inSecret));
+  }
+  return [];
+}
+
 /** Typed reads of revealed properties; a wrong type is the user's mistake and names the property. */
 export class Reader {
   constructor(private readonly props: Props, private readonly where: string) {}

@@ -4,9 +4,9 @@ import { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogRequest, LogSeverity } from "@pulumi/pulumi/proto/engine_pb";
 
 /**
- * What the plugin needs from the engine beyond @pulumi/pulumi/provider's Provider interface: a log
- * channel (a command's lines show while it runs, as upstream's status messages) and the custom
- * timeout of the request being served.
+ * What the plugins need from the engine beyond @pulumi/pulumi/provider's Provider interface: a log
+ * channel (a command's lines show while it runs, as upstream's status messages), the custom timeout
+ * of the request being served, and a watch on the engine's life.
  */
 
 /** The engine's address: the first argument that is not one of the flags the engine may prepend. */
@@ -24,6 +24,26 @@ export function engineLog(address: string | undefined): (urn: string, line: stri
     // A log line that cannot be delivered is no reason to fail the command.
     client.log(request, () => undefined);
   };
+}
+
+/** How often a plugin checks that its engine still answers. */
+const ENGINE_CHECK_MS = 1000;
+
+/**
+ * Calls `gone` once the engine at `address` no longer answers, as the language host and Pulumi's Go
+ * plugins check theirs: a killed engine tells its plugins nothing, and nobody else would stop them.
+ */
+export function watchEngine(address: string, gone: () => void): void {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const check = () => {
+    const bytes = (b: Buffer) => b;
+    client.makeUnaryRequest("/grpc.health.v1.Health/Check", bytes, bytes, Buffer.alloc(0), (error) => {
+      // An engine without the health service still answers (UNIMPLEMENTED).
+      if (error && error.code !== grpc.status.UNIMPLEMENTED) gone();
+      else setTimeout(check, ENGINE_CHECK_MS).unref();
+    });
+  };
+  setTimeout(check, ENGINE_CHECK_MS).unref();
 }
 
 const requestTimeout = new AsyncLocalStorage<number>();
