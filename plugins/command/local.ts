@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
+import { LocalInputs, localInputs } from "./inputs";
 import type { Ended, Job, Kind } from "./lifecycle";
-import type { Reader } from "./properties";
 
 const SETPGRP_EXEC = 'setpgrp(0, 0); exec { $ARGV[0] } @ARGV or die "cannot run $ARGV[0]: $!\\n"';
 /** How long a stopped command's process group has between SIGTERM and SIGKILL. */
@@ -15,11 +15,13 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 /** `command:local:Command` and `command:local:run`: a command run by the interpreter on this machine. */
-export const local: Kind = {
-  where: (inputs) => `locally in ${inputs.string("dir") ?? process.cwd()}`,
+export const local: Kind<LocalInputs> = {
+  inputs: localInputs,
 
-  run(inputs: Reader, job: Job): Promise<Ended> {
-    const interpreter = inputs.strings("interpreter");
+  where: (inputs) => `locally in ${inputs.dir ?? process.cwd()}`,
+
+  run(inputs: LocalInputs, job: Job): Promise<Ended> {
+    const { interpreter } = inputs;
     const [file, ...args] = interpreter && interpreter.length > 0 ? interpreter : ["/bin/sh", "-c"];
     return new Promise((resolve, reject) => {
       // A process group of its own, so that a timeout or a cancel stops whatever the command started,
@@ -28,7 +30,7 @@ export const local: Kind = {
       // essential perl-base) does, then execs the interpreter.
       const child = spawn("perl", ["-e", SETPGRP_EXEC, file, ...args, job.command], {
         // Upstream runs in the plugin's working directory, which the engine sets to the program's.
-        cwd: inputs.string("dir") ?? process.cwd(),
+        cwd: inputs.dir ?? process.cwd(),
         env: { ...process.env, ...job.environment },
         stdio: [job.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       });

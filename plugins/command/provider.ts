@@ -1,9 +1,10 @@
 import type { Provider } from "@pulumi/pulumi/provider";
 import { currentTimeout, engineLog } from "../shared/engine";
 import type { Plugin } from "../shared/serve";
-import { diff, Kind, newId, previousOf, runCommand, typeOf } from "./lifecycle";
+import { WireProps, typeOf } from "../shared/wire";
+import type { CommandInputs } from "./inputs";
+import { diff, Kind, newId, previousOf, runCommand } from "./lifecycle";
 import { local } from "./local";
-import { Props, reveal } from "./properties";
 import { remote } from "./remote/command";
 
 const PLUGIN = "pulumi-resource-command (enos-pulumi's own)";
@@ -17,12 +18,6 @@ function kindOf(urn: string): Kind {
 
 const UNSUPPORTED = ["assetPaths", "archivePaths"];
 
-/** A command string as it arrives: plain, or a secret (built from a password, say). */
-function commandText(value: Props[string] | undefined): string | undefined {
-  const revealed = value === undefined ? undefined : reveal(value).value;
-  return typeof revealed === "string" ? revealed : undefined;
-}
-
 /**
  * The resource contracts of @pulumi/command (the SDK these serve) for `command:local:Command`,
  * `command:remote:Command` and the `command:local:run` invoke. Its commands stop when the engine
@@ -33,10 +28,12 @@ export function commandPlugin(version: string, engine: string | undefined): Plug
   const cancel = new AbortController();
   const running = new Set<Promise<unknown>>();
 
-  /** Runs a resource's command; the plugin does not exit under it. */
-  const run = (kind: Kind, urn: string, command: string | undefined, props: Props, previous = previousOf({})) => {
+  /** Runs the command `pick` chooses; the plugin does not exit under it. */
+  const run = <I extends CommandInputs>(
+    kind: Kind<I>, urn: string, pick: (inputs: I) => string | undefined, props: WireProps, previous = previousOf({}),
+  ) => {
     const limits = { timeoutSeconds: currentTimeout(), cancelled: cancel.signal };
-    const outs = runCommand(kind, command, props, previous, (line) => log(urn, line), limits);
+    const outs = runCommand(kind, pick, props, previous, (line) => log(urn, line), limits);
     const settled = outs.then(() => undefined, () => undefined);
     running.add(settled);
     void settled.then(() => running.delete(settled));
@@ -46,7 +43,7 @@ export function commandPlugin(version: string, engine: string | undefined): Plug
   const provider: Provider = {
     version,
 
-    async check(_urn, _olds, news: Props) {
+    async check(_urn, _olds, news: WireProps) {
       const failures = UNSUPPORTED.filter((k) => news[k] !== undefined && news[k] !== null).map((property) => ({
         property,
         reason: `enos-pulumi's command plugin collects no assets or archives: drop ${property}`,
@@ -54,28 +51,28 @@ export function commandPlugin(version: string, engine: string | undefined): Plug
       return { inputs: news, failures };
     },
 
-    async diff(_id, _urn, olds: Props, news: Props) {
+    async diff(_id, _urn, olds: WireProps, news: WireProps) {
       return diff(olds, news);
     },
 
-    async create(urn, inputs: Props) {
-      return { id: newId(urn), outs: await run(kindOf(urn), urn, commandText(inputs.create), inputs) };
+    async create(urn, inputs: WireProps) {
+      return { id: newId(urn), outs: await run(kindOf(urn), urn, (i) => i.create, inputs) };
     },
 
-    async update(_id, urn, olds: Props, news: Props) {
-      const command = commandText(news.update) ?? commandText(news.create);
-      return { outs: await run(kindOf(urn), urn, command, news, previousOf(olds)) };
+    async update(_id, urn, olds: WireProps, news: WireProps) {
+      return { outs: await run(kindOf(urn), urn, (i) => i.update ?? i.create, news, previousOf(olds)) };
     },
 
-    async delete(_id, urn, props: Props) {
-      const command = commandText(props.delete);
-      if (command !== undefined) await run(kindOf(urn), urn, command, props, previousOf(props));
+    async delete(_id, urn, props: WireProps) {
+      await run(kindOf(urn), urn, (i) => i.delete, props, previousOf(props));
     },
 
-    async invoke(token, inputs: Props) {
+    async invoke(token, inputs: WireProps) {
       if (token !== "command:local:run") throw new Error(`${PLUGIN} has no function ${token}`);
-      const command = commandText(inputs.command);
-      if (command === undefined) throw new Error("command:local:run needs a command");
+      const command = (i: { command?: string }) => {
+        if (i.command === undefined) throw new Error("command:local:run needs a command");
+        return i.command;
+      };
       return { outputs: await run(local, "", command, inputs) };
     },
 

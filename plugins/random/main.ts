@@ -1,7 +1,7 @@
 import { serve } from "../shared/serve";
-import { randomProvider } from "./provider";
+import { randomPlugin } from "./provider";
 
 // The engine looks for the plugin at the version the SDK asks for: serve that one.
 const version: string = require("@pulumi/random/package.json").pulumi.version;
 
-serve(() => ({ provider: randomProvider(version) }), process.argv.slice(2));
+serve(() => randomPlugin(version), process.argv.slice(2));

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { MASKED, maskOf, runCommand } from "../../plugins/command/lifecycle";
+import { decode, localInputs, remoteInputs } from "../../plugins/command/inputs";
 import { local } from "../../plugins/command/local";
-import { Props, secret } from "../../plugins/command/properties";
+import { WireProps, secret } from "../../plugins/shared/wire";
 
 const never = new AbortController().signal;
 const noPrevious = { stdout: "", stderr: "" };
@@ -29,12 +30,12 @@ test("the mask hides secrets at any depth, each line of a multi-line one, a conn
 test("a local command with a secret input that prints it and fails: its lines and error show it masked", async () => {
   const value = "s3cr3t-value-42";
   const lines: string[] = [];
-  const props: Props = {
+  const props: WireProps = {
     // The secret comes in two writes: the lines are masked once whole, not chunk by chunk.
     create: `printf 'token=s3cr3t-'; sleep 0.2; printf 'value-42\\nsecond line\\n'; echo "err $TOKEN" >&2; exit 3`,
     environment: { TOKEN: secret(value) },
   };
-  const failure = await runCommand(local, props.create as string, props, noPrevious, (line) => lines.push(line), {
+  const failure = await runCommand(local, (inputs) => inputs.create, props, noPrevious, (line) => lines.push(line), {
     timeoutSeconds: 0, cancelled: never,
   }).then(() => assert.fail("the command should fail"), (error: Error) => error.message);
   assert.deepEqual(lines.sort(), [`err ${MASKED}`, "second line", `token=${MASKED}`]);
@@ -45,8 +46,21 @@ test("a local command with a secret input that prints it and fails: its lines an
 });
 
 test("the outputs of a command with a secret input keep the value, secret", async () => {
-  const props: Props = { create: 'echo "$TOKEN"', environment: { TOKEN: secret("kept-in-the-output") } };
+  const props: WireProps = { create: 'echo "$TOKEN"', environment: { TOKEN: secret("kept-in-the-output") } };
   const limits = { timeoutSeconds: 0, cancelled: never };
-  const outs = await runCommand(local, 'echo "$TOKEN"', props, noPrevious, () => undefined, limits);
+  const outs = await runCommand(local, (inputs) => inputs.create, props, noPrevious, () => undefined, limits);
   assert.deepEqual(outs.stdout, secret("kept-in-the-output"));
+});
+
+test("inputs are decoded once, with upstream's defaults; a wrong type is named by its key", () => {
+  const remote = decode(remoteInputs, { create: "true", connection: { host: "10.0.0.1", proxy: { host: "hop" } }, stdin: null });
+  assert.deepEqual(remote.connection, {
+    host: "10.0.0.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15,
+    proxy: { host: "hop", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 },
+  });
+  assert.equal(remote.logging, "stdoutAndStderr");
+  assert.equal(remote.addPreviousOutputInEnv, true);
+  assert.deepEqual(remote.environment, {});
+  assert.throws(() => decode(localInputs, { create: 3, logging: "loud" }), /^Error: command: create: .*string.*; logging: /);
+  assert.throws(() => decode(remoteInputs, { create: "true" }), /command: connection: /);
 });

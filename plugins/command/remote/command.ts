@@ -1,7 +1,7 @@
 import type { ClientChannel } from "ssh2";
+import { RemoteInputs, remoteInputs } from "../inputs";
 import type { Ended, Job, Kind } from "../lifecycle";
-import type { Reader } from "../properties";
-import { describe, dial, readConnection } from "./ssh";
+import { describe, dial } from "./ssh";
 
 /**
  * `command:remote:Command`: the command runs in one SSH exec session, as the login shell of the
@@ -9,14 +9,16 @@ import { describe, dial, readConnection } from "./ssh";
  * applies only the names its AcceptEnv allows (Debian: LANG LC_*) and ssh2 asks for no reply, so a
  * refused variable is silently missing where upstream would fail.
  */
-export const remote: Kind = {
-  where: (inputs) => `on ${describe(readConnection(inputs))}`,
+export const remote: Kind<RemoteInputs> = {
+  inputs: remoteInputs,
 
-  async run(inputs: Reader, job: Job): Promise<Ended> {
-    const client = await dial(readConnection(inputs), job.signal, job.log);
+  where: (inputs) => `on ${describe(inputs.connection)}`,
+
+  async run(inputs: RemoteInputs, job: Job): Promise<Ended> {
+    const client = await dial(inputs.connection, job.signal, job.log);
     try {
       // A stop that came as the connection became ready: the command does not start.
-      if (job.signal.aborted) throw new Error(`stopped once connected to ${describe(readConnection(inputs))}`);
+      if (job.signal.aborted) throw new Error(`stopped once connected to ${describe(inputs.connection)}`);
       const channel = await new Promise<ClientChannel>((resolve, reject) => {
         client.exec(job.command, { env: job.environment }, (error, stream) => (error ? reject(error) : resolve(stream)));
       });

@@ -1,54 +1,14 @@
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
-import type { Reader } from "../properties";
+import type { Connection, Endpoint } from "../inputs";
 
 /**
- * SSH connections as pulumi-command's `connection` describes them (remote/connection.go): user root
- * and port 22 by default, private key, password, agent; `hostKey` pins the server's key; a `proxy`
- * hop is dialled first and the target reached through it; each hop dials up to `dialErrorLimit`
- * times (-1: no limit), each attempt bounded by `perDialTimeout` seconds (0: none).
+ * SSH connections as pulumi-command's `connection` describes them (remote/connection.go): private key,
+ * password, agent; `hostKey` pins the server's key; a `proxy` hop is dialled first and the target
+ * reached through it; each hop dials up to `dialErrorLimit` times, each attempt bounded by
+ * `perDialTimeout` seconds (see inputs.ts for the defaults).
  */
-export interface Endpoint {
-  host: string;
-  port: number;
-  user: string;
-  privateKey?: string;
-  privateKeyPassword?: string;
-  password?: string;
-  agentSocketPath?: string;
-  hostKey?: string;
-  dialErrorLimit: number;
-  perDialTimeout: number;
-}
-
-export interface Connection extends Endpoint {
-  proxy?: Endpoint;
-}
-
-function readEndpoint(r: Reader): Endpoint {
-  const host = r.string("host");
-  if (!host) throw new Error("command: connection.host is required");
-  return {
-    host,
-    port: r.number("port") ?? 22,
-    user: r.string("user") ?? "root",
-    privateKey: r.string("privateKey"),
-    privateKeyPassword: r.string("privateKeyPassword"),
-    password: r.string("password"),
-    agentSocketPath: r.string("agentSocketPath"),
-    hostKey: r.string("hostKey"),
-    dialErrorLimit: r.number("dialErrorLimit") ?? 10,
-    perDialTimeout: r.number("perDialTimeout") ?? 15,
-  };
-}
-
-export function readConnection(inputs: Reader): Connection {
-  const r = inputs.object("connection");
-  if (!r) throw new Error("command: remote.Command needs a connection");
-  const proxy = r.object("proxy");
-  return { ...readEndpoint(r), proxy: proxy && readEndpoint(proxy) };
-}
 
 export const describe = (e: Endpoint) => `${e.user}@${e.host}:${e.port}`;
 
