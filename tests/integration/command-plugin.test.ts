@@ -47,7 +47,10 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
       environment: { GREETING: variant.greeting },
       triggers: [variant.trigger],
     });
-    new local.Command("create-only", { create: `echo "create-only $GREETING" >> "${log}"`, environment: { GREETING: variant.greeting } });
+    const createOnly = new local.Command("create-only", {
+      create: `echo "create-only $GREETING" >> "${log}"`,
+      environment: { GREETING: variant.greeting },
+    });
     const io = new local.Command("io", {
       create: `cat; pwd; echo "to stderr" >&2; printf 'last\\n\\n'`,
       stdin: "line1\nline2\n",
@@ -58,12 +61,15 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
     const hidden = new local.Command("hidden", { create: `echo "token=$TOKEN"`, environment: { TOKEN: pulumi.secret("s3cr3t-value") } });
     const quiet = new local.Command("quiet", { create: "echo quiet", logging: "none" });
     const run = local.runOutput({ command: "echo invoked" });
+    // A command that fails starts once the others are settled: a registration still in flight when the
+    // engine stops would reject in this process after the test.
+    const last = { dependsOn: [life, createOnly, io, where, hidden, quiet] };
     if (variant.fail) {
-      new local.Command("fails", { create: `echo "partial output"; echo "what went wrong" >&2; exit 3` });
+      new local.Command("fails", { create: `echo "partial output"; echo "what went wrong" >&2; exit 3` }, last);
     }
     if (variant.leak) {
       const environment = { TOKEN: pulumi.secret("leaked-s3cr3t") };
-      new local.Command("leaks", { create: `echo "token=$TOKEN"; echo "a plain line"; exit 4`, environment });
+      new local.Command("leaks", { create: `echo "token=$TOKEN"; echo "a plain line"; exit 4`, environment }, last);
     }
     if (variant.slow) {
       new local.Command("slow", { create: "sleep 60" }, { customTimeouts: { create: "3s" } });
