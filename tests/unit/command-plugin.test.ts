@@ -53,7 +53,8 @@ test("the outputs of a command with a secret input keep the value, secret", asyn
 });
 
 test("inputs are decoded once, with upstream's defaults; a wrong type is named by its key", () => {
-  const remote = decode(remoteInputs, { create: "true", connection: { host: "10.0.0.1", proxy: { host: "hop" } }, stdin: null });
+  const connection = { host: "10.0.0.1", proxy: { host: "hop" } };
+  const remote = decode(remoteInputs, { create: "true", connection, stdin: null });
   assert.deepEqual(remote.connection, {
     host: "10.0.0.1", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15,
     proxy: { host: "hop", port: 22, user: "root", dialErrorLimit: 10, perDialTimeout: 15 },
@@ -61,6 +62,7 @@ test("inputs are decoded once, with upstream's defaults; a wrong type is named b
   assert.equal(remote.logging, "stdoutAndStderr");
   assert.equal(remote.addPreviousOutputInEnv, true);
   assert.deepEqual(remote.environment, {});
-  assert.throws(() => decode(localInputs, { create: 3, logging: "loud" }), /^Error: command: create: .*string.*; logging: /);
+  const wrong = /^Error: command: create: .*string.*; logging: /;
+  assert.throws(() => decode(localInputs, { create: 3, logging: "loud" }), wrong);
   assert.throws(() => decode(remoteInputs, { create: "true" }), /command: connection: /);
 });

@@ -20,7 +20,8 @@ export const remote: Kind<RemoteInputs> = {
       // A stop that came as the connection became ready: the command does not start.
       if (job.signal.aborted) throw new Error(`stopped once connected to ${describe(inputs.connection)}`);
       const channel = await new Promise<ClientChannel>((resolve, reject) => {
-        client.exec(job.command, { env: job.environment }, (error, stream) => (error ? reject(error) : resolve(stream)));
+        const opened = (error: Error | undefined, stream: ClientChannel) => (error ? reject(error) : resolve(stream));
+        client.exec(job.command, { env: job.environment }, opened);
       });
       return await new Promise<Ended>((resolve) => {
         let ended: Ended = { exitCode: null, exitSignal: "the connection was lost" };
