@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import type { Stack, UpOptions } from "@pulumi/pulumi/automation";
+import { CommandError, DiagnosticEvent, Stack, UpOptions } from "@pulumi/pulumi/automation";
 import { ExperimentConfig, loadExperiment } from "../config/load";
 import { PROJECT_DIR } from "../config/paths";
 import { readStackFile } from "./stack-file";
@@ -77,14 +77,61 @@ export async function upRecord(name: string): Promise<ExperimentRecord> {
   return record;
 }
 
-/** How much of the engine's progress a verb shows: -s nothing, default the progress, -v/-vv debug and engine logs. */
-export function engineOutput(options: GlobalOptions): Pick<UpOptions, "onOutput" | "debug" | "logVerbosity" | "logToStdErr"> {
+type EngineOutput = Pick<UpOptions, "onOutput" | "onError" | "onEvent" | "debug" | "logVerbosity" | "logToStdErr">;
+
+/** How much of the engine's progress a verb shows: -s none, default the progress, -v/-vv debug and engine logs. */
+function engineOutput(options: GlobalOptions): EngineOutput {
   if (options.silent) return {};
   return {
     onOutput: (text: string) => process.stdout.write(text),
     ...(options.verbose >= 1 ? { debug: true } : {}),
     ...(options.verbose >= 2 ? { logVerbosity: 3, logToStdErr: true } : {}),
   };
+}
+
+/** An engine operation that failed, told by the engine's own errors. */
+export class EngineError extends Error {}
+
+/**
+ * Runs one engine operation (up, preview, destroy) with the verb's output: the engine's stderr is
+ * shown as it comes, even with -s. A failure becomes an EngineError naming each failing resource
+ * with the engine's message for it (the Automation API's own says only `code: -2`, then everything).
+ */
+export async function withEngine<T>(
+  options: GlobalOptions, operation: (output: EngineOutput) => Promise<T>,
+): Promise<T> {
+  const errors: DiagnosticEvent[] = [];
+  let stderr = "";
+  const output: EngineOutput = {
+    ...engineOutput(options),
+    onError: (text) => {
+      stderr += text;
+      process.stderr.write(text);
+    },
+    onEvent: (event) => {
+      if (event.diagnosticEvent?.severity === "error") errors.push(event.diagnosticEvent);
+    },
+  };
+  try {
+    return await operation(output);
+  } catch (error) {
+    if (error instanceof CommandError) throw new EngineError(engineFailure(errors, stderr));
+    throw error;
+  }
+}
+
+/**
+ * What a failed engine run says: each resource's error as `<type> <name>: <message>` (the stack's own
+ * "update failed" adds nothing), or, when the engine failed before any resource, its stderr.
+ */
+export function engineFailure(errors: DiagnosticEvent[], stderr: string): string {
+  const named = errors.filter((d) => d.urn && !d.urn.includes("::pulumi:pulumi:Stack::")).map((d) => {
+    const [, , type, name] = d.urn!.split("::");
+    return `${type.split("$").pop()} ${name}: ${d.message.trim()}`;
+  });
+  const told = named.length ? named : errors.map((d) => d.message.trim());
+  const said = told.length ? told.join("\n") : stderr.trim();
+  return said || "the engine failed without saying why (rerun with -vv for its logs)";
 }
 
 /** URNs of the resources under the given phases: for `replace` (force-deploy, bench --reset). */
@@ -107,7 +154,8 @@ export async function update(options: GlobalOptions, verb?: Parameters<typeof ta
   validate({ ...options, file: undefined, stack: name });
   const stack = await settledStack(name, false, true);
   const replace = replacePhases.length ? await resourcesOf(stack, replacePhases) : undefined;
-  const result = await stack.up({ ...engineOutput(options), parallel: 64, target: verb ? targetsOf(verb, name) : undefined, replace });
+  const target = verb ? targetsOf(verb, name) : undefined;
+  const result = await withEngine(options, (output) => stack.up({ ...output, parallel: 64, target, replace }));
   if (result.summary.result !== "succeeded") return 1;
   console.log(`\nnext: npx enos info --stack ${name}`);
   return 0;
@@ -121,6 +169,7 @@ export async function destroy(options: GlobalOptions, target?: string[], envVars
   const stack = await settledStack(stackName(options), true);
   // The engine passes its environment to the plugins, and so to the delete commands they run.
   Object.assign(stack.workspace.envVars, envVars);
-  const result = await stack.destroy({ ...engineOutput(options), parallel: 64, target, targetDependents });
+  const result = await withEngine(options, (output) =>
+    stack.destroy({ ...output, parallel: 64, target, targetDependents }));
   return result.summary.result === "succeeded" ? 0 : 1;
 }

@@ -1,7 +1,6 @@
-import { CommandError } from "@pulumi/pulumi/automation";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/errors";
-import { UsageError } from "./context";
+import { EngineError, UsageError } from "./context";
 import * as backup from "./backup";
 import * as bench from "./bench";
 import * as check from "./check";
@@ -53,10 +52,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    // Config errors list every problem with its key; an engine error's first line suffices: the
-    // engine already streamed its details.
-    const message = error instanceof ConfigError ? error.message : `enos: ${error instanceof CommandError ? String(error.message).split("\n")[0] : error.message ?? error}`;
-    console.error(message);
+    // Config errors list every problem with its key; engine errors each failing resource's.
+    if (error instanceof ConfigError) console.error(error.message);
+    else if (error instanceof EngineError) console.error(`enos: failed:\n${error.message}`);
+    else console.error(`enos: ${error.message ?? error}`);
     process.exit(1);
   },
 );

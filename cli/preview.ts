@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { GlobalOptions, engineOutput, exitWith, settledStack, stackName, validate } from "./context";
+import { GlobalOptions, exitWith, settledStack, stackName, validate, withEngine } from "./context";
 
 export function register(program: Command) {
   program.command("preview")
@@ -8,7 +8,8 @@ export function register(program: Command) {
       const options = command.optsWithGlobals<GlobalOptions>();
       const name = stackName(options, true);
       validate({ ...options, file: undefined, stack: name });
-      await (await settledStack(name, false, true)).preview({ ...engineOutput(options), parallel: 64 });
+      const stack = await settledStack(name, false, true);
+      await withEngine(options, (output) => stack.preview({ ...output, parallel: 64 }));
       return 0;
     }));
 }

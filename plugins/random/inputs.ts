@@ -1,5 +1,5 @@
 import type { CheckFailure } from "@pulumi/pulumi/provider";
-import { WireValue, isSecret, isUnknown, plain, samePlain, secret } from "./wire";
+import { WireProps, WireValue, isSecret, isUnknown, plain, samePlain, secret } from "../shared/wire";
 
 /** One input of a resource, with Terraform's schema facts that matter here. */
 export interface InputSpec {
@@ -9,7 +9,7 @@ export interface InputSpec {
   default?: number | boolean;
 }
 
-export type Inputs = Record<string, WireValue>;
+export type Inputs = WireProps;
 
 /**
  * Validates the inputs a program sends for a resource of `token` against `specs`: unknown names, missing

@@ -1,7 +1,7 @@
-import { main } from "@pulumi/pulumi/provider";
-import { randomProvider } from "./provider";
+import { serve } from "../shared/serve";
+import { randomPlugin } from "./provider";
 
 // The engine looks for the plugin at the version the SDK asks for: serve that one.
 const version: string = require("@pulumi/random/package.json").pulumi.version;
 
-main(randomProvider(version), process.argv.slice(2));
+serve(() => randomPlugin(version), process.argv.slice(2));

@@ -1,17 +1,17 @@
 import type { Provider } from "@pulumi/pulumi/provider";
+import type { Plugin } from "../shared/serve";
 import { randomInteger, randomShuffle } from "./choices";
 import { randomBytes, randomId, randomUuid, randomUuid4, randomUuid7 } from "./identifiers";
 import { Inputs, checkInputs, replacedInputs } from "./inputs";
 import type { RandomKind } from "./kind";
 import { randomPassword, randomString } from "./strings";
-import { plain, secret } from "./wire";
+import { plain, secret, typeOf } from "../shared/wire";
 
 const KINDS = new Map<string, RandomKind>([randomPassword, randomString, randomUuid, randomUuid4, randomUuid7, randomBytes, randomId, randomInteger, randomShuffle]
   .map((kind) => [kind.token, kind]));
 
-/** The type token in a URN (urn:pulumi:stack::project::parent$type::name). */
 function kindOf(urn: string): RandomKind {
-  const token = urn.split("::")[2]?.split("$").pop() ?? "";
+  const token = typeOf(urn);
   const kind = KINDS.get(token);
   if (!kind) {
     throw new Error(`enos-pulumi's random plugin does not implement ${token} (${urn}); it implements ${[...KINDS.keys()].join(", ")}`);
@@ -25,8 +25,8 @@ function kindOf(urn: string): RandomKind {
  * (secret where upstream's are sensitive). Nothing lives outside the state, so read and delete have
  * nothing to do, and update is never needed.
  */
-export function randomProvider(version: string): Provider {
-  return {
+export function randomPlugin(version: string): Plugin {
+  const provider: Provider = {
     version,
     async check(urn, _olds, news: Inputs) {
       const kind = kindOf(urn);
@@ -46,4 +46,5 @@ export function randomProvider(version: string): Provider {
     },
     async delete() {},
   };
+  return { provider };
 }

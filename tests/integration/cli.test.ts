@@ -92,6 +92,15 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.match(fs.readFileSync(path.join(PROJECT_DIR, "results", STACK, "rally", "summary.md"), "utf8"), /\n\| sleep \| concurrency=1 .* \| 10 \| 100\.0% \|/);
   });
 
+  test("a verb whose command fails prints the engine's error: the failing resource and its message", () => {
+    const workload = path.join(PROJECT_DIR, "tests", "fixtures", "failing-workload");
+    const failed = enos("bench", "--stack", STACK, "--workload", workload);
+    assert.equal(failed.code, 1);
+    assert.match(failed.err, /enos: failed:\ncommand:local:Command run:\S+: command failed with exit code 1 locally/);
+    assert.match(failed.err, /There is no Scenario plugin `Dummy\.no_such_scenario`/, "the command's own output");
+    assert.doesNotMatch(failed.err, /code: -?\d/);
+  });
+
   test("tc --test writes its report; tc --reset removes the rules and tc applies them again", () => {
     const measured = enos("tc", "--test", "--stack", STACK);
     assert.equal(measured.code, 0, measured.out + measured.err);

@@ -2,11 +2,12 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote } from "@pulumi/command";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
 import { TEST_PASSPHRASE } from "./harness";
 import { Sshd, startSshd } from "../helpers";
@@ -23,9 +24,9 @@ const typesOf = async (stack: Stack) =>
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
 
 /** The engine's error text (CommandError carries the CLI's output), to check a failure's message. */
-async function upFailure(stack: Stack): Promise<string> {
+async function upFailure(stack: Stack, onEvent?: (event: EngineEvent) => void): Promise<string> {
   try {
-    await stack.up();
+    await stack.up({ onEvent });
   } catch (error) {
     return String(error);
   }
@@ -37,7 +38,7 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
   const log = path.join(dir, "log");
   const elsewhere = path.join(dir, "elsewhere");
   fs.mkdirSync(elsewhere);
-  const variant = { greeting: "hello", trigger: "one", fail: false, slow: false };
+  const variant = { greeting: "hello", trigger: "one", fail: false, slow: false, leak: false };
   const program = async () => {
     const life = new local.Command("life", {
       create: `echo "create $GREETING" >> "${log}"; echo "out:$GREETING"`,
@@ -46,7 +47,10 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
       environment: { GREETING: variant.greeting },
       triggers: [variant.trigger],
     });
-    new local.Command("create-only", { create: `echo "create-only $GREETING" >> "${log}"`, environment: { GREETING: variant.greeting } });
+    const createOnly = new local.Command("create-only", {
+      create: `echo "create-only $GREETING" >> "${log}"`,
+      environment: { GREETING: variant.greeting },
+    });
     const io = new local.Command("io", {
       create: `cat; pwd; echo "to stderr" >&2; printf 'last\\n\\n'`,
       stdin: "line1\nline2\n",
@@ -57,8 +61,15 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
     const hidden = new local.Command("hidden", { create: `echo "token=$TOKEN"`, environment: { TOKEN: pulumi.secret("s3cr3t-value") } });
     const quiet = new local.Command("quiet", { create: "echo quiet", logging: "none" });
     const run = local.runOutput({ command: "echo invoked" });
+    // A command that fails starts once the others are settled: a registration still in flight when the
+    // engine stops would reject in this process after the test.
+    const last = { dependsOn: [life, createOnly, io, where, hidden, quiet] };
     if (variant.fail) {
-      new local.Command("fails", { create: `echo "partial output"; echo "what went wrong" >&2; exit 3` });
+      new local.Command("fails", { create: `echo "partial output"; echo "what went wrong" >&2; exit 3` }, last);
+    }
+    if (variant.leak) {
+      const environment = { TOKEN: pulumi.secret("leaked-s3cr3t") };
+      new local.Command("leaks", { create: `echo "token=$TOKEN"; echo "a plain line"; exit 4`, environment }, last);
     }
     if (variant.slow) {
       new local.Command("slow", { create: "sleep 60" }, { customTimeouts: { create: "3s" } });
@@ -110,6 +121,17 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
     assert.match(failure, /--- stderr \(last lines\) ---\n\s*what went wrong/);
     variant.fail = false;
 
+    // A command with a secret input shows its lines and its failure, the secret masked.
+    variant.leak = true;
+    const shown: { message: string; severity: string }[] = [];
+    const leak = await upFailure(stack, (event) => event.diagnosticEvent && shown.push(event.diagnosticEvent));
+    assert.match(leak, /command failed with exit code 4 locally/);
+    assert.match(leak, /--- stdout \(last lines\) ---\n\s*token=\[secret\]\n\s*a plain line/);
+    const streamed = shown.filter((d) => d.severity === "info").map((d) => d.message.trim());
+    assert.ok(streamed.includes("token=[secret]") && streamed.includes("a plain line"), streamed.join(" | "));
+    assert.ok(!`${leak}${JSON.stringify(shown)}`.includes("leaked-s3cr3t"), "the value shows nowhere");
+    variant.leak = false;
+
     variant.slow = true;
     const started = Date.now();
     assert.match(await upFailure(stack), /command timed out after 3 s locally/);
@@ -126,11 +148,36 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
 });
 
 
+/**
+ * A TCP server on 127.0.0.1 that accepts at once but passes each connection on to `port` only after
+ * `delayMs`: an SSH server slow to send its banner.
+ */
+async function slowBanner(port: number, delayMs: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => socket.destroy());
+    const timer = setTimeout(() => {
+      const upstream = net.connect(port, "127.0.0.1");
+      sockets.add(upstream);
+      upstream.on("error", () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    }, delayMs);
+    socket.on("close", () => clearTimeout(timer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => (server.close(), sockets.forEach((s) => s.destroy())),
+  };
+}
+
 test("command plugin: remote.Command over real sshd, with a proxy hop and host key pinning", { timeout: 300_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-cmdplugin-remote-"));
   const sshds: Sshd[] = [];
-  const variant = { wrongKey: false };
+  const variant = { wrongKey: false, slowConnect: false };
   let stack: Stack | undefined;
+  let slow: { port: number; close(): void } | undefined;
   try {
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "client_key")]);
     const privateKey = fs.readFileSync(path.join(dir, "client_key"), "utf8");
@@ -140,6 +187,8 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
     const hop = await startSshd(dir, "hop", clientPub);
     sshds.push(hop);
     const marker = path.join(dir, "remote-file");
+    const late = path.join(dir, "late-file");
+    const slowPort = (slow = await slowBanner(target.port, 5000)).port;
     const connection = { host: "127.0.0.1", port: target.port, user: "root", privateKey: pulumi.secret(privateKey), hostKey: target.hostKey };
 
     const program = async () => {
@@ -156,6 +205,10 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
       });
       if (variant.wrongKey) {
         new remote.Command("impostor", { connection: { ...connection, hostKey: hop.hostKey, dialErrorLimit: 1 }, create: "true" });
+      }
+      if (variant.slowConnect) {
+        const command = { connection: { ...connection, port: slowPort }, create: `touch "${late}"` };
+        new remote.Command("late", command, { customTimeouts: { create: "2s" } });
       }
       return { direct: direct.stdout, proxied: proxied.stdout };
     };
@@ -180,11 +233,20 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
     assert.match(failure, new RegExp(`presented ssh-ed25519 ${keyPart(target.hostKey)}`), "names the key the server showed");
     variant.wrongKey = false;
 
+    // Timed out (as when cancelled) while the SSH connection is still being made: the command never runs.
+    variant.slowConnect = true;
+    const beforeStart = new RegExp(`command timed out after 2 s on root@127\\.0\\.0\\.1:${slowPort} before it started`);
+    assert.match(await upFailure(stack), beforeStart);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    assert.ok(!fs.existsSync(late), "the command did not run once the connection was ready");
+    variant.slowConnect = false;
+
     await stack.destroy();
     assert.deepEqual(lines(marker), ["made", "deleted after lc=passed as an SSH env request", "from stdin"]);
   } finally {
     await stack?.destroy().catch(() => undefined);
     for (const sshd of sshds) sshd.process.kill("SIGKILL");
+    slow?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

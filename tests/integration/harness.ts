@@ -146,10 +146,13 @@ async function killSessions(sessions: string[]): Promise<void> {
   }
 }
 
+/** The pids of a stack's running `up` engines. */
+export const enginePids = (stackName: string): string[] => pgrep(["-f", `pulumi up .*--stack ${stackName}( |$)`]);
+
 /** Kills (SIGKILL) a stack's running `up` engine with its whole session: plugins, dynamic providers and their commands. */
 export async function killEngine(stackName: string): Promise<void> {
   const own = sessionOf(String(process.pid));
-  const sessions = pgrep(["-f", `pulumi up .*--stack ${stackName}( |$)`]).map(sessionOf).filter((s): s is string => s !== undefined);
+  const sessions = enginePids(stackName).map(sessionOf).filter((s): s is string => s !== undefined);
   if (sessions.includes(own!)) throw new Error(`the engine of ${stackName} shares the tests' session: start it with engineInOwnGroup`);
   await killSessions(sessions);
 }

@@ -6,7 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { renderKnownHosts, renderSshConfig } from "../../components/ssh-config";
 import type { Host } from "../../config/types";
-import { Connection, dial } from "../../plugins/command/remote/ssh";
+import type { Connection } from "../../plugins/command/inputs";
+import { dial } from "../../plugins/command/remote/ssh";
 import { probeAll } from "../../providers/static/probe";
 import { TestExperiment, cleanUp, recordOf, testExperiment } from "./harness";
 

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { UsageError, experimentStackOf } from "../../cli/context";
+import { UsageError, engineFailure, experimentStackOf } from "../../cli/context";
 import { PROJECT_DIR } from "../../config/paths";
 
 // The compiled CLI, without bin/enos' compile step: parsing and usage errors touch no engine.
@@ -79,5 +79,17 @@ describe("-f FILE is the experiment", () => {
     const refused = enos("deploy", "-f", file, "--stack", "dev");
     assert.equal(refused.code, 2);
     assert.match(refused.err, /is another experiment/);
+  });
+
+  test("a failed engine run is told by each failing resource's error, else by the engine's stderr", () => {
+    const error = (type: string, name: string, message: string) =>
+      ({ urn: `urn:pulumi:dev::enos::${type}::${name}`, message, color: "never", severity: "error" as const });
+    const errors = [
+      error("enos:phases:Kolla$command:local:Command", "kolla-deploy", "command failed with exit code 2\n"),
+      error("pulumi:pulumi:Stack", "enos-dev", "update failed"),
+    ];
+    const told = engineFailure(errors, "error: update failed\n");
+    assert.equal(told, "command:local:Command kolla-deploy: command failed with exit code 2");
+    assert.equal(engineFailure([], "error: passphrase must be set\n"), "error: passphrase must be set");
   });
 });

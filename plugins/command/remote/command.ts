@@ -1,7 +1,7 @@
 import type { ClientChannel } from "ssh2";
+import { RemoteInputs, remoteInputs } from "../inputs";
 import type { Ended, Job, Kind } from "../lifecycle";
-import type { Reader } from "../properties";
-import { describe, dial, readConnection } from "./ssh";
+import { describe, dial } from "./ssh";
 
 /**
  * `command:remote:Command`: the command runs in one SSH exec session, as the login shell of the
@@ -9,39 +9,43 @@ import { describe, dial, readConnection } from "./ssh";
  * applies only the names its AcceptEnv allows (Debian: LANG LC_*) and ssh2 asks for no reply, so a
  * refused variable is silently missing where upstream would fail.
  */
-export function remote(log: (line: string) => void): Kind {
-  return {
-    where: (inputs) => `on ${describe(readConnection(inputs))}`,
+export const remote: Kind<RemoteInputs> = {
+  inputs: remoteInputs,
 
-    async run(inputs: Reader, job: Job): Promise<Ended> {
-      const client = await dial(readConnection(inputs), job.signal, log);
-      try {
-        const channel = await new Promise<ClientChannel>((resolve, reject) => {
-          client.exec(job.command, { env: job.environment }, (error, stream) => (error ? reject(error) : resolve(stream)));
+  where: (inputs) => `on ${describe(inputs.connection)}`,
+
+  async run(inputs: RemoteInputs, job: Job): Promise<Ended> {
+    const client = await dial(inputs.connection, job.signal, job.log);
+    try {
+      // A stop that came as the connection became ready: the command does not start.
+      if (job.signal.aborted) throw new Error(`stopped once connected to ${describe(inputs.connection)}`);
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        const opened = (error: Error | undefined, stream: ClientChannel) => (error ? reject(error) : resolve(stream));
+        client.exec(job.command, { env: job.environment }, opened);
+      });
+      return await new Promise<Ended>((resolve) => {
+        let ended: Ended = { exitCode: null, exitSignal: "the connection was lost" };
+        // Without a pty sshd sends the command nothing when the connection closes: signal it first
+        // (OpenSSH >= 7.9 delivers it), so that a timed-out or cancelled command does not go on.
+        const stop = () => {
+          channel.signal("KILL");
+          client.end();
+        };
+        job.signal.addEventListener("abort", stop);
+        if (job.signal.aborted) stop();
+        channel.on("data", job.onStdout);
+        channel.stderr.on("data", job.onStderr);
+        channel.on("exit", (code: number | null, signal?: string) => {
+          ended = code === null ? { exitCode: null, exitSignal: signal } : { exitCode: code };
         });
-        return await new Promise<Ended>((resolve) => {
-          let ended: Ended = { exitCode: null, exitSignal: "the connection was lost" };
-          // Without a pty sshd sends the command nothing when the connection closes: signal it first
-          // (OpenSSH >= 7.9 delivers it), so that a timed-out or cancelled command does not go on.
-          const stop = () => {
-            channel.signal("KILL");
-            client.end();
-          };
-          job.signal.addEventListener("abort", stop);
-          channel.on("data", job.onStdout);
-          channel.stderr.on("data", job.onStderr);
-          channel.on("exit", (code: number | null, signal?: string) => {
-            ended = code === null ? { exitCode: null, exitSignal: signal } : { exitCode: code };
-          });
-          channel.on("close", () => {
-            job.signal.removeEventListener("abort", stop);
-            resolve(ended);
-          });
-          channel.end(job.stdin);
+        channel.on("close", () => {
+          job.signal.removeEventListener("abort", stop);
+          resolve(ended);
         });
-      } finally {
-        client.end();
-      }
-    },
-  };
-}
+        channel.end(job.stdin);
+      });
+    } finally {
+      client.end();
+    }
+  },
+};

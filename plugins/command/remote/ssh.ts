@@ -1,53 +1,14 @@
 import type { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
-import type { Reader } from "../properties";
+import type { Connection, Endpoint } from "../inputs";
 
 /**
- * SSH connections as pulumi-command's `connection` describes them (remote/connection.go): user root
- * and port 22 by default, private key, password, agent; `hostKey` pins the server's key; a `proxy`
- * hop is dialled first and the target reached through it; each hop dials up to `dialErrorLimit`
- * times (-1: no limit), each attempt bounded by `perDialTimeout` seconds (0: none).
+ * SSH connections as pulumi-command's `connection` describes them (remote/connection.go): private key,
+ * password, agent; `hostKey` pins the server's key; a `proxy` hop is dialled first and the target
+ * reached through it; each hop dials up to `dialErrorLimit` times, each attempt bounded by
+ * `perDialTimeout` seconds (see inputs.ts for the defaults).
  */
-export interface Endpoint {
-  host: string;
-  port: number;
-  user: string;
-  privateKey?: string;
-  privateKeyPassword?: string;
-  password?: string;
-  agentSocketPath?: string;
-  hostKey?: string;
-  dialErrorLimit: number;
-  perDialTimeout: number;
-}
-
-export interface Connection extends Endpoint {
-  proxy?: Endpoint;
-}
-
-function readEndpoint(r: Reader): Endpoint {
-  const host = r.string("host");
-  if (!host) throw new Error("command: connection.host is required");
-  return {
-    host,
-    port: r.number("port") ?? 22,
-    user: r.string("user") ?? "root",
-    privateKey: r.string("privateKey"),
-    privateKeyPassword: r.string("privateKeyPassword"),
-    password: r.string("password"),
-    agentSocketPath: r.string("agentSocketPath"),
-    hostKey: r.string("hostKey"),
-    dialErrorLimit: r.number("dialErrorLimit") ?? 10,
-    perDialTimeout: r.number("perDialTimeout") ?? 15,
-  };
-}
-
-export function readConnection(inputs: Reader): Connection {
-  const r = inputs.object("connection");
-  if (!r) throw new Error("command: remote.Command needs a connection");
-  const proxy = r.object("proxy");
-  return { ...readEndpoint(r), proxy: proxy && readEndpoint(proxy) };
-}
 
 export const describe = (e: Endpoint) => `${e.user}@${e.host}:${e.port}`;
 
@@ -79,11 +40,20 @@ function blobType(blob: Buffer): string {
   return blob.length >= 4 ? blob.subarray(4, 4 + blob.readUInt32BE(0)).toString("latin1") : "unknown";
 }
 
-/** One SSH handshake and authentication, over `sock` when given (a channel of the proxy). */
-function handshake(endpoint: Endpoint, sock: Readable | undefined): Promise<Client> {
+/**
+ * One SSH handshake and authentication, over `sock` when given (a channel of the proxy). A stop
+ * (timeout, cancel) gives it up: a command stopped while its connection is made never starts.
+ */
+function handshake(endpoint: Endpoint, sock: Readable | undefined, signal: AbortSignal): Promise<Client> {
   const pinned = parseHostKey(endpoint);
   return new Promise((resolve, reject) => {
     const client = new Client();
+    const stopped = () => {
+      client.end();
+      reject(new Permanent(`stopped while connecting to ${describe(endpoint)}`));
+    };
+    if (signal.aborted) return stopped();
+    signal.addEventListener("abort", stopped);
     let mismatch: string | undefined;
     const config: ConnectConfig = {
       host: endpoint.host,
@@ -107,11 +77,13 @@ function handshake(endpoint: Endpoint, sock: Readable | undefined): Promise<Clie
       finish(prompts.map(() => endpoint.password ?? ""));
     });
     client.once("ready", () => {
+      signal.removeEventListener("abort", stopped);
       // A connection lost later surfaces as the command's channel closing, not as an uncaught error.
       client.on("error", () => undefined);
       resolve(client);
     });
     client.once("error", (error: Error & { level?: string }) => {
+      signal.removeEventListener("abort", stopped);
       client.end();
       if (mismatch !== undefined) {
         reject(new Permanent(
@@ -145,7 +117,8 @@ async function withRetries<T>(what: string, endpoint: Endpoint, signal: AbortSig
         throw new Error(`${what} failed after ${failures} attempt(s): ${(error as Error).message}`);
       }
       log(`${what} ${failures}/${limit < 0 ? "inf" : limit} failed: retrying`);
-      await new Promise((r) => setTimeout(r, Math.min(1000 * failures, 5000)));
+      // A stop cuts the wait short; the next attempt then gives up at once.
+      await sleep(Math.min(1000 * failures, 5000), undefined, { signal }).catch(() => undefined);
     }
   }
 }
@@ -154,14 +127,16 @@ async function withRetries<T>(what: string, endpoint: Endpoint, signal: AbortSig
 export async function dial(connection: Connection, signal: AbortSignal, log: (line: string) => void): Promise<Client> {
   const target = describe(connection);
   const { proxy } = connection;
-  if (!proxy) return withRetries(`ssh to ${target}`, connection, signal, log, () => handshake(connection, undefined));
-  const hop = await withRetries(`ssh to the proxy ${describe(proxy)}`, proxy, signal, log, () => handshake(proxy, undefined));
+  const toTarget = (sock?: Readable) => handshake(connection, sock, signal);
+  if (!proxy) return withRetries(`ssh to ${target}`, connection, signal, log, () => toTarget());
+  const toProxy = () => handshake(proxy, undefined, signal);
+  const hop = await withRetries(`ssh to the proxy ${describe(proxy)}`, proxy, signal, log, toProxy);
   try {
     const client = await withRetries(`ssh to ${target} through ${describe(proxy)}`, connection, signal, log, async () => {
       const channel = await new Promise<Readable>((resolve, reject) => {
         hop.forwardOut("127.0.0.1", 0, connection.host, connection.port, (error, stream) => (error ? reject(error) : resolve(stream)));
       });
-      return handshake(connection, channel);
+      return toTarget(channel);
     });
     client.once("close", () => hop.end());
     return client;

@@ -4,9 +4,9 @@ import { EngineClient } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogRequest, LogSeverity } from "@pulumi/pulumi/proto/engine_pb";
 
 /**
- * What the plugin needs from the engine beyond @pulumi/pulumi/provider's Provider interface: a log
- * channel (a command's lines show while it runs, as upstream's status messages) and the custom
- * timeout of the request being served.
+ * What the plugins need from the engine beyond @pulumi/pulumi/provider's Provider interface: a log
+ * channel (a command's lines show while it runs, as upstream's status messages), the custom timeout
+ * of the request being served (the watch on the engine's life is ../engine-watch, shared with the language host).
  */
 
 /** The engine's address: the first argument that is not one of the flags the engine may prepend. */
