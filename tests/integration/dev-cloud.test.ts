@@ -114,9 +114,11 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     const id = (name: string) => openstack("image", "show", name, "-f", "value", "-c", "id").trim();
     const active = id("cirros.uec");
     openstack("image", "delete", active);
-    // What `image create` leaves when its upload never comes: the record, no data.
-    const queued = openstack("image", "create", "--disk-format", "qcow2", "--container-format", "bare", "--public",
-      "-f", "value", "-c", "id", "cirros.uec").trim();
+    // What `image create` leaves when its upload never comes: the record, no data (stdin closed, or the
+    // client would upload it).
+    const create = "image create --disk-format qcow2 --container-format bare --public -f value -c id cirros.uec <&-";
+    const queued = execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" ${create}`],
+      { encoding: "utf8", env: { ...process.env, OPENRC: openrc } }).trim();
     assert.match(openstack("image", "show", queued, "-f", "value", "-c", "status"), /queued/);
     const again = runInit();
     assert.equal(again.status, 0, again.stderr);

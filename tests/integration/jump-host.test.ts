@@ -50,7 +50,7 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
   };
 
   before(async () => {
-    local = await testExperiment(`jh${process.pid}`, { provider, resources: { control: 1, compute: 1 } });
+    local = await testExperiment(`jh${process.pid}`, { provider, resources: { control: 1, network: 1, compute: 1 } });
     await local.stack.up({ parallel: 64 });
     [gateway, inner] = (await recordOf(local.stack)).hosts;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-jump-"));
