@@ -408,7 +408,7 @@ for file in "$dir"/run/*.start; do
   name=$(basename "$file" .start)
   alive "$name" || { at "$name exited" "$name"; exit 1; }
 done
-kill "$guard"; wait "$guard" || true
+{ kill "$guard" && wait "$guard"; } 2>/dev/null || true   # the guard, if it still runs
 # This cloud's identity (stdout): what was made in the last one is gone, and init must run again.
 cat /proc/sys/kernel/random/uuid
 say "up: keystone at http://$address:5000/v3, admin-openrc $openrc"

@@ -41,7 +41,7 @@ describe("setup and the system's services", { timeout: 300_000 }, () => {
     try {
       const out = await ended;
       assert.equal(fs.readFileSync(path.join(dir, "policy-in-force"), "utf8"), POLICY, "in force during the install");
-      assert.match(out, /^status=100$/m);
+      assert.match(out, /status=100\n/);
       assert.match(out, /^left: $/m);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -59,7 +59,7 @@ describe("setup and the system's services", { timeout: 300_000 }, () => {
       process.kill(-child.pid!, "SIGINT");
       const out = await ended;
       assert.equal(fs.readFileSync(path.join(dir, "policy-in-force"), "utf8"), POLICY);
-      assert.match(out, /^status=130$/m);
+      assert.match(out, /status=130\n/);
       assert.match(out, /^left: $/m);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
