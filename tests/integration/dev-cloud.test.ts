@@ -10,6 +10,7 @@ import { PROJECT_DIR } from "../../config/paths";
 import type { Host, TestbedNetwork } from "../../config/types";
 import type { SummaryRow } from "../../workloads/rally-summary";
 import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
+import { exposedFiles, holdingSecret, namespacePids } from "./dev-cloud-checks";
 
 const provider = { type: "local", api_cidr: "10.235.0.0/24", external_cidr: "10.236.0.0/24" };
 const resources = { control: 1, network: 1, compute: 1 };
@@ -87,6 +88,14 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     }
     assert.deepEqual(openstack("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "State").trim().split("\n").sort(),
       ["nova-compute up", "nova-conductor up", "nova-scheduler up"]);
+  });
+
+  test("the admin password is in no daemon's environment or command line; the cloud's files are root's only", () => {
+    const password = /^export OS_PASSWORD='(.+)'$/m.exec(fs.readFileSync(openrc, "utf8"))![1];
+    const pids = namespacePids(`enos-${cloud.name}-${CONTROL}`);
+    assert.ok(pids.length > 20, `${pids.length} processes in the control host's namespace`);
+    assert.deepEqual(holdingSecret(pids, password), []);
+    assert.deepEqual(exposedFiles(cloudDir()), []);
   });
 
   test("init made SPEC §4's objects and its smoke check passed", async (t) => {
