@@ -1,7 +1,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { DestroyOptions, DestroyResult, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import type { HostPlan } from "../components/tc/plan";
 import { CACHE_DIR, PROJECT_DIR, STATE_DIR } from "../config/paths";
 
@@ -91,6 +91,18 @@ export async function experimentRecord(stack: Stack): Promise<ExperimentRecord |
   const state = await stack.exportStack();
   const experiment = (state.deployment.resources ?? []).find((r: { type: string }) => r.type === "enos:index:Experiment");
   return experiment?.outputs?.hosts ? experiment.outputs : undefined;
+}
+
+/**
+ * A destroy (of `options.target`, or of everything), backup_on_destroy's command first when the stack
+ * has it: its delete takes the backup while the network emulation, which it does not depend on (see
+ * the Experiment), is still on. A failed backup stops the destroy.
+ */
+export async function destroyBackingUpFirst(stack: Stack, options: DestroyOptions): Promise<DestroyResult> {
+  const resources: { urn: string }[] = (await stack.exportStack()).deployment.resources ?? [];
+  const backup = resources.map((r) => r.urn).filter((urn) => urn.includes("$enos:phases:Backup"));
+  if (backup.length > 0) await stack.destroy({ ...options, target: backup });
+  return stack.destroy(options);
 }
 
 /**
