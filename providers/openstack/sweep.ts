@@ -63,7 +63,7 @@ async function sweep(session: OpenstackSession, marker: string, waitSeconds: num
 
 const keys = stackKeys();
 
-const sweepProvider: pulumi.dynamic.ResourceProvider = {
+export const sweepProvider: pulumi.dynamic.ResourceProvider = {
   configure: keys.configure,
   async create(inputs: OpenstackSweepInputs) {
     const marker = crypto.randomUUID();

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -152,6 +154,20 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.equal(other, "no credentials for alice in project p at https://k:5000/v3 (found: alice in project q at https://k:5000/v3/); " +
       "source that project's openrc (or set OS_CLOUD to its clouds.yaml entry), or set the stack's openstack: keys, and run again");
     assert.deepEqual(cloudIdentity({ ...identity, password: "pw" }), identity);
+  });
+
+  test("the sweep of a create that was in flight (no marker yet) calls nothing: an undefined marker matches every server without one", async () => {
+    const { sweepProvider } = await import("../../providers/openstack/sweep");
+    let calls = 0;
+    const cloud = http.createServer((_request, response) => (calls++, response.writeHead(500).end()));
+    await new Promise<void>((resolve) => cloud.listen(0, "127.0.0.1", resolve));
+    try {
+      const authUrl = `http://127.0.0.1:${(cloud.address() as AddressInfo).port}/v3`;
+      await sweepProvider.delete!("interrupted-create", { auth: { authUrl, username: "alice", password: "pw", projectName: "p" }, waitSeconds: 1 });
+      assert.equal(calls, 0);
+    } finally {
+      cloud.close();
+    }
   });
 
   test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
