@@ -93,7 +93,8 @@ const IDENTITY_KEYS = ["username", "userDomainName", "userDomainId", "projectNam
 /**
  * Credentials for the cloud, user and project `identity` names, as they can be read now: the OS_*
  * variables and the clouds.yaml entry OS_CLOUD names first (an openrc sourced now), then the stack's
- * `openstack:` keys. Those of another cloud, user or project are left out: an openrc of another
+ * `openstack:` keys (at a destroy, as the last update read them: the engine keeps its providers'
+ * configuration in the state). Those of another cloud, user or project are left out: an openrc of another
  * project must not make a destroy look in the wrong place and find nothing. Or why there are none.
  */
 export function credentialsNow(identity: CloudIdentity, env: NodeJS.ProcessEnv, config: (key: string) => string | undefined): OpenstackAuth[] | string {

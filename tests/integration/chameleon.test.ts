@@ -70,7 +70,7 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     assert.equal(lease.deleted, true);
   }));
 
-  test("a password rotated between up and destroy: destroy uses the openrc sourced since, or the stack's new key", () => withLease({}, async (fake, stack) => {
+  test("a password rotated between up and destroy: destroy uses the openrc sourced since, or the stack's new key once an up read it", () => withLease({}, async (fake, stack) => {
     await stack.up();
     fake.options.password = "n3w";
     const openrc = { OS_AUTH_URL: fake.url + "/identity/v3", OS_USERNAME: "alice", OS_PASSWORD: "n3w", OS_PROJECT_NAME: "CH-0001", OS_USER_DOMAIN_NAME: "Default" };
@@ -82,12 +82,16 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     await stack.destroy();
     assert.equal(fake.leases[0].deleted, true);
 
-    // Without an openrc, the stack's openstack:password, set again after the rotation.
+    // Without an openrc: the stack's openstack:password, set again after the rotation. A destroy gets
+    // the stack's keys as the last update read them (Pulumi keeps its providers' configuration in the
+    // state, the openstack plugin's too): an up reads the new one.
     for (const key of Object.keys(openrc)) stack.workspace.envVars[key] = "";
     await stack.setConfig("openstack:password", { value: "n3w", secret: true });
     await stack.up();
     fake.options.password = "n4w";
     await stack.setConfig("openstack:password", { value: "n4w", secret: true });
+    await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
+    await stack.up();
     await stack.destroy();
     assert.equal(fake.leases[1].deleted, true);
   }));
