@@ -6,7 +6,7 @@ import { ExperimentConfig, loadExperiment } from "../config/load";
 import { PROJECT_DIR } from "../config/paths";
 import { readStackFile } from "./stack-file";
 import { Phase, phaseTargets, targetsOf } from "./targets";
-import { ExperimentRecord, STATE_DIR, experimentRecord, openExperiment, recoverInterruptedUpdate } from "./workspace";
+import { ExperimentRecord, STATE_DIR, destroyBackingUpFirst, experimentRecord, openExperiment, recoverInterruptedUpdate } from "./workspace";
 
 /** The options every verb takes (Enos' -f, -v/-vv, -s; --stack/-S for the Pulumi stack). */
 export interface GlobalOptions {
@@ -161,15 +161,12 @@ export async function update(options: GlobalOptions, verb?: Parameters<typeof ta
   return 0;
 }
 
-/**
- * Destroys the stack, or only `target` (and, with `targetDependents`, what depends on it); settles an
- * interrupted update first.
- */
-export async function destroy(options: GlobalOptions, target?: string[], envVars: Record<string, string> = {}, targetDependents = false): Promise<number> {
+/** Destroys the stack, or only `target` (and what cannot stay without it); settles an interrupted update first. */
+export async function destroy(options: GlobalOptions, target?: string[], envVars: Record<string, string> = {}): Promise<number> {
   const stack = await settledStack(stackName(options), true);
   // The engine passes its environment to the plugins, and so to the delete commands they run.
   Object.assign(stack.workspace.envVars, envVars);
   const result = await withEngine(options, (output) =>
-    stack.destroy({ ...output, parallel: 64, target, targetDependents }));
+    destroyBackingUpFirst(stack, { ...output, parallel: 64, target }));
   return result.summary.result === "succeeded" ? 0 : 1;
 }

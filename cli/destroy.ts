@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { GlobalOptions, destroy, exitWith, stackName } from "./context";
-import { ALL_PHASES, phaseTargets } from "./targets";
+import { phasesTargets } from "./targets";
 
 /**
  * `enos destroy` as in Enos: OpenStack goes (Kolla's containers, init, benchmarks, monitoring, the
@@ -14,7 +14,7 @@ export function register(program: Command) {
     .action(exitWith(async (options: { hard?: boolean; includeImages?: boolean }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const stack = stackName(global);
-      const phases = options.hard ? undefined : ALL_PHASES.filter((p) => p !== "testbed").flatMap((p) => phaseTargets(p, stack));
+      const phases = options.hard ? undefined : phasesTargets(stack);
       return destroy({ ...global, stack, file: undefined }, phases, options.includeImages ? { ENOS_KOLLA_DESTROY_OPTIONS: "--include-images" } : {});
     }));
 }

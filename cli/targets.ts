@@ -29,6 +29,19 @@ const urns = (patterns: readonly string[], stack: string) => patterns.map((patte
 /** The --target patterns of one phase's resources on a stack. */
 export const phaseTargets = (phase: Phase, stack: string): string[] => urns(PHASES[phase], stack);
 
+/**
+ * What `enos destroy` (without --hard) deletes: every phase, and backup_on_destroy's command, which
+ * depends on phases (only deploy makes it: no verb's phase); the testbed stays.
+ */
+export const phasesTargets = (stack: string): string[] =>
+  urns([...ALL_PHASES.filter((p) => p !== "testbed").flatMap((p) => PHASES[p]), "**enos:phases:Backup**"], stack);
+
+/**
+ * What `enos tc --reset` deletes: the rules, and the benchmarks that ran under them (they depend on
+ * the rules); backup_on_destroy's command stays armed (it does not depend on them: its delete is a backup).
+ */
+export const tcResetTargets = (stack: string): string[] => [...phaseTargets("tc", stack), ...phaseTargets("bench", stack)];
+
 /** The --target patterns of a verb's update on a stack. */
 export function targetsOf(verb: keyof typeof VERB_PHASES, stack: string): string[] {
   // The experiment component parents every phase: a target's parents must be targets too.

@@ -5,7 +5,7 @@ import { shapedAddresses } from "../components/tc/addresses";
 import { GroupRule, HostPlan, planGroupRules } from "../components/tc/plan";
 import { PROJECT_DIR, resultsDirOf } from "../config/paths";
 import { GlobalOptions, UsageError, destroy, exitWith, resourcesOf, stackName, upRecord, update, validate } from "./context";
-import { phaseTargets } from "./targets";
+import { tcResetTargets } from "./targets";
 import { experimentRecord, openExperiment } from "./workspace";
 
 /**
@@ -35,9 +35,9 @@ export function register(program: Command) {
     .action(exitWith(async (options: TcOptions, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       if (options.reset) {
-        // The benchmarks ran under these rules (they depend on them): they leave the state with them,
-        // their results stay in results/, and the next bench or deploy runs them again.
-        const code = await destroy(global, phaseTargets("tc", stackName(global)), {}, true);
+        // The benchmarks ran under these rules: they leave the state with them, their results stay in
+        // results/, and the next bench or deploy runs them again.
+        const code = await destroy(global, tcResetTargets(stackName(global)));
         if (code === 0) console.log("network emulation removed; benchmarks that ran under it run again on the next enos bench or deploy");
         return code;
       }

@@ -1,7 +1,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { DestroyOptions, DestroyResult, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import type { HostPlan } from "../components/tc/plan";
 import { CACHE_DIR, PROJECT_DIR, STATE_DIR } from "../config/paths";
 
@@ -93,13 +93,39 @@ export async function experimentRecord(stack: Stack): Promise<ExperimentRecord |
   return experiment?.outputs?.hosts ? experiment.outputs : undefined;
 }
 
+const BACKUP_TYPE = "enos:phases:Backup";
+
+/**
+ * A destroy (of `options.target`, or of everything), backup_on_destroy's command first when the stack
+ * has it: its delete takes the backup while the network emulation, which it does not depend on (see
+ * the Experiment), is still on. A failed backup stops the destroy.
+ */
+export async function destroyBackingUpFirst(stack: Stack, options: DestroyOptions): Promise<DestroyResult> {
+  const resources: { urn: string }[] = (await stack.exportStack()).deployment.resources ?? [];
+  const backup = resources.map((r) => r.urn).filter((urn) => urn.includes(BACKUP_TYPE));
+  // Only a destroy that takes the backup's command with it (not tc --reset's) backs up.
+  const backsUp = !options.target || options.target.some((pattern) => pattern.includes(BACKUP_TYPE));
+  if (backsUp && backup.length > 0) await stack.destroy({ ...options, target: backup });
+  return stack.destroy(options);
+}
+
+/** The id of a resource whose create was in flight: its provider knows it by its inputs only. */
+const INTERRUPTED_CREATE = "interrupted-create";
+/** Type prefix of enos' own resources (dynamic providers), whose every provider can find what it made from its inputs. */
+const ENOS_RESOURCE = "pulumi-nodejs:dynamic";
+
 /**
  * An update killed mid-way leaves its lock and "pending operations" in the state (and, when the kill
  * lands in a checkpoint write, a checkpoint cut short), and the engine refuses to go on until they
- * are settled. A lock whose process is gone (on this machine) is stale and
- * removed. Every enos resource's create is idempotent by name (a half-made host is torn down and made
- * again), so pending operations are dropped and the next update redoes them; before a destroy, creates
- * in flight are kept as resources so that their delete releases what they made. Returns what it settled.
+ * are settled. A lock whose process is gone (on this machine) is stale and removed. Pending
+ * operations are dropped, but what a create in flight made is not forgotten: its resource is kept
+ * with its inputs as outputs and a placeholder id. Before a destroy, its delete releases it (deletes
+ * work from the inputs: names, a job's name). Before an update or a preview, enos' own resources are
+ * first looked for (a refresh: a Grid'5000 job or Blazar lease whose submission was in flight is
+ * found by its name and kept, so no second one is submitted), then the rest is released (a half-made
+ * local host is torn down) and the update makes it again. Commands in flight are run again (each is
+ * idempotent); OpenStack's objects are released by the testbed's sweep (providers/openstack/sweep.ts),
+ * their deletes needing the real id. Returns what it settled.
  */
 export async function recoverInterruptedUpdate(stack: Stack, stateDir: string, forDestroy = false): Promise<string[]> {
   const settled: string[] = [];
@@ -131,23 +157,32 @@ export async function recoverInterruptedUpdate(stack: Stack, stateDir: string, f
   }
   const state = await stack.exportStack();
   const pending: PendingOperation[] = state.deployment.pending_operations ?? [];
-  if (pending.length > 0) {
-    delete state.deployment.pending_operations;
-    if (forDestroy) {
-      // Whatever a create in flight made must be released too: enos' deletes work from the inputs
-      // (names), so the resource is kept with its inputs as outputs and a placeholder id. OpenStack's
-      // deletes need the real id: the testbed's sweep releases those (providers/openstack/sweep.ts).
-      const creates = pending.filter((op) => op.type === "creating" && !op.resource.type.startsWith("openstack:"));
-      state.deployment.resources = [
-        ...(state.deployment.resources ?? []),
-        ...creates.map((op) => ({ ...op.resource, id: "interrupted-create", outputs: op.resource.inputs })),
-      ];
-    }
-    await stack.importStack(state);
-    settled.push(...pending.map((op) => `${op.type} of ${op.resource.urn.split("::").pop()}`));
-  }
+  if (pending.length === 0) return settled;
+  delete state.deployment.pending_operations;
+  const kept = pending.filter((op) => op.type === "creating" &&
+    (forDestroy ? !op.resource.type.startsWith("openstack:") : op.resource.type.startsWith(ENOS_RESOURCE)));
+  state.deployment.resources = [
+    ...(state.deployment.resources ?? []),
+    ...kept.map((op) => ({ ...op.resource, id: INTERRUPTED_CREATE, outputs: op.resource.inputs })),
+  ];
+  await stack.importStack(state);
+  settled.push(...pending.map((op) => `${op.type} of ${nameOf(op.resource.urn)}`));
+  if (!forDestroy && kept.length > 0) settled.push(...await releaseInterruptedCreates(stack, kept.map((op) => op.resource.urn)));
   return settled;
 }
+
+/** Keeps what the providers find of creates in flight (see recoverInterruptedUpdate), releases the rest. */
+async function releaseInterruptedCreates(stack: Stack, urns: string[]): Promise<string[]> {
+  await stack.refresh({ target: urns });
+  const resources: { urn: string; id: string }[] = (await stack.exportStack()).deployment.resources ?? [];
+  const after = new Map(resources.filter((r) => urns.includes(r.urn)).map((r) => [r.urn, r.id]));
+  const left = urns.filter((urn) => after.get(urn) === INTERRUPTED_CREATE);
+  if (left.length > 0) await stack.destroy({ target: left });
+  return urns.map((urn) => `${nameOf(urn)} ${
+    !after.has(urn) ? "never made" : after.get(urn) === INTERRUPTED_CREATE ? "released" : `found (${after.get(urn)}) and kept`}`);
+}
+
+const nameOf = (urn: string) => urn.split("::").pop();
 
 interface PendingOperation {
   type: string;

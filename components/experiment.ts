@@ -142,8 +142,11 @@ export class Experiment extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [sshConfig, ...(this.init ? [this.init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
 
     if (args.config.backupOnDestroy) {
-      // Depends on every phase, so that destroy deletes it (running the backup) before any of them.
-      const phases = [this.networkEmulation, this.monitoring, this.kolla, this.devCloud, this.init, this.benchmark].filter((p): p is NonNullable<typeof p> => p !== undefined);
+      // Depends on the phases whose state it collects, so that destroy deletes it (running the backup)
+      // before them. Not on the network emulation (nor the benchmarks under it), though the backup saves
+      // the tc state too: enos tc --reset removes them and must leave it armed, where a dependent would
+      // go with them. enos destroy deletes it first instead (see destroyBackingUpFirst).
+      const phases = [this.monitoring, this.kolla, this.devCloud, this.init].filter((p): p is NonNullable<typeof p> => p !== undefined);
       new Backup("backup", {
         hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
         devCloud: this.devCloud && this.hosts.apply((hs) => devCloudSource(args.stack, hs, args.stateDir)),

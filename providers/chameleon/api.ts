@@ -1,5 +1,5 @@
-import type { OpenstackAuth } from "../openstack/auth";
-import { OpenstackSession, keystoneSession, openstackCall, serviceEndpoint } from "../openstack/api";
+import type { CloudIdentity } from "../openstack/auth";
+import { OpenstackSession, cloudSession, openstackCall, serviceEndpoint } from "../openstack/api";
 
 /**
  * Blazar (reservation API v1) calls for Chameleon's bare-metal leases. Used inside dynamic
@@ -11,9 +11,12 @@ export interface BlazarSession {
   endpoint: string;
 }
 
-/** A token and the reservation endpoint from the catalog, as python-blazarclient finds them. */
-export async function blazarSession(auth: OpenstackAuth): Promise<BlazarSession> {
-  const session = await keystoneSession(auth);
+/**
+ * A token and the reservation endpoint from the catalog, as python-blazarclient finds them, with the
+ * credentials of `identity` that can be read now (see cloudSession); `config`: the stack's openstack: keys.
+ */
+export async function blazarSession(identity: CloudIdentity, config: (key: string) => string | undefined): Promise<BlazarSession> {
+  const session = await cloudSession(identity, config);
   const base = serviceEndpoint(session, "reservation", "Blazar");
   return { session, endpoint: /\/v1$/.test(base) ? base : `${base}/v1` };
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { OpenstackTestbed, openstackProblem, stackOpenstackAuth } from "../openstack";
+import { cloudIdentity } from "../openstack/auth";
 import { Refusal } from "../refusal";
 import { BlazarLease, LeaseReady } from "./lease";
 import { leaseReservations } from "./plan";
@@ -46,7 +47,7 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
     if ("problem" in credentials) {
       return new Refusal("lease", `chameleonbaremetal needs OpenStack credentials to lease nodes: ${credentials.problem}`, { parent: this }).id.apply((): Record<string, string> => ({}));
     }
-    const auth = pulumi.secret(credentials.auth);
+    const auth = cloudIdentity(credentials.auth);
     const lease = new BlazarLease("lease", { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) }, { parent: this });
     return new LeaseReady("lease-ready", {
       auth, leaseId: lease.leaseId, nodeTypes: [...new Set(demands.map((d) => d.bucket))], pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,

@@ -1,17 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { OpenstackAuth } from "../openstack/auth";
-import { ENDED_LEASE_STATES, LeaseView, blazarCall, blazarSession } from "./api";
+import { stackKeys } from "../openstack/api";
+import type { CloudIdentity } from "../openstack/auth";
+import { BlazarSession, ENDED_LEASE_STATES, LeaseView, blazarCall, blazarSession } from "./api";
 import { leaseEnd, nodeTypeFilter } from "./plan";
 
 /**
  * A Blazar lease of bare-metal hosts. As with Grid'5000 jobs, create only asks for the lease and
  * returns its id at once, so the lease is in the stack's state before anything waits on it; a
  * failed or interrupted up is released by destroy. A lease that has ended is replaced on the next up.
+ * A lease asked for while the engine died has no id in the state: it is found by its name.
  * LeaseReady waits for it to be ACTIVE and reads the reservation id of each node type.
  * (Dynamic providers are serialized: only module functions and globals are used.)
  */
 export interface BlazarLeaseInputs {
-  auth: OpenstackAuth;
+  /** Which cloud, user and project; the secret is read at each call (see cloudSession). */
+  auth: CloudIdentity;
   name: string;
   walltime: string;
   reservations: { resource_type: string; min: number; max: number; hypervisor_properties: string; resource_properties: string }[];
@@ -22,9 +25,26 @@ interface BlazarLeaseState extends BlazarLeaseInputs {
   endDate: string;
 }
 
+/**
+ * The lease named `name` of the session's project that still holds or awaits hosts, as Blazar lists
+ * them; undefined if none. Two such leases are an error: which one is the stack's cannot be told.
+ */
+export async function findLeaseByName(blazar: BlazarSession, name: string): Promise<LeaseView | undefined> {
+  const listed = (await blazarCall<{ leases: LeaseView[] }>(blazar, "GET", "leases"))!.leases;
+  const named = listed.filter((lease) => lease.name === name && !ENDED_LEASE_STATES.includes(lease.status));
+  if (named.length > 1) {
+    throw new Error(`${named.length} Blazar leases named ${name} (${named.map((l) => l.id).join(", ")}): ` +
+      "which one is this stack's cannot be told; delete the others (openstack reservation lease delete ID) and run again");
+  }
+  return named[0];
+}
+
+const keys = stackKeys();
+
 const leaseProvider: pulumi.dynamic.ResourceProvider = {
+  configure: keys.configure,
   async create(inputs: BlazarLeaseInputs) {
-    const session = await blazarSession(inputs.auth);
+    const session = await blazarSession(inputs.auth, keys.get);
     const endDate = leaseEnd(new Date(), inputs.walltime);
     const created = await blazarCall<{ lease: LeaseView }>(session, "POST", "leases", {
       name: inputs.name, start_date: "now", end_date: endDate, reservations: inputs.reservations, events: [],
@@ -36,7 +56,7 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     const replaces = (["name", "walltime"] as const).filter((k) => olds[k] !== news[k]);
     if (JSON.stringify(olds.reservations) !== JSON.stringify(news.reservations)) replaces.push("reservations" as never);
     if (replaces.length === 0 && olds.leaseId) {
-      const view = await blazarCall<{ lease: LeaseView }>(await blazarSession(news.auth ?? olds.auth), "GET", `leases/${olds.leaseId}`, undefined, true);
+      const view = await blazarCall<{ lease: LeaseView }>(await blazarSession(news.auth ?? olds.auth, keys.get), "GET", `leases/${olds.leaseId}`, undefined, true);
       if (!view || ENDED_LEASE_STATES.includes(view.lease.status)) replaces.push("name");
     }
     const changes = replaces.length > 0 || JSON.stringify(olds.auth) !== JSON.stringify(news.auth);
@@ -47,10 +67,20 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, leaseId: olds.leaseId, endDate: olds.endDate } };
   },
 
+  /** Only a lease asked for while the engine died is looked for (see recoverInterruptedUpdate); none found: none was made. */
+  async read(id: string, props: BlazarLeaseState) {
+    if (props.leaseId) return { id, props };
+    const lease = await findLeaseByName(await blazarSession(props.auth, keys.get), props.name);
+    // Blazar's end_date ("2026-11-25T05:00:00.000000") in the form create keeps.
+    return lease ? { id: lease.id, props: { ...props, leaseId: lease.id, endDate: lease.end_date.slice(0, 16).replace("T", " ") } } : {};
+  },
+
   async delete(_id: string, props: BlazarLeaseState) {
-    const session = await blazarSession(props.auth);
-    const view = await blazarCall<{ lease: LeaseView }>(session, "GET", `leases/${props.leaseId}`, undefined, true);
-    if (view && !ENDED_LEASE_STATES.includes(view.lease.status)) await blazarCall(session, "DELETE", `leases/${props.leaseId}`, undefined, true);
+    const session = await blazarSession(props.auth, keys.get);
+    const leaseId = props.leaseId ?? (await findLeaseByName(session, props.name))?.id;
+    if (!leaseId) return;
+    const view = await blazarCall<{ lease: LeaseView }>(session, "GET", `leases/${leaseId}`, undefined, true);
+    if (view && !ENDED_LEASE_STATES.includes(view.lease.status)) await blazarCall(session, "DELETE", `leases/${leaseId}`, undefined, true);
   },
 };
 
@@ -64,7 +94,7 @@ export class BlazarLease extends pulumi.dynamic.Resource {
 }
 
 export interface LeaseReadyInputs {
-  auth: OpenstackAuth;
+  auth: CloudIdentity;
   leaseId: string;
   nodeTypes: string[];
   pollSeconds: number;
@@ -72,7 +102,7 @@ export interface LeaseReadyInputs {
 }
 
 async function waitActive(inputs: LeaseReadyInputs): Promise<Record<string, string>> {
-  const session = await blazarSession(inputs.auth);
+  const session = await blazarSession(inputs.auth, keys.get);
   const deadline = Date.now() + inputs.waitSeconds * 1000;
   for (;;) {
     const view = await blazarCall<{ lease: LeaseView }>(session, "GET", `leases/${inputs.leaseId}`, undefined, true);
@@ -93,6 +123,7 @@ async function waitActive(inputs: LeaseReadyInputs): Promise<Record<string, stri
 }
 
 const readyProvider: pulumi.dynamic.ResourceProvider = {
+  configure: keys.configure,
   async create(inputs: LeaseReadyInputs) {
     return { id: inputs.leaseId, outs: { ...inputs, reservations: await waitActive(inputs) } };
   },

@@ -64,6 +64,7 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, pollSeco
 /** An OAR job as the API shows it (the fields used here). */
 export interface OarJobView {
   uid: number;
+  name?: string;
   state: string;
   assigned_nodes?: string[];
   resources_by_type?: { vlans?: string[]; subnets?: string[] };

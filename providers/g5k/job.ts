@@ -4,7 +4,8 @@ import { ENDED_STATES, G5kApi, OarJobView, g5kCall } from "./api";
 /**
  * One OAR job on one site. Create only submits it and returns its uid at once, so the job is in the
  * stack's state before anything waits on it: whatever happens next (a failed or interrupted up),
- * destroy deletes it. A job that has ended (walltime reached, killed) is replaced on the next up.
+ * destroy deletes it. A job that has ended (walltime reached, killed) is replaced on the next up. A job
+ * whose submission was in flight when the engine died has no uid in the state: it is found by its name.
  * (Dynamic providers are serialized: only the api module's functions and globals are used.)
  */
 export interface OarJobInputs {
@@ -31,6 +32,20 @@ export function jobSubmission(inputs: OarJobInputs) {
   };
 }
 
+/**
+ * The open job (waiting, launching or running) named `name` of the API's user on `site`, as OAR lists
+ * them; undefined if none. Two such jobs are an error: which one is the stack's cannot be told.
+ */
+export async function findJobByName(api: G5kApi, site: string, name: string): Promise<OarJobView | undefined> {
+  const open = `sites/${site}/jobs?user=${encodeURIComponent(api.credentials.username)}&state=waiting,launching,running`;
+  const named = (await g5kCall<{ items: OarJobView[] }>(api, "GET", open))!.items.filter((job) => job.name === name);
+  if (named.length > 1) {
+    throw new Error(`${named.length} open OAR jobs named ${name} on ${site} (${named.map((j) => j.uid).join(", ")}): ` +
+      `which one is this stack's cannot be told; delete the others (oardel on the ${site} frontend) and run again`);
+  }
+  return named[0];
+}
+
 const oarJobProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: OarJobInputs) {
     const job = await g5kCall<OarJobView>(inputs.api, "POST", `sites/${inputs.site}/jobs`, jobSubmission(inputs));
@@ -52,8 +67,17 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, uid: olds.uid } };
   },
 
+  /** Only a job whose submission was in flight is looked for (see recoverInterruptedUpdate); none found: none was made. */
+  async read(id: string, props: OarJobState) {
+    if (props.uid !== undefined) return { id, props };
+    const job = await findJobByName(props.api, props.site, props.name);
+    return job ? { id: `${props.site}/${job.uid}`, props: { ...props, uid: job.uid } } : {};
+  },
+
   async delete(_id: string, props: OarJobState) {
-    const path = `sites/${props.site}/jobs/${props.uid}`;
+    const uid = props.uid ?? (await findJobByName(props.api, props.site, props.name))?.uid;
+    if (uid === undefined) return;
+    const path = `sites/${props.site}/jobs/${uid}`;
     const job = await g5kCall<OarJobView>(props.api, "GET", path, undefined, true);
     if (job && !ENDED_STATES.includes(job.state)) await g5kCall(props.api, "DELETE", path, undefined, true);
   },

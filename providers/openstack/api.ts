@@ -1,4 +1,5 @@
-import type { OpenstackAuth } from "./auth";
+import type * as pulumi from "@pulumi/pulumi";
+import { CloudIdentity, OpenstackAuth, credentialsNow } from "./auth";
 
 /**
  * Keystone v3 tokens and plain calls to OpenStack's REST APIs, for enos' own resources (Blazar
@@ -9,6 +10,40 @@ export interface OpenstackSession {
   authUrl: string;
   region?: string;
   catalog: { type: string; endpoints: { interface: string; region_id?: string; region?: string; url: string }[] }[];
+}
+
+/**
+ * The stack's `openstack:` keys as the engine hands them to a dynamic provider: it passes the whole
+ * stack configuration to its configure. (Held in an object: the provider's serialized functions share it.)
+ */
+export function stackKeys() {
+  const held: { config?: pulumi.dynamic.Config } = {};
+  return {
+    configure: async (request: pulumi.dynamic.ConfigureRequest) => {
+      held.config = request.config;
+    },
+    get: (key: string) => held.config?.get(`openstack:${key}`),
+  };
+}
+
+/**
+ * A session on the cloud `identity` names, with the credentials that can be read now (see
+ * credentialsNow), the first Keystone accepts.
+ */
+export async function cloudSession(identity: CloudIdentity, config: (key: string) => string | undefined): Promise<OpenstackSession> {
+  const candidates = credentialsNow(identity, process.env, config);
+  if (typeof candidates === "string") throw new Error(candidates);
+  let refused: unknown;
+  for (const auth of candidates) {
+    try {
+      return await keystoneSession(auth);
+    } catch (error) {
+      // Refused (401): a stale copy, such as the stack's key after a rotation; the next one may do.
+      if (!String(error).includes("(401)")) throw error;
+      refused = error;
+    }
+  }
+  throw refused;
 }
 
 /** A token and the catalog, for a password scoped to a project or an application credential. */

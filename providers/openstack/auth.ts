@@ -74,6 +74,43 @@ export function openstackAuth(env: NodeJS.ProcessEnv, config: (key: string) => s
   return { auth: found as OpenstackAuth };
 }
 
+/** What names the cloud, user and project of credentials: all of them but their secret. */
+export type CloudIdentity = Omit<OpenstackAuth, "password" | "applicationCredentialSecret">;
+
+/**
+ * The identity of credentials, kept in the state by enos' resources that call the cloud; their secret
+ * is read again at each call (see credentialsNow): a password rotated or an application credential
+ * renewed since the up is then used, and no copy of the secret is kept.
+ */
+export function cloudIdentity(auth: OpenstackAuth): CloudIdentity {
+  const { password: _password, applicationCredentialSecret: _secret, ...identity } = auth;
+  return identity;
+}
+
+const IDENTITY_KEYS = ["username", "userDomainName", "userDomainId", "projectName", "projectId", "projectDomainName", "projectDomainId",
+  "applicationCredentialId", "applicationCredentialName"] as const;
+
+/**
+ * Credentials for the cloud, user and project `identity` names, as they can be read now: the OS_*
+ * variables and the clouds.yaml entry OS_CLOUD names first (an openrc sourced now), then the stack's
+ * `openstack:` keys (at a destroy, as the last update read them: the engine keeps its providers'
+ * configuration in the state). Those of another cloud, user or project are left out: an openrc of another
+ * project must not make a destroy look in the wrong place and find nothing. Or why there are none.
+ */
+export function credentialsNow(identity: CloudIdentity, env: NodeJS.ProcessEnv, config: (key: string) => string | undefined): OpenstackAuth[] | string {
+  const endpoint = (url: string) => url.replace(/\/+$/, "").replace(/\/v3$/, "");
+  const same = (auth: OpenstackAuth) => endpoint(auth.authUrl) === endpoint(identity.authUrl) &&
+    IDENTITY_KEYS.every((key) => auth[key] === undefined || identity[key] === undefined || auth[key] === identity[key]);
+  const found = [openstackAuth(env, () => undefined), openstackAuth(env, config)];
+  const usable = found.flatMap((f) => ("auth" in f && same(f.auth) ? [f.auth] : []));
+  if (usable.length > 0) return usable.filter((auth, i) => usable.findIndex((other) => JSON.stringify(other) === JSON.stringify(auth)) === i);
+  const who = (a: CloudIdentity) => `${a.username ?? a.applicationCredentialId ?? a.applicationCredentialName} in project ` +
+    `${a.projectName ?? a.projectId ?? "(of the application credential)"} at ${a.authUrl}`;
+  const seen = [...new Set(found.map((f) => ("problem" in f ? f.problem : who(f.auth))))];
+  return `no credentials for ${who(identity)} (found: ${seen.join("; ")}); ` +
+    "source that project's openrc (or set OS_CLOUD to its clouds.yaml entry), or set the stack's openstack: keys, and run again";
+}
+
 /** A clouds.yaml entry's auth keys and region, merged with secure.yaml's, where openstacksdk looks for them. */
 function cloudsYamlEntry(name: string, env: NodeJS.ProcessEnv, cwd: string): Record<string, unknown> | string {
   const dirs = [cwd, path.join(os.homedir(), ".config", "openstack"), "/etc/openstack"];

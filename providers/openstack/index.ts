@@ -9,7 +9,7 @@ import { externalPool, securityRules } from "./plan";
 import { Refusal } from "../refusal";
 import { invokeErrorText, openstackCloudProblem } from "./cloud";
 import { openstackPluginProblem } from "./plugin";
-import { OpenstackAuth, openstackAuth } from "./auth";
+import { OpenstackAuth, cloudIdentity, openstackAuth } from "./auth";
 import { OpenstackSweep } from "./sweep";
 
 export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
@@ -80,7 +80,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     if ("problem" in credentials) {
       pulumi.log.warn(`a destroy after an interrupted up may leave instances it had started: enos cannot read the cloud's credentials (${credentials.problem})`, this);
     }
-    const sweep = new OpenstackSweep("sweep", { auth: "auth" in credentials ? pulumi.secret(credentials.auth) : undefined, waitSeconds: 600 }, child);
+    const sweep = new OpenstackSweep("sweep", { auth: "auth" in credentials ? cloudIdentity(credentials.auth) : undefined, waitSeconds: 600 }, child);
     const made = { parent: this, dependsOn: [sweep] };
     const description = (what: string) => pulumi.interpolate`enos ${args.stack} ${what} ${sweep.marker}`;
     // The cloud's first answer: when it does not come (cloud down, wrong URL or credentials, no external

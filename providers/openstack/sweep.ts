@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { OpenstackAuth } from "./auth";
-import { keystoneSession, openstackCall, serviceEndpoint } from "./api";
+import type { CloudIdentity } from "./auth";
+import { OpenstackSession, cloudSession, openstackCall, serviceEndpoint, stackKeys } from "./api";
 
 /**
  * An engine killed while Nova builds an instance keeps it as a pending create, with no id: the next
@@ -12,8 +12,11 @@ import { keystoneSession, openstackCall, serviceEndpoint } from "./api";
  * (Dynamic providers are serialized: only module functions and globals are used.)
  */
 export interface OpenstackSweepInputs {
-  /** Absent when enos cannot read the credentials (the testbed warns): nothing is swept. */
-  auth?: OpenstackAuth;
+  /**
+   * Which cloud, user and project; the secret is read when the sweep runs (a destroy after a password
+   * rotation uses the new one). Absent when enos cannot read the credentials (the testbed warns): nothing is swept.
+   */
+  auth?: CloudIdentity;
   /** How long to wait for Nova to delete the marked servers, in seconds. */
   waitSeconds: number;
 }
@@ -24,8 +27,7 @@ interface OpenstackSweepState extends OpenstackSweepInputs {
 
 interface Described { id: string; description?: string }
 
-async function sweep(auth: OpenstackAuth, marker: string, waitSeconds: number): Promise<void> {
-  const session = await keystoneSession(auth);
+async function sweep(session: OpenstackSession, marker: string, waitSeconds: number): Promise<void> {
   const nova = serviceEndpoint(session, "compute", "Nova");
   const neutron = `${serviceEndpoint(session, "network", "Neutron").replace(/\/v2\.0$/, "")}/v2.0`;
   const call = <T>(service: string, method: string, url: string, body?: unknown) => openstackCall<T>(session, service, method, url, body, true);
@@ -59,7 +61,10 @@ async function sweep(auth: OpenstackAuth, marker: string, waitSeconds: number): 
   }
 }
 
-const sweepProvider: pulumi.dynamic.ResourceProvider = {
+const keys = stackKeys();
+
+export const sweepProvider: pulumi.dynamic.ResourceProvider = {
+  configure: keys.configure,
   async create(inputs: OpenstackSweepInputs) {
     const marker = crypto.randomUUID();
     return { id: marker, outs: { ...inputs, marker } };
@@ -71,7 +76,9 @@ const sweepProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, marker: olds.marker } };
   },
   async delete(_id: string, props: OpenstackSweepState) {
-    if (props.auth) await sweep(props.auth, props.marker, props.waitSeconds);
+    // A create that was in flight (recoverInterruptedUpdate keeps it without outputs) marked nothing,
+    // and an undefined marker would match every server that has none.
+    if (props.auth && props.marker) await sweep(await cloudSession(props.auth, keys.get), props.marker, props.waitSeconds);
   },
 };
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
  * A stateful stand-in for Keystone v3 password auth and Blazar's reservation API v1, on 127.0.0.1
  * only, with the real paths and JSON: POST /identity/v3/auth/tokens (token in X-Subject-Token, a
  * catalog with the reservation endpoint), POST/GET/DELETE /reservation/v1/leases[/{id}] with bodies
- * wrapped in {"lease": ...}. With `keystone`, a real Keystone issues the tokens and the fake checks
+ * wrapped in {"lease": ...}, the project's leases listed as {"leases": [...]}. With `keystone`, a real Keystone issues the tokens and the fake checks
  * each one there, as Blazar's keystonemiddleware does (the cloud's catalog then names the fake).
  */
 export interface FakeBlazarOptions {
@@ -22,6 +22,8 @@ export interface FakeBlazarOptions {
   neverActive?: boolean;
   /** A real Keystone's v3 URL whose tokens are accepted (checked with GET /v3/auth/tokens). */
   keystone?: string;
+  /** Milliseconds the answer to a lease request is held back (the lease is made at once). */
+  createDelayMs?: number;
 }
 
 export interface FakeLease {
@@ -39,6 +41,7 @@ export class FakeBlazar {
   readonly leases: FakeLease[] = [];
   private tokens = new Set<string>();
   private server = http.createServer((req, res) => this.handle(req, res));
+  private heldBack = new Set<NodeJS.Timeout>();
   url = "";
 
   constructor(readonly options: FakeBlazarOptions) {}
@@ -55,6 +58,8 @@ export class FakeBlazar {
   }
 
   async stop(): Promise<void> {
+    this.heldBack.forEach(clearTimeout);
+    this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     const open = this.openLeases();
     if (open.length) throw new Error(`fake Blazar: leases left open: ${open.map((l) => `${l.name} ${l.id} (${l.status})`).join(", ")}`);
@@ -87,7 +92,10 @@ export class FakeBlazar {
         const match = /^\/reservation\/v1\/leases(?:\/([^/]+))?$/.exec(path);
         if (!match) return send(404, { error_message: "not found" });
         const [status, value] = this.leaseRoute(req.method ?? "GET", match[1], body);
-        send(status, value);
+        const delay = req.method === "POST" ? this.options.createDelayMs ?? 0 : 0;
+        if (!delay) return send(status, value);
+        const timer = setTimeout(() => (this.heldBack.delete(timer), send(status, value)), delay);
+        this.heldBack.add(timer);
       });
     });
   }
@@ -120,6 +128,7 @@ export class FakeBlazar {
       this.leases.push(lease);
       return [201, { lease: this.view(lease) }];
     }
+    if (method === "GET" && !id) return [200, { leases: this.leases.filter((l) => !l.deleted).map((l) => this.view(l)) }];
     const lease = this.leases.find((l) => l.id === id && !l.deleted);
     if (!lease) return [404, { error_code: 404, error_message: `Object with {'lease_id': '${id}'} not found` }];
     if (method === "DELETE") {

@@ -7,8 +7,8 @@ import * as path from "node:path";
 /**
  * A stateful stand-in for the Grid'5000 REST API (api.grid5000.fr/stable), on 127.0.0.1 only, with
  * the paths and JSON fields of the real one for what enos uses: sites and clusters of the reference
- * API, site kavlans and DNS server, cluster nodes with network adapters, OAR jobs (submit, show,
- * delete) and Kadeploy deployments (start, show). HTTP basic auth as the real API asks.
+ * API, site kavlans and DNS server, cluster nodes with network adapters, OAR jobs (submit, list by
+ * user and state, show, delete) and Kadeploy deployments (start, show). HTTP basic auth as the real API asks.
  * Nodes given a machine (a namespace host with its own sshd) are really "deployed": like Kadeploy's
  * fresh system, they get the deployment's key as root's only authorized key and a new host key.
  */
@@ -35,6 +35,8 @@ export interface FakeG5kOptions {
   machines?: Record<string, FakeMachine>;
   /** The NIC names the reference API gives every node: API, then external. */
   devices?: [string, string];
+  /** Milliseconds the answer to a job submission is held back (the job is submitted at once). */
+  submitDelayMs?: number;
 }
 
 /** A host of the local testbed standing for a node: its directory (keys, sshd pid) and address. */
@@ -83,6 +85,7 @@ export class FakeG5k {
   readonly requests: string[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
   private nextJob = 1000;
+  private heldBack = new Set<NodeJS.Timeout>();
   url = "";
 
   constructor(readonly options: FakeG5kOptions) {}
@@ -106,6 +109,8 @@ export class FakeG5k {
 
   /** Stops the server; throws if a job is left open (a leaked reservation). */
   async stop(): Promise<void> {
+    this.heldBack.forEach(clearTimeout);
+    this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     const open = this.openJobs();
     if (open.length) throw new Error(`fake Grid'5000: jobs left open: ${open.map((j) => `${j.site}/${j.uid} (${j.state})`).join(", ")}`);
@@ -119,16 +124,23 @@ export class FakeG5k {
     let body = "";
     req.on("data", (d) => (body += d));
     req.on("end", () => {
-      const path = new URL(req.url ?? "/", "http://x").pathname.replace(/^\/stable\//, "").replace(/\/$/, "");
+      const url = new URL(req.url ?? "/", "http://x");
+      const path = url.pathname.replace(/^\/stable\//, "").replace(/\/$/, "");
       this.requests.push(`${req.method} ${path}`);
-      const send = (status: number, value?: unknown) => {
+      const answer = (status: number, value?: unknown) => {
         res.writeHead(status, { "Content-Type": "application/json" });
         res.end(value === undefined ? "" : JSON.stringify(value));
+      };
+      const delay = req.method === "POST" && path.endsWith("/jobs") ? this.options.submitDelayMs ?? 0 : 0;
+      const send = (status: number, value?: unknown) => {
+        if (!delay) return answer(status, value);
+        const timer = setTimeout(() => (this.heldBack.delete(timer), answer(status, value)), delay);
+        this.heldBack.add(timer);
       };
       const expected = `Basic ${Buffer.from(`${this.options.username ?? "alice"}:${this.options.password ?? "s3cret"}`).toString("base64")}`;
       if (req.headers.authorization !== expected) return send(401, { code: 401, message: "Unauthorized" });
       try {
-        const [status, value] = this.route(req.method ?? "GET", path.split("/"), body ? JSON.parse(body) : undefined);
+        const [status, value] = this.route(req.method ?? "GET", path.split("/"), body ? JSON.parse(body) : undefined, url.searchParams);
         send(status, value);
       } catch (error) {
         send(400, { code: 400, message: (error as Error).message });
@@ -136,7 +148,7 @@ export class FakeG5k {
     });
   }
 
-  private route(method: string, parts: string[], body: Record<string, unknown> | undefined): [number, unknown] {
+  private route(method: string, parts: string[], body: Record<string, unknown> | undefined, query: URLSearchParams): [number, unknown] {
     const [sites, site, kind, id, sub] = parts;
     if (sites !== "sites") return [404, { message: "not found" }];
     if (!site) return [200, { total: this.sites().length, items: this.sites().map((uid) => ({ uid, type: "site" })) }];
@@ -157,12 +169,19 @@ export class FakeG5k {
         ],
       })) }];
     }
-    if (kind === "jobs") return this.jobRoute(method, site, id, body);
+    if (kind === "jobs") return this.jobRoute(method, site, id, body, query);
     if (kind === "deployments") return this.deploymentRoute(method, site, id, body);
     return [404, { message: "not found" }];
   }
 
-  private jobRoute(method: string, site: string, id: string | undefined, body: Record<string, unknown> | undefined): [number, unknown] {
+  private jobRoute(method: string, site: string, id: string | undefined, body: Record<string, unknown> | undefined, query: URLSearchParams): [number, unknown] {
+    if (method === "GET" && !id) {
+      // As the API lists a site's jobs: filtered by user and by a comma-separated list of states.
+      const states = query.get("state")?.split(",");
+      const user = query.get("user");
+      const listed = this.jobs.filter((j) => j.site === site && (!states || states.includes(j.state)) && (!user || user === (this.options.username ?? "alice")));
+      return [200, { total: listed.length, offset: 0, items: listed.map((j) => this.jobView(j)), links: [] }];
+    }
     if (method === "POST" && !id) {
       const resources = String(body?.resources ?? "");
       const walltime = /,walltime=(\d+):(\d+):(\d+)$/.exec(resources);

@@ -6,6 +6,9 @@ import * as path from "node:path";
 import { runBackup } from "../../components/backup/collect";
 import type { BackupIndex } from "../../components/backup/plan";
 import type { Host } from "../../config/types";
+import { phasesTargets, tcResetTargets } from "../../cli/targets";
+import { destroyBackingUpFirst } from "../../cli/workspace";
+import { localNames } from "../../providers/local/plan";
 import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };
@@ -106,14 +109,41 @@ describe("backup on the local testbed", { timeout: 600_000 }, () => {
     assert.match(md, new RegExp(`\\| ${NETWORK} \\| kolla-logs \\| — \\| missing \\| /var/log/kolla: no such directory \\|`));
   });
 
-  test("backup_on_destroy: destroy backs up first, tc rules and files still there, then releases everything", async () => {
+  test("backup_on_destroy: tc --reset takes no backup and leaves it armed; enos destroy backs up, then tears the phases down", async () => {
+    await local.setConfig({ provider, topology, backup_on_destroy: true, network_constraints: rates });
+    assert.equal((await local.stack.up({ parallel: 64 })).summary.result, "succeeded");
+    const backups = path.join(local.dir, "results", local.name, "backup");
+    const taken = () => (fs.existsSync(backups) ? fs.readdirSync(backups).length : 0);
+    const before = taken();
+    const qdisc = () => execFileSync("ip", ["netns", "exec", `${localNames(local.name).namespacePrefix}${COMPUTE}`, "tc", "qdisc", "show", "dev", "eth0"], { encoding: "utf8" });
+    assert.match(qdisc(), /qdisc htb 1: root/);
+    await new Promise((r) => setTimeout(r, 1100)); // a new timestamp directory, were a backup taken
+    const reset = await local.stack.destroy({ parallel: 64, target: tcResetTargets(local.name) });
+    assert.equal(reset.summary.result, "succeeded");
+    assert.doesNotMatch(qdisc(), /htb/, "the rules are gone");
+    assert.equal(taken(), before, "tc --reset took no backup");
+    const urns = ((await local.stack.exportStack()).deployment.resources as { urn: string }[]).map((r) => r.urn);
+    assert.ok(urns.some((u) => u.endsWith("::backup-on-destroy")), "the backup on destroy is still armed");
+
+    assert.equal((await local.stack.up({ parallel: 64 })).summary.result, "succeeded");
+    await new Promise((r) => setTimeout(r, 1100));
+    const phases = await destroyBackingUpFirst(local.stack, { parallel: 64, target: phasesTargets(local.name) });
+    assert.equal(phases.summary.result, "succeeded");
+    assert.equal(taken(), before + 1, "enos destroy backed up");
+    const tc = execFileSync("tar", ["-xzOf", path.join(newest(backups), `${COMPUTE}-tc.tar.gz`), "tc/eth0-qdisc.txt"], { encoding: "utf8" });
+    assert.match(tc, /qdisc htb 1: root/, "taken before the rules were reset");
+    assert.doesNotMatch(qdisc(), /htb/);
+    assert.ok(leftovers(local.name, local.stateDir).some((l) => l.startsWith("netns")), "the testbed stays");
+  });
+
+  test("backup_on_destroy: enos destroy --hard backs up first, tc rules and files still there, then releases everything", async () => {
     await local.setConfig({ provider, topology, backup_on_destroy: true, network_constraints: rates });
     const up = await local.stack.up({ parallel: 64 });
     assert.equal(up.summary.result, "succeeded");
     const backups = path.join(local.dir, "results", local.name, "backup");
     const before = fs.readdirSync(backups).length;
     await new Promise((r) => setTimeout(r, 1100));
-    const destroyed = await local.stack.destroy({ parallel: 64 });
+    const destroyed = await destroyBackingUpFirst(local.stack, { parallel: 64 });
     assert.equal(destroyed.summary.result, "succeeded");
     assert.equal(fs.readdirSync(backups).length, before + 1);
     const index = readIndex(newest(backups));

@@ -3,12 +3,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
 import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
 import { leaseReservations } from "../../providers/chameleon/plan";
 import { FakeBlazar, FakeBlazarOptions } from "../fakes/blazar";
-import { TEST_PASSPHRASE, engineInOwnGroup, killEngine } from "./harness";
+import { TEST_PASSPHRASE, engineInOwnGroup, killUpdateWhen } from "./harness";
 
 /**
  * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
@@ -29,12 +28,19 @@ async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBl
   const name = `tbc${process.pid}${serial++}`;
   const stateDir = path.join(dir, "state");
   const program = async () => {
-    const auth = pulumi.secret({ authUrl, username: "alice", password: "s3cret", projectName: "CH-0001", userDomainName: "Default", projectDomainName: "Default" });
+    // Which cloud, user and project; the password is the stack's openstack:password (set below), read at each call.
+    const auth = { authUrl, username: "alice", projectName: "CH-0001", userDomainName: "Default", projectDomainName: "Default" };
     const lease = new BlazarLease("lease", { auth, name: "enos-lease", walltime: "02:00:00", reservations: leaseReservations(demands) });
     const ready = new LeaseReady("lease-ready", { auth, leaseId: lease.leaseId, nodeTypes: ["compute_skylake", "storage"], pollSeconds: 0.05, waitSeconds: 20 });
     return { leaseId: lease.leaseId, endDate: lease.endDate, reservations: ready.reservations };
   };
   const stack = await openStack(name, "enos", program, { stateDir, workDir: dir, passphrase: TEST_PASSPHRASE, pulumiCommand: await engineInOwnGroup() });
+  // No openrc of the machine's own: only the credentials a test gives.
+  for (const key of Object.keys(process.env).filter((k) => k.startsWith("OS_"))) stack.workspace.envVars[key] = "";
+  await stack.setAllConfig({
+    "openstack:authUrl": { value: authUrl }, "openstack:userName": { value: "alice" }, "openstack:tenantName": { value: "CH-0001" },
+    "openstack:password": { value: "s3cret", secret: true },
+  });
   try {
     await run(fake, stack, name, stateDir);
   } finally {
@@ -64,6 +70,32 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     assert.equal(lease.deleted, true);
   }));
 
+  test("a password rotated between up and destroy: destroy uses the openrc sourced since, or the stack's new key once an up read it", () => withLease({}, async (fake, stack) => {
+    await stack.up();
+    fake.options.password = "n3w";
+    const openrc = { OS_AUTH_URL: fake.url + "/identity/v3", OS_USERNAME: "alice", OS_PASSWORD: "n3w", OS_PROJECT_NAME: "CH-0001", OS_USER_DOMAIN_NAME: "Default" };
+    // An openrc of another project is not used (the lease would be looked for in the wrong place):
+    // only the stack's old key is left, and Keystone refuses it.
+    Object.assign(stack.workspace.envVars, { ...openrc, OS_PROJECT_NAME: "CH-0002" });
+    await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
+    Object.assign(stack.workspace.envVars, openrc);
+    await stack.destroy();
+    assert.equal(fake.leases[0].deleted, true);
+
+    // Without an openrc: the stack's openstack:password, set again after the rotation. A destroy gets
+    // the stack's keys as the last update read them (Pulumi keeps its providers' configuration in the
+    // state, the openstack plugin's too): an up reads the new one.
+    for (const key of Object.keys(openrc)) stack.workspace.envVars[key] = "";
+    await stack.setConfig("openstack:password", { value: "n3w", secret: true });
+    await stack.up();
+    fake.options.password = "n4w";
+    await stack.setConfig("openstack:password", { value: "n4w", secret: true });
+    await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
+    await stack.up();
+    await stack.destroy();
+    assert.equal(fake.leases[1].deleted, true);
+  }));
+
   test("a lease Blazar puts in ERROR fails the up with what to do", () => withLease({ failStatus: "ERROR" }, async (fake, stack) => {
     await assert.rejects(stack.up(), /Blazar lease enos-lease \(.*\) is ERROR; run up again to ask for a new lease, or destroy/);
     await stack.destroy();
@@ -75,17 +107,36 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     assert.equal(fake.leases.length, 0);
   }));
 
+  /** Kills an up once the lease is made, the fake holding Blazar's answer back; then answers at once. */
+  async function killWhileLeasing(fake: FakeBlazar, stack: Awaited<ReturnType<typeof openStack>>, name: string) {
+    await killUpdateWhen(name, stack.up(), () => fake.leases.length === 1);
+    fake.options.createDelayMs = 0;
+  }
+
+  test("an up killed while the lease was asked for: the next up finds it by name, asks for none again", () =>
+    withLease({ createDelayMs: 600_000 }, async (fake, stack, name, stateDir) => {
+      await killWhileLeasing(fake, stack, name);
+      const settled = await recoverInterruptedUpdate(stack, stateDir);
+      assert.ok(settled.includes(`lease found (${fake.leases[0].id}) and kept`), settled.join(", "));
+      const up = await stack.up();
+      assert.equal(fake.leases.length, 1, "the lease asked for before the kill, and no other");
+      assert.equal(up.outputs.leaseId.value, fake.leases[0].id);
+      assert.match(up.outputs.endDate.value, /^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+      await stack.destroy();
+      assert.equal(fake.leases[0].deleted, true);
+    }));
+
+  test("an up killed while the lease was asked for: destroy finds it by name and deletes it", () =>
+    withLease({ createDelayMs: 600_000 }, async (fake, stack, name, stateDir) => {
+      await killWhileLeasing(fake, stack, name);
+      await recoverInterruptedUpdate(stack, stateDir, true);
+      await stack.destroy();
+      assert.equal(fake.leases.length, 1);
+      assert.equal(fake.leases[0].deleted, true);
+    }));
+
   test("an up killed while the lease is pending: destroy still deletes it", () => withLease({ neverActive: true }, async (fake, stack, name, stateDir) => {
-    let killed = false;
-    const interrupted = stack.up();
-    const timer = setInterval(() => {
-      if (killed || fake.leases[0]?.polls < 2 || !fake.leases.length) return;
-      killed = true;
-      void killEngine(name);
-    }, 100);
-    await assert.rejects(interrupted);
-    clearInterval(timer);
-    assert.ok(killed);
+    await killUpdateWhen(name, stack.up(), () => fake.leases[0]?.polls >= 2);
     assert.equal(fake.openLeases().length, 1);
     await recoverInterruptedUpdate(stack, stateDir, true);
     await stack.destroy();

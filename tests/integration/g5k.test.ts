@@ -6,7 +6,7 @@ import { recoverInterruptedUpdate } from "../../cli/workspace";
 import type { Host } from "../../config/types";
 import { FakeG5k, FakeG5kOptions } from "../fakes/g5k";
 import { MachineRoom, machineRoom } from "../fakes/g5k-room";
-import { TestExperiment, cleanUp, killEngine, recordOf, testExperiment } from "./harness";
+import { TestExperiment, cleanUp, killUpdateWhen, recordOf, testExperiment } from "./harness";
 
 /**
  * The g5k testbed through the Automation API against a stateful fake of the Grid'5000 API, whose
@@ -118,23 +118,43 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
   }));
 
   test("an up killed while jobs wait: destroy still deletes them", () => withG5k({ neverRun: true }, {}, async (fake, g5k) => {
-    let killed = false;
-    const interrupted = g5k.stack.up({ parallel: 64 });
-    // Kills this stack's engine (its pids only) once both jobs have been polled while waiting.
-    const timer = setInterval(() => {
-      if (killed || fake.jobs.length < 2 || !fake.jobs.every((j) => j.polls >= 2)) return;
-      killed = true;
-      void killEngine(g5k.name);
-    }, 100);
-    await assert.rejects(interrupted);
-    clearInterval(timer);
-    assert.ok(killed, "the engine was killed while the jobs waited");
+    // Once both jobs have been polled while waiting.
+    await killUpdateWhen(g5k.name, g5k.stack.up({ parallel: 64 }), () => fake.jobs.length === 2 && fake.jobs.every((j) => j.polls >= 2));
     assert.equal(fake.openJobs().length, 2, "both jobs still open after the kill");
     await recoverInterruptedUpdate(g5k.stack, g5k.stateDir, true);
     const down = await g5k.stack.destroy({ parallel: 64 });
     assert.equal(down.summary.result, "succeeded");
     assert.deepEqual(fake.jobs.map((j) => j.deleted), [true, true]);
   }));
+
+  /** Kills an up once every site's job is submitted, the fake holding its answer back; then answers at once. */
+  async function killWhileSubmitting(fake: FakeG5k, g5k: TestExperiment) {
+    await killUpdateWhen(g5k.name, g5k.stack.up({ parallel: 64 }), () => fake.jobs.length === 2);
+    fake.options.submitDelayMs = 0;
+  }
+
+  test("an up killed while its jobs were being submitted: the next up finds them by name, submits none again", () =>
+    withG5k({ submitDelayMs: 600_000 }, {}, async (fake, g5k) => {
+      await killWhileSubmitting(fake, g5k);
+      const settled = await recoverInterruptedUpdate(g5k.stack, g5k.stateDir);
+      assert.deepEqual(settled.filter((s) => s.includes(" found ")).sort(), bySite(fake.jobs).map((j) => `job-${j.site} found (${j.site}/${j.uid}) and kept`));
+      const up = await g5k.stack.up({ parallel: 64 });
+      assert.equal(up.summary.result, "succeeded");
+      assert.equal(fake.jobs.length, 2, "one job per site, the ones submitted before the kill");
+      assert.equal((await recordOf(g5k.stack)).hosts.length, 5);
+      await g5k.stack.destroy({ parallel: 64 });
+      assert.deepEqual(fake.jobs.map((j) => j.deleted), [true, true]);
+    }));
+
+  test("an up killed while its jobs were being submitted: destroy finds them by name and deletes them", () =>
+    withG5k({ submitDelayMs: 600_000 }, {}, async (fake, g5k) => {
+      await killWhileSubmitting(fake, g5k);
+      await recoverInterruptedUpdate(g5k.stack, g5k.stateDir, true);
+      const down = await g5k.stack.destroy({ parallel: 64 });
+      assert.equal(down.summary.result, "succeeded");
+      assert.equal(fake.jobs.length, 2);
+      assert.deepEqual(fake.jobs.map((j) => j.deleted), [true, true]);
+    }));
 
   test("strict: a node lost in deployment fails the up with the fix", () => withG5k({ koNodes: { rennes: 1 } }, {}, async (fake, g5k) => {
     await assert.rejects(g5k.stack.up({ parallel: 64 }), /fewer nodes than asked \(paravance: 1 of 2\); set provider.role_distribution: debug/);

@@ -157,6 +157,22 @@ export async function killEngine(stackName: string): Promise<void> {
   await killSessions(sessions);
 }
 
+/** Awaits `update`, killing the stack's engine (see killEngine) once `ready()` holds; the update must fail. */
+export async function killUpdateWhen(stackName: string, update: Promise<unknown>, ready: () => boolean): Promise<void> {
+  let killed = false;
+  const timer = setInterval(() => {
+    if (killed || !ready()) return;
+    killed = true;
+    void killEngine(stackName);
+  }, 50);
+  try {
+    await assert.rejects(update);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(killed, `the engine of ${stackName} was killed mid-update`);
+}
+
 /**
  * What this file's tests left on the machine once they are done: processes of its engine runs'
  * sessions (plugins, dynamic providers, their commands), and its stacks' namespaces, links (with

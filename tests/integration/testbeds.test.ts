@@ -174,6 +174,20 @@ describe("an up killed in the middle", { timeout: 600_000 }, () => {
     assert.deepEqual(leftovers(local.name, local.stateDir), []);
   }));
 
+  test("a preview right after releases the half-made hosts; a destroy after it leaves nothing", () => afterKilledUp("p", async (local) => {
+    const settled = await recoverInterruptedUpdate(local.stack, local.stateDir);
+    const released = settled.filter((s) => s.endsWith(" released"));
+    assert.ok(released.some((s) => /^(control|network|compute)-\d+ released$/.test(s)), `hosts in flight were released: ${settled.join(", ")}`);
+    // Every namespace left belongs to a host the state holds: none of a host in flight survives.
+    const state = (await local.stack.exportStack()).deployment.resources as { type: string }[];
+    const namespaces = leftovers(local.name, local.stateDir).filter((l) => l.startsWith("netns"));
+    assert.equal(namespaces.length, state.filter((r) => r.type.endsWith("LocalHost")).length, namespaces.join(", "));
+    await local.stack.preview({ parallel: 64 });
+    const down = await local.stack.destroy({ parallel: 64 });
+    assert.equal(down.summary.result, "succeeded");
+    assert.deepEqual(leftovers(local.name, local.stateDir), []);
+  }));
+
   test("a destroy right after releases what the creates in flight had made", () => afterKilledUp("d", async (local) => {
     const settled = await recoverInterruptedUpdate(local.stack, local.stateDir, true);
     assert.ok(settled.some((s) => s.startsWith("creating of")), `creates were in flight: ${settled.join(", ")}`);

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,7 +12,7 @@ import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { externalPool } from "../../providers/openstack/plan";
-import { openstackAuth } from "../../providers/openstack/auth";
+import { cloudIdentity, credentialsNow, openstackAuth } from "../../providers/openstack/auth";
 import { invokeErrorText, openstackCloudProblem } from "../../providers/openstack/cloud";
 import { openstackPluginProblem } from "../../providers/openstack/plugin";
 import { installedOpenstackSchema } from "./openstack-schema";
@@ -110,8 +112,11 @@ describe("openstack testbeds (pulumi mocks)", () => {
   test("every object the cloud makes carries the sweep's marker, and depends on the sweep (released after them, it deletes what is left)", async () => {
     await build({ provider: openstackProvider, resources });
     const [sweep] = byType("OpenstackSweep");
-    const auth = sweep.inputs.auth as { [sig: string]: unknown; value: { username: string } };
-    assert.deepEqual([auth["4dabf18193072939515e22adb298388d"], auth.value.username], ["1b47061264138c4ac30d75fd1eb44270", "alice"], "the openrc's credentials, as a secret");
+    // Which cloud, user and project: the password is read when the sweep runs, never kept.
+    assert.deepEqual(sweep.inputs.auth, {
+      authUrl: "https://chi.uc.chameleoncloud.org:5000/v3", username: "alice", projectName: "CH-0001", userDomainName: "Default", projectDomainName: "Default",
+    });
+    assert.doesNotMatch(JSON.stringify(registered.filter((r) => r.token.startsWith("pulumi-nodejs:")).map((r) => r.inputs)), /s3cret/);
     for (const instance of byType("Instance")) assert.deepEqual(instance.inputs.metadata, { enos_experiment: "0f1e2d3c-marker" }, instance.name);
     const described = registered.filter((r) => ["Network", "Subnet", "Router", "SecGroup", "Port", "FloatingIp"].includes(r.type));
     assert.equal(described.length, 1 + 1 + 1 + 1 + 9 + 1);
@@ -141,6 +146,34 @@ describe("openstack testbeds (pulumi mocks)", () => {
     }
     assert.deepEqual(openstackAuth({ OS_AUTH_URL: "u", OS_USERNAME: "alice" }, none), { problem: "incomplete OpenStack credentials: OS_PASSWORD (openstack:password), " +
       "OS_PROJECT_ID or OS_PROJECT_NAME (openstack:tenantId or openstack:tenantName) not set; source your openrc, or use an application credential (OS_APPLICATION_CREDENTIAL_ID and _SECRET)" });
+  });
+
+  test("credentials read again at each call: the openrc first, then the stack's keys, never another cloud's, user's or project's", () => {
+    const identity = { authUrl: "https://k:5000/v3", username: "alice", projectName: "p", userDomainName: "Default", projectDomainName: "Default" };
+    const openrc = { OS_AUTH_URL: "https://k:5000/v3/", OS_USERNAME: "alice", OS_PASSWORD: "rotated", OS_PROJECT_NAME: "p" };
+    const stackKeys: Record<string, string> = { authUrl: "https://k:5000", userName: "alice", password: "old", tenantName: "p" };
+    assert.deepEqual(credentialsNow(identity, openrc, (k) => stackKeys[k]), [
+      { ...identity, authUrl: "https://k:5000/v3/", password: "rotated" }, { ...identity, authUrl: "https://k:5000", password: "old" },
+    ]);
+    assert.deepEqual(credentialsNow(identity, {}, (k) => stackKeys[k]), [{ ...identity, authUrl: "https://k:5000", password: "old" }]);
+    const other = credentialsNow(identity, { ...openrc, OS_PROJECT_NAME: "q" }, () => undefined);
+    assert.equal(other, "no credentials for alice in project p at https://k:5000/v3 (found: alice in project q at https://k:5000/v3/); " +
+      "source that project's openrc (or set OS_CLOUD to its clouds.yaml entry), or set the stack's openstack: keys, and run again");
+    assert.deepEqual(cloudIdentity({ ...identity, password: "pw" }), identity);
+  });
+
+  test("the sweep of a create that was in flight (no marker yet) calls nothing: an undefined marker matches every server without one", async () => {
+    const { sweepProvider } = await import("../../providers/openstack/sweep");
+    let calls = 0;
+    const cloud = http.createServer((_request, response) => (calls++, response.writeHead(500).end()));
+    await new Promise<void>((resolve) => cloud.listen(0, "127.0.0.1", resolve));
+    try {
+      const authUrl = `http://127.0.0.1:${(cloud.address() as AddressInfo).port}/v3`;
+      await sweepProvider.delete!("interrupted-create", { auth: { authUrl, username: "alice", password: "pw", projectName: "p" }, waitSeconds: 1 });
+      assert.equal(calls, 0);
+    } finally {
+      cloud.close();
+    }
   });
 
   test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
@@ -207,6 +240,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.deepEqual((lease.inputs.reservations as { resource_properties: string; min: number }[]).map((r) => [r.resource_properties, r.min]),
       [['["==","$node_type","compute_skylake"]', 2], ['["==","$node_type","storage"]', 1]]);
     assert.deepEqual(byType("BlazarLeaseReady")[0].inputs.leaseId, "lease-1");
+    assert.equal((lease.inputs.auth as { password?: string }).password, undefined, "the password is read at each call, never kept");
     assert.deepEqual(byType("Instance").map((r) => [r.name, r.inputs.flavorName, r.inputs.imageName, r.inputs.schedulerHints]), [
       ["control-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
       ["network-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
