@@ -123,11 +123,13 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     const id = (name: string) => openstack("image", "show", name, "-f", "value", "-c", "id").trim();
     const active = id("cirros.uec");
     openstack("image", "delete", active);
-    // What `image create` leaves when its upload never comes: the record, no data (stdin closed, or the
-    // client would upload it).
-    const create = "image create --disk-format qcow2 --container-format bare --public -f value -c id cirros.uec <&-";
-    const queued = execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" ${create}`],
-      { encoding: "utf8", env: { ...process.env, OPENRC: openrc } }).trim();
+    // What an upload that never came leaves: Glance's record, no data (Glance's POST /v2/images alone;
+    // the openstack client always uploads, from stdin when it has no file).
+    const create = "import openstack, sys; image = openstack.connect().image.post('/images', json={'name': 'cirros.uec', " +
+      "'disk_format': 'qcow2', 'container_format': 'bare', 'visibility': 'public'}); image.raise_for_status(); " +
+      "sys.stdout.write(image.json()['id'])";
+    const queued = execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${path.join(BIN, "python")}" -c "$CREATE"`],
+      { encoding: "utf8", env: { ...process.env, OPENRC: openrc, CREATE: create } }).trim();
     assert.match(openstack("image", "show", queued, "-f", "value", "-c", "status"), /queued/);
     const again = runInit();
     assert.equal(again.status, 0, again.stderr);
