@@ -75,6 +75,8 @@ in_ns() { ip netns exec "$ns" "$@"; }
 # it would hold up the next stand-up.
 daemon() {
   local name=$1; shift
+  # A record of an earlier run of it (MariaDB runs twice on a first stand-up) would pass for this one's.
+  rm -f "$dir/run/$name.pid"
   ip netns exec "$ns" bash -c '. "$1"; started $$ >"$2.start" && echo $$ >"$2.pid" && shift 2 && exec setsid "$@"' \
     daemon "$here/started.sh" "$dir/run/$name" "$@" >>"$dir/log/$name.log" 2>&1 </dev/null {lock}<&- &
   while [ ! -s "$dir/run/$name.pid" ] && kill -0 $! 2>/dev/null; do sleep 0.05; done
