@@ -104,8 +104,10 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
     const refused = ssh(sshConfig(gateway.hostKey!));
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
+    // Base64 holds + and /: the keys are matched as text, not as patterns.
+    const expected = `host key mismatch for root@${gateway.address}:22: expected ${keyOf(gateway.hostKey!)}, ` +
+      `the server presented ${fresh}`;
     await assert.rejects(dial(connection(gateway.hostKey!), new AbortController().signal, () => undefined),
-      new RegExp(`host key mismatch for root@${gateway.address}:22: expected ${keyOf(gateway.hostKey!)}, ` +
-        `the server presented ${fresh}`));
+      (error: Error) => (assert.ok(error.message.includes(expected), error.message), true));
   });
 });
