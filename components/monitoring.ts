@@ -24,7 +24,7 @@ export const annotationsEnv = (mode: MonitoringMode, vips: pulumi.Input<Vips>): 
   mode === "deploy" ? pulumi.output(vips).apply((vs) => callbackEnv(influxdbUrl(vs))) : undefined;
 
 /**
- * Enos' monitoring stack (SPEC §7), deployed by the project's playbook once the hosts have a container
+ * Enos' monitoring stack, deployed by the project's playbook once the hosts have a container
  * engine and before the rest of the Kolla deploy, so that the annotations of that deploy land in
  * InfluxDB; deleting it removes the containers.
  */
