@@ -1,12 +1,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CommandError, type DiagnosticEvent, type Stack, type UpOptions } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
-import { CommandError, DiagnosticEvent, Stack, UpOptions } from "@pulumi/pulumi/automation";
-import { ExperimentConfig, loadExperiment } from "../config/load";
+import { type ExperimentConfig, loadExperiment } from "../config/load";
 import { PROJECT_DIR } from "../config/paths";
 import { readStackFile } from "./stack-file";
-import { Phase, phaseTargets, targetsOf } from "./targets";
-import { ExperimentRecord, STATE_DIR, destroyBackingUpFirst, experimentRecord, openExperiment, recoverInterruptedUpdate } from "./workspace";
+import { type Phase, phaseTargets, targetsOf } from "./targets";
+import {
+  destroyBackingUpFirst,
+  type ExperimentRecord,
+  experimentRecord,
+  openExperiment,
+  recoverInterruptedUpdate,
+  STATE_DIR,
+} from "./workspace";
 
 /** The options every verb takes (Enos' -f, -v/-vv, -s; --stack/-S for the Pulumi stack). */
 export interface GlobalOptions {
@@ -17,7 +24,8 @@ export interface GlobalOptions {
 }
 
 /** A verb's action: the exit code it resolves to becomes the process's (0 done, 1 failed, 2 usage). */
-export const exitWith = <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
+export const exitWith =
+  <A extends unknown[]>(action: (...args: A) => Promise<number>) =>
   async (...args: A): Promise<void> => {
     process.exitCode = await action(...args);
   };
@@ -27,7 +35,7 @@ export class UsageError extends Error {}
 
 /** The stack a verb works on; `-f FILE` makes the file the experiment (see experimentStackOf). */
 export function stackName(options: GlobalOptions, create = false): string {
-  return options.file ? experimentStackOf(options.file, options.stack, create) : options.stack ?? "dev";
+  return options.file ? experimentStackOf(options.file, options.stack, create) : (options.stack ?? "dev");
 }
 
 /**
@@ -38,7 +46,12 @@ export function stackName(options: GlobalOptions, create = false): string {
 export function experimentStackOf(file: string, stack?: string, create = true): string {
   const reservation = path.resolve(file);
   if (!fs.existsSync(reservation)) throw new UsageError(`-f ${file}: no such file`);
-  const name = stack ?? path.basename(reservation).replace(/\.ya?ml$/, "").replace(/[^A-Za-z0-9_.-]/g, "-");
+  const name =
+    stack ??
+    path
+      .basename(reservation)
+      .replace(/\.ya?ml$/, "")
+      .replace(/[^A-Za-z0-9_.-]/g, "-");
   const stackFile = path.join(PROJECT_DIR, `Pulumi.${name}.yaml`);
   if (!fs.existsSync(stackFile)) {
     if (!create) throw new UsageError(`no stack for ${reservation} yet: enos deploy -f ${file} makes it`);
@@ -48,17 +61,21 @@ export function experimentStackOf(file: string, stack?: string, create = true): 
   }
   const named = readStackFile(PROJECT_DIR, name).reservationFile;
   if (typeof named !== "string" || path.resolve(PROJECT_DIR, named) !== reservation) {
-    throw new UsageError(`stack ${name} (${stackFile}) is another experiment${typeof named === "string" ? ` (reservationFile: ${named})` : ""}, ` +
-      `not ${reservation}: pick another stack with --stack NAME, or leave --stack out to use one named after the file`);
+    throw new UsageError(
+      `stack ${name} (${stackFile}) is another experiment${typeof named === "string" ? ` (reservationFile: ${named})` : ""}, ` +
+        `not ${reservation}: pick another stack with --stack NAME, or leave --stack out to use one named after the file`,
+    );
   }
   return name;
 }
 
 /** Validates without the engine: a reservation file alone (dry runs), or the stack's configuration. */
 export function validate(options: GlobalOptions): ExperimentConfig {
-  const stack = options.file ? { reservationFile: path.resolve(options.file) } : readStackFile(PROJECT_DIR, options.stack ?? "dev");
+  const stack = options.file
+    ? { reservationFile: path.resolve(options.file) }
+    : readStackFile(PROJECT_DIR, options.stack ?? "dev");
   const config = loadExperiment({ stack, baseDir: options.file ? process.cwd() : PROJECT_DIR });
-  config.warnings.forEach((w) => console.error(`warning: ${w}`));
+  for (const warning of config.warnings) console.error(`warning: ${warning}`);
   return config;
 }
 
@@ -98,7 +115,8 @@ export class EngineError extends Error {}
  * with the engine's message for it (the Automation API's own says only `code: -2`, then everything).
  */
 export async function withEngine<T>(
-  options: GlobalOptions, operation: (output: EngineOutput) => Promise<T>,
+  options: GlobalOptions,
+  operation: (output: EngineOutput) => Promise<T>,
 ): Promise<T> {
   const errors: DiagnosticEvent[] = [];
   let stderr = "";
@@ -125,10 +143,12 @@ export async function withEngine<T>(
  * "update failed" adds nothing), or, when the engine failed before any resource, its stderr.
  */
 export function engineFailure(errors: DiagnosticEvent[], stderr: string): string {
-  const named = errors.filter((d) => d.urn && !d.urn.includes("::pulumi:pulumi:Stack::")).map((d) => {
-    const [, , type, name] = d.urn!.split("::");
-    return `${type.split("$").pop()} ${name}: ${d.message.trim()}`;
-  });
+  const named = errors
+    .filter((d) => d.urn && !d.urn.includes("::pulumi:pulumi:Stack::"))
+    .map((d) => {
+      const [, , type, name] = d.urn!.split("::");
+      return `${type.split("$").pop()} ${name}: ${d.message.trim()}`;
+    });
   const told = named.length ? named : errors.map((d) => d.message.trim());
   const said = told.length ? told.join("\n") : stderr.trim();
   return said || "the engine failed without saying why (rerun with -vv for its logs)";
@@ -143,13 +163,23 @@ export async function resourcesOf(stack: Stack, phases: Phase[]): Promise<string
     .map((r: { urn: string }) => r.urn);
 }
 
-const globToRegExp = (glob: string) => new RegExp(`^${glob.split("**").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+const globToRegExp = (glob: string) =>
+  new RegExp(
+    `^${glob
+      .split("**")
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
 
 /**
  * An update of the whole stack (deploy), or of one verb's phases (and what they need); settles an
  * interrupted update first. The engine streams its progress; returns the exit code.
  */
-export async function update(options: GlobalOptions, verb?: Parameters<typeof targetsOf>[0], replacePhases: Phase[] = []): Promise<number> {
+export async function update(
+  options: GlobalOptions,
+  verb?: Parameters<typeof targetsOf>[0],
+  replacePhases: Phase[] = [],
+): Promise<number> {
   const name = stackName(options, true);
   validate({ ...options, file: undefined, stack: name });
   const stack = await settledStack(name, false, true);
@@ -162,11 +192,16 @@ export async function update(options: GlobalOptions, verb?: Parameters<typeof ta
 }
 
 /** Destroys the stack, or only `target` (and what cannot stay without it); settles an interrupted update first. */
-export async function destroy(options: GlobalOptions, target?: string[], envVars: Record<string, string> = {}): Promise<number> {
+export async function destroy(
+  options: GlobalOptions,
+  target?: string[],
+  envVars: Record<string, string> = {},
+): Promise<number> {
   const stack = await settledStack(stackName(options), true);
   // The engine passes its environment to the plugins, and so to the delete commands they run.
   Object.assign(stack.workspace.envVars, envVars);
   const result = await withEngine(options, (output) =>
-    destroyBackingUpFirst(stack, { ...output, parallel: 64, target }));
+    destroyBackingUpFirst(stack, { ...output, parallel: 64, target }),
+  );
   return result.summary.result === "succeeded" ? 0 : 1;
 }

@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../config/errors";
-import { EngineError, UsageError } from "./context";
 import * as backup from "./backup";
 import * as bench from "./bench";
 import * as check from "./check";
+import { EngineError, UsageError } from "./context";
 import * as deploy from "./deploy";
 import * as destroy from "./destroy";
 import * as info from "./info";
@@ -22,15 +22,26 @@ import * as up from "./up";
 function program(): Command {
   const enos = new Command("enos")
     .description("Reproducible OpenStack experiments on testbeds: Enos' verbs over this project's Pulumi stacks")
-    .option("-S, --stack <name>", "the stack (one experiment on one testbed: Pulumi.<name>.yaml); default dev, or with -f the file's own")
-    .option("-f, --file <reservation.yaml>", "an Enos reservation file as the experiment: the stack named after it (created, with enos:reservationFile), or --stack's")
-    .addOption(new Option("-v, --verbose", "more engine output (-vv: the engine's logs too)").argParser((_v, previous: number) => previous + 1).default(0))
+    .option(
+      "-S, --stack <name>",
+      "the stack (one experiment on one testbed: Pulumi.<name>.yaml); default dev, or with -f the file's own",
+    )
+    .option(
+      "-f, --file <reservation.yaml>",
+      "an Enos reservation file as the experiment: the stack named after it (created, with enos:reservationFile), or --stack's",
+    )
+    .addOption(
+      new Option("-v, --verbose", "more engine output (-vv: the engine's logs too)")
+        .argParser((_v, previous: number) => previous + 1)
+        .default(0),
+    )
     .option("-s, --silent", "no progress output, only results and errors")
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(enos <verb> --help lists every option of a verb)")
     .exitOverride();
-  for (const verb of [newStack, check, deploy, up, os, init, bench, tc, backup, info, preview, destroy, kolla]) verb.register(enos);
-  enos.commands.forEach((command) => command.exitOverride());
+  for (const verb of [newStack, check, deploy, up, os, init, bench, tc, backup, info, preview, destroy, kolla])
+    verb.register(enos);
+  for (const command of enos.commands) command.exitOverride();
   return enos;
 }
 

@@ -1,8 +1,11 @@
 import type { Command } from "commander";
-import { GlobalOptions, exitWith, update } from "./context";
+import { exitWith, type GlobalOptions, update } from "./context";
 
 export function register(program: Command) {
-  program.command("init")
+  program
+    .command("init")
     .description("initialise OpenStack (images, flavors, networks, a smoke boot), deploying what it needs first")
-    .action(exitWith(async (_options: object, command: Command) => update(command.optsWithGlobals<GlobalOptions>(), "init")));
+    .action(
+      exitWith(async (_options: object, command: Command) => update(command.optsWithGlobals<GlobalOptions>(), "init")),
+    );
 }

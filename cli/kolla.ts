@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { kollaConfigDirOf } from "../config/paths";
 import type { Command } from "commander";
 import { kollaCopyFor } from "../components/kolla";
+import { kollaConfigDirOf } from "../config/paths";
 import { ansibleConfig, renderManualScript } from "../kolla/commands";
-import { GlobalOptions, UsageError, exitWith, stackName, upRecord, validate } from "./context";
+import { exitWith, type GlobalOptions, stackName, UsageError, upRecord, validate } from "./context";
 import { STATE_DIR } from "./workspace";
 
 /**
@@ -22,8 +22,15 @@ export async function runKollaAnsible(options: GlobalOptions, args: string[]): P
 }
 
 export function register(program: Command) {
-  program.command("kolla")
-    .description("run kolla-ansible with the stack's inventory and configuration, e.g. enos kolla -- reconfigure --tags nova")
+  program
+    .command("kolla")
+    .description(
+      "run kolla-ansible with the stack's inventory and configuration, e.g. enos kolla -- reconfigure --tags nova",
+    )
     .argument("<args...>", "kolla-ansible's command and options, after --")
-    .action(exitWith(async (args: string[], _options: object, command: Command) => runKollaAnsible(command.optsWithGlobals<GlobalOptions>(), args)));
+    .action(
+      exitWith(async (args: string[], _options: object, command: Command) =>
+        runKollaAnsible(command.optsWithGlobals<GlobalOptions>(), args),
+      ),
+    );
 }

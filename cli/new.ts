@@ -3,7 +3,7 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { PROJECT_DIR } from "../config/paths";
 import { PROVIDER_TYPES } from "../config/schema";
-import { GlobalOptions, UsageError, exitWith } from "./context";
+import { exitWith, type GlobalOptions, UsageError } from "./context";
 
 /** The project's example stack of each provider: `enos new` starts from it. */
 const EXAMPLE_STACK: Record<string, string> = { local: "dev" };
@@ -18,20 +18,29 @@ export function newStackFile(projectDir: string, stack: string, provider: string
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (fs.existsSync(file)) throw new Error(`${file} exists already: pick another --stack name, or edit that file`);
   // The salt of the example's secrets belongs to that stack: the new one gets its own on first use.
-  const text = fs.readFileSync(example, "utf8").split("\n").filter((l) => !l.startsWith("encryptionsalt:")).join("\n");
+  const text = fs
+    .readFileSync(example, "utf8")
+    .split("\n")
+    .filter((l) => !l.startsWith("encryptionsalt:"))
+    .join("\n");
   fs.writeFileSync(file, text);
   return file;
 }
 
 export function register(program: Command) {
-  program.command("new")
+  program
+    .command("new")
     .description("write Pulumi.<stack>.yaml from the provider's example (needs --stack NAME)")
     .requiredOption("--provider <type>", `the testbed: ${PROVIDER_TYPES.join(", ")}`)
-    .action(exitWith(async (options: { provider: string }, command: Command) => {
-      const { stack } = command.optsWithGlobals<GlobalOptions>();
-      if (!stack) throw new UsageError("new needs --stack NAME: the name of the new stack");
-      const file = newStackFile(PROJECT_DIR, stack, options.provider);
-      console.log(`wrote ${file}; edit it, then: npx enos check --stack ${stack} && pulumi up --stack ${stack} (or npx enos deploy --stack ${stack})`);
-      return 0;
-    }));
+    .action(
+      exitWith(async (options: { provider: string }, command: Command) => {
+        const { stack } = command.optsWithGlobals<GlobalOptions>();
+        if (!stack) throw new UsageError("new needs --stack NAME: the name of the new stack");
+        const file = newStackFile(PROJECT_DIR, stack, options.provider);
+        console.log(
+          `wrote ${file}; edit it, then: npx enos check --stack ${stack} && pulumi up --stack ${stack} (or npx enos deploy --stack ${stack})`,
+        );
+        return 0;
+      }),
+    );
 }

@@ -11,7 +11,10 @@ export const SECRET = "[secret]";
 export function readStackFile(projectDir: string, stack: string): Record<string, unknown> {
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
-    const known = fs.readdirSync(projectDir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+    const known = fs
+      .readdirSync(projectDir)
+      .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+      .map((f) => f.slice(7, -5));
     throw new Error(`no stack file ${file}; stacks of this project: ${known.join(", ") || "none"}`);
   }
   const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };

@@ -24,7 +24,8 @@ const VERB_PHASES = {
   tc: ["testbed", "tc"],
 } as const satisfies Record<string, readonly Phase[]>;
 
-const urns = (patterns: readonly string[], stack: string) => patterns.map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`);
+const urns = (patterns: readonly string[], stack: string) =>
+  patterns.map((pattern) => `urn:pulumi:${stack}::enos::${pattern}`);
 
 /** The --target patterns of one phase's resources on a stack. */
 export const phaseTargets = (phase: Phase, stack: string): string[] => urns(PHASES[phase], stack);
@@ -40,7 +41,10 @@ export const phasesTargets = (stack: string): string[] =>
  * What `enos tc --reset` deletes: the rules, and the benchmarks that ran under them (they depend on
  * the rules); backup_on_destroy's command stays armed (it does not depend on them: its delete is a backup).
  */
-export const tcResetTargets = (stack: string): string[] => [...phaseTargets("tc", stack), ...phaseTargets("bench", stack)];
+export const tcResetTargets = (stack: string): string[] => [
+  ...phaseTargets("tc", stack),
+  ...phaseTargets("bench", stack),
+];
 
 /** The --target patterns of a verb's update on a stack. */
 export function targetsOf(verb: keyof typeof VERB_PHASES, stack: string): string[] {

@@ -1,10 +1,20 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { measureAndReport } from "../components/tc/measure";
 import { shapedAddresses } from "../components/tc/addresses";
-import { GroupRule, HostPlan, planGroupRules } from "../components/tc/plan";
+import { measureAndReport } from "../components/tc/measure";
+import { type GroupRule, type HostPlan, planGroupRules } from "../components/tc/plan";
 import { PROJECT_DIR, resultsDirOf } from "../config/paths";
-import { GlobalOptions, UsageError, destroy, exitWith, resourcesOf, stackName, upRecord, update, validate } from "./context";
+import {
+  destroy,
+  exitWith,
+  type GlobalOptions,
+  resourcesOf,
+  stackName,
+  UsageError,
+  update,
+  upRecord,
+  validate,
+} from "./context";
 import { tcResetTargets } from "./targets";
 import { experimentRecord, openExperiment } from "./workspace";
 
@@ -14,9 +24,12 @@ import { experimentRecord, openExperiment } from "./workspace";
  */
 async function requireOpenstackPhases(global: GlobalOptions): Promise<void> {
   const name = stackName(global);
-  if (validate(global).kollaMode === "none" || (await resourcesOf(await openExperiment(name), ["os"])).length > 0) return;
-  throw new UsageError(`network emulation comes after OpenStack, which stack ${name} does not have yet: ` +
-    `run enos os and enos init (or enos deploy) first, or set kolla_mode: none for tc without OpenStack`);
+  if (validate(global).kollaMode === "none" || (await resourcesOf(await openExperiment(name), ["os"])).length > 0)
+    return;
+  throw new UsageError(
+    `network emulation comes after OpenStack, which stack ${name} does not have yet: ` +
+      `run enos os and enos init (or enos deploy) first, or set kolla_mode: none for tc without OpenStack`,
+  );
 }
 
 interface TcOptions {
@@ -27,44 +40,62 @@ interface TcOptions {
 
 /** `enos tc`: the network emulation phase; --test measures it, --reset removes it, --plan prints it. */
 export function register(program: Command) {
-  program.command("tc")
+  program
+    .command("tc")
     .description("apply the network emulation rules between the groups")
     .option("--test", "measure RTT, loss (fping) and rates (iperf3) between the groups; report in results/<stack>/tc")
     .option("--reset", "remove the rules (the next tc or deploy applies them again)")
-    .option("--plan", "dry run: every ordered group pair's rule as JSON, and with a stack that is up every host's rules")
-    .action(exitWith(async (options: TcOptions, command: Command) => {
-      const global = command.optsWithGlobals<GlobalOptions>();
-      if (options.reset) {
-        // The benchmarks ran under these rules: they leave the state with them, their results stay in
-        // results/, and the next bench or deploy runs them again.
-        const code = await destroy(global, tcResetTargets(stackName(global)));
-        if (code === 0) console.log("network emulation removed; benchmarks that ran under it run again on the next enos bench or deploy");
-        return code;
-      }
-      if (!options.plan && !options.test) {
-        await requireOpenstackPhases(global);
-        return update(global, "tc");
-      }
-      const config = validate(global);
-      if (!config.networkConstraints) throw new UsageError("this configuration has no network_constraints");
-      const groupRules = planGroupRules(config.groups, config.networkConstraints);
-      if (options.test) {
-        const name = stackName(global);
-        const record = await upRecord(name);
-        const outDir = path.join(resultsDirOf(PROJECT_DIR, name), "tc");
-        const shaped = shapedAddresses(record.tcPlan ?? [], record.network.vips);
-        const verdicts = await measureAndReport({ stack: name, hosts: record.hosts, groupRules, sshConfig: record.sshConfig, outDir, shaped });
-        const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
-        console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`);
-        return failed.length ? 1 : 0;
-      }
-      const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
-      if (!global.file) {
-        // What the phase applied (accurate mode adjusts the rules), not a plan made again here.
-        const record = await experimentRecord(await openExperiment(stackName(global)));
-        if (record?.tcPlan) plan.hosts = record.tcPlan;
-      }
-      console.log(JSON.stringify(plan, null, 2));
-      return 0;
-    }));
+    .option(
+      "--plan",
+      "dry run: every ordered group pair's rule as JSON, and with a stack that is up every host's rules",
+    )
+    .action(
+      exitWith(async (options: TcOptions, command: Command) => {
+        const global = command.optsWithGlobals<GlobalOptions>();
+        if (options.reset) {
+          // The benchmarks ran under these rules: they leave the state with them, their results stay in
+          // results/, and the next bench or deploy runs them again.
+          const code = await destroy(global, tcResetTargets(stackName(global)));
+          if (code === 0)
+            console.log(
+              "network emulation removed; benchmarks that ran under it run again on the next enos bench or deploy",
+            );
+          return code;
+        }
+        if (!options.plan && !options.test) {
+          await requireOpenstackPhases(global);
+          return update(global, "tc");
+        }
+        const config = validate(global);
+        if (!config.networkConstraints) throw new UsageError("this configuration has no network_constraints");
+        const groupRules = planGroupRules(config.groups, config.networkConstraints);
+        if (options.test) {
+          const name = stackName(global);
+          const record = await upRecord(name);
+          const outDir = path.join(resultsDirOf(PROJECT_DIR, name), "tc");
+          const shaped = shapedAddresses(record.tcPlan ?? [], record.network.vips);
+          const verdicts = await measureAndReport({
+            stack: name,
+            hosts: record.hosts,
+            groupRules,
+            sshConfig: record.sshConfig,
+            outDir,
+            shaped,
+          });
+          const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
+          console.log(
+            `${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${outDir}/report.md (and .json, .png)`,
+          );
+          return failed.length ? 1 : 0;
+        }
+        const plan: { groupRules: GroupRule[]; hosts?: HostPlan[] } = { groupRules };
+        if (!global.file) {
+          // What the phase applied (accurate mode adjusts the rules), not a plan made again here.
+          const record = await experimentRecord(await openExperiment(stackName(global)));
+          if (record?.tcPlan) plan.hosts = record.tcPlan;
+        }
+        console.log(JSON.stringify(plan, null, 2));
+        return 0;
+      }),
+    );
 }

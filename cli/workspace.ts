@@ -1,15 +1,26 @@
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as fs from "node:fs";
-import { DestroyOptions, DestroyResult, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import {
+  type DestroyOptions,
+  type DestroyResult,
+  LocalWorkspace,
+  PulumiCommand,
+  type PulumiFn,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 import type { HostPlan } from "../components/tc/plan";
 import { CACHE_DIR, PROJECT_DIR, STATE_DIR } from "../config/paths";
 
 export { STATE_DIR };
+
 import type { Host, TestbedNetwork } from "../config/types";
 
 /** Where setup builds the Pulumi CLI (bin/pulumi runs it with the project's settings). */
-export const PULUMI_ROOT = path.join(CACHE_DIR, `pulumi-v${require(path.join(PROJECT_DIR, "package.json")).enos.pulumiCli}`);
+export const PULUMI_ROOT = path.join(
+  CACHE_DIR,
+  `pulumi-v${require(path.join(PROJECT_DIR, "package.json")).enos.pulumiCli}`,
+);
 
 export interface EngineOptions {
   /** Directory holding the local file backend; default `<project>/.pulumi-state` (PULUMI_HOME is always the project's). */
@@ -55,7 +66,9 @@ export async function openExperiment(stackName: string, create = false): Promise
     return await LocalWorkspace.selectStack(args, options);
   } catch (error) {
     if (!/no stack named/.test(String(error))) throw error;
-    throw new Error(`no stack ${stackName} in this project yet: enos deploy --stack ${stackName} (or pulumi up --stack ${stackName}) makes it`);
+    throw new Error(
+      `no stack ${stackName} in this project yet: enos deploy --stack ${stackName} (or pulumi up --stack ${stackName}) makes it`,
+    );
   }
 }
 
@@ -63,14 +76,14 @@ export async function openExperiment(stackName: string, create = false): Promise
 export async function openStack(
   stackName: string,
   projectName: string,
-  program: () => Promise<Record<string, unknown> | void>,
+  program: PulumiFn,
   options: EngineOptions = {},
 ): Promise<Stack> {
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program },
     {
       workDir: options.workDir ?? PROJECT_DIR,
-      pulumiCommand: options.pulumiCommand ?? await pulumiCommand(),
+      pulumiCommand: options.pulumiCommand ?? (await pulumiCommand()),
       envVars: engineEnv(options),
       secretsProvider: "passphrase",
     },
@@ -89,7 +102,9 @@ export interface ExperimentRecord {
 /** The experiment's records, once its testbed is up; undefined before. */
 export async function experimentRecord(stack: Stack): Promise<ExperimentRecord | undefined> {
   const state = await stack.exportStack();
-  const experiment = (state.deployment.resources ?? []).find((r: { type: string }) => r.type === "enos:index:Experiment");
+  const experiment = (state.deployment.resources ?? []).find(
+    (r: { type: string }) => r.type === "enos:index:Experiment",
+  );
   return experiment?.outputs?.hosts ? experiment.outputs : undefined;
 }
 
@@ -159,15 +174,24 @@ export async function recoverInterruptedUpdate(stack: Stack, stateDir: string, f
   const pending: PendingOperation[] = state.deployment.pending_operations ?? [];
   if (pending.length === 0) return settled;
   delete state.deployment.pending_operations;
-  const kept = pending.filter((op) => op.type === "creating" &&
-    (forDestroy ? !op.resource.type.startsWith("openstack:") : op.resource.type.startsWith(ENOS_RESOURCE)));
+  const kept = pending.filter(
+    (op) =>
+      op.type === "creating" &&
+      (forDestroy ? !op.resource.type.startsWith("openstack:") : op.resource.type.startsWith(ENOS_RESOURCE)),
+  );
   state.deployment.resources = [
     ...(state.deployment.resources ?? []),
     ...kept.map((op) => ({ ...op.resource, id: INTERRUPTED_CREATE, outputs: op.resource.inputs })),
   ];
   await stack.importStack(state);
   settled.push(...pending.map((op) => `${op.type} of ${nameOf(op.resource.urn)}`));
-  if (!forDestroy && kept.length > 0) settled.push(...await releaseInterruptedCreates(stack, kept.map((op) => op.resource.urn)));
+  if (!forDestroy && kept.length > 0)
+    settled.push(
+      ...(await releaseInterruptedCreates(
+        stack,
+        kept.map((op) => op.resource.urn),
+      )),
+    );
   return settled;
 }
 
@@ -178,8 +202,16 @@ async function releaseInterruptedCreates(stack: Stack, urns: string[]): Promise<
   const after = new Map(resources.filter((r) => urns.includes(r.urn)).map((r) => [r.urn, r.id]));
   const left = urns.filter((urn) => after.get(urn) === INTERRUPTED_CREATE);
   if (left.length > 0) await stack.destroy({ target: left });
-  return urns.map((urn) => `${nameOf(urn)} ${
-    !after.has(urn) ? "never made" : after.get(urn) === INTERRUPTED_CREATE ? "released" : `found (${after.get(urn)}) and kept`}`);
+  return urns.map(
+    (urn) =>
+      `${nameOf(urn)} ${
+        !after.has(urn)
+          ? "never made"
+          : after.get(urn) === INTERRUPTED_CREATE
+            ? "released"
+            : `found (${after.get(urn)}) and kept`
+      }`,
+  );
 }
 
 const nameOf = (urn: string) => urn.split("::").pop();

@@ -1,9 +1,9 @@
 import * as path from "node:path";
+import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../config/types";
 import type { BackupRequest } from "./backup/collect";
 import type { DevCloudSource, InfluxdbSource } from "./backup/plan";
-import { local } from "@pulumi/command";
 import { BASH, replacedFirst } from "./commands";
 
 export interface BackupArgs {
@@ -27,18 +27,30 @@ export interface BackupArgs {
 export class Backup extends pulumi.ComponentResource {
   constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:Backup", name, {}, opts);
-    const request = pulumi.all([args.hosts, args.sshConfig, args.influxdb, args.devCloud]).apply(([hosts, sshConfig, influxdb, devCloud]) => JSON.stringify({
-      stack: args.stack, sshConfig, resultsDir: args.resultsDir, influxdb, devCloud,
-      hosts: hosts.map(({ alias, devices }) => ({ alias, devices })),
-    } satisfies BackupRequest));
+    const request = pulumi
+      .all([args.hosts, args.sshConfig, args.influxdb, args.devCloud])
+      .apply(([hosts, sshConfig, influxdb, devCloud]) =>
+        JSON.stringify({
+          stack: args.stack,
+          sshConfig,
+          resultsDir: args.resultsDir,
+          influxdb,
+          devCloud,
+          hosts: hosts.map(({ alias, devices }) => ({ alias, devices })),
+        } satisfies BackupRequest),
+      );
     const armed = `echo "a backup goes to ${path.join(args.resultsDir, "backup")} when this stack is destroyed"`;
-    new local.Command("backup-on-destroy", {
-      create: armed,
-      // An update in place: a replacement would run the delete, i.e. take a backup nobody asked for.
-      update: armed,
-      delete: pulumi.interpolate`node ${path.join(__dirname, "backup", "collect.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
-      interpreter: BASH,
-    }, replacedFirst({ parent: this }));
+    new local.Command(
+      "backup-on-destroy",
+      {
+        create: armed,
+        // An update in place: a replacement would run the delete, i.e. take a backup nobody asked for.
+        update: armed,
+        delete: pulumi.interpolate`node ${path.join(__dirname, "backup", "collect.js")} /dev/stdin <<'JSON'\n${request}\nJSON`,
+        interpreter: BASH,
+      },
+      replacedFirst({ parent: this }),
+    );
     this.registerOutputs({});
   }
 }

@@ -1,15 +1,15 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
-import { BenchRun, runDir } from "../workloads/expand";
-import type { Workload } from "../workloads/run-file";
-import { BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
-import type { SummaryRequest } from "./bench/summarize";
-import { local } from "@pulumi/command";
-import { BASH, replacedFirst } from "./commands";
 import { shellQuote } from "../config/shell";
+import { type BenchRun, runDir } from "../workloads/expand";
+import type { Workload } from "../workloads/run-file";
+import { type BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
+import type { SummaryRequest } from "./bench/summarize";
+import { BASH, replacedFirst } from "./commands";
 
 export interface BenchmarkArgs {
   /** The validated workload (workloads/run-file.ts: readWorkload). */
@@ -30,13 +30,19 @@ export interface BenchmarkArgs {
 /** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
 function contentsOf(file: string): string[] {
   if (!fs.statSync(file).isDirectory()) return [fs.readFileSync(file, "latin1")];
-  return fs.readdirSync(file).filter((entry) => entry !== "__pycache__" && !entry.endsWith(".pyc")).sort()
+  return fs
+    .readdirSync(file)
+    .filter((entry) => entry !== "__pycache__" && !entry.endsWith(".pyc"))
+    .sort()
     .flatMap((entry) => [entry, ...contentsOf(path.join(file, entry))]);
 }
 
 /** What a run consumes: its entry, its task file and plugin (a Shaker alias is no file), the run id. */
 export function runFingerprint(run: BenchRun, workloadDir: string, runId?: string): string {
-  const files = run.type === "rally" ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((f) => contentsOf(path.join(workloadDir, f))) : [];
+  const files =
+    run.type === "rally"
+      ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((f) => contentsOf(path.join(workloadDir, f)))
+      : [];
   return createHash("sha256").update(JSON.stringify({ run, files, runId })).digest("hex");
 }
 
@@ -61,14 +67,18 @@ export class Benchmark extends pulumi.ComponentResource {
       resultsDir: args.resultsDir,
       openrc: rc,
     });
-    const withOpenrc = <T>(render: (p: BenchPaths) => T) => (openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths())));
+    const withOpenrc = <T>(render: (p: BenchPaths) => T) =>
+      openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths()));
     const after = opts?.dependsOn;
     const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);
     const network = args.networkPlan ?? "no network emulation";
 
     const shakerRuns = args.workload.runs.filter((r) => r.type === "shaker");
     if (shakerRuns.length && !openrc) {
-      pulumi.log.warn(`bench: ${shakerRuns.length} shaker run(s) skipped: Shaker needs OpenStack, and this stack has none (no admin-openrc)`, this);
+      pulumi.log.warn(
+        `bench: ${shakerRuns.length} shaker run(s) skipped: Shaker needs OpenStack, and this stack has none (no admin-openrc)`,
+        this,
+      );
     }
     // Each run waits for the one before it, in run.yml's order.
     let previous: pulumi.Resource[] = [];
@@ -79,19 +89,31 @@ export class Benchmark extends pulumi.ComponentResource {
       const hash = fingerprint(run);
       let command: local.Command;
       if (run.type === "rally") {
-        env ??= new local.Command("rally-env", { create: withOpenrc(renderRallyEnvScript), interpreter: BASH }, replacedFirst({ parent: this, dependsOn: waitFor() }));
-        command = new local.Command(`run:${runDir(run)}`, {
-          create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
-          interpreter: BASH,
-          triggers: [hash, env.stdout, network],
-        }, replacedFirst({ parent: this, dependsOn: [env, ...previous] }));
+        env ??= new local.Command(
+          "rally-env",
+          { create: withOpenrc(renderRallyEnvScript), interpreter: BASH },
+          replacedFirst({ parent: this, dependsOn: waitFor() }),
+        );
+        command = new local.Command(
+          `run:${runDir(run)}`,
+          {
+            create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
+            interpreter: BASH,
+            triggers: [hash, env.stdout, network],
+          },
+          replacedFirst({ parent: this, dependsOn: [env, ...previous] }),
+        );
         rallyRuns.push({ run, command, hash });
       } else if (openrc) {
-        command = new local.Command(`run:${runDir(run)}`, {
-          create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
-          interpreter: BASH,
-          triggers: [hash, network],
-        }, replacedFirst({ parent: this, dependsOn: waitFor() }));
+        command = new local.Command(
+          `run:${runDir(run)}`,
+          {
+            create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
+            interpreter: BASH,
+            triggers: [hash, network],
+          },
+          replacedFirst({ parent: this, dependsOn: waitFor() }),
+        );
       } else {
         continue;
       }
@@ -103,11 +125,15 @@ export class Benchmark extends pulumi.ComponentResource {
         resultsDir: args.resultsDir,
         runs: rallyRuns.map(({ run }) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
       };
-      const summary = new local.Command("rally-summary", {
-        create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
-        interpreter: BASH,
-        triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout, network],
-      }, replacedFirst({ parent: this, dependsOn: rallyRuns.map(({ command }) => command) }));
+      const summary = new local.Command(
+        "rally-summary",
+        {
+          create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
+          interpreter: BASH,
+          triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout, network],
+        },
+        replacedFirst({ parent: this, dependsOn: rallyRuns.map(({ command }) => command) }),
+      );
       this.summary = summary.stdout.apply(() => path.join(args.resultsDir, "rally", "summary.md"));
     }
     this.registerOutputs({ summary: this.summary });

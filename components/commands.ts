@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { local, type types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { local, types } from "@pulumi/command";
 import { parseJump } from "../config/net";
 import { shellQuote } from "../config/shell";
 import type { Host } from "../config/types";
@@ -30,9 +30,10 @@ export function replacedFirst(opts: pulumi.CustomResourceOptions): pulumi.Custom
  * dependencies, so passwords.yml's text would be stored in clear.
  */
 export function phaseTimeout(timeout: string): pulumi.ResourceTransformation {
-  return ({ type, props, opts }) => type.startsWith("command:")
-    ? { props, opts: { ...opts, customTimeouts: { create: timeout, update: timeout, delete: timeout } } }
-    : undefined;
+  return ({ type, props, opts }) =>
+    type.startsWith("command:")
+      ? { props, opts: { ...opts, customTimeouts: { create: timeout, update: timeout, delete: timeout } } }
+      : undefined;
 }
 
 /** A remote command line running `script` in bash, whatever the login shell of the host's user. */
@@ -50,14 +51,19 @@ export const bashOnStdin = (script: pulumi.Input<string>) => ({ create: "bash -s
  */
 export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
   // The command plugin would trust any key without one: a testbed that knows none must say so here.
-  if (!host.hostKey) throw new Error(`host ${host.alias}: the testbed knows no host key for ${host.address}, so a remote command cannot check whom it talks to`);
+  if (!host.hostKey)
+    throw new Error(
+      `host ${host.alias}: the testbed knows no host key for ${host.address}, so a remote command cannot check whom it talks to`,
+    );
   const privateKey = host.keyfile === undefined ? undefined : pulumi.secret(readKey(host.alias, host.keyfile));
   const jump = host.jump === undefined ? undefined : parseJump(host.jump);
   if (host.jump && !jump) throw new Error(`host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`);
   // The plugin would trust any key of the jump host too.
   if (jump && !host.jumpHostKey) {
-    throw new Error(`host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, ` +
-      "so a remote command cannot check whom it talks to");
+    throw new Error(
+      `host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, ` +
+        "so a remote command cannot check whom it talks to",
+    );
   }
   return {
     host: host.address,
@@ -66,7 +72,10 @@ export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
     privateKey,
     hostKey: host.hostKey,
     proxy: jump && {
-      host: jump.address, port: jump.port, user: jump.user ?? host.user ?? "root", privateKey,
+      host: jump.address,
+      port: jump.port,
+      user: jump.user ?? host.user ?? "root",
+      privateKey,
       hostKey: host.jumpHostKey,
     },
   };
@@ -76,7 +85,9 @@ function readKey(alias: string, keyfile: string): string {
   try {
     return fs.readFileSync(keyfile, "utf8");
   } catch (error) {
-    throw new Error(`host ${alias}: cannot read its SSH key ${keyfile} (${(error as Error).message}); the testbed should have made it`);
+    throw new Error(
+      `host ${alias}: cannot read its SSH key ${keyfile} (${(error as Error).message}); the testbed should have made it`,
+    );
   }
 }
 
@@ -91,14 +102,18 @@ export function localFile(
   opts: pulumi.CustomResourceOptions,
 ): { command: local.Command; path: pulumi.Output<string> } {
   const [file, tmp, dir] = [args.path, `${args.path}.tmp`, path.dirname(args.path)].map(shellQuote);
-  const command = new local.Command(name, {
-    // Never readable by others, not even for a moment: passwords.yml is one of these files.
-    create: `umask 077 && mkdir -p ${dir} && cat > ${tmp} && chmod ${(args.mode ?? 0o644).toString(8)} ${tmp} && mv ${tmp} ${file}`,
-    delete: `rm -f ${file}; rmdir ${dir} 2>/dev/null || true`,
-    stdin: args.content,
-    triggers: [args.path],
-    logging: "none",
-  }, replacedFirst(opts));
+  const command = new local.Command(
+    name,
+    {
+      // Never readable by others, not even for a moment: passwords.yml is one of these files.
+      create: `umask 077 && mkdir -p ${dir} && cat > ${tmp} && chmod ${(args.mode ?? 0o644).toString(8)} ${tmp} && mv ${tmp} ${file}`,
+      delete: `rm -f ${file}; rmdir ${dir} 2>/dev/null || true`,
+      stdin: args.content,
+      triggers: [args.path],
+      logging: "none",
+    },
+    replacedFirst(opts),
+  );
   return { command, path: command.stdout.apply(() => args.path) };
 }
 
@@ -106,10 +121,18 @@ export function localFile(
  * Fails the update with `problem` as its message before anything that depends on it runs; passes
  * when `problem` is empty. A failed check records nothing, so it is checked again on the next update.
  */
-export function precondition(name: string, problem: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): local.Command {
-  return new local.Command(name, {
-    create: `[ -z "$PROBLEM" ] || { printf '%s\\n' "$PROBLEM" >&2; exit 1; }`,
-    environment: { PROBLEM: problem },
-    logging: "none",
-  }, opts);
+export function precondition(
+  name: string,
+  problem: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): local.Command {
+  return new local.Command(
+    name,
+    {
+      create: `[ -z "$PROBLEM" ] || { printf '%s\\n' "$PROBLEM" >&2; exit 1; }`,
+      environment: { PROBLEM: problem },
+      logging: "none",
+    },
+    opts,
+  );
 }

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { local } from "@pulumi/command";
 import { PROJECT_DIR, STATE_DIR } from "../config/paths";
+import { shellQuote } from "../config/shell";
 import type { Host } from "../config/types";
 import { groupHosts } from "../kolla/inventory";
 import type { DevCloudSource } from "./backup/plan";
-import { shellQuote } from "../config/shell";
 import { BASH, replacedFirst } from "./commands";
 
 export interface DevCloudArgs {
@@ -43,13 +43,16 @@ export const devCloudDir = (stack: string, stateDir = STATE_DIR) => path.join(st
 export const devCloudHost = (hosts: Host[]): Host => groupHosts("control", hosts)[0];
 
 /** What a backup takes from the dev cloud: its logs and configs, as its host's kolla-logs and kolla-conf. */
-export const devCloudSource = (stack: string, hosts: Host[], stateDir = STATE_DIR): DevCloudSource =>
-  ({ alias: devCloudHost(hosts).alias, dir: devCloudDir(stack, stateDir) });
+export const devCloudSource = (stack: string, hosts: Host[], stateDir = STATE_DIR): DevCloudSource => ({
+  alias: devCloudHost(hosts).alias,
+  dir: devCloudDir(stack, stateDir),
+});
 
 /** Changed scripts stand the cloud up anew. */
 function scriptsHash(): string {
   const hash = createHash("sha256");
-  for (const file of fs.readdirSync(DEV_CLOUD_SCRIPTS).sort()) hash.update(file).update(fs.readFileSync(path.join(DEV_CLOUD_SCRIPTS, file)));
+  for (const file of fs.readdirSync(DEV_CLOUD_SCRIPTS).sort())
+    hash.update(file).update(fs.readFileSync(path.join(DEV_CLOUD_SCRIPTS, file)));
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -67,14 +70,24 @@ export class DevCloud extends pulumi.ComponentResource {
 
   constructor(name: string, args: DevCloudArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:DevCloud", name, {}, opts);
-    const password = new random.RandomPassword("dev-cloud-admin-password", { length: 32, special: false }, { parent: this });
-    const cloud = new local.Command("dev-cloud", {
-      create: pulumi.all([args.namespace, args.address]).apply(([ns, address]) => devCloudUp(ns, args.dir, address, args.openrc)),
-      delete: devCloudDown(args.dir),
-      interpreter: BASH,
-      environment: { DEV_CLOUD_PASSWORD: password.result },
-      triggers: [args.namespace, args.address, scriptsHash()],
-    }, replacedFirst({ parent: this, additionalSecretOutputs: ["environment"] }));
+    const password = new random.RandomPassword(
+      "dev-cloud-admin-password",
+      { length: 32, special: false },
+      { parent: this },
+    );
+    const cloud = new local.Command(
+      "dev-cloud",
+      {
+        create: pulumi
+          .all([args.namespace, args.address])
+          .apply(([ns, address]) => devCloudUp(ns, args.dir, address, args.openrc)),
+        delete: devCloudDown(args.dir),
+        interpreter: BASH,
+        environment: { DEV_CLOUD_PASSWORD: password.result },
+        triggers: [args.namespace, args.address, scriptsHash()],
+      },
+      replacedFirst({ parent: this, additionalSecretOutputs: ["environment"] }),
+    );
     // The command's outputs are secret (its environment holds the password); the file's path and the
     // cloud's id are not, and init, Rally and the stack outputs would all show "[secret]" otherwise.
     this.adminOpenrc = pulumi.unsecret(cloud.stdout.apply(() => args.openrc));

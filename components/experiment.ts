@@ -1,25 +1,25 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
-import { PULUMI_HOME, kollaConfigDirOf } from "../config/paths";
+import { kollaConfigDirOf, PULUMI_HOME } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
+import { adminOpenrc } from "../kolla/commands";
+import { shortHash } from "../kolla/install";
 import { ChameleonBaremetalTestbed } from "../providers/chameleon";
 import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
 import { OpenstackTestbed } from "../providers/openstack";
-import { VagrantTestbed } from "../providers/vagrant";
 import { StaticTestbed } from "../providers/static";
+import { VagrantTestbed } from "../providers/vagrant";
 import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
 import { Benchmark } from "./benchmark";
-import { OpenStackInit } from "./openstack-init";
 import { localFile, phaseTimeout } from "./commands";
-import { KollaDeployment } from "./kolla";
 import { DevCloud, devCloudDir, devCloudHost, devCloudSource } from "./dev-cloud";
-import { adminOpenrc } from "../kolla/commands";
-import { shortHash } from "../kolla/install";
-import { Monitoring, annotationsEnv } from "./monitoring";
+import { KollaDeployment } from "./kolla";
+import { annotationsEnv, Monitoring } from "./monitoring";
 import { NetworkEmulation } from "./network-emulation";
+import { OpenStackInit } from "./openstack-init";
 import { renderKnownHosts, renderSshConfig } from "./ssh-config";
 
 export interface ExperimentArgs {
@@ -60,14 +60,22 @@ export class Experiment extends pulumi.ComponentResource {
     this.hosts = testbed.hosts;
     this.network = testbed.network;
 
-    const knownHosts = localFile("known-hosts", {
-      path: path.join(dir, "known_hosts"),
-      content: this.hosts.apply(renderKnownHosts),
-    }, { parent: this });
-    const { command: sshConfig, path: sshConfigPath } = localFile("ssh-config", {
-      path: path.join(dir, "ssh_config"),
-      content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"), learntHosts)),
-    }, { parent: this, dependsOn: [knownHosts.command] });
+    const knownHosts = localFile(
+      "known-hosts",
+      {
+        path: path.join(dir, "known_hosts"),
+        content: this.hosts.apply(renderKnownHosts),
+      },
+      { parent: this },
+    );
+    const { command: sshConfig, path: sshConfigPath } = localFile(
+      "ssh-config",
+      {
+        path: path.join(dir, "ssh_config"),
+        content: this.hosts.apply((hosts) => renderSshConfig(hosts, path.join(dir, "known_hosts"), learntHosts)),
+      },
+      { parent: this, dependsOn: [knownHosts.command] },
+    );
     this.sshConfig = sshConfigPath;
 
     const { networkConstraints: constraints, timeouts } = args.config;
@@ -79,84 +87,152 @@ export class Experiment extends pulumi.ComponentResource {
     const kollaDir = kollaConfigDirOf(args.stateDir, args.stack);
     const monitoringMode = args.config.provider.type === "local" || kollaMode === "check" ? "check" : "deploy";
     const vips = this.network.apply((n) => n.vips);
-    const startMonitoring = (engine?: pulumi.Resource) => new Monitoring("monitoring", {
-      hosts: this.hosts, vips, sshConfig: this.sshConfig, mode: monitoringMode,
-    }, { parent: this, dependsOn: [sshConfig, ...(engine ? [engine] : [])], transformations: [phaseTimeout(timeouts.monitoring)] });
+    const startMonitoring = (engine?: pulumi.Resource) =>
+      new Monitoring(
+        "monitoring",
+        {
+          hosts: this.hosts,
+          vips,
+          sshConfig: this.sshConfig,
+          mode: monitoringMode,
+        },
+        {
+          parent: this,
+          dependsOn: [sshConfig, ...(engine ? [engine] : [])],
+          transformations: [phaseTimeout(timeouts.monitoring)],
+        },
+      );
     const afterEngine = args.config.enableMonitoring && kollaMode === "deploy";
     let monitoring = args.config.enableMonitoring && !afterEngine ? startMonitoring() : undefined;
 
-    this.kolla = kollaMode === "none" ? undefined : new KollaDeployment("kolla", {
-      hosts: this.hosts,
-      network: this.network,
-      sshConfig: this.sshConfig,
-      config: { ...args.config, kollaMode },
-      configDir: kollaDir,
-      ansibleEnv: args.config.enableMonitoring ? annotationsEnv(monitoringMode, vips) : undefined,
-      withEngine: afterEngine ? (engine) => (monitoring = startMonitoring(engine)) : undefined,
-    }, { parent: this, dependsOn: [sshConfig, ...(monitoring ? [monitoring] : [])], transformations: [phaseTimeout(timeouts.kolla)] });
+    this.kolla =
+      kollaMode === "none"
+        ? undefined
+        : new KollaDeployment(
+            "kolla",
+            {
+              hosts: this.hosts,
+              network: this.network,
+              sshConfig: this.sshConfig,
+              config: { ...args.config, kollaMode },
+              configDir: kollaDir,
+              ansibleEnv: args.config.enableMonitoring ? annotationsEnv(monitoringMode, vips) : undefined,
+              withEngine: afterEngine ? (engine) => (monitoring = startMonitoring(engine)) : undefined,
+            },
+            {
+              parent: this,
+              dependsOn: [sshConfig, ...(monitoring ? [monitoring] : [])],
+              transformations: [phaseTimeout(timeouts.kolla)],
+            },
+          );
     this.monitoring = monitoring;
 
     // Debian's OpenStack stands in for the deploy that check mode cannot do (local testbed only).
     const cloudDir = devCloudDir(args.stack, args.stateDir);
     if (args.config.devCloud && testbed instanceof LocalTestbed && this.kolla) {
       const control = this.hosts.apply(devCloudHost);
-      this.devCloud = new DevCloud("dev-cloud", {
-        namespace: control.apply((c) => testbed.namespaces[c.alias]),
-        address: control.apply((c) => c.address),
-        dir: cloudDir,
-        openrc: adminOpenrc(kollaDir),
-      }, { parent: this, dependsOn: [this.kolla], transformations: [phaseTimeout(timeouts.dev_cloud)] });
+      this.devCloud = new DevCloud(
+        "dev-cloud",
+        {
+          namespace: control.apply((c) => testbed.namespaces[c.alias]),
+          address: control.apply((c) => c.address),
+          dir: cloudDir,
+          openrc: adminOpenrc(kollaDir),
+        },
+        { parent: this, dependsOn: [this.kolla], transformations: [phaseTimeout(timeouts.dev_cloud)] },
+      );
     }
     const openrc = this.kolla?.adminOpenrc ?? this.devCloud?.adminOpenrc;
 
     // Without a deployment (check mode) init says it is skipped; benchmarks without OpenStack run
     // what needs none (Rally's Dummy scenarios).
-    this.init = this.kolla && new OpenStackInit("openstack-init", {
-      openrc,
-      network: this.network,
-      // Nothing can be downloaded here: the dev cloud makes a cirros-like image.
-      image: this.devCloud ? path.join(cloudDir, "cirros.qcow2") : undefined,
-      triggers: this.devCloud ? [this.devCloud.cloudId] : undefined,
-    }, { parent: this, dependsOn: [this.devCloud ?? this.kolla], transformations: [phaseTimeout(timeouts.init)] });
+    this.init =
+      this.kolla &&
+      new OpenStackInit(
+        "openstack-init",
+        {
+          openrc,
+          network: this.network,
+          // Nothing can be downloaded here: the dev cloud makes a cirros-like image.
+          image: this.devCloud ? path.join(cloudDir, "cirros.qcow2") : undefined,
+          triggers: this.devCloud ? [this.devCloud.cloudId] : undefined,
+        },
+        { parent: this, dependsOn: [this.devCloud ?? this.kolla], transformations: [phaseTimeout(timeouts.init)] },
+      );
     // As Enos applied tc after `os` and `init-os`: the deploy's image pulls and syncs do not go through
     // the shaped links, and the emulation's test measures the network alone.
-    const openstackPhases = [this.kolla, this.devCloud, this.init].filter((p): p is NonNullable<typeof p> => p !== undefined);
-    this.networkEmulation = constraints && new NetworkEmulation("network-emulation", {
-      hosts: this.hosts,
-      aliases: testbed.aliases,
-      groups: args.config.groups,
-      constraints,
-      sshConfig: this.sshConfig,
-      stack: args.stack,
-      reportDir: path.join(args.resultsDir, "tc"),
-      vips,
-    }, { parent: this, dependsOn: [sshConfig, ...openstackPhases], transformations: [phaseTimeout(timeouts.tc)] });
+    const openstackPhases = [this.kolla, this.devCloud, this.init].filter(
+      (p): p is NonNullable<typeof p> => p !== undefined,
+    );
+    this.networkEmulation =
+      constraints &&
+      new NetworkEmulation(
+        "network-emulation",
+        {
+          hosts: this.hosts,
+          aliases: testbed.aliases,
+          groups: args.config.groups,
+          constraints,
+          sshConfig: this.sshConfig,
+          stack: args.stack,
+          reportDir: path.join(args.resultsDir, "tc"),
+          vips,
+        },
+        { parent: this, dependsOn: [sshConfig, ...openstackPhases], transformations: [phaseTimeout(timeouts.tc)] },
+      );
     // As in an Enos experiment, benchmarks run under the emulated network once it is measured
     // (depending on the component waits for its rules and its test), never while it is measured.
-    this.benchmark = workload && new Benchmark("benchmark", {
-      workload,
-      resultsDir: args.resultsDir,
-      runId: args.config.benchRunId,
-      openrc,
-      networkPlan: this.networkEmulation?.plan.apply((plan) => shortHash(plan)),
-    }, { parent: this, dependsOn: [sshConfig, ...(this.init ? [this.init] : []), ...(this.networkEmulation ? [this.networkEmulation] : [])], transformations: [phaseTimeout(timeouts.bench)] });
+    this.benchmark =
+      workload &&
+      new Benchmark(
+        "benchmark",
+        {
+          workload,
+          resultsDir: args.resultsDir,
+          runId: args.config.benchRunId,
+          openrc,
+          networkPlan: this.networkEmulation?.plan.apply((plan) => shortHash(plan)),
+        },
+        {
+          parent: this,
+          dependsOn: [
+            sshConfig,
+            ...(this.init ? [this.init] : []),
+            ...(this.networkEmulation ? [this.networkEmulation] : []),
+          ],
+          transformations: [phaseTimeout(timeouts.bench)],
+        },
+      );
 
     if (args.config.backupOnDestroy) {
       // Depends on the phases whose state it collects, so that destroy deletes it (running the backup)
       // before them. Not on the network emulation (nor the benchmarks under it), though the backup saves
       // the tc state too: enos tc --reset removes them and must leave it armed, where a dependent would
       // go with them. enos destroy deletes it first instead (see destroyBackingUpFirst).
-      const phases = [this.monitoring, this.kolla, this.devCloud, this.init].filter((p): p is NonNullable<typeof p> => p !== undefined);
-      new Backup("backup", {
-        hosts: this.hosts, sshConfig: this.sshConfig, stack: args.stack, resultsDir: args.resultsDir, influxdb: this.monitoring?.influxdb,
-        devCloud: this.devCloud && this.hosts.apply((hs) => devCloudSource(args.stack, hs, args.stateDir)),
-      }, { parent: this, dependsOn: [testbed, sshConfig, ...phases], transformations: [phaseTimeout(timeouts.backup)] });
+      const phases = [this.monitoring, this.kolla, this.devCloud, this.init].filter(
+        (p): p is NonNullable<typeof p> => p !== undefined,
+      );
+      new Backup(
+        "backup",
+        {
+          hosts: this.hosts,
+          sshConfig: this.sshConfig,
+          stack: args.stack,
+          resultsDir: args.resultsDir,
+          influxdb: this.monitoring?.influxdb,
+          devCloud: this.devCloud && this.hosts.apply((hs) => devCloudSource(args.stack, hs, args.stateDir)),
+        },
+        { parent: this, dependsOn: [testbed, sshConfig, ...phases], transformations: [phaseTimeout(timeouts.backup)] },
+      );
     }
 
     // The full records, kept in the state (enos info --json reads them) rather than in the stack outputs.
     this.registerOutputs({
-      hosts: this.hosts, network: this.network, sshConfig: this.sshConfig,
-      tcPlan: this.networkEmulation?.plan, kollaPlan: this.kolla?.plan,
+      hosts: this.hosts,
+      network: this.network,
+      sshConfig: this.sshConfig,
+      tcPlan: this.networkEmulation?.plan,
+      kollaPlan: this.kolla?.plan,
     });
   }
 }
@@ -170,13 +246,29 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
     case "static":
       return new StaticTestbed("testbed", { provider, hosts: staticHosts, knownHostsFile: learntHosts }, opts);
     case "g5k":
-      return new G5kTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new G5kTestbed(
+        "testbed",
+        { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts },
+        opts,
+      );
     case "vagrant":
-      return new VagrantTestbed("testbed", { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new VagrantTestbed(
+        "testbed",
+        { stack: args.stack, stateDir: args.stateDir, provider, demands, knownHostsFile: learntHosts },
+        opts,
+      );
     case "openstack":
     case "chameleonkvm":
-      return new OpenstackTestbed("testbed", { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new OpenstackTestbed(
+        "testbed",
+        { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts },
+        opts,
+      );
     case "chameleonbaremetal":
-      return new ChameleonBaremetalTestbed("testbed", { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts }, opts);
+      return new ChameleonBaremetalTestbed(
+        "testbed",
+        { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts },
+        opts,
+      );
   }
 }

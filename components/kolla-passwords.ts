@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { SecretKind, fernetFromBase64, secretKinds, uuidFromBytes } from "../kolla/passwords";
+import { fernetFromBase64, type SecretKind, secretKinds, uuidFromBytes } from "../kolla/passwords";
 import { RsaKeyPair } from "./rsa-key-pair";
 
 export interface KollaPasswordsArgs {
@@ -30,8 +30,12 @@ export class KollaPasswords extends pulumi.ComponentResource {
   constructor(name: string, args: KollaPasswordsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:kolla:Passwords", name, {}, opts);
     const generate = (template: string): pulumi.Output<Record<string, unknown>> => {
-      const values: Record<string, pulumi.Input<unknown>> = Object.fromEntries(Object.entries(secretKinds(template))
-        .map(([key, kind]) => [key, typeof kind === "string" ? this.secretOf(name, key, kind) : kind.value]));
+      const values: Record<string, pulumi.Input<unknown>> = Object.fromEntries(
+        Object.entries(secretKinds(template)).map(([key, kind]) => [
+          key,
+          typeof kind === "string" ? this.secretOf(name, key, kind) : kind.value,
+        ]),
+      );
       return pulumi.secret(pulumi.all(values)).apply((all): Record<string, unknown> => all);
     };
     this.values = fs.existsSync(args.templateFile)

@@ -1,16 +1,32 @@
 import * as path from "node:path";
+import { local, remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
 import { CACHE_DIR, PROJECT_DIR } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
 import { describeCheck, parseCheckOutput, rolesByHost } from "../kolla/check";
-import { DEPLOY_STEPS, DeployStep, KollaRun, adminOpenrc, ansibleConfig, renderCheckScript, renderDestroyScript, renderStepScript } from "../kolla/commands";
+import {
+  adminOpenrc,
+  ansibleConfig,
+  DEPLOY_STEPS,
+  type DeployStep,
+  type KollaRun,
+  renderCheckScript,
+  renderDestroyScript,
+  renderStepScript,
+} from "../kolla/commands";
 import { DEFAULT_OPENSTACK_RELEASE, globalsOf } from "../kolla/globals";
+import {
+  type KollaAnsibleCopy,
+  kollaAnsibleCopy,
+  passwordsTemplate,
+  renderInstallScript,
+  resolvePatches,
+  shortHash,
+} from "../kolla/install";
 import { groupHosts } from "../kolla/inventory";
-import { KollaAnsibleCopy, kollaAnsibleCopy, passwordsTemplate, renderInstallScript, resolvePatches, shortHash } from "../kolla/install";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
-import { local, remote } from "@pulumi/command";
 import { BASH, connectionOf, localFile, precondition, remoteBash, replacedFirst } from "./commands";
 import { KollaPasswords } from "./kolla-passwords";
 
@@ -19,7 +35,9 @@ export interface KollaArgs {
   network: pulumi.Input<TestbedNetwork>;
   /** The experiment's ssh_config: Ansible reaches every host through it. */
   sshConfig: pulumi.Input<string>;
-  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry"> & { kollaMode: "deploy" | "check" };
+  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry"> & {
+    kollaMode: "deploy" | "check";
+  };
   /** This experiment's kolla config dir (multinode, globals.yml, passwords.yml, admin-openrc.sh). */
   configDir: string;
   /** Extra environment for every Ansible run (the monitoring annotations callback, when on). */
@@ -34,7 +52,9 @@ export interface KollaArgs {
 const SETUP_VENV = path.join(PROJECT_DIR, ".venv");
 
 /** The kolla-ansible an experiment runs: release or repo, venv, patches. */
-export function kollaCopyFor(config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "patches">): KollaAnsibleCopy {
+export function kollaCopyFor(
+  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "patches">,
+): KollaAnsibleCopy {
   return kollaAnsibleCopy({
     kollaRepo: config.kollaRepo,
     kollaRef: config.kollaRef,
@@ -74,57 +94,104 @@ export class KollaDeployment extends pulumi.ComponentResource {
     }));
     const asChild = { parent: this };
 
-    const install = new local.Command("kolla-ansible", {
-      create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
-      interpreter: BASH,
-      triggers: [copy.requirement, copy.venv],
-    }, replacedFirst(asChild));
-    const passwords = new KollaPasswords("kolla-passwords", { templateFile: passwordsTemplate(copy), installedTemplate: install.stdout }, asChild);
+    const install = new local.Command(
+      "kolla-ansible",
+      {
+        create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
+        interpreter: BASH,
+        triggers: [copy.requirement, copy.venv],
+      },
+      replacedFirst(asChild),
+    );
+    const passwords = new KollaPasswords(
+      "kolla-passwords",
+      { templateFile: passwordsTemplate(copy), installedTemplate: install.stdout },
+      asChild,
+    );
 
     const template = inventoryTemplate(config);
-    const inventoryCheck = precondition("inventory-check", hosts.apply((hs) => inventoryProblems(template, hs) ?? ""), asChild);
-    const files = pulumi.all([hosts, network, passwords.values]).apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
-    const written = (["multinode", "globals", "passwords"] as const).map((key) => localFile(`kolla-${key}`, {
-      path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
-      // passwords.yml's text goes to the command as its stdin, an input: secret, or the state keeps it
-      // in plain (additionalSecretOutputs covers outputs only).
-      content: key === "passwords" ? pulumi.secret(files.apply((f) => f[key])) : files.apply((f) => f[key]),
-      // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
-      mode: key === "passwords" ? 0o600 : 0o644,
-    }, { ...asChild, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["stdin"] : [] }).command);
+    const inventoryCheck = precondition(
+      "inventory-check",
+      hosts.apply((hs) => inventoryProblems(template, hs) ?? ""),
+      asChild,
+    );
+    const files = pulumi
+      .all([hosts, network, passwords.values])
+      .apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
+    const written = (["multinode", "globals", "passwords"] as const).map(
+      (key) =>
+        localFile(
+          `kolla-${key}`,
+          {
+            path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
+            // passwords.yml's text goes to the command as its stdin, an input: secret, or the state keeps it
+            // in plain (additionalSecretOutputs covers outputs only).
+            content: key === "passwords" ? pulumi.secret(files.apply((f) => f[key])) : files.apply((f) => f[key]),
+            // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
+            mode: key === "passwords" ? 0o600 : 0o644,
+          },
+          { ...asChild, dependsOn: [inventoryCheck], additionalSecretOutputs: key === "passwords" ? ["stdin"] : [] },
+        ).command,
+    );
 
-    const globals = pulumi.all([hosts, network]).apply(([hs, net]) => globalsOf({ hosts: hs, network: net, registry: config.registry, kolla: config.kolla }));
+    const globals = pulumi
+      .all([hosts, network])
+      .apply(([hs, net]) => globalsOf({ hosts: hs, network: net, registry: config.registry, kolla: config.kolla }));
     this.vip = globals.apply((g) => String(g.kolla_internal_vip_address));
-    this.horizonUrl = globals.apply((g) => `${g.kolla_enable_tls_external === true || g.kolla_enable_tls_external === "yes" ? "https" : "http"}://${g.kolla_external_vip_address ?? g.kolla_internal_vip_address}`);
+    this.horizonUrl = globals.apply(
+      (g) =>
+        `${g.kolla_enable_tls_external === true || g.kolla_enable_tls_external === "yes" ? "https" : "http"}://${g.kolla_external_vip_address ?? g.kolla_internal_vip_address}`,
+    );
 
-    const run = pulumi.output(args.sshConfig).apply((sshConfig): KollaRun => ({ venv: copy.venv, configDir, sshConfig }));
+    const run = pulumi
+      .output(args.sshConfig)
+      .apply((sshConfig): KollaRun => ({ venv: copy.venv, configDir, sshConfig }));
     const after = [install, ...written];
     if (config.kollaMode === "check") {
-      const check = new local.Command("kolla-check", {
-        create: run.apply(renderCheckScript),
-        interpreter: BASH,
-        environment,
-        triggers: [files.apply((f) => shortHash(f, copy.requirement))],
-      }, replacedFirst({ ...asChild, dependsOn: after }));
+      const check = new local.Command(
+        "kolla-check",
+        {
+          create: run.apply(renderCheckScript),
+          interpreter: BASH,
+          environment,
+          triggers: [files.apply((f) => shortHash(f, copy.requirement))],
+        },
+        replacedFirst({ ...asChild, dependsOn: after }),
+      );
       const result = check.stdout.apply(parseCheckOutput);
       result.apply((r) => pulumi.log.info(describeCheck(r), this));
       // Hosts and role names only: not secret, though the check's trigger hashes files holding the passwords.
       this.plan = pulumi.unsecret(result.apply((r) => rolesByHost(r.plays)));
     } else {
-      const teardown = new local.Command("kolla-teardown", {
-        // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
-        create: "echo 'the cloud made by the kolla-ansible steps lives as long as this resource'",
-        delete: run.apply(renderDestroyScript),
-        interpreter: BASH,
-        environment,
-      }, replacedFirst({ ...asChild, dependsOn: after }));
+      const teardown = new local.Command(
+        "kolla-teardown",
+        {
+          // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
+          create: "echo 'the cloud made by the kolla-ansible steps lives as long as this resource'",
+          delete: run.apply(renderDestroyScript),
+          interpreter: BASH,
+          environment,
+        },
+        replacedFirst({ ...asChild, dependsOn: after }),
+      );
       const consumed = pulumi.all([files, globals, hosts]).apply(([f, g, hs]) => ({
         // Host keys too: a machine installed anew at the same address (a new job, --force-deploy)
         // has none of the cloud, and a new key says so.
-        inventory: shortHash(f.multinode, copy.requirement, hs.map((h) => h.hostKey ?? "")),
-        images: shortHash(g.openstack_release, Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_"))),
+        inventory: shortHash(
+          f.multinode,
+          copy.requirement,
+          hs.map((h) => h.hostKey ?? ""),
+        ),
+        images: shortHash(
+          g.openstack_release,
+          Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_")),
+        ),
         config: shortHash(f),
-        admin: shortHash(g.kolla_internal_vip_address, g.kolla_external_vip_address, /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1]),
+        admin: shortHash(
+          g.kolla_internal_vip_address,
+          g.kolla_external_vip_address,
+          /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1],
+        ),
       }));
       const triggerOf: Record<DeployStep, (c: pulumi.Unwrap<typeof consumed>) => string> = {
         "bootstrap-servers": (c) => c.inventory,
@@ -135,17 +202,25 @@ export class KollaDeployment extends pulumi.ComponentResource {
       };
       let previous: pulumi.Resource[] = [teardown];
       for (const step of DEPLOY_STEPS) {
-        const command = new local.Command(`kolla-${step}`, {
-          create: run.apply((r) => renderStepScript(r, step)),
-          // Only a trigger (what the step consumes) re-runs a step: not a new environment (monitoring
-          // on or off, the user's ANSIBLE_CONFIG), which would re-run hours of pulls and deploys.
-          update: "true",
-          interpreter: BASH,
-          environment,
-          // post-deploy prints the admin-openrc (a secret): its stdout is kept, never logged.
-          logging: step === "post-deploy" ? "stderr" : undefined,
-          triggers: [consumed.apply(triggerOf[step])],
-        }, replacedFirst({ ...asChild, dependsOn: previous, additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [] }));
+        const command = new local.Command(
+          `kolla-${step}`,
+          {
+            create: run.apply((r) => renderStepScript(r, step)),
+            // Only a trigger (what the step consumes) re-runs a step: not a new environment (monitoring
+            // on or off, the user's ANSIBLE_CONFIG), which would re-run hours of pulls and deploys.
+            update: "true",
+            interpreter: BASH,
+            environment,
+            // post-deploy prints the admin-openrc (a secret): its stdout is kept, never logged.
+            logging: step === "post-deploy" ? "stderr" : undefined,
+            triggers: [consumed.apply(triggerOf[step])],
+          },
+          replacedFirst({
+            ...asChild,
+            dependsOn: previous,
+            additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [],
+          }),
+        );
         previous = [command];
         // The internal registry (and monitoring's containers) need the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
@@ -155,7 +230,12 @@ export class KollaDeployment extends pulumi.ComponentResource {
       }
       this.adminOpenrc = pulumi.output(adminOpenrc(configDir));
     }
-    this.registerOutputs({ vip: this.vip, horizonUrl: this.horizonUrl, adminOpenrc: this.adminOpenrc, plan: this.plan });
+    this.registerOutputs({
+      vip: this.vip,
+      horizonUrl: this.horizonUrl,
+      adminOpenrc: this.adminOpenrc,
+      plan: this.plan,
+    });
   }
 }
 
@@ -170,11 +250,15 @@ function registryOnControlHost(
     const control = groupHosts("control", hs)[0];
     return { control, address: net.vips.registry.address, device: control.interfaces.api };
   });
-  return new remote.Command("kolla-registry", {
-    create: place.apply((p) => remoteBash(renderRegistryScript(registry, p))),
-    delete: place.apply((p) => remoteBash(renderRegistryRemovalScript(registry, p))),
-    connection: place.apply((p) => connectionOf(p.control)),
-    // Moved (another control host, address or device): the old one is removed first.
-    triggers: [place.apply((p) => shortHash(p.control.alias, p.address, p.device))],
-  }, replacedFirst(opts));
+  return new remote.Command(
+    "kolla-registry",
+    {
+      create: place.apply((p) => remoteBash(renderRegistryScript(registry, p))),
+      delete: place.apply((p) => remoteBash(renderRegistryRemovalScript(registry, p))),
+      connection: place.apply((p) => connectionOf(p.control)),
+      // Moved (another control host, address or device): the old one is removed first.
+      triggers: [place.apply((p) => shortHash(p.control.alias, p.address, p.device))],
+    },
+    replacedFirst(opts),
+  );
 }

@@ -1,12 +1,19 @@
 import * as path from "node:path";
+import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
 import type { Host } from "../config/types";
 import type { Vips } from "../config/vips";
-import { local } from "@pulumi/command";
 import { BASH, replacedFirst } from "./commands";
 import {
-  MonitoringMode, PlaybookRun, callbackEnv, grafanaUrl, influxdbSource, influxdbUrl, renderDeployScript, renderRemoveScript,
+  callbackEnv,
+  grafanaUrl,
+  influxdbSource,
+  influxdbUrl,
+  type MonitoringMode,
+  type PlaybookRun,
+  renderDeployScript,
+  renderRemoveScript,
 } from "./monitoring/render";
 
 export interface MonitoringArgs {
@@ -20,7 +27,10 @@ export interface MonitoringArgs {
 }
 
 /** What enables the annotations callback in another Ansible run; nothing in check mode, where no InfluxDB listens. */
-export const annotationsEnv = (mode: MonitoringMode, vips: pulumi.Input<Vips>): pulumi.Output<Record<string, string>> | undefined =>
+export const annotationsEnv = (
+  mode: MonitoringMode,
+  vips: pulumi.Input<Vips>,
+): pulumi.Output<Record<string, string>> | undefined =>
   mode === "deploy" ? pulumi.output(vips).apply((vs) => callbackEnv(influxdbUrl(vs))) : undefined;
 
 /**
@@ -40,16 +50,26 @@ export class Monitoring extends pulumi.ComponentResource {
     super("enos:phases:Monitoring", name, {}, opts);
     const hosts = pulumi.output(args.hosts);
     const vips = pulumi.output(args.vips);
-    const run = pulumi.all([hosts, vips, args.sshConfig]).apply(([hs, vs, sshConfig]): PlaybookRun =>
-      ({ hosts: hs, vips: vs, sshConfig, venv: path.join(PROJECT_DIR, ".venv") }));
+    const run = pulumi.all([hosts, vips, args.sshConfig]).apply(
+      ([hs, vs, sshConfig]): PlaybookRun => ({
+        hosts: hs,
+        vips: vs,
+        sshConfig,
+        venv: path.join(PROJECT_DIR, ".venv"),
+      }),
+    );
     const deploy = run.apply((r) => renderDeployScript(r, args.mode));
-    new local.Command("monitoring", {
-      create: deploy,
-      // A changed host list re-runs the playbook in place (it replaces the containers itself).
-      update: deploy,
-      delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
-      interpreter: BASH,
-    }, replacedFirst({ parent: this }));
+    new local.Command(
+      "monitoring",
+      {
+        create: deploy,
+        // A changed host list re-runs the playbook in place (it replaces the containers itself).
+        update: deploy,
+        delete: args.mode === "deploy" ? run.apply(renderRemoveScript) : undefined,
+        interpreter: BASH,
+      },
+      replacedFirst({ parent: this }),
+    );
     this.grafanaUrl = args.mode === "deploy" ? vips.apply(grafanaUrl) : undefined;
     this.ansibleEnv = annotationsEnv(args.mode, vips);
     this.influxdb = hosts.apply(influxdbSource);

@@ -1,14 +1,22 @@
 import * as path from "node:path";
+import { local, remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import type { Vips } from "../config/vips";
-import { local, remote } from "@pulumi/command";
 import { bashOnStdin, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
-import { BaseRttSample, HostPlan, accurateRules, baseRtts, needsNetem, planGroupRules, planHostRules } from "./tc/plan";
-import { MeasureRequest, fpingCommand, parseFping, samplePairs } from "./tc/measure";
-import { renderApplyScript, renderResetScript } from "./tc/render";
 import { addressesScript, shapedAddresses, withCurrentAddresses } from "./tc/addresses";
+import { fpingCommand, type MeasureRequest, parseFping, samplePairs } from "./tc/measure";
+import {
+  accurateRules,
+  type BaseRttSample,
+  baseRtts,
+  type HostPlan,
+  needsNetem,
+  planGroupRules,
+  planHostRules,
+} from "./tc/plan";
+import { renderApplyScript, renderResetScript } from "./tc/render";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -62,14 +70,23 @@ function baseRttScript(hosts: Host[], sshConfig: string): string {
   const pairs = samplePairs(hosts);
   return [
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
-    ...hosts.map((h, i) => `ssh -F '${sshConfig}' '${h.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n` +
-      `${renderResetScript(h)}RESET\nreset[${i}]=$!`),
+    ...hosts.map(
+      (h, i) =>
+        `ssh -F '${sshConfig}' '${h.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n` +
+        `${renderResetScript(h)}RESET\nreset[${i}]=$!`,
+    ),
     "failed=0",
-    ...hosts.map((h, i) => `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${h.alias} failed ` +
-      "(exit $?): its rules may still be there, so nothing was measured; its output:\" >&2; " +
-      `sed 's/^/  /' "$dir/reset-${i}" >&2; failed=1; }`),
+    ...hosts.map(
+      (h, i) =>
+        `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${h.alias} failed ` +
+        '(exit $?): its rules may still be there, so nothing was measured; its output:" >&2; ' +
+        `sed 's/^/  /' "$dir/reset-${i}" >&2; failed=1; }`,
+    ),
     '[ "$failed" = 0 ] || exit 1',
-    ...pairs.map(({ from, to }, i) => `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, BASE_RTT_PROBES)}' > "$dir/${i}" 2>&1 &`),
+    ...pairs.map(
+      ({ from, to }, i) =>
+        `ssh -F '${sshConfig}' '${from.alias}' '${fpingCommand(to.address, BASE_RTT_PROBES)}' > "$dir/${i}" 2>&1 &`,
+    ),
     "wait",
     ...pairs.map((_, i) => `echo "@@FPING ${i}"; cat "$dir/${i}"`),
     "",
@@ -80,7 +97,15 @@ function baseRttScript(hosts: Host[], sshConfig: string): string {
 export function baseRttSamples(hosts: Host[], output: string): BaseRttSample[] {
   return samplePairs(hosts).map(({ src, dst, from, to }, i) => {
     const said = output.split(`@@FPING ${i}\n`)[1]?.split("\n@@FPING ")[0] ?? "";
-    return { src, dst, from: from.alias, to: to.alias, probes: BASE_RTT_PROBES, rttsMs: parseFping(said), output: said };
+    return {
+      src,
+      dst,
+      from: from.alias,
+      to: to.alias,
+      probes: BASE_RTT_PROBES,
+      rttsMs: parseFping(said),
+      output: said,
+    };
   });
 }
 
@@ -104,51 +129,87 @@ export class NetworkEmulation extends pulumi.ComponentResource {
     if (args.constraints.accurate && groupRules.length > 0) {
       // Measured on bare interfaces, when the phase is created or the hosts change; the hosts' rules
       // are then all re-applied (their triggers carry the measurement).
-      baseRtt = new local.Command("base-rtt", {
-        ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg))),
-        triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
-      }, replacedFirst({ parent: this }));
+      baseRtt = new local.Command(
+        "base-rtt",
+        {
+          ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg))),
+          triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
+        },
+        replacedFirst({ parent: this }),
+      );
       const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => {
         const base = baseRtts(baseRttSamples(hs, out));
         const { rules, problems } = accurateRules(groupRules, base.rttMs);
         return { rules, problems: [...base.problems, ...problems] };
       });
-      checks.push(precondition("accuracy-check",
-        adjusted.apply(({ problems }) => problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : ""),
-        { parent: this }));
+      checks.push(
+        precondition(
+          "accuracy-check",
+          adjusted.apply(({ problems }) =>
+            problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : "",
+          ),
+          { parent: this },
+        ),
+      );
       appliedRules = adjusted.apply(({ rules }) => rules);
     }
     // Read when the phase is made (after the OpenStack phases) or the hosts change: the VIPs are then held.
-    const addresses = new local.Command("host-addresses", {
-      ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => addressesScript(hs, cfg))),
-      triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
-    }, replacedFirst({ parent: this }));
+    const addresses = new local.Command(
+      "host-addresses",
+      {
+        ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => addressesScript(hs, cfg))),
+        triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
+      },
+      replacedFirst({ parent: this }),
+    );
     const current = pulumi.all([hosts, addresses.stdout]).apply(([hs, out]) => withCurrentAddresses(hs, out));
     this.plan = pulumi.all([current, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
-    checks.push(precondition("kernel-check",
-      pulumi.all([hosts, this.plan]).apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
-      { parent: this }));
+    checks.push(
+      precondition(
+        "kernel-check",
+        pulumi
+          .all([hosts, this.plan])
+          .apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
+        { parent: this },
+      ),
+    );
 
     const applied = args.aliases.map((alias) => {
       const hostPlan = this.plan.apply((plans) => plans.find((p) => p.alias === alias)!);
-      return new remote.Command(`tc-${alias}`, {
-        ...bashOnStdin(hostPlan.apply(renderApplyScript)),
-        delete: hostPlan.apply((plan) => remoteBash(renderResetScript(plan))),
-        connection: hosts.apply((hs) => connectionOf(hs.find((h) => h.alias === alias)!)),
-        triggers: baseRtt ? [baseRtt.stdout] : undefined,
-      }, replacedFirst({ parent: this, dependsOn: checks }));
+      return new remote.Command(
+        `tc-${alias}`,
+        {
+          ...bashOnStdin(hostPlan.apply(renderApplyScript)),
+          delete: hostPlan.apply((plan) => remoteBash(renderResetScript(plan))),
+          connection: hosts.apply((hs) => connectionOf(hs.find((h) => h.alias === alias)!)),
+          triggers: baseRtt ? [baseRtt.stdout] : undefined,
+        },
+        replacedFirst({ parent: this, dependsOn: checks }),
+      );
     });
 
     if (args.constraints.test && args.constraints.enable) {
       // Re-measured whenever the plan changes; fails the update if the wire does not do what was asked.
-      const request = pulumi.all([hosts, sshConfig, this.plan, args.vips]).apply(([hs, cfg, plans, vips]) => JSON.stringify(
-        { stack: args.stack, hosts: hs, groupRules, sshConfig: cfg, outDir: args.reportDir, shaped: shapedAddresses(plans, vips) } satisfies MeasureRequest));
-      new local.Command("tc-test", {
-        create: `node ${path.join(__dirname, "tc", "measure.js")} -`,
-        update: `node ${path.join(__dirname, "tc", "measure.js")} -`,
-        stdin: request,
-        triggers: [this.plan.apply((p) => JSON.stringify(p))],
-      }, replacedFirst({ parent: this, dependsOn: applied }));
+      const request = pulumi.all([hosts, sshConfig, this.plan, args.vips]).apply(([hs, cfg, plans, vips]) =>
+        JSON.stringify({
+          stack: args.stack,
+          hosts: hs,
+          groupRules,
+          sshConfig: cfg,
+          outDir: args.reportDir,
+          shaped: shapedAddresses(plans, vips),
+        } satisfies MeasureRequest),
+      );
+      new local.Command(
+        "tc-test",
+        {
+          create: `node ${path.join(__dirname, "tc", "measure.js")} -`,
+          update: `node ${path.join(__dirname, "tc", "measure.js")} -`,
+          stdin: request,
+          triggers: [this.plan.apply((p) => JSON.stringify(p))],
+        },
+        replacedFirst({ parent: this, dependsOn: applied }),
+      );
     }
     this.registerOutputs({ plan: this.plan });
   }

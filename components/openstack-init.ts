@@ -1,8 +1,8 @@
 import * as path from "node:path";
+import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT_DIR } from "../config/paths";
 import type { TestbedNetwork } from "../config/types";
-import { local } from "@pulumi/command";
 import { BASH, replacedFirst } from "./commands";
 import { DEFAULT_CIRROS_URL, renderInitCommand } from "./init/script";
 
@@ -35,9 +35,16 @@ export class OpenStackInit extends pulumi.ComponentResource {
       pulumi.log.info("init: skipped: this stack has no OpenStack (kolla_mode check, or no deployment)", this);
     } else {
       const bin = path.join(PROJECT_DIR, ".venv", "bin");
-      const command = pulumi.all([args.openrc, args.network]).apply(([openrc, network]) =>
-        renderInitCommand({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }, bin));
-      const init = new local.Command("init", { create: command, update: command, interpreter: BASH, triggers: args.triggers }, replacedFirst({ parent: this }));
+      const command = pulumi
+        .all([args.openrc, args.network])
+        .apply(([openrc, network]) =>
+          renderInitCommand({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }, bin),
+        );
+      const init = new local.Command(
+        "init",
+        { create: command, update: command, interpreter: BASH, triggers: args.triggers },
+        replacedFirst({ parent: this }),
+      );
       this.smokeCheck = init.stdout.apply((out) => (out ?? "").trim().split("\n").pop() ?? "");
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });

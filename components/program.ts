@@ -1,7 +1,7 @@
-import { resultsDirOf } from "../config/paths";
 import * as pulumi from "@pulumi/pulumi";
-import { Experiment } from "./experiment";
 import { loadExperiment, readsAsText } from "../config/load";
+import { resultsDirOf } from "../config/paths";
+import { Experiment } from "./experiment";
 
 export interface ProgramOptions {
   /** The project directory: relative paths in stack config are relative to it. */
@@ -31,7 +31,7 @@ export function experimentProgram(options: ProgramOptions) {
   return async () => {
     const stack = pulumi.getStack();
     const config = loadExperiment({ stack: stackConfig(), baseDir: options.projectDir });
-    config.warnings.forEach((warning) => pulumi.log.warn(warning));
+    for (const warning of config.warnings) pulumi.log.warn(warning);
     const resultsDir = resultsDirOf(options.projectDir, stack);
     const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
     // What fits on a screen at the end of `pulumi up`; the full records (every host's roles, groups,
@@ -40,14 +40,16 @@ export function experimentProgram(options: ProgramOptions) {
       provider: config.provider.type,
       hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((h) => [h.alias, h.address]))),
       // Only what this stack has: an undefined output is a warning of the engine's.
-      ...(experiment.kolla ? {
-        kolla: {
-          mode: config.kollaMode,
-          vip: experiment.kolla.vip,
-          horizonUrl: experiment.kolla.horizonUrl,
-          ...(experiment.kolla.adminOpenrc ? { adminOpenrc: experiment.kolla.adminOpenrc } : {}),
-        },
-      } : {}),
+      ...(experiment.kolla
+        ? {
+            kolla: {
+              mode: config.kollaMode,
+              vip: experiment.kolla.vip,
+              horizonUrl: experiment.kolla.horizonUrl,
+              ...(experiment.kolla.adminOpenrc ? { adminOpenrc: experiment.kolla.adminOpenrc } : {}),
+            },
+          }
+        : {}),
       // Debian's OpenStack standing in for a deploy (enos:dev_cloud): where its admin-openrc is.
       ...(experiment.devCloud ? { devCloud: { adminOpenrc: experiment.devCloud.adminOpenrc } } : {}),
       // "smoke check passed: ...", the last word of init (a failed one fails the update instead).
@@ -59,7 +61,11 @@ export function experimentProgram(options: ProgramOptions) {
       next: {
         ssh: pulumi.interpolate`ssh -F ${experiment.sshConfig} <alias>`,
         info: `npx enos info --stack ${stack}   # every host's roles and groups, what to look at`,
-        ...(experiment.devCloud ? { openstack: pulumi.interpolate`. ${experiment.devCloud.adminOpenrc} && .venv/bin/openstack server list   # the dev cloud's APIs` } : {}),
+        ...(experiment.devCloud
+          ? {
+              openstack: pulumi.interpolate`. ${experiment.devCloud.adminOpenrc} && .venv/bin/openstack server list   # the dev cloud's APIs`,
+            }
+          : {}),
         destroy: `pulumi destroy --stack ${stack}   # releases it all`,
       },
     };

@@ -14,10 +14,20 @@ export function rsaKeyPair(bits: number): { privateKey: string; publicKey: strin
   const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: bits });
   const jwk = publicKey.export({ format: "jwk" });
   // OpenSSH's wire format: string "ssh-rsa", mpint e, mpint n (a leading zero keeps an mpint positive).
-  const field = (b: Buffer) => { const len = Buffer.alloc(4); len.writeUInt32BE(b.length); return Buffer.concat([len, b]); };
-  const mpint = (b64url: string) => { const b = Buffer.from(b64url, "base64url"); return field(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b); };
+  const field = (b: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const mpint = (b64url: string) => {
+    const b = Buffer.from(b64url, "base64url");
+    return field(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  };
   const blob = Buffer.concat([field(Buffer.from("ssh-rsa")), mpint(jwk.e!), mpint(jwk.n!)]);
-  return { privateKey: String(privateKey.export({ type: "pkcs1", format: "pem" })), publicKey: `ssh-rsa ${blob.toString("base64")}` };
+  return {
+    privateKey: String(privateKey.export({ type: "pkcs1", format: "pem" })),
+    publicKey: `ssh-rsa ${blob.toString("base64")}`,
+  };
 }
 
 const rsaKeyPairProvider: pulumi.dynamic.ResourceProvider = {
@@ -35,7 +45,13 @@ export class RsaKeyPair extends pulumi.dynamic.Resource {
   public readonly publicKey!: pulumi.Output<string>;
 
   constructor(name: string, args: RsaKeyPairInputs, opts?: pulumi.CustomResourceOptions) {
-    super(rsaKeyPairProvider, name, { ...args, privateKey: undefined, publicKey: undefined },
-      { ...opts, additionalSecretOutputs: ["privateKey", "publicKey"] }, "enos", "RsaKeyPair");
+    super(
+      rsaKeyPairProvider,
+      name,
+      { ...args, privateKey: undefined, publicKey: undefined },
+      { ...opts, additionalSecretOutputs: ["privateKey", "publicKey"] },
+      "enos",
+      "RsaKeyPair",
+    );
   }
 }

@@ -11,7 +11,14 @@ const knownName = (address: string, port?: number) => (port && port !== 22 ? `[$
  * The jump hosts of `hosts` that are no host of theirs (a gateway's floating IP), once each, with the key
  * learnt for each, and the user and key of the first host reached through it.
  */
-interface SshHost { address: string; user?: string; port?: number; keyfile?: string; jump?: string; hostKey?: string }
+interface SshHost {
+  address: string;
+  user?: string;
+  port?: number;
+  keyfile?: string;
+  jump?: string;
+  hostKey?: string;
+}
 
 function jumpHosts(hosts: Host[]): SshHost[] {
   const seen = new Map<string, SshHost | undefined>(hosts.map((h) => [knownName(h.address, h.port), undefined]));
@@ -27,21 +34,22 @@ function jumpHosts(hosts: Host[]): SshHost[] {
 
 /** An ssh_config with one entry per host, so that `ssh -F <file> <alias>` works for the user and the tools. */
 export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHostsFile: string): string {
-  const entry = (names: string, h: SshHost) => [
-    `Host ${names}`,
-    `  HostName ${h.address}`,
-    ...(h.user ? [`  User ${h.user}`] : []),
-    ...(h.port ? [`  Port ${h.port}`] : []),
-    ...(h.keyfile ? [`  IdentityFile ${h.keyfile}`, "  IdentitiesOnly yes"] : []),
-    ...(h.jump ? [`  ProxyJump ${h.jump}`] : []),
-    // Host keys the testbed reported are checked; others are learnt on first use, per experiment,
-    // since testbeds hand the same addresses to reinstalled machines.
-    ...(h.hostKey
-      ? [`  UserKnownHostsFile ${knownHostsFile}`, "  StrictHostKeyChecking yes"]
-      : [`  UserKnownHostsFile ${learntHostsFile}`, "  StrictHostKeyChecking accept-new"]),
-    "  BatchMode yes",
-    "  ConnectTimeout 20",
-  ].join("\n");
+  const entry = (names: string, h: SshHost) =>
+    [
+      `Host ${names}`,
+      `  HostName ${h.address}`,
+      ...(h.user ? [`  User ${h.user}`] : []),
+      ...(h.port ? [`  Port ${h.port}`] : []),
+      ...(h.keyfile ? [`  IdentityFile ${h.keyfile}`, "  IdentitiesOnly yes"] : []),
+      ...(h.jump ? [`  ProxyJump ${h.jump}`] : []),
+      // Host keys the testbed reported are checked; others are learnt on first use, per experiment,
+      // since testbeds hand the same addresses to reinstalled machines.
+      ...(h.hostKey
+        ? [`  UserKnownHostsFile ${knownHostsFile}`, "  StrictHostKeyChecking yes"]
+        : [`  UserKnownHostsFile ${learntHostsFile}`, "  StrictHostKeyChecking accept-new"]),
+      "  BatchMode yes",
+      "  ConnectTimeout 20",
+    ].join("\n");
   // By address too: Ansible and other tools connect to ansible_host, not to the alias. ProxyJump passes
   // -F on: a jump host's own connection reads its entry here, its key checked as the hosts' are.
   const entries = [

@@ -70,12 +70,12 @@ export function keyNames(schema: z.ZodType, into = new Set<string>(), seen = new
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
   const children: unknown[] = [];
   if (def.shape) {
-    Object.keys(def.shape as object).forEach((k) => into.add(k));
+    for (const key of Object.keys(def.shape as object)) into.add(key);
     children.push(...Object.values(def.shape as object));
   }
   for (const field of ["innerType", "in", "out", "element", "valueType"]) if (def[field]) children.push(def[field]);
   for (const field of ["options", "items"]) if (Array.isArray(def[field])) children.push(...(def[field] as unknown[]));
-  children.forEach((child) => keyNames(child as z.ZodType, into, seen));
+  for (const child of children) keyNames(child as z.ZodType, into, seen);
   return into;
 }
 
@@ -86,14 +86,20 @@ export function keyNames(schema: z.ZodType, into = new Set<string>(), seen = new
 function readAsBoolean(path: readonly PropertyKey[], found: boolean): string {
   const key = String([...path].reverse().find((k) => typeof k === "string") ?? "value");
   const { words, likely } = booleanSpellings(found);
-  return `expected a string, found the boolean ${found}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} as ${found}; ` +
-    `quote it to keep the word, e.g. ${key}: "${likely}"`;
+  return (
+    `expected a string, found the boolean ${found}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} as ${found}; ` +
+    `quote it to keep the word, e.g. ${key}: "${likely}"`
+  );
 }
 
 const expectsString = (issue: z.core.$ZodIssue) => issue.code === "invalid_type" && issue.expected === "string";
 
 /** Turns zod's issues into problems that say what was expected, what was found, and the fix. */
-export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[], known: Set<string>): ConfigProblem[] {
+export function problemsFrom(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: PropertyKey[],
+  known: Set<string>,
+): ConfigProblem[] {
   return issues.flatMap((issue): ConfigProblem[] => {
     const path = formatPath([...prefix, ...issue.path]);
     const found = (issue as { input?: unknown }).input;
@@ -101,24 +107,37 @@ export function problemsFrom(issues: readonly z.core.$ZodIssue[], prefix: Proper
       case "unrecognized_keys":
         return issue.keys.map((key) => {
           const guess = closest(key, known);
-          const fix = key.startsWith("ansible_") ? "Ansible variables of a host go under its extra: key"
-            : guess ? `did you mean "${guess}"?` : "remove it or check its spelling in the documentation";
+          const fix = key.startsWith("ansible_")
+            ? "Ansible variables of a host go under its extra: key"
+            : guess
+              ? `did you mean "${guess}"?`
+              : "remove it or check its spelling in the documentation";
           return { path: formatPath([...prefix, ...issue.path, key]), message: `unknown key; ${fix}` };
         });
       case "invalid_type":
-        if (typeof found === "boolean" && expectsString(issue)) return [{ path, message: readAsBoolean([...prefix, ...issue.path], found) }];
-        return [{
-          path,
-          message: found === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, found ${describe(found)}`,
-        }];
+        if (typeof found === "boolean" && expectsString(issue))
+          return [{ path, message: readAsBoolean([...prefix, ...issue.path], found) }];
+        return [
+          {
+            path,
+            message:
+              found === undefined
+                ? `missing; expected ${issue.expected}`
+                : `expected ${issue.expected}, found ${describe(found)}`,
+          },
+        ];
       case "invalid_value":
-        return [{
-          path,
-          message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describe(found)}`,
-        }];
+        return [
+          {
+            path,
+            message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describe(found)}`,
+          },
+        ];
       case "invalid_union": {
         // Report the branch that fits the shape of what was written (a host vs a list of hosts).
-        const fitting = issue.errors.find((branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0));
+        const fitting = issue.errors.find(
+          (branch) => !branch.every((i) => i.code === "invalid_type" && i.path.length === 0),
+        );
         if (!fitting && typeof found === "boolean" && issue.errors.some((branch) => branch.some(expectsString))) {
           return [{ path, message: readAsBoolean([...prefix, ...issue.path], found) }];
         }

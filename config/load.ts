@@ -1,14 +1,26 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError, ConfigProblem, describe, keyNames, problemsFrom } from "./errors";
-import { NormalizedConfig, normalize } from "./normalized";
+import { ConfigError, type ConfigProblem, describe, keyNames, problemsFrom } from "./errors";
+import { type NormalizedConfig, normalize } from "./normalized";
 import { expandKeys, expandRange } from "./ranges";
-import {
-  DEFAULT_INVENTORY, NetworkConstraintsConfig, PatchConfig, ProviderConfig, RegistryConfig,
-  PROVIDER_TYPES, PhaseTimeouts, ProviderType, StaticHost, countedRoles, experiment, localRoles, staticRoles, vagrantRoles,
-} from "./schema";
 import { KOLLA_ANSIBLE_RELEASES } from "./releases";
+import {
+  countedRoles,
+  DEFAULT_INVENTORY,
+  experiment,
+  localRoles,
+  type NetworkConstraintsConfig,
+  type PatchConfig,
+  type PhaseTimeouts,
+  PROVIDER_TYPES,
+  type ProviderConfig,
+  type ProviderType,
+  type RegistryConfig,
+  type StaticHost,
+  staticRoles,
+  vagrantRoles,
+} from "./schema";
 import type { RoleDemand } from "./types";
 import { booleanSpellings, loadYaml11 } from "./yaml11";
 
@@ -85,7 +97,9 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   if (out.workload !== undefined) out.workload = resolve(out.workload);
   if (Array.isArray(out.patches)) {
     out.patches = out.patches.map((p) =>
-      p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{") ? { ...p, src: resolve(p.src) } : p,
+      p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{")
+        ? { ...p, src: resolve(p.src) }
+        : p,
     );
   }
   return out;
@@ -100,7 +114,9 @@ export function readReservationFile(file: string): Record<string, unknown> {
     throw new ConfigError([{ path: "reservationFile", message: `cannot read ${file}: ${(error as Error).message}` }]);
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) {
-    throw new ConfigError([{ path: "reservationFile", message: `${file} must be a YAML mapping, found ${describe(data)}` }]);
+    throw new ConfigError([
+      { path: "reservationFile", message: `${file} must be a YAML mapping, found ${describe(data)}` },
+    ]);
   }
   return resolvePaths(data as Record<string, unknown>, path.dirname(path.resolve(file)));
 }
@@ -150,30 +166,45 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
       });
     }
   } else if (input.inventory && !fs.existsSync(input.inventory)) {
-    problems.push({ path: "inventory", message: `file ${input.inventory} does not exist; fix the path or remove the key to use the default inventory` });
+    problems.push({
+      path: "inventory",
+      message: `file ${input.inventory} does not exist; fix the path or remove the key to use the default inventory`,
+    });
   }
   if (input.network_constraints?.enable) checkConstraintGroups(input.network_constraints, groups, problems);
   if ((input.kolla_ref !== undefined) !== (input.kolla_repo !== undefined) && input.kolla_ref !== undefined) {
     problems.push({ path: "kolla_ref", message: "set without kolla_repo; add kolla_repo (a git URL or file:// path)" });
   }
   if (input.workload !== undefined && !fs.existsSync(path.join(input.workload, "run.yml"))) {
-    problems.push({ path: "workload", message: `${input.workload}/run.yml does not exist; point workload to a directory holding run.yml` });
+    problems.push({
+      path: "workload",
+      message: `${input.workload}/run.yml does not exist; point workload to a directory holding run.yml`,
+    });
   }
   // The local testbed's hosts share this machine's filesystem and Docker engine: no cloud can be deployed on them.
   const kollaMode = input.kolla_mode ?? (input.provider.type === "local" ? "check" : "deploy");
   if (input.provider.type === "local" && kollaMode === "deploy") {
-    problems.push({ path: "kolla_mode", message: "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack" });
+    problems.push({
+      path: "kolla_mode",
+      message:
+        "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack",
+    });
   }
   if (input.dev_cloud && (input.provider.type !== "local" || kollaMode !== "check")) {
     problems.push({
       path: "dev_cloud",
-      message: input.provider.type !== "local"
-        ? `is for the local testbed only (this stack's provider is ${input.provider.type}, where Kolla deploys OpenStack); remove it`
-        : `needs kolla_mode check (it stands in for the deploy check mode cannot do; found ${kollaMode}); set kolla_mode to check or dev_cloud to false`,
+      message:
+        input.provider.type !== "local"
+          ? `is for the local testbed only (this stack's provider is ${input.provider.type}, where Kolla deploys OpenStack); remove it`
+          : `needs kolla_mode check (it stands in for the deploy check mode cannot do; found ${kollaMode}); set kolla_mode to check or dev_cloud to false`,
     });
   }
-  if (kollaMode !== "none" && input.kolla_repo === undefined && input.kolla.openstack_release !== undefined &&
-    !(String(input.kolla.openstack_release) in KOLLA_ANSIBLE_RELEASES)) {
+  if (
+    kollaMode !== "none" &&
+    input.kolla_repo === undefined &&
+    input.kolla.openstack_release !== undefined &&
+    !(String(input.kolla.openstack_release) in KOLLA_ANSIBLE_RELEASES)
+  ) {
     problems.push({
       path: "kolla.openstack_release",
       message: `${String(input.kolla.openstack_release)} has no known kolla-ansible release (known: ${Object.keys(KOLLA_ANSIBLE_RELEASES).join(", ")}); pick one of those or set kolla_repo and kolla_ref`,
@@ -182,7 +213,8 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   problems.push(...unsafeNames(input.topology === undefined ? "resources" : "topology", roles, groups, staticHosts));
   if (problems.length) throw new ConfigError(problems);
   for (const role of new Set([...demands.map((d) => d.role), ...staticHosts.flatMap((h) => h.roles), ...groups])) {
-    if (role === "true" || role === "false") warnings.push(booleanName(role, input.topology === undefined ? "resources" : "topology"));
+    if (role === "true" || role === "false")
+      warnings.push(booleanName(role, input.topology === undefined ? "resources" : "topology"));
   }
 
   // `provider: vagrant` is Enos' shorthand for a mapping of that type: its other keys are defaults.
@@ -214,8 +246,10 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
 /** A role or group named by an unquoted yes/no/on/off key, which YAML 1.1 (Enos' PyYAML too) made a boolean. */
 function booleanName(name: string, where: string): string {
   const { words, likely } = booleanSpellings(name === "true");
-  return `${where}: a role or group is named ${name}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} key as the boolean ${name}; ` +
-    `if you meant the word, quote it (e.g. "${likely}": ...)`;
+  return (
+    `${where}: a role or group is named ${name}: YAML 1.1 (as Enos' PyYAML) reads an unquoted ${words} key as the boolean ${name}; ` +
+    `if you meant the word, quote it (e.g. "${likely}": ...)`
+  );
 }
 
 /**
@@ -224,13 +258,22 @@ function booleanName(name: string, where: string): string {
  */
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-function unsafeNames(where: string, roles: Set<string>, groups: string[], staticHosts: StaticHostDemand[]): ConfigProblem[] {
-  const problem = (path: string, what: string, value: string) =>
-    ({ path, message: `${what} ${JSON.stringify(value)} is not a safe name (it goes into ssh_config Host lines and shell commands): use letters, digits, _ and -, starting with a letter` });
+function unsafeNames(
+  where: string,
+  roles: Set<string>,
+  groups: string[],
+  staticHosts: StaticHostDemand[],
+): ConfigProblem[] {
+  const problem = (path: string, what: string, value: string) => ({
+    path,
+    message: `${what} ${JSON.stringify(value)} is not a safe name (it goes into ssh_config Host lines and shell commands): use letters, digits, _ and -, starting with a letter`,
+  });
   return [
     ...[...roles].filter((r) => !SAFE_NAME.test(r)).map((r) => problem(where, "role", r)),
     ...groups.filter((g) => !SAFE_NAME.test(g)).map((g) => problem(`topology.${g}`, "group", g)),
-    ...staticHosts.filter((h) => h.alias !== undefined && !SAFE_NAME.test(h.alias)).map((h) => problem(where, "alias", h.alias!)),
+    ...staticHosts
+      .filter((h) => h.alias !== undefined && !SAFE_NAME.test(h.alias))
+      .map((h) => problem(where, "alias", h.alias!)),
   ];
 }
 
@@ -241,10 +284,14 @@ function providerType(value: unknown): ProviderType | undefined {
 
 function rolesSchemaFor(type: ProviderType): z.ZodType {
   switch (type) {
-    case "static": return staticRoles;
-    case "local": return localRoles;
-    case "vagrant": return vagrantRoles;
-    default: return countedRoles;
+    case "static":
+      return staticRoles;
+    case "local":
+      return localRoles;
+    case "vagrant":
+      return vagrantRoles;
+    default:
+      return countedRoles;
   }
 }
 
@@ -256,9 +303,10 @@ function resourcesOf(type: ProviderType, resources: unknown, topologyInput: unkn
   if ((resources === undefined) === (topologyInput === undefined)) {
     problems.push({
       path: resources === undefined ? "resources" : "topology",
-      message: resources === undefined
-        ? "missing; describe the hosts under resources (or under topology, to use network emulation)"
-        : "resources and topology are both set; keep topology to emulate a network between groups, else resources",
+      message:
+        resources === undefined
+          ? "missing; describe the hosts under resources (or under topology, to use network emulation)"
+          : "resources and topology are both set; keep topology to emulate a network between groups, else resources",
     });
     return { demands, staticHosts: [], groups };
   }
@@ -307,7 +355,10 @@ function resourcesOf(type: ProviderType, resources: unknown, topologyInput: unkn
 /** src, dst and except must name groups of the topology (SPEC §6). */
 function checkConstraintGroups(nc: NetworkConstraintsConfig, groups: string[], problems: ConfigProblem[]) {
   if (groups.length === 0) {
-    problems.push({ path: "network_constraints", message: "needs groups: describe the hosts under topology instead of resources, or set enable: false" });
+    problems.push({
+      path: "network_constraints",
+      message: "needs groups: describe the hosts under topology instead of resources, or set enable: false",
+    });
     return;
   }
   const check = (pattern: string, where: string) => {
@@ -320,12 +371,15 @@ function checkConstraintGroups(nc: NetworkConstraintsConfig, groups: string[], p
     }
     const unknown = names.filter((n) => !groups.includes(n));
     if (unknown.length) {
-      problems.push({ path: where, message: `names group(s) ${unknown.join(", ")} that the topology does not define (it defines ${groups.join(", ")})` });
+      problems.push({
+        path: where,
+        message: `names group(s) ${unknown.join(", ")} that the topology does not define (it defines ${groups.join(", ")})`,
+      });
     }
   };
   nc.constraints.forEach((c, i) => {
     check(c.src, `network_constraints.constraints[${i}].src`);
     check(c.dst, `network_constraints.constraints[${i}].dst`);
   });
-  nc.except.forEach((e, i) => check(e, `network_constraints.except[${i}]`));
+  for (const [i, exception] of nc.except.entries()) check(exception, `network_constraints.except[${i}]`);
 }

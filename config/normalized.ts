@@ -21,13 +21,18 @@ const isMapping = (v: unknown): v is Tree => typeof v === "object" && v !== null
 export function normalize(written: Tree, filled: Tree): NormalizedConfig {
   const defaults: string[] = [];
   const walk = (w: unknown, f: unknown, at: PropertyKey[]): unknown => {
-    if (Array.isArray(w) && Array.isArray(f) && w.length === f.length) return f.map((item, i) => walk(w[i], item, [...at, i]));
+    if (Array.isArray(w) && Array.isArray(f) && w.length === f.length)
+      return f.map((item, i) => walk(w[i], item, [...at, i]));
     if (!isMapping(w) || !isMapping(f)) return f;
     const keys = [...Object.keys(w).filter((k) => k in f), ...Object.keys(f).filter((k) => !(k in w))];
-    return Object.fromEntries(keys.filter((k) => f[k] !== undefined).map((k) => {
-      if (!(k in w)) defaults.push(formatPath([...at, k]));
-      return [k, walk(w[k], f[k], [...at, k])];
-    }));
+    return Object.fromEntries(
+      keys
+        .filter((k) => f[k] !== undefined)
+        .map((k) => {
+          if (!(k in w)) defaults.push(formatPath([...at, k]));
+          return [k, walk(w[k], f[k], [...at, k])];
+        }),
+    );
   };
   return { value: walk(written, filled, []) as Tree, defaults };
 }
@@ -41,7 +46,9 @@ const scalar = (v: unknown) => yaml.dump(v, { flowLevel: 0, lineWidth: -1 }).tri
 export function renderNormalizedYaml({ value, defaults }: NormalizedConfig): string {
   const marked = new Set(defaults);
   const emit = (v: unknown, at: PropertyKey[], indent: string): string[] => {
-    const entries: [PropertyKey, unknown][] = Array.isArray(v) ? v.map((item, i) => [i, item]) : Object.entries(v as Tree);
+    const entries: [PropertyKey, unknown][] = Array.isArray(v)
+      ? v.map((item, i) => [i, item])
+      : Object.entries(v as Tree);
     return entries.flatMap(([key, child]) => {
       const path = [...at, key];
       const mark = marked.has(formatPath(path)) ? "  # default" : "";
@@ -52,7 +59,9 @@ export function renderNormalizedYaml({ value, defaults }: NormalizedConfig): str
         return [`${indent}- ${first.trimStart()}`, ...rest];
       }
       const label = typeof key === "number" ? "-" : `${scalar(key)}:`;
-      return nested ? [`${indent}${label}${mark}`, ...emit(child, path, `${indent}  `)] : [`${indent}${label} ${scalar(child)}${mark}`];
+      return nested
+        ? [`${indent}${label}${mark}`, ...emit(child, path, `${indent}  `)]
+        : [`${indent}${label} ${scalar(child)}${mark}`];
     });
   };
   return `${emit(value, [], "").join("\n")}\n`;

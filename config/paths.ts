@@ -2,7 +2,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** The project directory (Pulumi.yaml, package.json), whether this runs from the sources or from dist/. */
-export const PROJECT_DIR = path.resolve(__dirname, "..", path.basename(path.resolve(__dirname, "..")) === "dist" ? ".." : "");
+export const PROJECT_DIR = path.resolve(
+  __dirname,
+  "..",
+  path.basename(path.resolve(__dirname, "..")) === "dist" ? ".." : "",
+);
 
 /** The project's state directory: local backend, PULUMI_HOME, passphrases of non-dev stacks, per-stack files. */
 export const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { loadYaml11 } from "./yaml11";
 import { parseDelay, parseLoss, parseRate } from "./units";
 import { vipShortage } from "./vips";
+import { loadYaml11 } from "./yaml11";
 
 /**
  * The experiment configuration, with Enos' reservation.yaml key names. Provider defaults are zod
@@ -10,26 +10,33 @@ import { vipShortage } from "./vips";
 
 const name = z.string().min(1);
 const count = z.number().int().min(1);
-const walltime = z.string().regex(/^\d+:[0-5]\d:[0-5]\d$/, { message: "expected a walltime as hh:mm:ss, e.g. 02:00:00" });
+const walltime = z
+  .string()
+  .regex(/^\d+:[0-5]\d:[0-5]\d$/, { message: "expected a walltime as hh:mm:ss, e.g. 02:00:00" });
 const ipv4 = z.ipv4();
 const cidr = z.cidrv4();
-const yesNo = z.union([z.boolean(), z.enum(["yes", "no", "true", "false"]).transform((v) => v === "yes" || v === "true")]);
+const yesNo = z.union([
+  z.boolean(),
+  z.enum(["yes", "no", "true", "false"]).transform((v) => v === "yes" || v === "true"),
+]);
 
 /**
  * Network of the testbed as a static description gives it (SPEC §2). Enos did not require extra_ips:
  * the VIPs it lacks come from the end of start..end (config/vips.ts).
  */
-const staticNetwork = z.strictObject({
-  extra_ips: z.array(ipv4).default([]),
-  start: ipv4,
-  end: ipv4,
-  cidr,
-  gateway: ipv4,
-  dns: ipv4,
-}).superRefine((net, ctx) => {
-  const shortage = vipShortage({ extraIps: net.extra_ips, start: net.start, end: net.end });
-  if (shortage) ctx.addIssue({ code: "custom", message: shortage });
-});
+const staticNetwork = z
+  .strictObject({
+    extra_ips: z.array(ipv4).default([]),
+    start: ipv4,
+    end: ipv4,
+    cidr,
+    gateway: ipv4,
+    dns: ipv4,
+  })
+  .superRefine((net, ctx) => {
+    const shortage = vipShortage({ extraIps: net.extra_ips, start: net.start, end: net.end });
+    if (shortage) ctx.addIssue({ code: "custom", message: shortage });
+  });
 /** An `eths` entry is an interface name, or a CIDR resolved on each host to the interface holding it. */
 const eths = z.tuple([name, name], { message: "expected [api_interface, external_interface]" });
 
@@ -123,7 +130,15 @@ const chameleonkvm = z.strictObject({
   network_interface: name.default("ens3"),
 });
 
-export const PROVIDER_TYPES = ["local", "static", "g5k", "vagrant", "openstack", "chameleonbaremetal", "chameleonkvm"] as const;
+export const PROVIDER_TYPES = [
+  "local",
+  "static",
+  "g5k",
+  "vagrant",
+  "openstack",
+  "chameleonbaremetal",
+  "chameleonkvm",
+] as const;
 export const provider = z.preprocess(
   (value) => (typeof value === "string" ? { type: value } : value),
   z.discriminatedUnion("type", [local, staticProvider, g5k, vagrant, openstack, chameleonbaremetal, chameleonkvm], {
@@ -171,35 +186,37 @@ const constraint = z.strictObject({
   symmetric: yesNo.optional(),
 });
 
-export const networkConstraints = z.strictObject({
-  enable: yesNo.default(true),
-  default_delay: z.string(),
-  default_rate: z.string(),
-  default_loss: z.union([z.string(), z.number()]),
-  constraints: z.array(constraint).default([]),
-  except: z.array(name).default([]),
-  /** Measure what the wire does after applying the rules (the `enos tc --test` of Enos) on every up. */
-  test: yesNo.default(false),
-  /** Subtract half of each pair's measured base RTT from each direction's delay, so the end-to-end delay is what was asked. */
-  accurate: yesNo.default(false),
-}).superRefine((nc, ctx) => {
-  const check = (parse: (v: string) => number, value: string | number | undefined, path: (string | number)[]) => {
-    if (value === undefined) return;
-    try {
-      parse(String(value));
-    } catch (error) {
-      ctx.addIssue({ code: "custom", path, message: (error as Error).message, input: value });
-    }
-  };
-  check(parseDelay, nc.default_delay, ["default_delay"]);
-  check(parseRate, nc.default_rate, ["default_rate"]);
-  check(parseLoss, nc.default_loss, ["default_loss"]);
-  nc.constraints.forEach((c, i) => {
-    check(parseDelay, c.delay, ["constraints", i, "delay"]);
-    check(parseRate, c.rate, ["constraints", i, "rate"]);
-    check(parseLoss, c.loss, ["constraints", i, "loss"]);
+export const networkConstraints = z
+  .strictObject({
+    enable: yesNo.default(true),
+    default_delay: z.string(),
+    default_rate: z.string(),
+    default_loss: z.union([z.string(), z.number()]),
+    constraints: z.array(constraint).default([]),
+    except: z.array(name).default([]),
+    /** Measure what the wire does after applying the rules (the `enos tc --test` of Enos) on every up. */
+    test: yesNo.default(false),
+    /** Subtract half of each pair's measured base RTT from each direction's delay, so the end-to-end delay is what was asked. */
+    accurate: yesNo.default(false),
+  })
+  .superRefine((nc, ctx) => {
+    const check = (parse: (v: string) => number, value: string | number | undefined, path: (string | number)[]) => {
+      if (value === undefined) return;
+      try {
+        parse(String(value));
+      } catch (error) {
+        ctx.addIssue({ code: "custom", path, message: (error as Error).message, input: value });
+      }
+    };
+    check(parseDelay, nc.default_delay, ["default_delay"]);
+    check(parseRate, nc.default_rate, ["default_rate"]);
+    check(parseLoss, nc.default_loss, ["default_loss"]);
+    nc.constraints.forEach((c, i) => {
+      check(parseDelay, c.delay, ["constraints", i, "delay"]);
+      check(parseRate, c.rate, ["constraints", i, "rate"]);
+      check(parseLoss, c.loss, ["constraints", i, "loss"]);
+    });
   });
-});
 
 const patch = z.strictObject({
   name,
@@ -208,29 +225,44 @@ const patch = z.strictObject({
   enabled: yesNo.default(true),
 });
 
-const registry = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("none") }),
-  z.strictObject({
-    type: z.literal("internal"),
-    port: z.number().int().default(4000),
-    ceph: yesNo.default(false),
-    ceph_keyring: name.optional(),
-    ceph_id: name.optional(),
-    ceph_rbd: z.string().regex(/^[^/]+\/[^/]+$/, { message: 'expected "pool/rbd"' }).optional(),
-    ceph_mon_host: z.union([name, z.array(name)]).optional(),
-  }).superRefine((r, ctx) => {
-    if (!r.ceph) return;
-    for (const key of ["ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mon_host"] as const) {
-      if (r[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `is required when ceph is true` });
-    }
-  }),
-  z.strictObject({ type: z.literal("external"), ip: name, port: z.number().int().min(1).max(65535) }),
-], { error: (issue) => (issue.code === "invalid_union" ? "expected registry.type to be one of none, internal, external" : undefined) });
+const registry = z.discriminatedUnion(
+  "type",
+  [
+    z.strictObject({ type: z.literal("none") }),
+    z
+      .strictObject({
+        type: z.literal("internal"),
+        port: z.number().int().default(4000),
+        ceph: yesNo.default(false),
+        ceph_keyring: name.optional(),
+        ceph_id: name.optional(),
+        ceph_rbd: z
+          .string()
+          .regex(/^[^/]+\/[^/]+$/, { message: 'expected "pool/rbd"' })
+          .optional(),
+        ceph_mon_host: z.union([name, z.array(name)]).optional(),
+      })
+      .superRefine((r, ctx) => {
+        if (!r.ceph) return;
+        for (const key of ["ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mon_host"] as const) {
+          if (r[key] === undefined)
+            ctx.addIssue({ code: "custom", path: [key], message: `is required when ceph is true` });
+        }
+      }),
+    z.strictObject({ type: z.literal("external"), ip: name, port: z.number().int().min(1).max(65535) }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union" ? "expected registry.type to be one of none, internal, external" : undefined,
+  },
+);
 
 export const DEFAULT_INVENTORY = "inventories/inventory.sample";
 
 /** A duration as Pulumi's customTimeouts read it (Go's time.ParseDuration): 90m, 4h, 1h30m. */
-const duration = z.string().regex(/^(\d+(\.\d+)?(h|m|s))+$/, { message: "expected a duration such as 30m, 4h or 1h30m" });
+const duration = z
+  .string()
+  .regex(/^(\d+(\.\d+)?(h|m|s))+$/, { message: "expected a duration such as 30m, 4h or 1h30m" });
 
 /**
  * How long one command of each phase may run before it is killed and the update fails (a hung host

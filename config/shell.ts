@@ -18,7 +18,7 @@ export function asRoot(what: string, script: string): string {
     'if [ "$(id -u)" = 0 ]; then eval "$enos_script"; else',
     `  command -v sudo >/dev/null || ${refuse("has no sudo (not installed)")}`,
     `  sudo -n true 2>/dev/null || ${refuse("cannot sudo without a password (sudo -n)")}`,
-    '  printf \'%s\\n\' "$enos_script" | sudo -n bash -s',
+    "  printf '%s\\n' \"$enos_script\" | sudo -n bash -s",
     "fi",
     "",
   ].join("\n");

@@ -17,10 +17,12 @@ export function slotHost(slot: HostSlot): Pick<Host, "alias" | "roles" | "groups
 /** `compute-1`, `compute-2`… (or `grp2-compute-1`), numbered per group and role across buckets. */
 export function planSlots(demands: RoleDemand[]): HostSlot[] {
   const seen = new Map<string, number>();
-  return demands.flatMap((d) => Array.from({ length: d.count }, () => {
-    const prefix = `${d.group ? `${d.group}-` : ""}${d.role}`;
-    const n = (seen.get(prefix) ?? 0) + 1;
-    seen.set(prefix, n);
-    return { alias: `${prefix}-${n}`, bucket: d.bucket, role: d.role, group: d.group };
-  }));
+  return demands.flatMap((d) =>
+    Array.from({ length: d.count }, () => {
+      const prefix = `${d.group ? `${d.group}-` : ""}${d.role}`;
+      const n = (seen.get(prefix) ?? 0) + 1;
+      seen.set(prefix, n);
+      return { alias: `${prefix}-${n}`, bucket: d.bucket, role: d.role, group: d.group };
+    }),
+  );
 }

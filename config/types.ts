@@ -38,7 +38,13 @@ export interface TestbedNetwork {
   eths: [string, string];
 }
 
-export interface ExternalPool { start: string; end: string; cidr: string; gateway: string; dns: string }
+export interface ExternalPool {
+  start: string;
+  end: string;
+  cidr: string;
+  gateway: string;
+  dns: string;
+}
 
 /** How many hosts of a role the testbed must provide, from which bucket (cluster, size, flavor) and group. */
 export interface RoleDemand {

@@ -12,7 +12,11 @@ export type VipName = (typeof VIP_NAMES)[number];
 
 /** Enos' variable name of each VIP, which its users know (and `enos check` prints). */
 export const ENOS_VIP_KEYS: Record<VipName, string> = {
-  internal: "vip", registry: "registry_vip", influxdb: "influx_vip", grafana: "grafana_vip", external: "external_vip",
+  internal: "vip",
+  registry: "registry_vip",
+  influxdb: "influx_vip",
+  grafana: "grafana_vip",
+  external: "external_vip",
 };
 
 export interface Vip {
@@ -42,9 +46,11 @@ export function vipShortage(pool: AddressPool): string | undefined {
   const available = availableAddresses(pool);
   if (available >= VIP_NAMES.length) return undefined;
   const range = Math.max(0, ipToInt(pool.end) - ipToInt(pool.start) + 1);
-  return `needs ${VIP_NAMES.length} addresses for Kolla's VIPs (${VIP_NAMES.map((n) => ENOS_VIP_KEYS[n]).join(", ")}) and has ${available}: ` +
+  return (
+    `needs ${VIP_NAMES.length} addresses for Kolla's VIPs (${VIP_NAMES.map((n) => ENOS_VIP_KEYS[n]).join(", ")}) and has ${available}: ` +
     `${pool.extraIps.length} in extra_ips, and ${Math.max(0, range - 1)} of the ${range} in ${pool.start}..${pool.end} ` +
-    `(one stays for OpenStack's external network); add addresses to extra_ips or widen start..end`;
+    `(one stays for OpenStack's external network); add addresses to extra_ips or widen start..end`
+  );
 }
 
 /** The five VIPs and the end of the range once they are taken; throws when the pool is too small. */

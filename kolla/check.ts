@@ -15,8 +15,14 @@ export interface CheckResult {
 export function parseCheckOutput(stdout: string): CheckResult {
   const [pings, plays = ""] = stdout.split("\n@@PLAYS\n");
   return {
-    reachable: pings.split("\n").map((l) => /^(\S+) \| SUCCESS/.exec(l)?.[1]).filter((h): h is string => Boolean(h)),
-    plays: plays.split("\n").filter(Boolean).map((l) => JSON.parse(l) as PlayHosts),
+    reachable: pings
+      .split("\n")
+      .map((l) => /^(\S+) \| SUCCESS/.exec(l)?.[1])
+      .filter((h): h is string => Boolean(h)),
+    plays: plays
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as PlayHosts),
   };
 }
 
@@ -42,6 +48,10 @@ export function describeCheck(result: CheckResult): string {
   return [
     `kolla check: ${result.reachable.filter((h) => h !== "localhost").length} hosts${result.reachable.includes("localhost") ? " and this machine (kolla's deployment host)" : ""} answer Ansible through the inventory; a deploy would apply:`,
     ...lines,
-    ...(listed.has("bootstrap-servers") ? [] : ["  (bootstrap-servers not listed: its playbook needs the openstack.kolla collection, which kolla-ansible install-deps fetches from opendev.org at deploy time)"]),
+    ...(listed.has("bootstrap-servers")
+      ? []
+      : [
+          "  (bootstrap-servers not listed: its playbook needs the openstack.kolla collection, which kolla-ansible install-deps fetches from opendev.org at deploy time)",
+        ]),
   ].join("\n");
 }

@@ -1,8 +1,7 @@
 import * as yaml from "js-yaml";
+import { DEFAULT_OPENSTACK_RELEASE, KOLLA_ANSIBLE_RELEASES } from "../config/releases";
 import type { RegistryConfig } from "../config/schema";
 import type { Host, TestbedNetwork } from "../config/types";
-
-import { DEFAULT_OPENSTACK_RELEASE, KOLLA_ANSIBLE_RELEASES } from "../config/releases";
 
 export { DEFAULT_OPENSTACK_RELEASE, KOLLA_ANSIBLE_RELEASES };
 
@@ -10,10 +9,13 @@ export { DEFAULT_OPENSTACK_RELEASE, KOLLA_ANSIBLE_RELEASES };
 export function commonInterfaces(hosts: Host[]): { api: string; external: string } {
   const mostCommon = (names: string[]) => {
     const counts = new Map<string, number>();
-    names.forEach((n) => counts.set(n, (counts.get(n) ?? 0) + 1));
+    for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
     return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? "";
   };
-  return { api: mostCommon(hosts.map((h) => h.interfaces.api)), external: mostCommon(hosts.map((h) => h.interfaces.external)) };
+  return {
+    api: mostCommon(hosts.map((h) => h.interfaces.api)),
+    external: mostCommon(hosts.map((h) => h.interfaces.external)),
+  };
 }
 
 function registryGlobals(registry: RegistryConfig, network: TestbedNetwork): Record<string, unknown> {
@@ -58,7 +60,9 @@ export function kollaAnsibleRelease(globals: Record<string, unknown>): string {
   const release = String(globals.openstack_release);
   const version = KOLLA_ANSIBLE_RELEASES[release];
   if (!version) {
-    throw new Error(`kolla.openstack_release ${release} has no known kolla-ansible release (known: ${Object.keys(KOLLA_ANSIBLE_RELEASES).join(", ")}); pick one of those or set kolla_repo and kolla_ref`);
+    throw new Error(
+      `kolla.openstack_release ${release} has no known kolla-ansible release (known: ${Object.keys(KOLLA_ANSIBLE_RELEASES).join(", ")}); pick one of those or set kolla_repo and kolla_ref`,
+    );
   }
   return version;
 }

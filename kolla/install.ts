@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, ConfigProblem } from "../config/errors";
+import { ConfigError, type ConfigProblem } from "../config/errors";
 import type { PatchConfig } from "../config/schema";
 import { shellQuote } from "../config/shell";
 import { kollaAnsibleRelease } from "./globals";
@@ -36,8 +36,16 @@ export function resolvePatches(patches: PatchConfig[], projectDir: string): Koll
     if (!patch.enabled) return [];
     const src = patch.src.replace(/\{\{\s*cwd\s*\}\}/g, projectDir);
     const dst = path.posix.normalize(patch.dst.replace(/^kolla\//, ""));
-    if (!fs.existsSync(src)) problems.push({ path: `patches[${i}].src`, message: `file ${src} does not exist; fix the path ({{ cwd }} is ${projectDir}) or set enabled: false` });
-    if (path.posix.isAbsolute(dst) || dst.startsWith("..")) problems.push({ path: `patches[${i}].dst`, message: `${patch.dst} must be a path inside the kolla-ansible tree, e.g. ansible/roles/mariadb/tasks/start.yml` });
+    if (!fs.existsSync(src))
+      problems.push({
+        path: `patches[${i}].src`,
+        message: `file ${src} does not exist; fix the path ({{ cwd }} is ${projectDir}) or set enabled: false`,
+      });
+    if (path.posix.isAbsolute(dst) || dst.startsWith(".."))
+      problems.push({
+        path: `patches[${i}].dst`,
+        message: `${patch.dst} must be a path inside the kolla-ansible tree, e.g. ansible/roles/mariadb/tasks/start.yml`,
+      });
     const sha256 = fs.existsSync(src) ? crypto.createHash("sha256").update(fs.readFileSync(src)).digest("hex") : "";
     return [{ name: patch.name, src, dst, sha256 }];
   });
@@ -58,7 +66,8 @@ export interface CopyInput {
 }
 
 /** 16 hex digits of the SHA-256 of `parts`: names and triggers that change exactly when the parts do. */
-export const shortHash = (...parts: unknown[]) => crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+export const shortHash = (...parts: unknown[]) =>
+  crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 
 /** The kolla-ansible for this experiment: the release matching openstack_release, or the user's repo and ref. */
 export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
@@ -68,9 +77,13 @@ export function kollaAnsibleCopy(input: CopyInput): KollaAnsibleCopy {
   if (requirement === input.setupRequirement && input.patches.length === 0) {
     return { requirement, venv: input.setupVenv, madeBySetup: true, patches: [] };
   }
-  return { requirement, venv: path.join(input.cacheDir, `kolla-ansible-${shortHash(requirement, input.patches)}`), madeBySetup: false, patches: input.patches };
+  return {
+    requirement,
+    venv: path.join(input.cacheDir, `kolla-ansible-${shortHash(requirement, input.patches)}`),
+    madeBySetup: false,
+    patches: input.patches,
+  };
 }
-
 
 /** The release's passwords template inside a copy, from which passwords.yml's keys come. */
 export function passwordsTemplate(copy: Pick<KollaAnsibleCopy, "venv">): string {
@@ -96,7 +109,9 @@ export function renderInstallScript(copy: KollaAnsibleCopy, constraints: string)
     `  echo "installing ${copy.requirement} into ${copy.venv}" >&2`,
     `  rm -rf ${venv} && python3 -m venv ${venv}`,
     `  ${venv}/bin/pip install -q --disable-pip-version-check ${shellQuote(copy.requirement)}${pinned} >&2`,
-    ...copy.patches.map((p) => `  install -D -m 0644 ${shellQuote(p.src)} ${shellQuote(`${tree}/${p.dst}`)}  # ${p.name}`),
+    ...copy.patches.map(
+      (p) => `  install -D -m 0644 ${shellQuote(p.src)} ${shellQuote(`${tree}/${p.dst}`)}  # ${p.name}`,
+    ),
     `  touch ${venv}/.enos-complete`,
     "fi",
     `cat ${template}`,

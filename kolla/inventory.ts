@@ -37,7 +37,11 @@ const MANDATORY_GROUPS = ["control", "compute", "network", "storage"];
  * compute`, Enos' all-in-one inventory) still finds that role's hosts.
  */
 export function generatedRoles(template: string, hosts: Host[]): string[] {
-  const plain = new Set(parseInventory(template).filter((s) => !s.children).map((s) => s.name));
+  const plain = new Set(
+    parseInventory(template)
+      .filter((s) => !s.children)
+      .map((s) => s.name),
+  );
   const roles = [...new Set([...hosts.flatMap((h) => h.roles), ...MANDATORY_GROUPS])];
   return roles.filter((role) => !plain.has(role));
 }
@@ -55,8 +59,9 @@ function filledSections(template: string, hosts: Host[]): InventorySection[] {
 function resolve(group: string, sections: InventorySection[], seen = new Set<string>()): string[] {
   if (seen.has(group)) return [];
   seen.add(group);
-  return sections.filter((s) => s.name === group).flatMap((s) =>
-    s.children ? s.entries.flatMap((child) => resolve(child, sections, seen)) : s.entries);
+  return sections
+    .filter((s) => s.name === group)
+    .flatMap((s) => (s.children ? s.entries.flatMap((child) => resolve(child, sections, seen)) : s.entries));
 }
 
 /** The aliases of a group's hosts, as Ansible reads the rendered inventory (each once, in order). */
@@ -77,7 +82,8 @@ export function unfilledGroups(template: string, hosts: Host[]): { group: string
   const leaves = new Map<string, string[]>();
   for (const s of sections.filter((x) => x.children)) {
     for (const child of s.entries) {
-      if (!sections.some((x) => x.name === child && x.children)) leaves.set(child, [...(leaves.get(child) ?? []), s.name]);
+      if (!sections.some((x) => x.name === child && x.children))
+        leaves.set(child, [...(leaves.get(child) ?? []), s.name]);
     }
   }
   return [...leaves.entries()]
@@ -105,8 +111,12 @@ export function hostLine(host: Host, interfaces: { api: string; external: string
     ...(host.port ? [["ansible_port", host.port] as [string, unknown]] : []),
     ...(host.keyfile ? [["ansible_ssh_private_key_file", host.keyfile] as [string, unknown]] : []),
     // Only where this host's interfaces differ from globals.yml's (eths given as CIDRs).
-    ...(host.interfaces.api !== interfaces.api ? [["network_interface", host.interfaces.api] as [string, unknown]] : []),
-    ...(host.interfaces.external !== interfaces.external ? [["neutron_external_interface", host.interfaces.external] as [string, unknown]] : []),
+    ...(host.interfaces.api !== interfaces.api
+      ? [["network_interface", host.interfaces.api] as [string, unknown]]
+      : []),
+    ...(host.interfaces.external !== interfaces.external
+      ? [["neutron_external_interface", host.interfaces.external] as [string, unknown]]
+      : []),
     ...Object.entries(host.extra),
   ];
   return [host.alias, ...vars.map(([k, v]) => `${k}=${iniValue(v)}`)].join(" ");
@@ -116,11 +126,19 @@ export function hostLine(host: Host, interfaces: { api: string; external: string
  * The generated role sections (see generatedRoles), then the template with each plain group filled
  * with its role's hosts; everything else as written.
  */
-export function renderInventory(template: string, hosts: Host[], interfaces: { api: string; external: string }): string {
+export function renderInventory(
+  template: string,
+  hosts: Host[],
+  interfaces: { api: string; external: string },
+): string {
   const generated = generatedRoles(template, hosts).map((role) =>
-    [`[${role}]`, ...groupHosts(role, hosts).map((h) => hostLine(h, interfaces))].join("\n"));
+    [`[${role}]`, ...groupHosts(role, hosts).map((h) => hostLine(h, interfaces))].join("\n"),
+  );
   const out: string[] = generated.length
-    ? ["# Written by enos, as Enos did: the testbed's roles that the inventory below has no section for.", ...generated.flatMap((s) => [s, ""])]
+    ? [
+        "# Written by enos, as Enos did: the testbed's roles that the inventory below has no section for.",
+        ...generated.flatMap((s) => [s, ""]),
+      ]
     : [];
   for (const line of template.split("\n")) {
     out.push(line);

@@ -33,11 +33,13 @@ const KINDS_BY_KEY: Record<string, SecretKind> = {
  */
 export function secretKinds(template: string): Record<string, SecretKind | { value: unknown }> {
   const entries = Object.entries((yaml.load(template) ?? {}) as Record<string, unknown>);
-  return Object.fromEntries(entries.map(([key, value]) => {
-    const kind = KINDS_BY_KEY[key] ?? "password";
-    const unset = value === null || (kind === "ssh_key" && Object.values(value as object).every((v) => v === null));
-    return [key, unset ? kind : { value }];
-  }));
+  return Object.fromEntries(
+    entries.map(([key, value]) => {
+      const kind = KINDS_BY_KEY[key] ?? "password";
+      const unset = value === null || (kind === "ssh_key" && Object.values(value as object).every((v) => v === null));
+      return [key, unset ? kind : { value }];
+    }),
+  );
 }
 
 /**
@@ -66,9 +68,11 @@ export function renderPasswords(values: Record<string, unknown>): string {
 /** passwords.yml's shape with every generated value masked, for dry runs. */
 export function maskSecrets(kinds: Record<string, SecretKind | { value: unknown }>): Record<string, unknown> {
   const mask = "********";
-  return Object.fromEntries(Object.entries(kinds).map(([key, kind]) => {
-    if (typeof kind !== "string") return [key, kind.value];
-    if (kind === "ssh_key") return [key, { private_key: mask, public_key: mask }];
-    return [key, kind === "blank" ? null : mask];
-  }));
+  return Object.fromEntries(
+    Object.entries(kinds).map(([key, kind]) => {
+      if (typeof kind !== "string") return [key, kind.value];
+      if (kind === "ssh_key") return [key, { private_key: mask, public_key: mask }];
+      return [key, kind === "blank" ? null : mask];
+    }),
+  );
 }

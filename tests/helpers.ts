@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -31,22 +31,45 @@ export async function startSshd(dir: string, name: string, clientPub: string, po
   fs.writeFileSync(path.join(home, "authorized_keys"), clientPub);
   port ??= await freePort();
   const logFile = path.join(home, "sshd.log");
-  fs.writeFileSync(path.join(home, "sshd_config"), [
-    `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${home}/host_key`, `AuthorizedKeysFile ${home}/authorized_keys`,
-    `PidFile ${home}/sshd.pid`, "StrictModes no", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no", "UsePAM no", "AcceptEnv LANG LC_* PULUMI_COMMAND_*", "AllowTcpForwarding yes",
-    // debug1 logs the proxy's direct-tcpip channels, which is how the test sees a hop was used.
-    "LogLevel DEBUG1",
-  ].join("\n") + "\n");
+  fs.writeFileSync(
+    path.join(home, "sshd_config"),
+    `${[
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${home}/host_key`,
+      `AuthorizedKeysFile ${home}/authorized_keys`,
+      `PidFile ${home}/sshd.pid`,
+      "StrictModes no",
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      "AcceptEnv LANG LC_* PULUMI_COMMAND_*",
+      "AllowTcpForwarding yes",
+      // debug1 logs the proxy's direct-tcpip channels, which is how the test sees a hop was used.
+      "LogLevel DEBUG1",
+    ].join("\n")}\n`,
+  );
   // sshd refuses to start without its privilege separation directory.
   fs.mkdirSync("/run/sshd", { recursive: true });
-  const child = spawn("/usr/sbin/sshd", ["-D", "-f", path.join(home, "sshd_config"), "-E", logFile], { stdio: "ignore" });
+  const child = spawn("/usr/sbin/sshd", ["-D", "-f", path.join(home, "sshd_config"), "-E", logFile], {
+    stdio: "ignore",
+  });
   for (let i = 0; i < 50; i++) {
     const up = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1", () => (socket.end(), resolve(true)));
+      const socket = net.connect(port, "127.0.0.1", () => {
+        socket.end();
+        resolve(true);
+      });
       socket.on("error", () => resolve(false));
     });
-    if (up) return { port, hostKey: fs.readFileSync(path.join(home, "host_key.pub"), "utf8").trim(), logFile, process: child };
+    if (up)
+      return {
+        port,
+        hostKey: fs.readFileSync(path.join(home, "host_key.pub"), "utf8").trim(),
+        logFile,
+        process: child,
+      };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill("SIGKILL");

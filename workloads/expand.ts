@@ -28,7 +28,8 @@ interface Scenario {
  */
 export function cartesianProduct(args: Record<string, unknown>): Record<string, unknown>[] {
   return Object.entries(args).reduce<Record<string, unknown>[]>(
-    (product, [key, value]) => product.flatMap((partial) => (Array.isArray(value) ? value : [value]).map((v) => ({ ...partial, [key]: v }))),
+    (product, [key, value]) =>
+      product.flatMap((partial) => (Array.isArray(value) ? value : [value]).map((v) => ({ ...partial, [key]: v }))),
     [{}],
   );
 }
@@ -52,15 +53,27 @@ export function expandWorkload(runFile: RunFile): { runs: BenchRun[]; problems: 
       for (const [key, value] of Object.entries(merged)) {
         if (Array.isArray(value) && value.length === 0) {
           const where = key in scenarioArgs ? `${type}.scenarios[${i}].args.${key}` : `${type}.args.${key}`;
-          problems.push({ path: where, message: `an empty list: scenario "${scenario.name}" would run zero times; give at least one value or remove the key` });
+          problems.push({
+            path: where,
+            message: `an empty list: scenario "${scenario.name}" would run zero times; give at least one value or remove the key`,
+          });
         }
       }
       for (const element of cartesianProduct(merged)) {
-        const run: BenchRun = { type, name: scenario.name, file: scenario.file, args: element, plugin: scenario.plugin ?? null };
+        const run: BenchRun = {
+          type,
+          name: scenario.name,
+          file: scenario.file,
+          args: element,
+          plugin: scenario.plugin ?? null,
+        };
         const dir = runDir(run);
         const earlier = seen.get(dir);
         if (earlier) {
-          problems.push({ path: `${type}.scenarios[${i}].name`, message: `its run with args ${argsSlug(element)} writes to ${dir}, as ${earlier} does; give the scenarios different names` });
+          problems.push({
+            path: `${type}.scenarios[${i}].name`,
+            message: `its run with args ${argsSlug(element)} writes to ${dir}, as ${earlier} does; give the scenarios different names`,
+          });
         }
         seen.set(dir, `${type}.scenarios[${i}]`);
         runs.push(run);
@@ -77,11 +90,14 @@ export function slug(text: string): string {
 
 /** `key-value` pairs in the args' order, e.g. `concurrency-2_times-50`; `default` with no args. */
 export function argsSlug(args: Record<string, unknown>): string {
-  const text = Object.entries(args)
-    .map(([key, value]) => `${slug(key)}-${slug(typeof value === "string" ? value : JSON.stringify(value))}`)
-    .join("_") || "default";
+  const text =
+    Object.entries(args)
+      .map(([key, value]) => `${slug(key)}-${slug(typeof value === "string" ? value : JSON.stringify(value))}`)
+      .join("_") || "default";
   // File names are at most 255 bytes; long args keep a readable head and a hash of the whole.
-  return text.length <= 120 ? text : `${text.slice(0, 100)}-${createHash("sha256").update(text).digest("hex").slice(0, 12)}`;
+  return text.length <= 120
+    ? text
+    : `${text.slice(0, 100)}-${createHash("sha256").update(text).digest("hex").slice(0, 12)}`;
 }
 
 /** Where a run's results go, relative to results/<stack>: `<type>/<scenario>/<args-slug>`. */

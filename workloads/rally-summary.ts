@@ -46,21 +46,38 @@ export function percentile(sorted: number[], fraction: number): number {
 }
 
 /** The rows of one run: one per workload of its task. */
-export function summarizeRun(run: { scenario: string; args: Record<string, unknown>; dir: string }, report: RallyReport): SummaryRow[] {
-  return report.tasks.flatMap((task) => task.subtasks.flatMap((subtask) => subtask.workloads.map((w): SummaryRow => {
-    const durations = w.data.map((i) => i.duration).sort((a, b) => a - b);
-    return {
-      ...run,
-      workload: Object.keys(w.scenario)[0],
-      iterations: w.total_iteration_count,
-      failed: w.failed_iteration_count,
-      successRate: w.total_iteration_count ? (w.total_iteration_count - w.failed_iteration_count) / w.total_iteration_count : null,
-      duration: durations.length
-        ? { min: durations[0], median: percentile(durations, 0.5), p95: percentile(durations, 0.95), max: durations[durations.length - 1] }
-        : null,
-      sla: { passed: w.pass_sla, failures: (w.sla_results.sla ?? []).filter((s) => !s.success).map((s) => s.detail) },
-    };
-  })));
+export function summarizeRun(
+  run: { scenario: string; args: Record<string, unknown>; dir: string },
+  report: RallyReport,
+): SummaryRow[] {
+  return report.tasks.flatMap((task) =>
+    task.subtasks.flatMap((subtask) =>
+      subtask.workloads.map((w): SummaryRow => {
+        const durations = w.data.map((i) => i.duration).sort((a, b) => a - b);
+        return {
+          ...run,
+          workload: Object.keys(w.scenario)[0],
+          iterations: w.total_iteration_count,
+          failed: w.failed_iteration_count,
+          successRate: w.total_iteration_count
+            ? (w.total_iteration_count - w.failed_iteration_count) / w.total_iteration_count
+            : null,
+          duration: durations.length
+            ? {
+                min: durations[0],
+                median: percentile(durations, 0.5),
+                p95: percentile(durations, 0.95),
+                max: durations[durations.length - 1],
+              }
+            : null,
+          sla: {
+            passed: w.pass_sla,
+            failures: (w.sla_results.sla ?? []).filter((s) => !s.success).map((s) => s.detail),
+          },
+        };
+      }),
+    ),
+  );
 }
 
 const seconds = (v: number | undefined) => (v === undefined ? "n/a" : v.toFixed(3));
@@ -68,17 +85,36 @@ const cell = (text: string) => text.replace(/\|/g, "\\|");
 
 /** The summary as a markdown table. */
 export function renderSummaryMarkdown(rows: SummaryRow[]): string {
-  const header = "| scenario | args | workload | iterations | success | min (s) | median (s) | p95 (s) | max (s) | SLA |\n" +
+  const header =
+    "| scenario | args | workload | iterations | success | min (s) | median (s) | p95 (s) | max (s) | SLA |\n" +
     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
-  const lines = rows.map((r) => "| " + [
-    cell(r.scenario),
-    cell(Object.entries(r.args).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ") || "-"),
-    cell(r.workload),
-    String(r.iterations),
-    r.successRate === null ? "n/a" : `${(r.successRate * 100).toFixed(1)}%`,
-    seconds(r.duration?.min), seconds(r.duration?.median), seconds(r.duration?.p95), seconds(r.duration?.max),
-    r.sla.passed ? "passed" : cell(`failed: ${r.sla.failures.join("; ")}`),
-  ].join(" | ") + " |");
-  return `# Rally summary\n\n${header}${lines.join("\n")}\n\nReports: \`<dir>/report.html\` and \`<dir>/results.json\` per run:\n\n` +
-    rows.map((r) => `- ${cell(r.scenario)} (${r.workload}): \`${r.dir}\``).filter((l, i, all) => all.indexOf(l) === i).join("\n") + "\n";
+  const lines = rows.map(
+    (r) =>
+      "| " +
+      [
+        cell(r.scenario),
+        cell(
+          Object.entries(r.args)
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(" ") || "-",
+        ),
+        cell(r.workload),
+        String(r.iterations),
+        r.successRate === null ? "n/a" : `${(r.successRate * 100).toFixed(1)}%`,
+        seconds(r.duration?.min),
+        seconds(r.duration?.median),
+        seconds(r.duration?.p95),
+        seconds(r.duration?.max),
+        r.sla.passed ? "passed" : cell(`failed: ${r.sla.failures.join("; ")}`),
+      ].join(" | ") +
+      " |",
+  );
+  return (
+    `# Rally summary\n\n${header}${lines.join("\n")}\n\nReports: \`<dir>/report.html\` and \`<dir>/results.json\` per run:\n\n` +
+    rows
+      .map((r) => `- ${cell(r.scenario)} (${r.workload}): \`${r.dir}\``)
+      .filter((l, i, all) => all.indexOf(l) === i)
+      .join("\n") +
+    "\n"
+  );
 }

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { ConfigError, ConfigProblem, describe, keyNames, problemsFrom } from "../config/errors";
+import { ConfigError, type ConfigProblem, describe, keyNames, problemsFrom } from "../config/errors";
 import { loadYaml11 } from "../config/yaml11";
-import { BenchRun, expandWorkload } from "./expand";
+import { type BenchRun, expandWorkload } from "./expand";
 
 /**
  * A workload's run.yml (SPEC §5, Enos' format): top keys are benchmark types, each with `enabled`,
@@ -31,11 +31,12 @@ const shakerScenario = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
-const benchmarkType = <S extends z.ZodType>(scenario: S) => z.strictObject({
-  enabled: z.boolean().default(true),
-  args: args.default({}),
-  scenarios: z.array(scenario).min(1, { message: "expected at least one scenario" }),
-});
+const benchmarkType = <S extends z.ZodType>(scenario: S) =>
+  z.strictObject({
+    enabled: z.boolean().default(true),
+    args: args.default({}),
+    scenarios: z.array(scenario).min(1, { message: "expected at least one scenario" }),
+  });
 
 export const runFile = z.strictObject({
   rally: benchmarkType(rallyScenario).optional(),
@@ -54,12 +55,18 @@ export interface Workload {
 const KNOWN_KEYS = keyNames(runFile);
 
 /** Problems are reported as `run.yml:<key path>`, so that they cannot be taken for stack keys. */
-const inRunFile = (problem: ConfigProblem): ConfigProblem => ({ ...problem, path: problem.path ? `run.yml:${problem.path}` : "run.yml" });
+const inRunFile = (problem: ConfigProblem): ConfigProblem => ({
+  ...problem,
+  path: problem.path ? `run.yml:${problem.path}` : "run.yml",
+});
 
 /** `args` or `plugin` under a shaker scenario are rally keys: say what shaker takes instead of guessing a spelling. */
 function shakerHint(problem: ConfigProblem): ConfigProblem {
   return /^shaker\.scenarios\[\d+\]\.(args|plugin)$/.test(problem.path)
-    ? { ...problem, message: "unknown key; a shaker scenario takes name, file (one of Shaker's scenario aliases) and enabled" }
+    ? {
+        ...problem,
+        message: "unknown key; a shaker scenario takes name, file (one of Shaker's scenario aliases) and enabled",
+      }
     : problem;
 }
 
@@ -77,10 +84,14 @@ export function readWorkload(dir: string): Workload {
     throw new ConfigError([{ path: "workload", message: `cannot read ${file}: ${(error as Error).message}` }]);
   }
   const parsed = runFile.safeParse(data ?? {}, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(problemsFrom(parsed.error.issues, [], KNOWN_KEYS).map(shakerHint).map(inRunFile));
+  if (!parsed.success)
+    throw new ConfigError(problemsFrom(parsed.error.issues, [], KNOWN_KEYS).map(shakerHint).map(inRunFile));
   const problems: ConfigProblem[] = [];
   if (!parsed.data.rally && !parsed.data.shaker) {
-    problems.push({ path: "", message: `expected at least one benchmark type (rally, shaker), found ${data == null ? "an empty file" : describe(data)}` });
+    problems.push({
+      path: "",
+      message: `expected at least one benchmark type (rally, shaker), found ${data == null ? "an empty file" : describe(data)}`,
+    });
   }
   parsed.data.rally?.scenarios.forEach((scenario, i) => {
     if (!(scenario.enabled ?? parsed.data.rally!.enabled)) return;

@@ -3,8 +3,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { privateDir } from "../../config/files";
 import {
-  ArchiveResult, BackupIndex, BackupSources, HostBackup, HostResult, LocalArchive, MISSING, OPERATOR,
-  backupDirName, planBackup, renderIndexMarkdown, summarize,
+  type ArchiveResult,
+  type BackupIndex,
+  type BackupSources,
+  backupDirName,
+  type HostBackup,
+  type HostResult,
+  type LocalArchive,
+  MISSING,
+  OPERATOR,
+  planBackup,
+  renderIndexMarkdown,
+  summarize,
 } from "./plan";
 
 export interface BackupRequest extends BackupSources {
@@ -21,7 +31,12 @@ const SSH_FAILED = 255;
 const tail = (text: string) => text.trim().split("\n").slice(-5).join("\n");
 
 /** Runs a command whose stdout goes to `file` (renamed into place only when it succeeds). */
-function runInto(file: string, command: string, args: string[], stdin?: string): Promise<{ code: number; stderr: string }> {
+function runInto(
+  file: string,
+  command: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
     const partial = `${file}.part`;
     // The archives hold the hosts' configuration, service passwords included.
@@ -31,11 +46,13 @@ function runInto(file: string, command: string, args: string[], stdin?: string):
     child.stdout.pipe(out);
     child.stderr.on("data", (d: Buffer) => (stderr += d));
     child.on("error", (error) => (stderr += error.message));
-    child.on("close", (code) => out.end(() => {
-      if (code === 0) fs.renameSync(partial, file);
-      else fs.rmSync(partial, { force: true });
-      resolve({ code: code ?? 1, stderr });
-    }));
+    child.on("close", (code) =>
+      out.end(() => {
+        if (code === 0) fs.renameSync(partial, file);
+        else fs.rmSync(partial, { force: true });
+        resolve({ code: code ?? 1, stderr });
+      }),
+    );
     // ssh that cannot connect exits without reading the script: its status tells, not the broken pipe.
     child.stdin.on("error", () => undefined);
     child.stdin.end(stdin ?? "");
@@ -51,8 +68,14 @@ function result(kind: string, file: string, dir: string, code: number, stderr: s
 async function collectHost(sshConfig: string, host: HostBackup, dir: string): Promise<HostResult> {
   const archives: ArchiveResult[] = [];
   for (const { kind, file, script } of host.archives) {
-    const { code, stderr } = await runInto(path.join(dir, file), "ssh", ["-F", sshConfig, host.alias, "bash -s"], script);
-    if (code === SSH_FAILED) return { host: host.alias, status: "failed", error: tail(stderr) || "ssh failed", archives };
+    const { code, stderr } = await runInto(
+      path.join(dir, file),
+      "ssh",
+      ["-F", sshConfig, host.alias, "bash -s"],
+      script,
+    );
+    if (code === SSH_FAILED)
+      return { host: host.alias, status: "failed", error: tail(stderr) || "ssh failed", archives };
     archives.push(result(kind, file, dir, code, stderr));
   }
   return { host: host.alias, status: "ok", archives };
@@ -65,7 +88,13 @@ async function collectLocal(archives: LocalArchive[], dir: string): Promise<Host
       results.push({ kind, file, status: "missing", detail: `${source}: no such directory` });
       continue;
     }
-    const { code, stderr } = await runInto(path.join(dir, file), "tar", ["-czf", "-", "-C", path.dirname(source), path.basename(source)]);
+    const { code, stderr } = await runInto(path.join(dir, file), "tar", [
+      "-czf",
+      "-",
+      "-C",
+      path.dirname(source),
+      path.basename(source),
+    ]);
     results.push(result(kind, file, dir, code, stderr));
   }
   return { host: OPERATOR, status: "ok", archives: results };
@@ -83,7 +112,11 @@ export async function runBackup(request: BackupRequest, now = new Date()): Promi
   const hosts = await Promise.all(plan.hosts.map((host) => collectHost(request.sshConfig, host, dir)));
   hosts.push(await collectLocal(plan.local, dir));
   const index: BackupIndex = {
-    stack: request.stack, timestamp, dir, hosts, failedHosts: hosts.filter((h) => h.status === "failed").map((h) => h.host),
+    stack: request.stack,
+    timestamp,
+    dir,
+    hosts,
+    failedHosts: hosts.filter((h) => h.status === "failed").map((h) => h.host),
   };
   fs.writeFileSync(path.join(dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, "index.md"), renderIndexMarkdown(index));
@@ -97,8 +130,11 @@ export async function runBackup(request: BackupRequest, now = new Date()): Promi
  */
 if (require.main === module) {
   const request: BackupRequest = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-  runBackup(request).then((index) => console.log(summarize(index)), (error) => {
-    console.error(error.message ?? error);
-    process.exit(1);
-  });
+  runBackup(request).then(
+    (index) => console.log(summarize(index)),
+    (error) => {
+      console.error(error.message ?? error);
+      process.exit(1);
+    },
+  );
 }

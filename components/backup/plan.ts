@@ -1,5 +1,5 @@
-import type { Host } from "../../config/types";
 import { asRoot, shellQuote } from "../../config/shell";
+import type { Host } from "../../config/types";
 
 /**
  * What a backup collects (SPEC §8), decided without touching anything: per host one archive per
@@ -71,7 +71,10 @@ const script = (...lines: string[]) => [...PRELUDE, ...lines, ""].join("\n");
 export function directoryScript(dir: string): string {
   const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
   const name = dir.slice(dir.lastIndexOf("/") + 1);
-  return script(`[ -d ${shellQuote(dir)} ] || missing "${dir}: no such directory"`, `targz -C ${shellQuote(parent)} ${shellQuote(name)}`);
+  return script(
+    `[ -d ${shellQuote(dir)} ] || missing "${dir}: no such directory"`,
+    `targz -C ${shellQuote(parent)} ${shellQuote(name)}`,
+  );
 }
 
 /** Command outputs gathered into <name>/ in a temporary directory, then archived. */
@@ -85,19 +88,30 @@ function outputs(name: string, check: string[], commands: string[]): string {
   );
 }
 
-const docker = outputs("docker", [
-  'command -v docker >/dev/null || missing "docker: not installed"',
-  'docker info >/dev/null 2>&1 || missing "docker: no engine answering"',
-], [
-  "docker ps -a > ps.txt",
-  // `docker inspect` of no container is an error: an empty list instead.
-  'ids=$(docker ps -aq); if [ -n "$ids" ]; then docker inspect $ids > inspect.json; else echo "[]" > inspect.json; fi',
-]);
+const docker = outputs(
+  "docker",
+  [
+    'command -v docker >/dev/null || missing "docker: not installed"',
+    'docker info >/dev/null 2>&1 || missing "docker: no engine answering"',
+  ],
+  [
+    "docker ps -a > ps.txt",
+    // `docker inspect` of no container is an error: an empty list instead.
+    'ids=$(docker ps -aq); if [ -n "$ids" ]; then docker inspect $ids > inspect.json; else echo "[]" > inspect.json; fi',
+  ],
+);
 
 /** Every qdisc, class and filter with its counters, on each of the host's active interfaces. */
 function tcState(devices: string[]): string {
-  return outputs("tc", ['command -v tc >/dev/null || missing "tc: not installed"'],
-    devices.flatMap((dev) => ["qdisc", "class", "filter"].map((what) => `tc -s ${what} show dev ${shellQuote(dev)} > ${shellQuote(`${dev}-${what}.txt`)}`)));
+  return outputs(
+    "tc",
+    ['command -v tc >/dev/null || missing "tc: not installed"'],
+    devices.flatMap((dev) =>
+      ["qdisc", "class", "filter"].map(
+        (what) => `tc -s ${what} show dev ${shellQuote(dev)} > ${shellQuote(`${dev}-${what}.txt`)}`,
+      ),
+    ),
+  );
 }
 
 /** A portable snapshot taken by the running server (consistent without stopping it), copied out of the container. */
@@ -128,9 +142,20 @@ export function planBackup({ hosts, resultsDir, influxdb: influx, devCloud }: Ba
         ...(influx?.alias === host.alias ? [["influxdb", influxdb(influx.container)] as [string, string]] : []),
       ];
       // Logs, /etc/kolla and Docker's socket are root's: a host reached as another user goes through sudo.
-      return { alias: host.alias, archives: kinds.map(([kind, s]) => ({ kind, file: archiveName(host.alias, kind), script: asRoot(`the backup (${kind})`, s) })) };
+      return {
+        alias: host.alias,
+        archives: kinds.map(([kind, s]) => ({
+          kind,
+          file: archiveName(host.alias, kind),
+          script: asRoot(`the backup (${kind})`, s),
+        })),
+      };
     }),
-    local: ["rally", "shaker"].map((kind) => ({ kind, file: archiveName(OPERATOR, kind), dir: `${resultsDir}/${kind}` })),
+    local: ["rally", "shaker"].map((kind) => ({
+      kind,
+      file: archiveName(OPERATOR, kind),
+      dir: `${resultsDir}/${kind}`,
+    })),
   };
 }
 
@@ -163,10 +188,18 @@ export interface BackupIndex {
 }
 
 /** A directory name that sorts by time and needs no quoting: 2026-11-25T03-10-00Z. */
-export const backupDirName = (date: Date) => date.toISOString().replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
+export const backupDirName = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/:/g, "-");
 
 const size = (bytes: number) =>
-  bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 ** 2
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
 /** One line a user reads after the backup: where it is, and which hosts failed. */
 export function summarize(index: BackupIndex): string {
@@ -174,15 +207,22 @@ export function summarize(index: BackupIndex): string {
   const count = (s: ArchiveStatus) => archives.filter((a) => a.status === s).length;
   const failed = index.hosts.filter((h) => h.status === "failed").map((h) => `${h.host} (${h.error})`);
   const hosts = index.hosts.filter((h) => h.host !== OPERATOR).length;
-  return `backup of ${hosts} hosts and this machine's bench results in ${index.dir}: ${count("collected")} archives, ${count("missing")} missing, ` +
-    `${count("failed")} failed; ${failed.length ? `hosts failed: ${failed.join(", ")}` : "every host reached"}`;
+  return (
+    `backup of ${hosts} hosts and this machine's bench results in ${index.dir}: ${count("collected")} archives, ${count("missing")} missing, ` +
+    `${count("failed")} failed; ${failed.length ? `hosts failed: ${failed.join(", ")}` : "every host reached"}`
+  );
 }
 
 export function renderIndexMarkdown(index: BackupIndex): string {
   const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const rows = index.hosts.flatMap((h) => h.status === "failed"
-    ? [`| ${h.host} | (host) | — | failed | ${cell(h.error ?? "")} |`]
-    : h.archives.map((a) => `| ${h.host} | ${a.kind} | ${a.status === "collected" ? `${a.file} (${size(a.bytes ?? 0)})` : "—"} | ${a.status} | ${cell(a.detail ?? "")} |`));
+  const rows = index.hosts.flatMap((h) =>
+    h.status === "failed"
+      ? [`| ${h.host} | (host) | — | failed | ${cell(h.error ?? "")} |`]
+      : h.archives.map(
+          (a) =>
+            `| ${h.host} | ${a.kind} | ${a.status === "collected" ? `${a.file} (${size(a.bytes ?? 0)})` : "—"} | ${a.status} | ${cell(a.detail ?? "")} |`,
+        ),
+  );
   return [
     `# Backup of ${index.stack}, ${index.timestamp}`,
     "",

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
-import { BenchRun, runDir } from "../../workloads/expand";
 import { shellQuote } from "../../config/shell";
+import { type BenchRun, runDir } from "../../workloads/expand";
 
 /** Everything a benchmark script needs to know of where things are. */
 export interface BenchPaths {
@@ -28,7 +28,8 @@ const rallyFiles = (p: BenchPaths) => {
 };
 
 /** Rally's Python API in one process per step (components/bench/rally_task.py). */
-const rallyTask = (p: BenchPaths) => `${shellQuote(path.join(p.bin, "python"))} ${shellQuote(path.join(PROJECT_DIR, "components", "bench", "rally_task.py"))}`;
+const rallyTask = (p: BenchPaths) =>
+  `${shellQuote(path.join(p.bin, "python"))} ${shellQuote(path.join(PROJECT_DIR, "components", "bench", "rally_task.py"))}`;
 
 const sourceOpenrc = (openrc: string | undefined) => (openrc ? [`set -a; source ${shellQuote(openrc)}; set +a`] : []);
 

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
-import type { TestbedNetwork } from "../../config/types";
 import { shellQuote } from "../../config/shell";
+import type { TestbedNetwork } from "../../config/types";
 
 /** What the init phase makes in a fresh cloud (SPEC §4). */
 export interface InitOptions {
@@ -21,8 +21,12 @@ export const DEFAULT_CIRROS_URL = "https://download.cirros-cloud.net/0.6.2/cirro
 export const INIT_PY = path.join(PROJECT_DIR, "components", "init", "init.py");
 
 /** What init.py is told: the image, the external pool, the smoke check's timing. */
-export const initRequest = (o: InitOptions) =>
-  ({ image: o.image, external: o.external, bootTimeout: o.bootTimeout ?? 300, pollInterval: o.pollInterval ?? 5 });
+export const initRequest = (o: InitOptions) => ({
+  image: o.image,
+  external: o.external,
+  bootTimeout: o.bootTimeout ?? 300,
+  pollInterval: o.pollInterval ?? 5,
+});
 
 /**
  * The bash command of the init phase: the admin-openrc's OS_* exported (openstacksdk reads them),

@@ -1,10 +1,10 @@
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
+import { shellQuote } from "../../config/shell";
 import type { Host } from "../../config/types";
 import type { Vips } from "../../config/vips";
-import { groupHosts, hostLine } from "../../kolla/inventory";
-import { shellQuote } from "../../config/shell";
 import { ansibleOverSsh } from "../../kolla/commands";
+import { groupHosts, hostLine } from "../../kolla/inventory";
 
 /** The playbooks, templates and callback plugin beside this file, in the source tree. */
 export const MONITORING_DIR = path.join(PROJECT_DIR, "components", "monitoring");
@@ -14,7 +14,11 @@ const CALLBACK_NAME = "influxdb_events";
 const PORTS = { influxdb: 8086, collectd: 25826, grafana: 3000, cadvisor: 8888 };
 export const DATABASES = ["cadvisor", "collectd", "events"];
 /** Current releases: InfluxDB stays on 1.x, the line with a collectd input and the InfluxQL Enos' dashboards use. */
-const IMAGES = { influxdb: "influxdb:1.12.4", grafana: "grafana/grafana:12.2.1", cadvisor: "ghcr.io/google/cadvisor:v0.60.5" };
+const IMAGES = {
+  influxdb: "influxdb:1.12.4",
+  grafana: "grafana/grafana:12.2.1",
+  cadvisor: "ghcr.io/google/cadvisor:v0.60.5",
+};
 const CONTAINERS = { influxdb: "enos-influxdb", grafana: "enos-grafana", cadvisor: "enos-cadvisor" };
 
 /**
@@ -32,7 +36,10 @@ function monitoringHost(hosts: Host[]): Host {
 }
 
 /** Where the InfluxDB runs: the backup snapshots it there. */
-export const influxdbSource = (hosts: Host[]) => ({ alias: monitoringHost(hosts).alias, container: CONTAINERS.influxdb });
+export const influxdbSource = (hosts: Host[]) => ({
+  alias: monitoringHost(hosts).alias,
+  container: CONTAINERS.influxdb,
+});
 export const influxdbUrl = (vips: Vips) => `http://${vips.influxdb.address}:${PORTS.influxdb}`;
 export const grafanaUrl = (vips: Vips) => `http://${vips.grafana.address}:${PORTS.grafana}`;
 
@@ -76,7 +83,6 @@ export function callbackEnv(influxdb: string): Record<string, string> {
 
 export type MonitoringMode = "deploy" | "check";
 
-
 export interface PlaybookRun {
   hosts: Host[];
   /** The testbed's VIPs: InfluxDB and Grafana serve at theirs. */
@@ -97,7 +103,7 @@ function script(run: PlaybookRun, env: Record<string, string>, commands: string[
     "set -euo pipefail",
     ...ansibleOverSsh(run.venv, run.sshConfig),
     ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-    'd=$(mktemp -d); trap \'rm -rf "$d"\' EXIT',
+    "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT",
     `cat > "$d/inventory" <<'INVENTORY'\n${renderMonitoringInventory(run.hosts)}INVENTORY`,
     `cat > "$d/vars.json" <<'VARS'\n${JSON.stringify(monitoringVars(run.hosts, run.vips), null, 2)}\nVARS`,
     ...commands,
@@ -115,10 +121,10 @@ export function renderDeployScript(run: PlaybookRun, mode: MonitoringMode): stri
   return mode === "deploy"
     ? script(run, callbackEnv(influxdbUrl(run.vips)), [playbook("", "monitoring.yml")])
     : script(run, {}, [
-      playbook("--syntax-check ", "monitoring.yml"),
-      playbook("--syntax-check ", "monitoring-remove.yml"),
-      playbook("--check ", "monitoring.yml"),
-    ]);
+        playbook("--syntax-check ", "monitoring.yml"),
+        playbook("--syntax-check ", "monitoring-remove.yml"),
+        playbook("--check ", "monitoring.yml"),
+      ]);
 }
 
 export function renderRemoveScript(run: PlaybookRun): string {

@@ -1,5 +1,5 @@
 import type { Host } from "../../config/types";
-import { ENOS_VIP_KEYS, VIP_NAMES, Vips } from "../../config/vips";
+import { ENOS_VIP_KEYS, VIP_NAMES, type Vips } from "../../config/vips";
 import { parseInterfaces } from "../../providers/static/probe";
 import type { HostPlan } from "./plan";
 
@@ -11,7 +11,8 @@ export function addressesScript(hosts: Pick<Host, "alias">[], sshConfig: string)
   return [
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT; pids=()",
     ...hosts.map((h, i) => `ssh -F '${sshConfig}' '${h.alias}' 'ip -o -4 addr show' > "$dir/${i}" 2>&1 & pids+=($!)`),
-    "failed=0; for pid in \"${pids[@]}\"; do wait \"$pid\" || failed=1; done",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash array expansion, not a template
+    'failed=0; for pid in "${pids[@]}"; do wait "$pid" || failed=1; done',
     ...hosts.map((_, i) => `echo "@@ADDR ${i}"; cat "$dir/${i}"`),
     "exit $failed",
     "",
@@ -46,6 +47,12 @@ export function shapedAddresses(plans: HostPlan[], vips?: Vips): Record<string, 
 /** The report's section on what was shaped: one line per destination host. */
 export function renderShaped(shaped: Record<string, string[]>): string {
   const lines = Object.entries(shaped).map(([alias, ips]) => `- ${alias}: ${ips.join(", ")}`);
-  return ["## Shaped addresses", "", "Traffic to these addresses of each destination host (read on the hosts when the rules were made) is shaped:", "",
-    ...(lines.length ? lines : ["- none: no rule"]), ""].join("\n");
+  return [
+    "## Shaped addresses",
+    "",
+    "Traffic to these addresses of each destination host (read on the hosts when the rules were made) is shaped:",
+    "",
+    ...(lines.length ? lines : ["- none: no rule"]),
+    "",
+  ].join("\n");
 }

@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import type { Host } from "../../config/types";
-import type { GroupRule } from "./plan";
 import { renderShaped } from "./addresses";
-import { PairMeasurement, PairVerdict, judgePair, renderMarkdown, renderSvg } from "./validate";
+import type { GroupRule } from "./plan";
+import { judgePair, type PairMeasurement, type PairVerdict, renderMarkdown, renderSvg } from "./validate";
 
 const run = promisify(execFile);
 
@@ -29,7 +29,14 @@ const ssh = (sshConfig: string, alias: string, command: string) =>
 /** fping -C prints `addr : 0.05 0.06 - 0.04 ...` on stderr, `-` for a lost probe. */
 export function parseFping(output: string): number[] {
   const line = output.split("\n").find((l) => l.includes(" : "));
-  return line ? line.split(" : ")[1].trim().split(/\s+/).filter((v) => v !== "-").map(Number) : [];
+  return line
+    ? line
+        .split(" : ")[1]
+        .trim()
+        .split(/\s+/)
+        .filter((v) => v !== "-")
+        .map(Number)
+    : [];
 }
 
 /**
@@ -37,14 +44,17 @@ export function parseFping(output: string): number[] {
  * after one period, which would count any RTT above 20 ms as lost). The report goes to stdout;
  * fping exits non-zero when a probe is lost.
  */
-export const fpingCommand = (address: string, probes: number) => `fping -C ${probes} -p 20 -t 2000 -q ${address} 2>&1 || true`;
+export const fpingCommand = (address: string, probes: number) =>
+  `fping -C ${probes} -p 20 -t 2000 -q ${address} 2>&1 || true`;
 /** The server's pid file: one per address, since the local testbed's hosts share this machine's /tmp. */
 const iperfPidFile = (address: string) => `/tmp/enos-iperf3-${address}.pid`;
-export const iperfServerCommand = (address: string) => `iperf3 -s -1 -D -B ${address} -p 5201 -I ${iperfPidFile(address)} && sleep 0.3`;
+export const iperfServerCommand = (address: string) =>
+  `iperf3 -s -1 -D -B ${address} -p 5201 -I ${iperfPidFile(address)} && sleep 0.3`;
 /** Stops a server whose client never came (a one-off server otherwise waits for one forever). */
 export const iperfStopCommand = (address: string) =>
   `if [ -f ${iperfPidFile(address)} ]; then kill "$(cat ${iperfPidFile(address)})" 2>/dev/null; rm -f ${iperfPidFile(address)}; fi; true`;
-export const iperfClientCommand = (address: string, seconds: number) => `iperf3 -c ${address} -p 5201 -t ${seconds} -O 1 -J`;
+export const iperfClientCommand = (address: string, seconds: number) =>
+  `iperf3 -c ${address} -p 5201 -t ${seconds} -O 1 -J`;
 /** The first line after `@@TAG i` in the output of a script that tags what it prints that way. */
 export const taggedLine = (output: string, tag: string, i: number): string =>
   output.split(`@@${tag} ${i}\n`)[1]?.split("\n")[0] ?? "";
@@ -57,7 +67,12 @@ async function fping(sshConfig: string, from: Host, to: Host, probes: number): P
 }
 
 /** Goodput from `from` to `to`; the server started on `to` never outlives a client that failed. */
-export async function iperf(sshConfig: string, from: Pick<Host, "alias">, to: Pick<Host, "alias" | "address">, seconds: number): Promise<number> {
+export async function iperf(
+  sshConfig: string,
+  from: Pick<Host, "alias">,
+  to: Pick<Host, "alias" | "address">,
+  seconds: number,
+): Promise<number> {
   await ssh(sshConfig, to.alias, iperfServerCommand(to.address));
   try {
     return parseIperf((await ssh(sshConfig, from.alias, iperfClientCommand(to.address, seconds))).stdout);
@@ -71,18 +86,27 @@ export async function iperf(sshConfig: string, from: Pick<Host, "alias">, to: Pi
 export function samplePairs(hosts: Host[]): { src: string; dst: string; from: Host; to: Host }[] {
   const groups = [...new Set(hosts.flatMap((h) => h.groups))].sort();
   const sample = (group: string) => hosts.find((h) => h.groups.includes(group))!;
-  return groups.flatMap((src) => groups.filter((dst) => dst !== src).map((dst) => ({ src, dst, from: sample(src), to: sample(dst) })));
+  return groups.flatMap((src) =>
+    groups.filter((dst) => dst !== src).map((dst) => ({ src, dst, from: sample(src), to: sample(dst) })),
+  );
 }
 
 /** Judges every measured pair and writes report.{json,md,svg,png} to outDir. */
 export function writeReport(
-  outDir: string, stack: string, groupRules: GroupRule[], measurements: PairMeasurement[], shaped: Record<string, string[]>,
+  outDir: string,
+  stack: string,
+  groupRules: GroupRule[],
+  measurements: PairMeasurement[],
+  shaped: Record<string, string[]>,
 ): PairVerdict[] {
   const verdicts = measurements.map((m) => judgePair(m, groupRules));
   const groups = [...new Set(measurements.flatMap((m) => [m.src, m.dst]))].sort();
   fs.mkdirSync(outDir, { recursive: true });
   const file = (name: string) => path.join(outDir, name);
-  fs.writeFileSync(file("report.json"), JSON.stringify({ stack, date: new Date().toISOString(), groupRules, shaped, measurements, verdicts }, null, 2));
+  fs.writeFileSync(
+    file("report.json"),
+    JSON.stringify({ stack, date: new Date().toISOString(), groupRules, shaped, measurements, verdicts }, null, 2),
+  );
   fs.writeFileSync(file("report.md"), `${renderMarkdown(stack, verdicts)}\n${renderShaped(shaped)}`);
   fs.writeFileSync(file("report.svg"), renderSvg(groups, verdicts));
   execFileSync("rsvg-convert", [file("report.svg"), "-o", file("report.png")]);
@@ -97,11 +121,19 @@ export function writeReport(
 export async function measureAndReport(request: MeasureRequest): Promise<PairVerdict[]> {
   const { sshConfig, groupRules, probes = 200, seconds = 4 } = request;
   const pairs = samplePairs(request.hosts);
-  const measurements: PairMeasurement[] = await Promise.all(pairs.map(async ({ src, dst, from, to }) => ({
-    src, dst, from: from.alias, to: to.alias, probes, rttsMs: await fping(sshConfig, from, to, probes),
-  })));
+  const measurements: PairMeasurement[] = await Promise.all(
+    pairs.map(async ({ src, dst, from, to }) => ({
+      src,
+      dst,
+      from: from.alias,
+      to: to.alias,
+      probes,
+      rttsMs: await fping(sshConfig, from, to, probes),
+    })),
+  );
   for (const [i, { src, dst, from, to }] of pairs.entries()) {
-    if (groupRules.some((r) => r.src === src && r.dst === dst)) measurements[i].goodputBits = await iperf(sshConfig, from, to, seconds);
+    if (groupRules.some((r) => r.src === src && r.dst === dst))
+      measurements[i].goodputBits = await iperf(sshConfig, from, to, seconds);
   }
   return writeReport(request.outDir, request.stack, groupRules, measurements, request.shaped);
 }
@@ -111,12 +143,17 @@ if (require.main === module) {
   // "-": the request on stdin, read from fd 0 (the command plugin's stdin is a socket, which
   // /dev/stdin cannot open: ENXIO).
   const request: MeasureRequest = JSON.parse(fs.readFileSync(process.argv[2] === "-" ? 0 : process.argv[2], "utf8"));
-  measureAndReport(request).then((verdicts) => {
-    const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
-    console.log(`${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${request.outDir}/report.md`);
-    process.exit(failed.length ? 1 : 0);
-  }, (error) => {
-    console.error(error.message ?? error);
-    process.exit(1);
-  });
+  measureAndReport(request).then(
+    (verdicts) => {
+      const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
+      console.log(
+        `${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${request.outDir}/report.md`,
+      );
+      process.exit(failed.length ? 1 : 0);
+    },
+    (error) => {
+      console.error(error.message ?? error);
+      process.exit(1);
+    },
+  );
 }

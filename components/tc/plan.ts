@@ -38,7 +38,10 @@ const lossText = (loss: string | number) => (typeof loss === "number" ? `${loss}
  */
 export function planGroupRules(
   groups: string[],
-  nc: Pick<NetworkConstraintsConfig, "enable" | "default_delay" | "default_rate" | "default_loss" | "constraints" | "except">,
+  nc: Pick<
+    NetworkConstraintsConfig,
+    "enable" | "default_delay" | "default_rate" | "default_loss" | "constraints" | "except"
+  >,
 ): GroupRule[] {
   if (!nc.enable) return [];
   const excepted = new Set(nc.except.flatMap(expandRange));
@@ -47,14 +50,25 @@ export function planGroupRules(
   for (const src of groups) {
     for (const dst of groups) {
       if (src === dst || excepted.has(src) || excepted.has(dst)) continue;
-      rules.set(key(src, dst), { src, dst, delay: nc.default_delay, rate: nc.default_rate, loss: lossText(nc.default_loss) });
+      rules.set(key(src, dst), {
+        src,
+        dst,
+        delay: nc.default_delay,
+        rate: nc.default_rate,
+        loss: lossText(nc.default_loss),
+      });
     }
   }
   for (const c of nc.constraints) {
     const symmetric = c.symetric ?? c.symmetric ?? false;
     for (const src of expandRange(c.src)) {
       for (const dst of expandRange(c.dst)) {
-        for (const [a, b] of symmetric ? [[src, dst], [dst, src]] : [[src, dst]]) {
+        for (const [a, b] of symmetric
+          ? [
+              [src, dst],
+              [dst, src],
+            ]
+          : [[src, dst]]) {
           const rule = rules.get(key(a, b));
           if (!rule) continue;
           if (c.delay !== undefined) rule.delay = c.delay;
@@ -74,9 +88,11 @@ export function planHostRules(hosts: Host[], groupRules: GroupRule[]): HostPlan[
     devices: host.devices,
     rules: groupRules
       .filter((r) => host.groups.includes(r.src))
-      .flatMap((r) => hosts
-        .filter((other) => other !== host && other.groups.includes(r.dst))
-        .map((other) => ({ dst: other.alias, ips: other.ips, delay: r.delay, rate: r.rate, loss: r.loss }))),
+      .flatMap((r) =>
+        hosts
+          .filter((other) => other !== host && other.groups.includes(r.dst))
+          .map((other) => ({ dst: other.alias, ips: other.ips, delay: r.delay, rate: r.rate, loss: r.loss })),
+      ),
   }));
 }
 
@@ -99,9 +115,15 @@ export interface BaseRttSample {
  * in `problems` with what its probe printed, instead of a NaN delay further down.
  */
 export function baseRtts(samples: BaseRttSample[]): { rttMs: Record<string, number>; problems: string[] } {
-  const problems = samples.filter((s) => s.rttsMs.length === 0).map((s) =>
-    `${s.src} -> ${s.dst}: no base RTT, none of ${s.probes} probes from ${s.from} to ${s.to} got a reply (the probe printed: ${s.output.trim().split("\n").slice(-3).join(" / ") || "nothing"})`);
-  const rttMs = Object.fromEntries(samples.filter((s) => s.rttsMs.length > 0).map((s) => [pairKey(s.src, s.dst), median(s.rttsMs)]));
+  const problems = samples
+    .filter((s) => s.rttsMs.length === 0)
+    .map(
+      (s) =>
+        `${s.src} -> ${s.dst}: no base RTT, none of ${s.probes} probes from ${s.from} to ${s.to} got a reply (the probe printed: ${s.output.trim().split("\n").slice(-3).join(" / ") || "nothing"})`,
+    );
+  const rttMs = Object.fromEntries(
+    samples.filter((s) => s.rttsMs.length > 0).map((s) => [pairKey(s.src, s.dst), median(s.rttsMs)]),
+  );
   return { rttMs, problems };
 }
 
@@ -110,7 +132,10 @@ export function baseRtts(samples: BaseRttSample[]): { rttMs: Record<string, numb
  * direction's delay is lowered by half of that base RTT so that the end-to-end delay is the one asked.
  * A pair whose half base RTT exceeds the delay asked cannot be made accurate: it is named in `problems`.
  */
-export function accurateRules(rules: GroupRule[], baseRttMs: Record<string, number>): { rules: GroupRule[]; problems: string[] } {
+export function accurateRules(
+  rules: GroupRule[],
+  baseRttMs: Record<string, number>,
+): { rules: GroupRule[]; problems: string[] } {
   const problems: string[] = [];
   const adjusted = rules.map((rule) => {
     const askedUs = parseDelay(rule.delay);
@@ -118,7 +143,9 @@ export function accurateRules(rules: GroupRule[], baseRttMs: Record<string, numb
     if (askedUs === 0 || base === undefined) return rule;
     const halfBaseUs = (base * 1000) / 2;
     if (halfBaseUs > askedUs) {
-      problems.push(`${rule.src} -> ${rule.dst}: ${rule.delay} asked, but the network alone already takes ${(halfBaseUs / 1000).toFixed(3)} ms each way (base RTT ${base.toFixed(3)} ms)`);
+      problems.push(
+        `${rule.src} -> ${rule.dst}: ${rule.delay} asked, but the network alone already takes ${(halfBaseUs / 1000).toFixed(3)} ms each way (base RTT ${base.toFixed(3)} ms)`,
+      );
       return rule;
     }
     return { ...rule, delay: `${Math.round(askedUs - halfBaseUs)}us` };

@@ -1,6 +1,6 @@
 import { asRoot } from "../../config/shell";
 import { parseDelay, parseLoss } from "../../config/units";
-import { HostPlan, HostRule, needsNetem } from "./plan";
+import { type HostPlan, type HostRule, needsNetem } from "./plan";
 
 /**
  * Class minor ids and handles are hexadecimal to tc. The root is handle 1: or 2: (see
@@ -24,22 +24,28 @@ function netemArgs(rule: HostRule): string {
  */
 export function renderBatch(device: string, rules: HostRule[], root: 1 | 2 = 1): string {
   if (rules.length > MAX_CLASSES) {
-    throw new Error(`${rules.length} destination hosts need ${rules.length} tc classes on ${device}; tc allows at most ${MAX_CLASSES} (0x${hex(MAX_CLASSES)})`);
+    throw new Error(
+      `${rules.length} destination hosts need ${rules.length} tc classes on ${device}; tc allows at most ${MAX_CLASSES} (0x${hex(MAX_CLASSES)})`,
+    );
   }
   const lines = [`qdisc replace dev ${device} root handle ${root}: htb`];
   rules.forEach((rule, i) => {
     const minor = hex(i + 1);
     lines.push(`class add dev ${device} parent ${root}: classid ${root}:${minor} htb rate ${rule.rate}`);
-    if (needsNetem(rule)) lines.push(`qdisc add dev ${device} parent ${root}:${minor} handle ${hex(i + 3)}: netem ${netemArgs(rule)}`);
+    if (needsNetem(rule))
+      lines.push(`qdisc add dev ${device} parent ${root}:${minor} handle ${hex(i + 3)}: netem ${netemArgs(rule)}`);
     for (const ip of rule.ips) {
-      lines.push(`filter add dev ${device} parent ${root}: protocol ip prio 1 u32 match ip dst ${ip}/32 flowid ${root}:${minor}`);
+      lines.push(
+        `filter add dev ${device} parent ${root}: protocol ip prio 1 u32 match ip dst ${ip}/32 flowid ${root}:${minor}`,
+      );
     }
   });
   return `${lines.join("\n")}\n`;
 }
 
 /** Whether a device's root qdisc is one of ours (handle 1: or 2:, see renderApplyScript). */
-const ourRoot = (device: string, handles = "[12]") => `tc qdisc show dev ${device} | grep -q '^qdisc htb ${handles}: root'`;
+const ourRoot = (device: string, handles = "[12]") =>
+  `tc qdisc show dev ${device} | grep -q '^qdisc htb ${handles}: root'`;
 
 /**
  * The script a host runs, in one SSH session, as root: each device's batch, or the reset when there
@@ -50,13 +56,21 @@ const ourRoot = (device: string, handles = "[12]") => `tc qdisc show dev ${devic
  */
 export function renderApplyScript(plan: HostPlan): string {
   if (plan.rules.length === 0) return renderResetScript(plan);
-  return asRoot("applying tc rules", ["set -e", ...plan.devices.map((device) => [
-    `if ${ourRoot(device, "1")}; then tc -batch - <<'TC'`,
-    `${renderBatch(device, plan.rules, 2)}TC`,
-    "else tc -batch - <<'TC'",
-    `${renderBatch(device, plan.rules, 1)}TC`,
-    "fi",
-  ].join("\n"))].join("\n"));
+  return asRoot(
+    "applying tc rules",
+    [
+      "set -e",
+      ...plan.devices.map((device) =>
+        [
+          `if ${ourRoot(device, "1")}; then tc -batch - <<'TC'`,
+          `${renderBatch(device, plan.rules, 2)}TC`,
+          "else tc -batch - <<'TC'",
+          `${renderBatch(device, plan.rules, 1)}TC`,
+          "fi",
+        ].join("\n"),
+      ),
+    ].join("\n"),
+  );
 }
 
 /**
@@ -64,5 +78,10 @@ export function renderApplyScript(plan: HostPlan): string {
  * that fails fails the reset (the rules would still be there).
  */
 export function renderResetScript(plan: Pick<HostPlan, "devices">): string {
-  return asRoot("resetting tc rules", ["set -e", ...plan.devices.map((device) => `if ${ourRoot(device)}; then tc qdisc del dev ${device} root; fi`)].join("\n"));
+  return asRoot(
+    "resetting tc rules",
+    ["set -e", ...plan.devices.map((device) => `if ${ourRoot(device)}; then tc qdisc del dev ${device} root; fi`)].join(
+      "\n",
+    ),
+  );
 }

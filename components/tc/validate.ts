@@ -44,7 +44,7 @@ export const median = (values: number[]) => {
 function binomialCdf(k: number, n: number, p: number): number {
   if (p <= 0) return 1;
   if (p >= 1) return k >= n ? 1 : 0;
-  let term = Math.pow(1 - p, n);
+  let term = (1 - p) ** n;
   let sum = term;
   for (let i = 0; i < k; i++) {
     term *= ((n - i) / (i + 1)) * (p / (1 - p));
@@ -63,7 +63,8 @@ export function lossInterval(k: number, n: number, level = 0.99): [number, numbe
     let [lo, hi] = [0, 1];
     for (let i = 0; i < 60; i++) {
       const mid = (lo + hi) / 2;
-      if (f(mid) > 0) hi = mid; else lo = mid;
+      if (f(mid) > 0) hi = mid;
+      else lo = mid;
     }
     return (lo + hi) / 2;
   };
@@ -122,9 +123,11 @@ export function judgePair(m: PairMeasurement, rules: GroupRule[]): PairVerdict {
 
 export function renderMarkdown(stack: string, verdicts: PairVerdict[]): string {
   const mark = (c?: Check) => (c ? `${c.ok ? "pass" : "**FAIL**"}` : "-");
-  const rows = verdicts.map((v) =>
-    `| ${v.src} → ${v.dst} | ${v.from} → ${v.to} | ${v.rtt.asked} | ${v.rtt.measured} | ${mark(v.rtt)} | ` +
-    `${v.rate?.asked ?? "-"} | ${v.rate?.measured ?? "-"} | ${mark(v.rate)} | ${v.loss.asked} | ${v.loss.measured} | ${mark(v.loss)} |`);
+  const rows = verdicts.map(
+    (v) =>
+      `| ${v.src} → ${v.dst} | ${v.from} → ${v.to} | ${v.rtt.asked} | ${v.rtt.measured} | ${mark(v.rtt)} | ` +
+      `${v.rate?.asked ?? "-"} | ${v.rate?.measured ?? "-"} | ${mark(v.rate)} | ${v.loss.asked} | ${v.loss.measured} | ${mark(v.loss)} |`,
+  );
   const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok)).length;
   return [
     `# Network emulation check: stack ${stack}`,
@@ -142,7 +145,7 @@ export function renderMarkdown(stack: string, verdicts: PairVerdict[]): string {
   ].join("\n");
 }
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
 /** Two group matrices (rate, RTT) with asked / measured in each cell, green when it passes. */
 export function renderSvg(groups: string[], verdicts: PairVerdict[]): string {
@@ -152,22 +155,28 @@ export function renderSvg(groups: string[], verdicts: PairVerdict[]): string {
   const matrix = (title: string, x0: number, pick: (v: PairVerdict) => Check | undefined) => {
     const parts = [`<text x="${x0 + width / 2}" y="24" font-size="18" text-anchor="middle">${title}</text>`];
     groups.forEach((g, i) => {
-      parts.push(`<text x="${x0 + head + i * cell + cell / 2}" y="${head - 10}" text-anchor="middle">to ${escape(g)}</text>`);
-      parts.push(`<text x="${x0 + head - 8}" y="${head + i * cell + cell / 2}" text-anchor="end">${escape(g)}</text>`);
+      parts.push(
+        `<text x="${x0 + head + i * cell + cell / 2}" y="${head - 10}" text-anchor="middle">to ${escapeXml(g)}</text>`,
+      );
+      parts.push(
+        `<text x="${x0 + head - 8}" y="${head + i * cell + cell / 2}" text-anchor="end">${escapeXml(g)}</text>`,
+      );
     });
-    groups.forEach((src, r) => groups.forEach((dst, c) => {
-      const check = verdicts.find((v) => v.src === src && v.dst === dst);
-      const shown = check && pick(check);
-      const fill = !shown ? "#eeeeee" : shown.ok ? "#c8e6c9" : "#ffcdd2";
-      const x = x0 + head + c * cell;
-      const y = head + r * cell;
-      parts.push(`<rect x="${x}" y="${y}" width="${cell - 4}" height="${cell - 4}" fill="${fill}" stroke="#999"/>`);
-      if (shown) {
-        parts.push(`<text x="${x + 8}" y="${y + 40}">asked ${escape(shown.asked)}</text>`);
-        parts.push(`<text x="${x + 8}" y="${y + 70}">got ${escape(shown.measured.split(" (")[0])}</text>`);
-        parts.push(`<text x="${x + 8}" y="${y + 100}" font-weight="bold">${shown.ok ? "pass" : "FAIL"}</text>`);
+    for (const [r, src] of groups.entries()) {
+      for (const [c, dst] of groups.entries()) {
+        const check = verdicts.find((v) => v.src === src && v.dst === dst);
+        const shown = check && pick(check);
+        const fill = !shown ? "#eeeeee" : shown.ok ? "#c8e6c9" : "#ffcdd2";
+        const x = x0 + head + c * cell;
+        const y = head + r * cell;
+        parts.push(`<rect x="${x}" y="${y}" width="${cell - 4}" height="${cell - 4}" fill="${fill}" stroke="#999"/>`);
+        if (shown) {
+          parts.push(`<text x="${x + 8}" y="${y + 40}">asked ${escapeXml(shown.asked)}</text>`);
+          parts.push(`<text x="${x + 8}" y="${y + 70}">got ${escapeXml(shown.measured.split(" (")[0])}</text>`);
+          parts.push(`<text x="${x + 8}" y="${y + 100}" font-weight="bold">${shown.ok ? "pass" : "FAIL"}</text>`);
+        }
       }
-    }));
+    }
     return parts.join("\n");
   };
   const height = head + groups.length * cell + 20;

@@ -1,8 +1,8 @@
 import * as crypto from "node:crypto";
 import { StringDecoder } from "node:string_decoder";
 import type { z } from "zod";
-import { WireProps, WireValue, holdsSecret, plain, samePlain, secret, secretStrings } from "../shared/wire";
-import { CommandInputs, decode } from "./inputs";
+import { holdsSecret, plain, samePlain, secret, secretStrings, type WireProps, type WireValue } from "../shared/wire";
+import { type CommandInputs, decode } from "./inputs";
 
 /**
  * What local and remote commands share, after pulumi-command 1.2.1 (provider/pkg/provider/local and
@@ -146,7 +146,12 @@ export function previousOf(props: WireProps): Outcome {
 
 /** Runs one command, logging its lines as they come; fails naming its exit code and last lines. */
 async function execute<I extends CommandInputs>(
-  kind: Kind<I>, command: string, inputs: I, previous: Outcome, sink: LineSink, limits: Limits,
+  kind: Kind<I>,
+  command: string,
+  inputs: I,
+  previous: Outcome,
+  sink: LineSink,
+  limits: Limits,
 ): Promise<Outcome> {
   const { logging } = inputs;
   const environment = { ...inputs.environment };
@@ -166,19 +171,27 @@ async function execute<I extends CommandInputs>(
   let ended: Ended;
   try {
     if (limits.cancelled.aborted) throw new Error("the update was cancelled before this command started");
-    ended = await kind.run(inputs, {
-      command,
-      stdin: inputs.stdin || undefined,
-      environment,
-      onStdout: (chunk) => (stdout.push(chunk), stdoutLines.push(chunk)),
-      onStderr: (chunk) => (stderr.push(chunk), stderrLines.push(chunk)),
-      log: sink,
-      signal: controller.signal,
-    }).catch((error: Error) => {
-      // Stopped before it could start (while its SSH connection was being made, say).
-      if (!controller.signal.aborted) throw error;
-      throw new Error(`command ${stopped()} ${kind.where(inputs)} before it started: ${error.message}`);
-    });
+    ended = await kind
+      .run(inputs, {
+        command,
+        stdin: inputs.stdin || undefined,
+        environment,
+        onStdout: (chunk) => {
+          stdout.push(chunk);
+          stdoutLines.push(chunk);
+        },
+        onStderr: (chunk) => {
+          stderr.push(chunk);
+          stderrLines.push(chunk);
+        },
+        log: sink,
+        signal: controller.signal,
+      })
+      .catch((error: Error) => {
+        // Stopped before it could start (while its SSH connection was being made, say).
+        if (!controller.signal.aborted) throw error;
+        throw new Error(`command ${stopped()} ${kind.where(inputs)} before it started: ${error.message}`);
+      });
   } finally {
     clearTimeout(timer);
     limits.cancelled.removeEventListener("abort", stop);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { LocalInputs, localInputs } from "./inputs";
+import { type LocalInputs, localInputs } from "./inputs";
 import type { Ended, Job, Kind } from "./lifecycle";
 
 const SETPGRP_EXEC = 'setpgrp(0, 0); exec { $ARGV[0] } @ARGV or die "cannot run $ARGV[0]: $!\\n"';

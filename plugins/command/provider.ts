@@ -1,9 +1,9 @@
 import type { Provider } from "@pulumi/pulumi/provider";
 import { currentTimeout, engineLog } from "../shared/engine";
 import type { Plugin } from "../shared/serve";
-import { WireProps, typeOf } from "../shared/wire";
+import { typeOf, type WireProps } from "../shared/wire";
 import type { CommandInputs } from "./inputs";
-import { diff, Kind, newId, previousOf, runCommand } from "./lifecycle";
+import { diff, type Kind, newId, previousOf, runCommand } from "./lifecycle";
 import { local } from "./local";
 import { remote } from "./remote/command";
 
@@ -30,11 +30,18 @@ export function commandPlugin(version: string, engine: string | undefined): Plug
 
   /** Runs the command `pick` chooses; the plugin does not exit under it. */
   const run = <I extends CommandInputs>(
-    kind: Kind<I>, urn: string, pick: (inputs: I) => string | undefined, props: WireProps, previous = previousOf({}),
+    kind: Kind<I>,
+    urn: string,
+    pick: (inputs: I) => string | undefined,
+    props: WireProps,
+    previous = previousOf({}),
   ) => {
     const limits = { timeoutSeconds: currentTimeout(), cancelled: cancel.signal };
     const outs = runCommand(kind, pick, props, previous, (line) => log(urn, line), limits);
-    const settled = outs.then(() => undefined, () => undefined);
+    const settled = outs.then(
+      () => undefined,
+      () => undefined,
+    );
     running.add(settled);
     void settled.then(() => running.delete(settled));
     return outs;

@@ -16,8 +16,11 @@ import { resolveFromProgram } from "./sdk";
  *
  * Throws the compiler's errors (file:line:column, the line, the message) when the program does not compile.
  */
-export async function buildProgram(programDir: string, entryPoint: string, tsconfig = "tsconfig.json")
-  : Promise<string | undefined> {
+export async function buildProgram(
+  programDir: string,
+  entryPoint: string,
+  tsconfig = "tsconfig.json",
+): Promise<string | undefined> {
   const configFile = path.resolve(programDir, tsconfig);
   let tsc: string;
   try {
@@ -61,8 +64,10 @@ function emittedEntry(typescript: typeof ts, config: ts.ParsedCommandLine, entry
   const candidates = [entry, `${entry}.ts`, path.join(entry, "index.ts")].map((f) => path.normalize(f));
   const source = config.fileNames.map((f) => path.normalize(f)).find((f) => candidates.includes(f));
   if (!source) {
-    throw new Error(`the program's main ${entry} is not one of the files ${tsconfig} compiles: ` +
-      "name a .ts file in Pulumi.yaml main, and have tsconfig's files or include cover it");
+    throw new Error(
+      `the program's main ${entry} is not one of the files ${tsconfig} compiles: ` +
+        "name a .ts file in Pulumi.yaml main, and have tsconfig's files or include cover it",
+    );
   }
   const outputs = typescript.getOutputFileNames(config, source, !typescript.sys.useCaseSensitiveFileNames);
   return outputs.find((f) => /\.[cm]?js$/.test(f)) as string;

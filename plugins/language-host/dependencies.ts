@@ -29,8 +29,9 @@ export function programDependencies(programDir: string, transitive: boolean): { 
       const wanted = transitive ? key.startsWith("node_modules/") : key === `node_modules/${name}` && direct.has(name);
       return wanted && version ? [{ name, version }] : [];
     });
-    return installed.filter((dep, i) =>
-      installed.findIndex((d) => d.name === dep.name && d.version === dep.version) === i);
+    return installed.filter(
+      (dep, i) => installed.findIndex((d) => d.name === dep.name && d.version === dep.version) === i,
+    );
   }
   const requireFromManifest = createRequire(manifest);
   return [...direct].map((name) => {

@@ -1,16 +1,16 @@
-import { ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import type * as langPb from "@pulumi/pulumi/proto/language_pb";
 import type * as langGrpc from "@pulumi/pulumi/proto/language_grpc_pb";
+import type * as langPb from "@pulumi/pulumi/proto/language_pb";
 import { watchEngine } from "../engine-watch";
 import { buildProgram } from "./build";
 import { programDependencies, searchUp } from "./dependencies";
-import { programConfig, RuntimeOptions, runtimeOptions } from "./options";
+import { programConfig, type RuntimeOptions, runtimeOptions } from "./options";
 import { freePort, ProgramProcess } from "./program";
-import { resolveFromProgram, Sdk } from "./sdk";
+import { resolveFromProgram, type Sdk } from "./sdk";
 
 /** `@pulumi/pulumi/cmd/run` exits with this code once it has shown the user an actionable message. */
 const ERROR_ALREADY_REPORTED = 32;
@@ -20,8 +20,16 @@ const GRPC_OPTIONS = { "grpc.max_receive_message_length": MAX_MESSAGE, "grpc.max
 /** Preloaded into every program (see the file). */
 const PRELOAD = path.join(__dirname, "preload.js");
 
-type Rpc = "getPluginInfo" | "getRequiredPlugins" | "getRequiredPackages" | "run" | "about" |
-  "getProgramDependencies" | "installDependencies" | "handshake" | "cancel";
+type Rpc =
+  | "getPluginInfo"
+  | "getRequiredPlugins"
+  | "getRequiredPackages"
+  | "run"
+  | "about"
+  | "getProgramDependencies"
+  | "installDependencies"
+  | "handshake"
+  | "cancel";
 type InstallCall = grpc.ServerWritableStream<langPb.InstallDependenciesRequest, langPb.InstallDependenciesResponse>;
 
 export interface HostFlags {
@@ -39,7 +47,10 @@ export class NodeLanguageHost {
   private stopWatch?: () => void;
   private shuttingDown = false;
 
-  constructor(private readonly sdk: Sdk, private readonly flags: HostFlags) {
+  constructor(
+    private readonly sdk: Sdk,
+    private readonly flags: HostFlags,
+  ) {
     this.server = new sdk.grpc.Server(GRPC_OPTIONS);
     if (flags.engineAddress) this.attach(flags.engineAddress);
   }
@@ -61,7 +72,8 @@ export class NodeLanguageHost {
     this.server.addService(this.sdk.langGrpc.LanguageRuntimeService, service);
     return new Promise((resolve, reject) => {
       this.server.bindAsync("127.0.0.1:0", this.sdk.grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(new Error(`cannot listen on 127.0.0.1: ${err.message}`)) : resolve(port));
+        err ? reject(new Error(`cannot listen on 127.0.0.1: ${err.message}`)) : resolve(port),
+      );
     });
   }
 
@@ -119,7 +131,10 @@ export class NodeLanguageHost {
 
     // stdout goes straight to the CLI, which shows it; stderr is also scanned for node running out of memory.
     const child = spawn(process.execPath, args, {
-      cwd: programDir, env: this.programEnvironment(req, options), detached: true, stdio: ["ignore", "inherit", "pipe"],
+      cwd: programDir,
+      env: this.programEnvironment(req, options),
+      detached: true,
+      stdio: ["ignore", "inherit", "pipe"],
     });
     const program = new ProgramProcess(child);
     this.programs.add(program);
@@ -156,7 +171,8 @@ export class NodeLanguageHost {
     const response = new this.sdk.lang.AboutResponse().setExecutable(process.execPath).setVersion(process.version);
     const metadata = response.getMetadataMap().set("packagemanager", "npm");
     const npmVersion = await new Promise<string>((resolve) =>
-      execFile("npm", ["--version"], (err, stdout) => resolve(err ? "" : stdout.trim())));
+      execFile("npm", ["--version"], (err, stdout) => resolve(err ? "" : stdout.trim())),
+    );
     if (npmVersion) metadata.set("packagemanagerVersion", npmVersion);
     try {
       const programDir = req.getInfo()?.getProgramDirectory() || process.cwd();
@@ -172,7 +188,8 @@ export class NodeLanguageHost {
     const dir = req.getInfo()?.getProgramDirectory() || req.getPwd();
     const dependencies = programDependencies(dir, req.getTransitivedependencies());
     return new this.sdk.lang.GetProgramDependenciesResponse().setDependenciesList(
-      dependencies.map(({ name, version }) => new this.sdk.lang.DependencyInfo().setName(name).setVersion(version)));
+      dependencies.map(({ name, version }) => new this.sdk.lang.DependencyInfo().setName(name).setVersion(version)),
+    );
   }
 
   /** `npm ci` where a lock file pins the dependencies, else `npm install`; output streamed to the CLI. */
@@ -233,9 +250,12 @@ export class NodeLanguageHost {
   private runArguments(req: langPb.RunRequest, runScript: string, entryPoint: string): string[] {
     const info = req.getInfo();
     const flags: [string, string | undefined][] = [
-      ["--monitor", req.getMonitorAddress()], ["--engine", this.engineAddress],
-      ["--organization", req.getOrganization()], ["--project", req.getProject()],
-      ["--root-directory", info?.getRootDirectory()], ["--stack", req.getStack()],
+      ["--monitor", req.getMonitorAddress()],
+      ["--engine", this.engineAddress],
+      ["--organization", req.getOrganization()],
+      ["--project", req.getProject()],
+      ["--root-directory", info?.getRootDirectory()],
+      ["--stack", req.getStack()],
       ["--pwd", info?.getProgramDirectory() || req.getPwd()],
     ];
     const args = [runScript, ...flags.filter(([, v]) => v).flatMap(([k, v]) => [k, v as string])];
@@ -264,10 +284,17 @@ export class NodeLanguageHost {
       if (!this.engineAddress) return reject(new Error("no engine address to ask for a debugger"));
       const client = new engineGrpc.EngineClient(this.engineAddress, g.credentials.createInsecure());
       const request = new engine.StartDebuggingRequest();
-      request.setConfig(struct.Struct.fromJavaScript({
-        name: "Pulumi: Program (nodejs)", type: "node", request: "attach", processId: child.pid ?? 0,
-        continueOnAttach: true, skipFiles: ["<node_internals>/**"], port,
-      }));
+      request.setConfig(
+        struct.Struct.fromJavaScript({
+          name: "Pulumi: Program (nodejs)",
+          type: "node",
+          request: "attach",
+          processId: child.pid ?? 0,
+          continueOnAttach: true,
+          skipFiles: ["<node_internals>/**"],
+          port,
+        }),
+      );
       request.setMessage(`on process id ${child.pid} and port ${port}`);
       client.startDebugging(request, (err) => {
         client.close();
@@ -278,13 +305,17 @@ export class NodeLanguageHost {
   }
 
   /** Turns a handler's exception into a gRPC error that names it, instead of an unanswered call. */
-  private unary<Req, Res>(name: string, handle: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>)
-    : grpc.handleUnaryCall<Req, Res> {
+  private unary<Req, Res>(
+    name: string,
+    handle: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      Promise.resolve().then(() => handle(call.request, call)).then(
-        (res) => callback(null, res),
-        (err: Error) => callback({ code: this.sdk.grpc.status.UNKNOWN, details: `${name}: ${err.message}` }),
-      );
+      Promise.resolve()
+        .then(() => handle(call.request, call))
+        .then(
+          (res) => callback(null, res),
+          (err: Error) => callback({ code: this.sdk.grpc.status.UNKNOWN, details: `${name}: ${err.message}` }),
+        );
     };
   }
 }

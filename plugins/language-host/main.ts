@@ -11,7 +11,7 @@
  * Usage (by the CLI): pulumi-language-nodejs [--logtostderr] [-v=N] [--tracing URL] <engine-address>
  */
 import { NodeLanguageHost } from "./host";
-import { loadSdk, Sdk } from "./sdk";
+import { loadSdk, type Sdk } from "./sdk";
 
 interface Args {
   engineAddress?: string;

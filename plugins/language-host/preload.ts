@@ -15,10 +15,17 @@ const inspect = util.inspect;
 const hangs = /[\\/]node_modules[\\/](?:@[^\\/\n]*[\\/])?[^\\/\n]*$/m;
 // The SDK (cmd/run/error.js) passes an options object, the only form handled here.
 const guarded = function (this: unknown, value: unknown, options?: unknown, ...rest: unknown[]) {
-  if (value instanceof Error && typeof options === "object" && options !== null && "colors" in options &&
-      options.colors && hangs.test(String(value.stack))) {
+  if (
+    value instanceof Error &&
+    typeof options === "object" &&
+    options !== null &&
+    "colors" in options &&
+    options.colors &&
+    hangs.test(String(value.stack))
+  ) {
     return inspect.call(this, value, { ...options, colors: false });
   }
+  // biome-ignore lint/complexity/noArguments: util.inspect tells (value) from (value, undefined) by argument count
   return Reflect.apply(inspect, this, [value, options, ...rest].slice(0, arguments.length));
 };
 // inspect.custom, defaultOptions (a getter/setter), colors and styles stay those of node's inspect.

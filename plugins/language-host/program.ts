@@ -1,4 +1,4 @@
-import { ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as net from "node:net";
 
 /** The CLI kills a plugin 5 s after interrupting it: a cancelled program gets less than that to stop. */

@@ -1,13 +1,13 @@
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import type * as grpc from "@grpc/grpc-js";
-import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
-import type * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
-import type * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import type * as engineGrpc from "@pulumi/pulumi/proto/engine_grpc_pb";
-import type * as langPb from "@pulumi/pulumi/proto/language_pb";
+import type * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import type * as langGrpc from "@pulumi/pulumi/proto/language_grpc_pb";
+import type * as langPb from "@pulumi/pulumi/proto/language_pb";
 import type * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
+import type * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
+import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 
 /** The modules the host needs, all from the program's @pulumi/pulumi so that they are its instances. */
 export interface Sdk {
@@ -28,8 +28,9 @@ export function resolveFromProgram(programDir: string, request: string): string 
     return createRequire(path.join(programDir, "pulumi-language-nodejs")).resolve(request);
   } catch (err) {
     const why = (err as Error).message.split("\n")[0];
-    throw new Error(`cannot load ${request} from ${programDir} (${why}): ` +
-      "install the project's dependencies (npm ci) first");
+    throw new Error(
+      `cannot load ${request} from ${programDir} (${why}): install the project's dependencies (npm ci) first`,
+    );
   }
 }
 

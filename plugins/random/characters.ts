@@ -38,7 +38,12 @@ export function drawCharacters(p: StringParams): string {
     const chars = Array.from(alphabet);
     return Array.from({ length: Math.max(0, count) }, () => chars[randomInt(chars.length)]);
   };
-  const minimums = [...draw(UPPER, p.minUpper), ...draw(LOWER, p.minLower), ...draw(NUMERIC, p.minNumeric), ...draw(special, p.minSpecial)];
+  const minimums = [
+    ...draw(UPPER, p.minUpper),
+    ...draw(LOWER, p.minLower),
+    ...draw(NUMERIC, p.minNumeric),
+    ...draw(special, p.minSpecial),
+  ];
   const result = [...minimums, ...draw(pool, p.length - minimums.length)];
   for (let i = result.length - 1; i > 0; i--) {
     const j = randomInt(i + 1);

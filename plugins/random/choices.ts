@@ -1,13 +1,20 @@
-import { ByteSource, sourceFor, uniformBelow } from "./numbers";
-import { RandomKind, known } from "./kind";
+import { known, type RandomKind } from "./kind";
+import { type ByteSource, sourceFor, uniformBelow } from "./numbers";
 
 export const randomInteger: RandomKind = {
   token: "random:index/randomInteger:RandomInteger",
-  inputs: { keepers: { type: "map" }, min: { type: "integer", required: true }, max: { type: "integer", required: true }, seed: { type: "string" } },
+  inputs: {
+    keepers: { type: "map" },
+    min: { type: "integer", required: true },
+    max: { type: "integer", required: true },
+    seed: { type: "string" },
+  },
   settle(inputs) {
     const range = known(inputs, ["min", "max"]);
     if (range && typeof range.min === "number" && typeof range.max === "number" && range.max < range.min) {
-      return [{ property: "max", reason: `max (${range.max}) is less than min (${range.min}): max must be at least min` }];
+      return [
+        { property: "max", reason: `max (${range.max}) is less than min (${range.min}): max must be at least min` },
+      ];
     }
     return [];
   },
@@ -36,10 +43,17 @@ function shuffled(items: unknown[], count: number, source: ByteSource): unknown[
 
 export const randomShuffle: RandomKind = {
   token: "random:index/randomShuffle:RandomShuffle",
-  inputs: { keepers: { type: "map" }, inputs: { type: "list", required: true }, resultCount: { type: "integer" }, seed: { type: "string" } },
+  inputs: {
+    keepers: { type: "map" },
+    inputs: { type: "list", required: true },
+    resultCount: { type: "integer" },
+    seed: { type: "string" },
+  },
   settle(inputs) {
     const count = known(inputs, ["resultCount"])?.resultCount;
-    return typeof count === "number" && count < 0 ? [{ property: "resultCount", reason: `resultCount must be 0 or more, not ${count}` }] : [];
+    return typeof count === "number" && count < 0
+      ? [{ property: "resultCount", reason: `resultCount must be 0 or more, not ${count}` }]
+      : [];
   },
   secretOutputs: [],
   create(values) {

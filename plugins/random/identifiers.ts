@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import type { CheckFailure } from "@pulumi/pulumi/provider";
 import type { Inputs } from "./inputs";
-import { RandomKind, known } from "./kind";
+import { known, type RandomKind } from "./kind";
 
 const KEEPERS = { keepers: { type: "map" as const } };
 
@@ -34,7 +34,9 @@ export const randomUuid7 = uuidKind("random:index/randomUuid7:RandomUuid7", uuid
 function atLeastOne(key: string): (inputs: Inputs) => CheckFailure[] {
   return (inputs) => {
     const size = known(inputs, [key])?.[key];
-    return typeof size === "number" && size < 1 ? [{ property: key, reason: `${key} must be at least 1, not ${size}` }] : [];
+    return typeof size === "number" && size < 1
+      ? [{ property: key, reason: `${key} must be at least 1, not ${size}` }]
+      : [];
   };
 }
 

@@ -1,5 +1,5 @@
 import type { CheckFailure } from "@pulumi/pulumi/provider";
-import { WireProps, WireValue, isSecret, isUnknown, plain, samePlain, secret } from "../shared/wire";
+import { isSecret, isUnknown, plain, samePlain, secret, type WireProps, type WireValue } from "../shared/wire";
 
 /** One input of a resource, with Terraform's schema facts that matter here. */
 export interface InputSpec {
@@ -17,12 +17,18 @@ export type Inputs = WireProps;
  * then fills the defaults. A secret input stays secret; an input not known yet (preview) is passed on
  * unchecked. Every failure names the property and what to give instead.
  */
-export function checkInputs(token: string, specs: Record<string, InputSpec>, news: Inputs): { inputs: Inputs; failures: CheckFailure[] } {
+export function checkInputs(
+  token: string,
+  specs: Record<string, InputSpec>,
+  news: Inputs,
+): { inputs: Inputs; failures: CheckFailure[] } {
   const name = token.split(":").pop();
-  const failures: CheckFailure[] = Object.keys(news).filter((key) => !(key in specs)).map((key) => ({
-    property: key,
-    reason: `${name} has no input "${key}"; its inputs are ${Object.keys(specs).join(", ")}`,
-  }));
+  const failures: CheckFailure[] = Object.keys(news)
+    .filter((key) => !(key in specs))
+    .map((key) => ({
+      property: key,
+      reason: `${name} has no input "${key}"; its inputs are ${Object.keys(specs).join(", ")}`,
+    }));
   const inputs: Inputs = {};
   for (const [key, spec] of Object.entries(specs)) {
     const given = news[key];
@@ -37,7 +43,10 @@ export function checkInputs(token: string, specs: Record<string, InputSpec>, new
     }
     const value = coerce(spec.type, plain(given));
     if (value === undefined) {
-      failures.push({ property: key, reason: `${name}: "${key}" must be ${article(spec.type)}, not ${JSON.stringify(plain(given))}` });
+      failures.push({
+        property: key,
+        reason: `${name}: "${key}" must be ${article(spec.type)}, not ${JSON.stringify(plain(given))}`,
+      });
       continue;
     }
     // A map or list goes on as given, so that an entry that is secret stays so.
@@ -82,5 +91,7 @@ export function replacedInputs(specs: Record<string, InputSpec>, olds: Inputs, n
     if (key === "overrideSpecial" && plain(value) === "") return undefined;
     return value ?? undefined;
   };
-  return Object.keys(specs).filter((key) => isUnknown(news[key]) || !samePlain(normal(key, olds[key]), normal(key, news[key])));
+  return Object.keys(specs).filter(
+    (key) => isUnknown(news[key]) || !samePlain(normal(key, olds[key]), normal(key, news[key])),
+  );
 }

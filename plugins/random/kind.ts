@@ -1,6 +1,6 @@
 import type { CheckFailure } from "@pulumi/pulumi/provider";
-import type { InputSpec, Inputs } from "./inputs";
 import { isUnknown, plain } from "../shared/wire";
+import type { InputSpec, Inputs } from "./inputs";
 
 /** One resource type of @pulumi/random, as this plugin serves it. */
 export interface RandomKind {

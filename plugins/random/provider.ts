@@ -1,20 +1,33 @@
 import type { Provider } from "@pulumi/pulumi/provider";
 import type { Plugin } from "../shared/serve";
+import { plain, secret, typeOf } from "../shared/wire";
 import { randomInteger, randomShuffle } from "./choices";
 import { randomBytes, randomId, randomUuid, randomUuid4, randomUuid7 } from "./identifiers";
-import { Inputs, checkInputs, replacedInputs } from "./inputs";
+import { checkInputs, type Inputs, replacedInputs } from "./inputs";
 import type { RandomKind } from "./kind";
 import { randomPassword, randomString } from "./strings";
-import { plain, secret, typeOf } from "../shared/wire";
 
-const KINDS = new Map<string, RandomKind>([randomPassword, randomString, randomUuid, randomUuid4, randomUuid7, randomBytes, randomId, randomInteger, randomShuffle]
-  .map((kind) => [kind.token, kind]));
+const KINDS = new Map<string, RandomKind>(
+  [
+    randomPassword,
+    randomString,
+    randomUuid,
+    randomUuid4,
+    randomUuid7,
+    randomBytes,
+    randomId,
+    randomInteger,
+    randomShuffle,
+  ].map((kind) => [kind.token, kind]),
+);
 
 function kindOf(urn: string): RandomKind {
   const token = typeOf(urn);
   const kind = KINDS.get(token);
   if (!kind) {
-    throw new Error(`enos-pulumi's random plugin does not implement ${token} (${urn}); it implements ${[...KINDS.keys()].join(", ")}`);
+    throw new Error(
+      `enos-pulumi's random plugin does not implement ${token} (${urn}); it implements ${[...KINDS.keys()].join(", ")}`,
+    );
   }
   return kind;
 }
@@ -31,7 +44,7 @@ export function randomPlugin(version: string): Plugin {
     async check(urn, _olds, news: Inputs) {
       const kind = kindOf(urn);
       const { inputs, failures } = checkInputs(kind.token, kind.inputs, news);
-      return { inputs, failures: failures.length > 0 ? failures : kind.settle?.(inputs) ?? [] };
+      return { inputs, failures: failures.length > 0 ? failures : (kind.settle?.(inputs) ?? []) };
     },
     async diff(_id, urn, olds: Inputs, news: Inputs) {
       const replaces = replacedInputs(kindOf(urn).inputs, olds, news);
@@ -40,7 +53,9 @@ export function randomPlugin(version: string): Plugin {
     async create(urn, inputs: Inputs) {
       const kind = kindOf(urn);
       const { id, outputs } = kind.create(plain(inputs) as Record<string, unknown>);
-      const tagged = Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, kind.secretOutputs.includes(key) ? secret(value) : value]));
+      const tagged = Object.fromEntries(
+        Object.entries(outputs).map(([key, value]) => [key, kind.secretOutputs.includes(key) ? secret(value) : value]),
+      );
       // The inputs go back as they came, secret tags included, so that a secret keeper stays secret.
       return { id, outs: { ...inputs, ...tagged } };
     },

@@ -1,7 +1,7 @@
 import type { CheckFailure } from "@pulumi/pulumi/provider";
 import { bcryptHash, drawCharacters } from "./characters";
 import type { InputSpec, Inputs } from "./inputs";
-import { RandomKind, known } from "./kind";
+import { known, type RandomKind } from "./kind";
 
 /** random_password and random_string share their inputs and defaults (Terraform's schema v3). */
 const STRING_INPUTS: Record<string, InputSpec> = {
@@ -31,7 +31,10 @@ function settleString(inputs: Inputs): CheckFailure[] {
     else if (numbers.number === undefined) inputs.number = inputs.numeric;
     else if (numbers.numeric === undefined) inputs.numeric = inputs.number;
     else if (numbers.number !== numbers.numeric) {
-      failures.push({ property: "number", reason: `number (${numbers.number}) and numeric (${numbers.numeric}) differ: number is deprecated, set numeric only` });
+      failures.push({
+        property: "number",
+        reason: `number (${numbers.number}) and numeric (${numbers.numeric}) differ: number is deprecated, set numeric only`,
+      });
     }
   }
   const sizes = known(inputs, ["length", ...MINIMUMS]);
@@ -39,16 +42,23 @@ function settleString(inputs: Inputs): CheckFailure[] {
     const length = sizes.length as number;
     if (length < 1) failures.push({ property: "length", reason: `length must be at least 1, not ${length}` });
     for (const key of MINIMUMS) {
-      if ((sizes[key] as number) < 0) failures.push({ property: key, reason: `${key} must be 0 or more, not ${sizes[key]}` });
+      if ((sizes[key] as number) < 0)
+        failures.push({ property: key, reason: `${key} must be 0 or more, not ${sizes[key]}` });
     }
     const sum = MINIMUMS.reduce((total, key) => total + (sizes[key] as number), 0);
     if (length < sum) {
-      failures.push({ property: "length", reason: `length (${length}) is less than minUpper + minLower + minNumeric + minSpecial (${sum}): raise length or lower the minimums` });
+      failures.push({
+        property: "length",
+        reason: `length (${length}) is less than minUpper + minLower + minNumeric + minSpecial (${sum}): raise length or lower the minimums`,
+      });
     }
   }
   const classes = known(inputs, ["upper", "lower", "numeric", "special"]);
   if (classes && !Object.values(classes).some((enabled) => enabled === true)) {
-    failures.push({ property: "numeric", reason: "at least one of upper, lower, numeric, special must be true (the character set is empty)" });
+    failures.push({
+      property: "numeric",
+      reason: "at least one of upper, lower, numeric, special must be true (the character set is empty)",
+    });
   }
   return failures;
 }

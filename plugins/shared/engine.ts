@@ -11,7 +11,9 @@ import { LogRequest, LogSeverity } from "@pulumi/pulumi/proto/engine_pb";
 
 /** The engine's address: the first argument that is not one of the flags the engine may prepend. */
 export function engineAddress(args: string[]): string | undefined {
-  const rest = args.filter((a, i) => a !== "--logtostderr" && !a.startsWith("-v=") && a !== "--tracing" && args[i - 1] !== "--tracing");
+  const rest = args.filter(
+    (a, i) => a !== "--logtostderr" && !a.startsWith("-v=") && a !== "--tracing" && args[i - 1] !== "--tracing",
+  );
   return rest[0];
 }
 
@@ -47,7 +49,8 @@ export function captureRequestTimeouts(): void {
     for (const method of ["create", "update", "delete"]) {
       const handler = implementation[method] as unknown as TimedHandler | undefined;
       if (!handler) continue;
-      const timed: TimedHandler = (call, callback) => requestTimeout.run(call.request.getTimeout(), () => handler.call(implementation, call, callback));
+      const timed: TimedHandler = (call, callback) =>
+        requestTimeout.run(call.request.getTimeout(), () => handler.call(implementation, call, callback));
       wrapped[method] = timed as unknown as grpc.UntypedHandleCall;
     }
     return addService.call(this, service, wrapped);

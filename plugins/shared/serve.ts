@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { main, Provider } from "@pulumi/pulumi/provider";
+import { main, type Provider } from "@pulumi/pulumi/provider";
 import { watchEngine } from "../engine-watch";
 import { engineAddress } from "./engine";
 

@@ -1,5 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
-import { isRpcSecret, specialSecretSig, specialSigKey, unknownValue, unwrapRpcSecret } from "@pulumi/pulumi/runtime/rpc";
+import {
+  isRpcSecret,
+  specialSecretSig,
+  specialSigKey,
+  unknownValue,
+  unwrapRpcSecret,
+} from "@pulumi/pulumi/runtime/rpc";
 
 /**
  * Property values as the engine sends them to a provider that accepts secrets: plain JSON, except that a

@@ -31,10 +31,19 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
     const p = args.provider;
     // No lease without the plugin or a cloud: no instance could be made in it (the instances report the problem).
     const reservations = openstackProblem(args.pulumiHome) ? undefined : this.lease(p, args.demands);
-    const instances = new OpenstackTestbed("instances", {
-      stack: args.stack, pulumiHome: args.pulumiHome, provider: p, demands: args.demands, knownHostsFile: args.knownHostsFile,
-      flavor: "baremetal", reservations,
-    }, { parent: this });
+    const instances = new OpenstackTestbed(
+      "instances",
+      {
+        stack: args.stack,
+        pulumiHome: args.pulumiHome,
+        provider: p,
+        demands: args.demands,
+        knownHostsFile: args.knownHostsFile,
+        flavor: "baremetal",
+        reservations,
+      },
+      { parent: this },
+    );
     this.hosts = instances.hosts;
     this.network = instances.network;
     this.aliases = instances.aliases;
@@ -45,12 +54,28 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
   private lease(p: ChameleonBaremetalArgs["provider"], demands: RoleDemand[]): pulumi.Output<Record<string, string>> {
     const credentials = stackOpenstackAuth();
     if ("problem" in credentials) {
-      return new Refusal("lease", `chameleonbaremetal needs OpenStack credentials to lease nodes: ${credentials.problem}`, { parent: this }).id.apply((): Record<string, string> => ({}));
+      return new Refusal(
+        "lease",
+        `chameleonbaremetal needs OpenStack credentials to lease nodes: ${credentials.problem}`,
+        { parent: this },
+      ).id.apply((): Record<string, string> => ({}));
     }
     const auth = cloudIdentity(credentials.auth);
-    const lease = new BlazarLease("lease", { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) }, { parent: this });
-    return new LeaseReady("lease-ready", {
-      auth, leaseId: lease.leaseId, nodeTypes: [...new Set(demands.map((d) => d.bucket))], pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout,
-    }, { parent: this }).reservations;
+    const lease = new BlazarLease(
+      "lease",
+      { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) },
+      { parent: this },
+    );
+    return new LeaseReady(
+      "lease-ready",
+      {
+        auth,
+        leaseId: lease.leaseId,
+        nodeTypes: [...new Set(demands.map((d) => d.bucket))],
+        pollSeconds: p.poll_interval,
+        waitSeconds: p.wait_timeout,
+      },
+      { parent: this },
+    ).reservations;
   }
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stackKeys } from "../openstack/api";
 import type { CloudIdentity } from "../openstack/auth";
-import { BlazarSession, ENDED_LEASE_STATES, LeaseView, blazarCall, blazarSession } from "./api";
+import { type BlazarSession, blazarCall, blazarSession, ENDED_LEASE_STATES, type LeaseView } from "./api";
 import { leaseEnd, nodeTypeFilter } from "./plan";
 
 /**
@@ -17,7 +17,13 @@ export interface BlazarLeaseInputs {
   auth: CloudIdentity;
   name: string;
   walltime: string;
-  reservations: { resource_type: string; min: number; max: number; hypervisor_properties: string; resource_properties: string }[];
+  reservations: {
+    resource_type: string;
+    min: number;
+    max: number;
+    hypervisor_properties: string;
+    resource_properties: string;
+  }[];
 }
 
 interface BlazarLeaseState extends BlazarLeaseInputs {
@@ -33,8 +39,10 @@ export async function findLeaseByName(blazar: BlazarSession, name: string): Prom
   const listed = (await blazarCall<{ leases: LeaseView[] }>(blazar, "GET", "leases"))!.leases;
   const named = listed.filter((lease) => lease.name === name && !ENDED_LEASE_STATES.includes(lease.status));
   if (named.length > 1) {
-    throw new Error(`${named.length} Blazar leases named ${name} (${named.map((l) => l.id).join(", ")}): ` +
-      "which one is this stack's cannot be told; delete the others (openstack reservation lease delete ID) and run again");
+    throw new Error(
+      `${named.length} Blazar leases named ${name} (${named.map((l) => l.id).join(", ")}): ` +
+        "which one is this stack's cannot be told; delete the others (openstack reservation lease delete ID) and run again",
+    );
   }
   return named[0];
 }
@@ -47,7 +55,11 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     const session = await blazarSession(inputs.auth, keys.get);
     const endDate = leaseEnd(new Date(), inputs.walltime);
     const created = await blazarCall<{ lease: LeaseView }>(session, "POST", "leases", {
-      name: inputs.name, start_date: "now", end_date: endDate, reservations: inputs.reservations, events: [],
+      name: inputs.name,
+      start_date: "now",
+      end_date: endDate,
+      reservations: inputs.reservations,
+      events: [],
     });
     return { id: created!.lease.id, outs: { ...inputs, leaseId: created!.lease.id, endDate } };
   },
@@ -56,7 +68,13 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     const replaces = (["name", "walltime"] as const).filter((k) => olds[k] !== news[k]);
     if (JSON.stringify(olds.reservations) !== JSON.stringify(news.reservations)) replaces.push("reservations" as never);
     if (replaces.length === 0 && olds.leaseId) {
-      const view = await blazarCall<{ lease: LeaseView }>(await blazarSession(news.auth ?? olds.auth, keys.get), "GET", `leases/${olds.leaseId}`, undefined, true);
+      const view = await blazarCall<{ lease: LeaseView }>(
+        await blazarSession(news.auth ?? olds.auth, keys.get),
+        "GET",
+        `leases/${olds.leaseId}`,
+        undefined,
+        true,
+      );
       if (!view || ENDED_LEASE_STATES.includes(view.lease.status)) replaces.push("name");
     }
     const changes = replaces.length > 0 || JSON.stringify(olds.auth) !== JSON.stringify(news.auth);
@@ -72,7 +90,9 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     if (props.leaseId) return { id, props };
     const lease = await findLeaseByName(await blazarSession(props.auth, keys.get), props.name);
     // Blazar's end_date ("2026-11-25T05:00:00.000000") in the form create keeps.
-    return lease ? { id: lease.id, props: { ...props, leaseId: lease.id, endDate: lease.end_date.slice(0, 16).replace("T", " ") } } : {};
+    return lease
+      ? { id: lease.id, props: { ...props, leaseId: lease.id, endDate: lease.end_date.slice(0, 16).replace("T", " ") } }
+      : {};
   },
 
   async delete(_id: string, props: BlazarLeaseState) {
@@ -80,7 +100,8 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     const leaseId = props.leaseId ?? (await findLeaseByName(session, props.name))?.id;
     if (!leaseId) return;
     const view = await blazarCall<{ lease: LeaseView }>(session, "GET", `leases/${leaseId}`, undefined, true);
-    if (view && !ENDED_LEASE_STATES.includes(view.lease.status)) await blazarCall(session, "DELETE", `leases/${leaseId}`, undefined, true);
+    if (view && !ENDED_LEASE_STATES.includes(view.lease.status))
+      await blazarCall(session, "DELETE", `leases/${leaseId}`, undefined, true);
   },
 };
 
@@ -88,8 +109,19 @@ export class BlazarLease extends pulumi.dynamic.Resource {
   public readonly leaseId!: pulumi.Output<string>;
   public readonly endDate!: pulumi.Output<string>;
 
-  constructor(name: string, args: { [K in keyof BlazarLeaseInputs]: pulumi.Input<BlazarLeaseInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(leaseProvider, name, { ...args, leaseId: undefined, endDate: undefined }, { ...opts, additionalSecretOutputs: ["auth"] }, "enos", "BlazarLease");
+  constructor(
+    name: string,
+    args: { [K in keyof BlazarLeaseInputs]: pulumi.Input<BlazarLeaseInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      leaseProvider,
+      name,
+      { ...args, leaseId: undefined, endDate: undefined },
+      { ...opts, additionalSecretOutputs: ["auth"] },
+      "enos",
+      "BlazarLease",
+    );
   }
 }
 
@@ -109,15 +141,26 @@ async function waitActive(inputs: LeaseReadyInputs): Promise<Record<string, stri
     if (!view) throw new Error(`Blazar lease ${inputs.leaseId} no longer exists; run up again to ask for a new one`);
     const lease = view.lease;
     if (ENDED_LEASE_STATES.includes(lease.status)) {
-      throw new Error(`Blazar lease ${lease.name} (${lease.id}) is ${lease.status}; run up again to ask for a new lease, or destroy to release the stack`);
+      throw new Error(
+        `Blazar lease ${lease.name} (${lease.id}) is ${lease.status}; run up again to ask for a new lease, or destroy to release the stack`,
+      );
     }
     if (lease.status === "ACTIVE") {
-      const ids = Object.fromEntries(inputs.nodeTypes.map((t) => [t, lease.reservations.find((r) => r.resource_properties === nodeTypeFilter(t))?.id]));
+      const ids = Object.fromEntries(
+        inputs.nodeTypes.map((t) => [
+          t,
+          lease.reservations.find((r) => r.resource_properties === nodeTypeFilter(t))?.id,
+        ]),
+      );
       const missing = inputs.nodeTypes.filter((t) => !ids[t]);
-      if (missing.length) throw new Error(`Blazar lease ${lease.id} has no reservation for node type(s) ${missing.join(", ")}`);
+      if (missing.length)
+        throw new Error(`Blazar lease ${lease.id} has no reservation for node type(s) ${missing.join(", ")}`);
       return ids as Record<string, string>;
     }
-    if (Date.now() >= deadline) throw new Error(`Blazar lease ${lease.id} still ${lease.status} after ${inputs.waitSeconds} s (provider.wait_timeout)`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `Blazar lease ${lease.id} still ${lease.status} after ${inputs.waitSeconds} s (provider.wait_timeout)`,
+      );
     await new Promise((resolve) => setTimeout(resolve, inputs.pollSeconds * 1000));
   }
 }
@@ -129,7 +172,10 @@ const readyProvider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: LeaseReadyInputs, news: LeaseReadyInputs) {
     const replace = olds.leaseId !== news.leaseId || JSON.stringify(olds.nodeTypes) !== JSON.stringify(news.nodeTypes);
-    const changes = replace || JSON.stringify([olds.auth, olds.pollSeconds, olds.waitSeconds]) !== JSON.stringify([news.auth, news.pollSeconds, news.waitSeconds]);
+    const changes =
+      replace ||
+      JSON.stringify([olds.auth, olds.pollSeconds, olds.waitSeconds]) !==
+        JSON.stringify([news.auth, news.pollSeconds, news.waitSeconds]);
     return { changes, replaces: replace ? ["leaseId"] : [], deleteBeforeReplace: true };
   },
   async update(_id: string, olds: LeaseReadyInputs & { reservations: Record<string, string> }, news: LeaseReadyInputs) {
@@ -141,7 +187,18 @@ export class LeaseReady extends pulumi.dynamic.Resource {
   /** node type -> reservation id, for the scheduler hint of the instances. */
   public readonly reservations!: pulumi.Output<Record<string, string>>;
 
-  constructor(name: string, args: { [K in keyof LeaseReadyInputs]: pulumi.Input<LeaseReadyInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(readyProvider, name, { ...args, reservations: undefined }, { ...opts, additionalSecretOutputs: ["auth"] }, "enos", "BlazarLeaseReady");
+  constructor(
+    name: string,
+    args: { [K in keyof LeaseReadyInputs]: pulumi.Input<LeaseReadyInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      readyProvider,
+      name,
+      { ...args, reservations: undefined },
+      { ...opts, additionalSecretOutputs: ["auth"] },
+      "enos",
+      "BlazarLeaseReady",
+    );
   }
 }

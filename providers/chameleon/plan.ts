@@ -10,7 +10,11 @@ export function leaseReservations(demands: RoleDemand[]) {
   const counts = new Map<string, number>();
   for (const d of demands) counts.set(d.bucket, (counts.get(d.bucket) ?? 0) + d.count);
   return [...counts].map(([nodeType, n]) => ({
-    resource_type: "physical:host", min: n, max: n, hypervisor_properties: "", resource_properties: nodeTypeFilter(nodeType),
+    resource_type: "physical:host",
+    min: n,
+    max: n,
+    hypervisor_properties: "",
+    resource_properties: nodeTypeFilter(nodeType),
   }));
 }
 

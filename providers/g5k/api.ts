@@ -21,7 +21,13 @@ const TRIES = 4;
  * again after a network error or a 502/503/504 (1, 2, 4 s later); a POST is not, since it may have
  * submitted a job.
  */
-export async function g5kCall<T>(api: G5kApi, method: string, path: string, body?: unknown, missingOk = false): Promise<T | undefined> {
+export async function g5kCall<T>(
+  api: G5kApi,
+  method: string,
+  path: string,
+  body?: unknown,
+  missingOk = false,
+): Promise<T | undefined> {
   const url = new URL(path, api.url.endsWith("/") ? api.url : `${api.url}/`);
   const auth = Buffer.from(`${api.credentials.username}:${api.credentials.password}`).toString("base64");
   const tries = method === "POST" ? 1 : TRIES;
@@ -31,7 +37,11 @@ export async function g5kCall<T>(api: G5kApi, method: string, path: string, body
     try {
       response = await fetch(url, {
         method,
-        headers: { Authorization: `Basic ${auth}`, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
+        headers: {
+          Authorization: `Basic ${auth}`,
+          Accept: "application/json",
+          ...(body ? { "Content-Type": "application/json" } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
@@ -44,19 +54,29 @@ export async function g5kCall<T>(api: G5kApi, method: string, path: string, body
     if (!response) throw new Error(`Grid'5000 API ${method} ${url}: ${failure?.cause ?? failure?.message}`);
     if (response.status === 404 && missingOk) return undefined;
     const text = await response.text();
-    if (response.status === 401) throw new Error(`Grid'5000 API refused the credentials of ${api.credentials.username} (401); check enos:g5k_username/enos:g5k_password or your ~/.python-grid5000.yaml`);
-    if (!response.ok) throw new Error(`Grid'5000 API ${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+    if (response.status === 401)
+      throw new Error(
+        `Grid'5000 API refused the credentials of ${api.credentials.username} (401); check enos:g5k_username/enos:g5k_password or your ~/.python-grid5000.yaml`,
+      );
+    if (!response.ok)
+      throw new Error(`Grid'5000 API ${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
     return (text ? JSON.parse(text) : {}) as T;
   }
 }
 
 /** Polls `check` every `pollSeconds` until it returns a value, or fails after `timeoutSeconds` with `what`. */
-export async function pollUntil<T>(check: () => Promise<T | undefined>, pollSeconds: number, timeoutSeconds: number, what: string): Promise<T> {
+export async function pollUntil<T>(
+  check: () => Promise<T | undefined>,
+  pollSeconds: number,
+  timeoutSeconds: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() >= deadline) throw new Error(`${what}: still not done after ${timeoutSeconds} s (provider.wait_timeout)`);
+    if (Date.now() >= deadline)
+      throw new Error(`${what}: still not done after ${timeoutSeconds} s (provider.wait_timeout)`);
     await new Promise((resolve) => setTimeout(resolve, pollSeconds * 1000));
   }
 }

@@ -15,7 +15,8 @@ export function readG5kCredentials(credentialsFile: string): G5kCredentials {
   const password = pulumi.runtime.getConfig("enos:g5k_password");
   if (username && password) return { username, password };
   const file = credentialsFile.startsWith("~/") ? path.join(os.homedir(), credentialsFile.slice(2)) : credentialsFile;
-  const fix = "set them with `pulumi config set enos:g5k_username LOGIN` and `pulumi config set --secret enos:g5k_password`, " +
+  const fix =
+    "set them with `pulumi config set enos:g5k_username LOGIN` and `pulumi config set --secret enos:g5k_password`, " +
     `or write ${file} with username: and password: keys (provider.credentials_file names another file)`;
   if (!fs.existsSync(file)) throw new Error(`Grid'5000 credentials missing: ${fix}`);
   const data = yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown> | undefined;

@@ -1,16 +1,16 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
+import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { SshKeyPair } from "../local/keypair";
-import { G5kApi, g5kCall } from "./api";
+import { Refusal } from "../refusal";
+import { probedFacts, StaticHostsProbe } from "../static/probe";
+import { type G5kApi, g5kCall } from "./api";
 import { readG5kCredentials } from "./credentials";
 import { OarJob } from "./job";
 import { JobNodes } from "./nodes";
-import { planSlots, slotHost } from "../../config/slots";
-import { Refusal } from "../refusal";
-import { Adapter, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
-import { StaticHostsProbe, probedFacts } from "../static/probe";
+import { type Adapter, assignNodes, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "./plan";
 
 export interface G5kTestbedArgs {
   stack: string;
@@ -24,7 +24,9 @@ export interface G5kTestbedArgs {
 /** cluster -> site, from the API's list of sites and each site's clusters. */
 export async function clusterSites(api: G5kApi): Promise<Record<string, string>> {
   const sites = (await g5kCall<{ items: { uid: string }[] }>(api, "GET", "sites"))!.items;
-  const lists = await Promise.all(sites.map((s) => g5kCall<{ items: { uid: string }[] }>(api, "GET", `sites/${s.uid}/clusters`)));
+  const lists = await Promise.all(
+    sites.map((s) => g5kCall<{ items: { uid: string }[] }>(api, "GET", `sites/${s.uid}/clusters`)),
+  );
   return Object.fromEntries(sites.flatMap((s, i) => lists[i]!.items.map((c) => [c.uid, s.uid])));
 }
 
@@ -48,29 +50,70 @@ export class G5kTestbed extends pulumi.ComponentResource {
     const keyPair = new SshKeyPair("ssh-key", { file: keyfile }, { parent: this });
     // What the API says decides the jobs; what cannot be had (credentials, unknown clusters, no
     // vlan) stops preview and up at a Refusal, before anything is submitted.
-    const planned = pulumi.output(Promise.resolve().then(async () => {
-      const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
-      return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
-    }).catch((error: Error) => ({ refusal: error.message })));
+    const planned = pulumi.output(
+      Promise.resolve()
+        .then(async () => {
+          const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
+          return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
+        })
+        .catch((error: Error) => ({ refusal: error.message })),
+    );
     const deployed = planned.apply((plan) => {
       if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
       const secretApi = pulumi.secret(plan.api);
-      return pulumi.all(plan.jobs.map((job) => {
-        const oar = new OarJob(`job-${job.site}`, {
-          api: secretApi, site: job.site, name: p.name, resources: job.resources, reservation: p.reservation,
-        }, { parent: this });
-        const nodes = new JobNodes(`nodes-${job.site}`, {
-          api: secretApi, site: job.site, uid: oar.uid, envName: p.env_name, publicKey: keyPair.publicKey,
-          clusters: job.clusters, distribution: p.role_distribution, pollSeconds: p.poll_interval, waitSeconds: p.wait_timeout, reservation: p.reservation,
-        }, { parent: this });
-        return pulumi.all([nodes.nodes, nodes.deployment, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
-          .apply(([n, deployment, vlan, vlanNet, dns, adapters]): SiteNodes => ({ site: job.site, nodes: n, deployment, vlan, vlanNet, dns, adapters }));
-      }));
+      return pulumi.all(
+        plan.jobs.map((job) => {
+          const oar = new OarJob(
+            `job-${job.site}`,
+            {
+              api: secretApi,
+              site: job.site,
+              name: p.name,
+              resources: job.resources,
+              reservation: p.reservation,
+            },
+            { parent: this },
+          );
+          const nodes = new JobNodes(
+            `nodes-${job.site}`,
+            {
+              api: secretApi,
+              site: job.site,
+              uid: oar.uid,
+              envName: p.env_name,
+              publicKey: keyPair.publicKey,
+              clusters: job.clusters,
+              distribution: p.role_distribution,
+              pollSeconds: p.poll_interval,
+              waitSeconds: p.wait_timeout,
+              reservation: p.reservation,
+            },
+            { parent: this },
+          );
+          return pulumi
+            .all([nodes.nodes, nodes.deployment, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
+            .apply(
+              ([n, deployment, vlan, vlanNet, dns, adapters]): SiteNodes => ({
+                site: job.site,
+                nodes: n,
+                deployment,
+                vlan,
+                vlanNet,
+                dns,
+                adapters,
+              }),
+            );
+        }),
+      );
     });
 
     const assigned = deployed.apply((sites) => {
       const siteOf = new Map(sites.flatMap((s) => s.nodes.map((n) => [n, s] as const)));
-      return assignNodes(slots, sites.flatMap((s) => s.nodes), p.role_distribution).map((slot) => {
+      return assignNodes(
+        slots,
+        sites.flatMap((s) => s.nodes),
+        p.role_distribution,
+      ).map((slot) => {
         const site = siteOf.get(slot.node)!;
         const nics = interfacesOf(site.adapters[slot.node.split(".")[0]] ?? [], p.single_interface);
         const address = site.vlan ? kavlanName(slot.node, site.vlan) : slot.node;
@@ -79,13 +122,29 @@ export class G5kTestbed extends pulumi.ComponentResource {
     });
     // What the deployed system really has (addresses inside a KaVLAN, NIC names, qdiscs), read over
     // SSH once per node: roles may share a node in debug distribution.
-    const probe = new StaticHostsProbe("probe", {
-      hosts: assigned.apply((slots) => [...new Map(slots.map((s) => [s.address, {
-        alias: s.node.split(".")[0], address: s.address, user: p.user, keyfile, eths: s.eths, generation: `${s.site.site}/${s.site.deployment}`,
-      }])).values()]),
-      knownHostsFile: args.knownHostsFile,
-      sshWaitTimeout: p.ssh_wait_timeout,
-    }, { parent: this, dependsOn: [keyPair] });
+    const probe = new StaticHostsProbe(
+      "probe",
+      {
+        hosts: assigned.apply((slots) => [
+          ...new Map(
+            slots.map((s) => [
+              s.address,
+              {
+                alias: s.node.split(".")[0],
+                address: s.address,
+                user: p.user,
+                keyfile,
+                eths: s.eths,
+                generation: `${s.site.site}/${s.site.deployment}`,
+              },
+            ]),
+          ).values(),
+        ]),
+        knownHostsFile: args.knownHostsFile,
+        sshWaitTimeout: p.ssh_wait_timeout,
+      },
+      { parent: this, dependsOn: [keyPair] },
+    );
     this.hosts = pulumi.all([assigned, probe.probed]).apply(([slots, probed]) => {
       const probedAt = new Map(probed.map((h) => [h.alias, h]));
       return slots.map((slot): Host => {
@@ -102,7 +161,8 @@ export class G5kTestbed extends pulumi.ComponentResource {
     });
     this.network = pulumi.all([deployed, this.hosts]).apply(([sites, hosts]) => {
       const withVlan = sites.find((s) => s.vlan && s.vlanNet);
-      if (!withVlan?.vlan || !withVlan.vlanNet) throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
+      if (!withVlan?.vlan || !withVlan.vlanNet)
+        throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
       const eths: [string, string] = [hosts[0].interfaces.api, hosts[0].interfaces.external];
       return vlanNetwork(withVlan.vlan, withVlan.vlanNet.network, withVlan.vlanNet.gateway, withVlan.dns, eths);
     });

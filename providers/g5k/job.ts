@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENDED_STATES, G5kApi, OarJobView, g5kCall } from "./api";
+import { ENDED_STATES, type G5kApi, g5kCall, type OarJobView } from "./api";
 
 /**
  * One OAR job on one site. Create only submits it and returns its uid at once, so the job is in the
@@ -40,8 +40,10 @@ export async function findJobByName(api: G5kApi, site: string, name: string): Pr
   const open = `sites/${site}/jobs?user=${encodeURIComponent(api.credentials.username)}&state=waiting,launching,running`;
   const named = (await g5kCall<{ items: OarJobView[] }>(api, "GET", open))!.items.filter((job) => job.name === name);
   if (named.length > 1) {
-    throw new Error(`${named.length} open OAR jobs named ${name} on ${site} (${named.map((j) => j.uid).join(", ")}): ` +
-      `which one is this stack's cannot be told; delete the others (oardel on the ${site} frontend) and run again`);
+    throw new Error(
+      `${named.length} open OAR jobs named ${name} on ${site} (${named.map((j) => j.uid).join(", ")}): ` +
+        `which one is this stack's cannot be told; delete the others (oardel on the ${site} frontend) and run again`,
+    );
   }
   return named[0];
 }
@@ -56,10 +58,19 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
     const replaces = (["site", "name", "resources", "reservation"] as const).filter((k) => olds[k] !== news[k]);
     if (replaces.length === 0 && olds.uid !== undefined) {
       // With the new credentials: the old ones may be why they changed.
-      const job = await g5kCall<OarJobView>(news.api ?? olds.api, "GET", `sites/${olds.site}/jobs/${olds.uid}`, undefined, true);
+      const job = await g5kCall<OarJobView>(
+        news.api ?? olds.api,
+        "GET",
+        `sites/${olds.site}/jobs/${olds.uid}`,
+        undefined,
+        true,
+      );
       if (!job || ENDED_STATES.includes(job.state)) replaces.push("site");
     }
-    const changes = replaces.length > 0 || olds.api.url !== news.api.url || JSON.stringify(olds.api.credentials) !== JSON.stringify(news.api.credentials);
+    const changes =
+      replaces.length > 0 ||
+      olds.api.url !== news.api.url ||
+      JSON.stringify(olds.api.credentials) !== JSON.stringify(news.api.credentials);
     return { changes, replaces, deleteBeforeReplace: true };
   },
 
@@ -86,7 +97,18 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
 export class OarJob extends pulumi.dynamic.Resource {
   public readonly uid!: pulumi.Output<number>;
 
-  constructor(name: string, args: { [K in keyof OarJobInputs]: pulumi.Input<OarJobInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(oarJobProvider, name, { ...args, uid: undefined }, { ...opts, additionalSecretOutputs: ["api"] }, "enos", "OarJob");
+  constructor(
+    name: string,
+    args: { [K in keyof OarJobInputs]: pulumi.Input<OarJobInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      oarJobProvider,
+      name,
+      { ...args, uid: undefined },
+      { ...opts, additionalSecretOutputs: ["api"] },
+      "enos",
+      "OarJob",
+    );
   }
 }

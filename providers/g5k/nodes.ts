@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENDED_STATES, G5kApi, OarJobView, g5kCall, pollUntil } from "./api";
-import { Adapter, distributionProblem } from "./plan";
+import { ENDED_STATES, type G5kApi, g5kCall, type OarJobView, pollUntil } from "./api";
+import { type Adapter, distributionProblem } from "./plan";
 
 /**
  * The nodes of one OAR job, deployed: waits for the job to run, deploys the Kadeploy environment on
@@ -50,37 +50,67 @@ function secondsUntil(date: string | null): number {
 async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
   const { api, site, uid } = inputs;
   const where = `OAR job ${uid} on ${site}`;
-  const job = await pollUntil(async () => {
-    const view = (await g5kCall<OarJobView>(api, "GET", `sites/${site}/jobs/${uid}`, undefined, true));
-    if (!view) throw new Error(`${where} no longer exists; run up again to submit a new one`);
-    if (ENDED_STATES.includes(view.state)) {
-      throw new Error(`${where} is ${view.state} (walltime reached, killed, or refused by OAR); ` +
-        "run up again to submit a new job, or destroy to release the stack");
-    }
-    return view.state === "running" ? view : undefined;
-  }, inputs.pollSeconds, inputs.waitSeconds + secondsUntil(inputs.reservation), `${where} waiting to run`);
+  const job = await pollUntil(
+    async () => {
+      const view = await g5kCall<OarJobView>(api, "GET", `sites/${site}/jobs/${uid}`, undefined, true);
+      if (!view) throw new Error(`${where} no longer exists; run up again to submit a new one`);
+      if (ENDED_STATES.includes(view.state)) {
+        throw new Error(
+          `${where} is ${view.state} (walltime reached, killed, or refused by OAR); ` +
+            "run up again to submit a new job, or destroy to release the stack",
+        );
+      }
+      return view.state === "running" ? view : undefined;
+    },
+    inputs.pollSeconds,
+    inputs.waitSeconds + secondsUntil(inputs.reservation),
+    `${where} waiting to run`,
+  );
   const assigned = job.assigned_nodes ?? [];
   const vlan = job.resources_by_type?.vlans?.[0] ?? null;
 
   const started = await g5kCall<DeploymentView>(api, "POST", `sites/${site}/deployments`, {
-    nodes: assigned, environment: inputs.envName, key: inputs.publicKey, ...(vlan ? { vlan } : {}),
+    nodes: assigned,
+    environment: inputs.envName,
+    key: inputs.publicKey,
+    ...(vlan ? { vlan } : {}),
   });
-  const done = await pollUntil(async () => {
-    const view = (await g5kCall<DeploymentView>(api, "GET", `sites/${site}/deployments/${started!.uid}`))!;
-    return view.status === "processing" ? undefined : view;
-  }, inputs.pollSeconds, inputs.waitSeconds, `deployment ${started!.uid} of ${inputs.envName} on ${site}`);
-  if (done.status !== "terminated") throw new Error(`deployment ${done.uid} of ${inputs.envName} on ${site} ended ${done.status}`);
+  const done = await pollUntil(
+    async () => {
+      const view = (await g5kCall<DeploymentView>(api, "GET", `sites/${site}/deployments/${started!.uid}`))!;
+      return view.status === "processing" ? undefined : view;
+    },
+    inputs.pollSeconds,
+    inputs.waitSeconds,
+    `deployment ${started!.uid} of ${inputs.envName} on ${site}`,
+  );
+  if (done.status !== "terminated")
+    throw new Error(`deployment ${done.uid} of ${inputs.envName} on ${site} ended ${done.status}`);
   const nodes = assigned.filter((n) => done.result?.[n]?.state === "OK");
   // Checked here, where the nodes are obtained, so that a shortfall fails this resource with its reason.
   const problem = distributionProblem(inputs.clusters, nodes, inputs.distribution);
   if (problem) throw new Error(`deployment ${done.uid} on ${site}: ${problem}`);
 
-  const siteView = (await g5kCall<{ kavlans?: Record<string, { network: string; gateway: string }> }>(api, "GET", `sites/${site}`))!;
-  const dnsServer = await g5kCall<{ network_adapters?: Record<string, { ip?: string }> }>(api, "GET", `sites/${site}/servers/dns`, undefined, true);
+  const siteView = (await g5kCall<{ kavlans?: Record<string, { network: string; gateway: string }> }>(
+    api,
+    "GET",
+    `sites/${site}`,
+  ))!;
+  const dnsServer = await g5kCall<{ network_adapters?: Record<string, { ip?: string }> }>(
+    api,
+    "GET",
+    `sites/${site}/servers/dns`,
+    undefined,
+    true,
+  );
   const adapters: Record<string, Adapter[]> = {};
   const shortNames = new Set(nodes.map((n) => n.split(".")[0]));
   for (const cluster of Object.keys(inputs.clusters)) {
-    const list = (await g5kCall<{ items: { uid: string; network_adapters: Adapter[] }[] }>(api, "GET", `sites/${site}/clusters/${cluster}/nodes`))!;
+    const list = (await g5kCall<{ items: { uid: string; network_adapters: Adapter[] }[] }>(
+      api,
+      "GET",
+      `sites/${site}/clusters/${cluster}/nodes`,
+    ))!;
     for (const item of list.items) if (shortNames.has(item.uid)) adapters[item.uid] = item.network_adapters;
   }
   return {
@@ -88,7 +118,7 @@ async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
     nodes,
     deployment: done.uid,
     vlan,
-    vlanNetwork: vlan ? siteView.kavlans?.[vlan] ?? null : null,
+    vlanNetwork: vlan ? (siteView.kavlans?.[vlan] ?? null) : null,
     dns: dnsServer?.network_adapters?.default?.ip ?? "",
     adapters,
   };
@@ -100,8 +130,24 @@ const jobNodesProvider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: JobNodesOutputs, news: JobNodesInputs) {
     const replaces = (["site", "uid", "envName", "publicKey"] as const).filter((k) => olds[k] !== news[k]);
-    const changes = replaces.length > 0 || JSON.stringify([olds.api, olds.clusters, olds.distribution, olds.pollSeconds, olds.waitSeconds, olds.reservation]) !==
-      JSON.stringify([news.api, news.clusters, news.distribution, news.pollSeconds, news.waitSeconds, news.reservation]);
+    const changes =
+      replaces.length > 0 ||
+      JSON.stringify([
+        olds.api,
+        olds.clusters,
+        olds.distribution,
+        olds.pollSeconds,
+        olds.waitSeconds,
+        olds.reservation,
+      ]) !==
+        JSON.stringify([
+          news.api,
+          news.clusters,
+          news.distribution,
+          news.pollSeconds,
+          news.waitSeconds,
+          news.reservation,
+        ]);
     return { changes, replaces, deleteBeforeReplace: true };
   },
   async update(_id: string, olds: JobNodesOutputs, news: JobNodesInputs) {
@@ -117,8 +163,26 @@ export class JobNodes extends pulumi.dynamic.Resource {
   public readonly dns!: pulumi.Output<string>;
   public readonly adapters!: pulumi.Output<Record<string, Adapter[]>>;
 
-  constructor(name: string, args: { [K in keyof JobNodesInputs]: pulumi.Input<JobNodesInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(jobNodesProvider, name, { ...args, nodes: undefined, deployment: undefined, vlan: undefined, vlanNetwork: undefined, dns: undefined, adapters: undefined },
-      { ...opts, additionalSecretOutputs: ["api"] }, "enos", "G5kJobNodes");
+  constructor(
+    name: string,
+    args: { [K in keyof JobNodesInputs]: pulumi.Input<JobNodesInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      jobNodesProvider,
+      name,
+      {
+        ...args,
+        nodes: undefined,
+        deployment: undefined,
+        vlan: undefined,
+        vlanNetwork: undefined,
+        dns: undefined,
+        adapters: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["api"] },
+      "enos",
+      "G5kJobNodes",
+    );
   }
 }

@@ -29,12 +29,17 @@ export function nodesPerCluster(demands: RoleDemand[]): Record<string, number> {
  * Kolla's addresses come from.
  */
 export function planSiteJobs(
-  demands: RoleDemand[], clusterSites: Record<string, string>, vlans: Record<string, string>, walltime: string,
+  demands: RoleDemand[],
+  clusterSites: Record<string, string>,
+  vlans: Record<string, string>,
+  walltime: string,
 ): SiteJob[] {
   const counts = nodesPerCluster(demands);
   const unknown = Object.keys(counts).filter((c) => !(c in clusterSites));
   if (unknown.length) {
-    throw new Error(`resources: no Grid'5000 cluster named ${unknown.join(", ")}; known clusters: ${Object.keys(clusterSites).sort().join(", ")}`);
+    throw new Error(
+      `resources: no Grid'5000 cluster named ${unknown.join(", ")}; known clusters: ${Object.keys(clusterSites).sort().join(", ")}`,
+    );
   }
   const bySite = new Map<string, Record<string, number>>();
   for (const [cluster, n] of Object.entries(counts)) {
@@ -48,15 +53,20 @@ export function planSiteJobs(
     return { site, clusters, vlan: Boolean(vlans[site]), resources: `${parts.join("+")},walltime=${walltime}` };
   });
   if (!jobs.some((j) => j.vlan)) {
-    throw new Error(`provider.vlans reserves no KaVLAN on the sites of your clusters (${jobs.map((j) => j.site).join(", ")}); ` +
-      `Kolla's VIPs and external pool come from a vlan: add e.g. vlans: {${jobs[0].site}: "{type='kavlan'}/vlan=1"}`);
+    throw new Error(
+      `provider.vlans reserves no KaVLAN on the sites of your clusters (${jobs.map((j) => j.site).join(", ")}); ` +
+        `Kolla's VIPs and external pool come from a vlan: add e.g. vlans: {${jobs[0].site}: "{type='kavlan'}/vlan=1"}`,
+    );
   }
   return jobs;
 }
 
 /** `paravance-3.rennes.grid5000.fr` (or its kavlan name) -> `paravance`. */
 export function clusterOf(node: string): string {
-  return node.split(".")[0].replace(/(-kavlan-\d+)?$/, "").replace(/-\d+$/, "");
+  return node
+    .split(".")[0]
+    .replace(/(-kavlan-\d+)?$/, "")
+    .replace(/-\d+$/, "");
 }
 
 /** The node's name inside KaVLAN `vlan`: `paravance-3-kavlan-4.rennes.grid5000.fr`. */
@@ -70,7 +80,11 @@ export function kavlanName(node: string, vlan: string): string {
  * own, and a cluster that gave fewer nodes than asked is an error. `debug`: slots take the nodes
  * obtained in turn, so roles share nodes when some are missing.
  */
-export function assignNodes(slots: HostSlot[], obtained: string[], distribution: "strict" | "debug"): (HostSlot & { node: string })[] {
+export function assignNodes(
+  slots: HostSlot[],
+  obtained: string[],
+  distribution: "strict" | "debug",
+): (HostSlot & { node: string })[] {
   const asked: Record<string, number> = {};
   for (const s of slots) asked[s.bucket] = (asked[s.bucket] ?? 0) + 1;
   const problem = distributionProblem(asked, obtained, distribution);
@@ -87,7 +101,8 @@ export function assignNodes(slots: HostSlot[], obtained: string[], distribution:
 
 function nodesByCluster(nodes: string[]): Map<string, string[]> {
   const byCluster = new Map<string, string[]>();
-  for (const node of [...nodes].sort(byNodeNumber)) byCluster.set(clusterOf(node), [...(byCluster.get(clusterOf(node)) ?? []), node]);
+  for (const node of [...nodes].sort(byNodeNumber))
+    byCluster.set(clusterOf(node), [...(byCluster.get(clusterOf(node)) ?? []), node]);
   return byCluster;
 }
 
@@ -95,14 +110,22 @@ function nodesByCluster(nodes: string[]): Map<string, string[]> {
  * Why the nodes obtained cannot serve the nodes asked per cluster, or undefined: `strict` needs every
  * node asked, `debug` at least one per cluster.
  */
-export function distributionProblem(asked: Record<string, number>, obtained: string[], distribution: "strict" | "debug"): string | undefined {
+export function distributionProblem(
+  asked: Record<string, number>,
+  obtained: string[],
+  distribution: "strict" | "debug",
+): string | undefined {
   const byCluster = nodesByCluster(obtained);
   const short = Object.entries(asked).filter(([c, n]) => (byCluster.get(c)?.length ?? 0) < n);
-  if (!short.some(([c]) => !byCluster.get(c)?.length) && (distribution === "debug" || short.length === 0)) return undefined;
+  if (!short.some(([c]) => !byCluster.get(c)?.length) && (distribution === "debug" || short.length === 0))
+    return undefined;
   const detail = short.map(([c, n]) => `${c}: ${byCluster.get(c)?.length ?? 0} of ${n}`).join(", ");
-  return `Grid'5000 gave fewer nodes than asked (${detail}); ` + (distribution === "strict"
-    ? "set provider.role_distribution: debug to let roles share the nodes obtained"
-    : "role_distribution debug needs at least one node per cluster");
+  return (
+    `Grid'5000 gave fewer nodes than asked (${detail}); ` +
+    (distribution === "strict"
+      ? "set provider.role_distribution: debug to let roles share the nodes obtained"
+      : "role_distribution debug needs at least one node per cluster")
+  );
 }
 
 function byNodeNumber(a: string, b: string): number {
@@ -116,7 +139,13 @@ function byNodeNumber(a: string, b: string): number {
  * (id 1-3) in /24s of which the 5th to 7th are. Enos had no extra_ips there: its VIPs are the last
  * five free addresses (config/vips.ts), the rest is the external pool.
  */
-export function vlanNetwork(vlan: string, cidr: string, gateway: string, dns: string, eths: [string, string]): TestbedNetwork {
+export function vlanNetwork(
+  vlan: string,
+  cidr: string,
+  gateway: string,
+  dns: string,
+  eths: [string, string],
+): TestbedNetwork {
   const [, bits] = cidr.split("/");
   const local = Number(vlan) <= 3;
   const piece = local ? 24 : 23;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
+import { KERNEL_PROBE, type KernelFacts, parseKernelProbe } from "../../config/kernel";
 import { addressIn, prefixLength } from "../../config/net";
-import { sh } from "./shell";
 import { FIRST_HOST_OFFSET } from "./plan";
+import { sh } from "./shell";
 
 /**
  * One host of the local testbed: a network namespace with an API and an external interface on the
@@ -56,11 +56,16 @@ function claimSlot(dir: string, alias: string): number {
  * returns only once they are gone. The root-side veths are deleted first, synchronously: a namespace's
  * own links are otherwise freed by the kernel some time after `ip netns del` returns.
  */
-async function teardown(props: { alias: string; namespace: string; dir: string; vethPrefix: string }, releaseSlot: boolean) {
+async function teardown(
+  props: { alias: string; namespace: string; dir: string; vethPrefix: string },
+  releaseSlot: boolean,
+) {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   const slots = path.join(props.dir, "slots");
-  const slot = (fs.existsSync(slots) ? fs.readdirSync(slots) : []).find((file) => fs.readFileSync(path.join(slots, file), "utf8") === props.alias);
+  const slot = (fs.existsSync(slots) ? fs.readdirSync(slots) : []).find(
+    (file) => fs.readFileSync(path.join(slots, file), "utf8") === props.alias,
+  );
   const veths = slot === undefined ? [] : [`${props.vethPrefix}${slot}a`, `${props.vethPrefix}${slot}x`];
   await sh(`
     if ip netns pids '${props.namespace}' >/dev/null 2>&1; then
@@ -84,9 +89,15 @@ async function waitForSsh(address: string, alias: string) {
   const net: typeof import("node:net") = require("node:net");
   for (let attempt = 0; attempt < 50; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: address, port: 22, timeout: 1000 }, () => (socket.destroy(), resolve(true)));
+      const socket = net.connect({ host: address, port: 22, timeout: 1000 }, () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.on("error", () => resolve(false));
-      socket.on("timeout", () => (socket.destroy(), resolve(false)));
+      socket.on("timeout", () => {
+        socket.destroy();
+        resolve(false);
+      });
     });
     if (open) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -130,23 +141,26 @@ async function makeHost(inputs: LocalHostInputs) {
   const hostDir = path.join(inputs.dir, "hosts", inputs.alias);
   fs.mkdirSync(hostDir, { recursive: true });
   fs.writeFileSync(path.join(hostDir, "authorized_keys"), `${inputs.authorizedKey}\n`, { mode: 0o600 });
-  fs.writeFileSync(path.join(hostDir, "sshd_config"), [
-    `ListenAddress ${address}`,
-    `HostKey ${hostDir}/ssh_host_ed25519_key`,
-    `PidFile ${hostDir}/sshd.pid`,
-    // Read by root whoever logs in: a user other than root could not read root's state directory.
-    "AuthorizedKeysFile none",
-    `AuthorizedKeysCommand /bin/cat ${hostDir}/authorized_keys`,
-    "AuthorizedKeysCommandUser root",
-    "PermitRootLogin prohibit-password",
-    "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no",
-    "UsePAM no",
-    "StrictModes no",
-    "AcceptEnv LANG LC_*",
-    "Subsystem sftp internal-sftp",
-    "",
-  ].join("\n"));
+  fs.writeFileSync(
+    path.join(hostDir, "sshd_config"),
+    [
+      `ListenAddress ${address}`,
+      `HostKey ${hostDir}/ssh_host_ed25519_key`,
+      `PidFile ${hostDir}/sshd.pid`,
+      // Read by root whoever logs in: a user other than root could not read root's state directory.
+      "AuthorizedKeysFile none",
+      `AuthorizedKeysCommand /bin/cat ${hostDir}/authorized_keys`,
+      "AuthorizedKeysCommandUser root",
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      "StrictModes no",
+      "AcceptEnv LANG LC_*",
+      "Subsystem sftp internal-sftp",
+      "",
+    ].join("\n"),
+  );
   await sh(`
     ssh-keygen -q -t ed25519 -N '' -C '${inputs.alias}' -f '${hostDir}/ssh_host_ed25519_key'
     ip netns add '${ns}'
@@ -180,6 +194,20 @@ export class LocalHost extends pulumi.dynamic.Resource {
   public readonly kernel!: pulumi.Output<KernelFacts>;
 
   constructor(name: string, args: Inputs<LocalHostInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(hostProvider, name, { ...args, slot: undefined, address: undefined, externalAddress: undefined, hostKey: undefined, kernel: undefined }, opts, "enos", "LocalHost");
+    super(
+      hostProvider,
+      name,
+      {
+        ...args,
+        slot: undefined,
+        address: undefined,
+        externalAddress: undefined,
+        hostKey: undefined,
+        kernel: undefined,
+      },
+      opts,
+      "enos",
+      "LocalHost",
+    );
   }
 }

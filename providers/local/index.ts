@@ -1,11 +1,11 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
+import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { LocalHost } from "./host";
 import { SshKeyPair } from "./keypair";
 import { LocalBridges } from "./network";
-import { planSlots, slotHost } from "../../config/slots";
 import { localNames, localNetwork } from "./plan";
 
 export interface LocalTestbedArgs {
@@ -34,39 +34,53 @@ export class LocalTestbed extends pulumi.ComponentResource {
     this.keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
 
     const keyPair = new SshKeyPair("ssh-key", { file: this.keyfile }, { parent: this });
-    const bridges = new LocalBridges("bridges", {
-      apiBridge: names.apiBridge, externalBridge: names.externalBridge, apiCidr, externalCidr, dir,
-    }, { parent: this });
+    const bridges = new LocalBridges(
+      "bridges",
+      {
+        apiBridge: names.apiBridge,
+        externalBridge: names.externalBridge,
+        apiCidr,
+        externalCidr,
+        dir,
+      },
+      { parent: this },
+    );
     const network = localNetwork(apiCidr, externalCidr);
 
     const specs = planSlots(args.demands);
     this.aliases = specs.map((s) => s.alias);
     this.namespaces = Object.fromEntries(specs.map((s) => [s.alias, `${names.namespacePrefix}${s.alias}`]));
     const hosts = specs.map((spec) => {
-      const host = new LocalHost(spec.alias, {
-        alias: spec.alias,
-        namespace: this.namespaces[spec.alias],
-        dir,
-        apiCidr,
-        externalCidr,
-        apiBridge: names.apiBridge,
-        externalBridge: names.externalBridge,
-        vethPrefix: names.vethPrefix,
-        authorizedKey: keyPair.publicKey,
-      }, { parent: this, dependsOn: [bridges] });
-      return pulumi.all([host.address, host.externalAddress, host.hostKey, host.kernel]).apply(([address, externalAddress, hostKey, kernel]): Host => ({
-        ...slotHost(spec),
-        address,
-        user,
-        port: 22,
-        keyfile: this.keyfile,
-        extra: { ansible_python_interpreter: "/usr/bin/python3" },
-        interfaces: { api: network.eths[0], external: network.eths[1] },
-        ips: [address, externalAddress],
-        devices: [...network.eths],
-        kernel,
-        hostKey,
-      }));
+      const host = new LocalHost(
+        spec.alias,
+        {
+          alias: spec.alias,
+          namespace: this.namespaces[spec.alias],
+          dir,
+          apiCidr,
+          externalCidr,
+          apiBridge: names.apiBridge,
+          externalBridge: names.externalBridge,
+          vethPrefix: names.vethPrefix,
+          authorizedKey: keyPair.publicKey,
+        },
+        { parent: this, dependsOn: [bridges] },
+      );
+      return pulumi.all([host.address, host.externalAddress, host.hostKey, host.kernel]).apply(
+        ([address, externalAddress, hostKey, kernel]): Host => ({
+          ...slotHost(spec),
+          address,
+          user,
+          port: 22,
+          keyfile: this.keyfile,
+          extra: { ansible_python_interpreter: "/usr/bin/python3" },
+          interfaces: { api: network.eths[0], external: network.eths[1] },
+          ips: [address, externalAddress],
+          devices: [...network.eths],
+          kernel,
+          hostKey,
+        }),
+      );
     });
     this.hosts = pulumi.all(hosts);
     this.network = pulumi.output(network);

@@ -42,7 +42,13 @@ export class SshKeyPair extends pulumi.dynamic.Resource {
   public readonly privateKey!: pulumi.Output<string>;
 
   constructor(name: string, args: KeyPairInputs, opts?: pulumi.CustomResourceOptions) {
-    super(keyPairProvider, name, { ...args, publicKey: undefined, privateKey: undefined },
-      { ...opts, additionalSecretOutputs: ["privateKey"] }, "enos", "SshKeyPair");
+    super(
+      keyPairProvider,
+      name,
+      { ...args, publicKey: undefined, privateKey: undefined },
+      { ...opts, additionalSecretOutputs: ["privateKey"] },
+      "enos",
+      "SshKeyPair",
+    );
   }
 }

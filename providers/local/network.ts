@@ -33,7 +33,9 @@ const bridgesProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: LocalBridgesInputs) {
     const fs: typeof import("node:fs") = require("node:fs");
-    await sh(`ip link del '${props.apiBridge}' 2>/dev/null || true; ip link del '${props.externalBridge}' 2>/dev/null || true`);
+    await sh(
+      `ip link del '${props.apiBridge}' 2>/dev/null || true; ip link del '${props.externalBridge}' 2>/dev/null || true`,
+    );
     fs.rmSync(props.dir, { recursive: true, force: true });
     removeIfEmpty(require("node:path").dirname(props.dir));
   },

@@ -23,11 +23,15 @@ export const FIRST_HOST_OFFSET = 10;
 export function localNetwork(apiCidr: string, externalCidr: string): TestbedNetwork {
   const size = 2 ** (32 - Number(apiCidr.split("/")[1]));
   const extraIps = Array.from({ length: 5 }, (_, i) => addressIn(apiCidr, size - 6 + i));
-  return testbedNetwork(extraIps, {
-    cidr: externalCidr,
-    start: addressIn(externalCidr, 100),
-    end: addressIn(externalCidr, 200),
-    gateway: addressIn(externalCidr, 1),
-    dns: addressIn(externalCidr, 1),
-  }, ["eth0", "eth1"]);
+  return testbedNetwork(
+    extraIps,
+    {
+      cidr: externalCidr,
+      start: addressIn(externalCidr, 100),
+      end: addressIn(externalCidr, 200),
+      gateway: addressIn(externalCidr, 1),
+      dns: addressIn(externalCidr, 1),
+    },
+    ["eth0", "eth1"],
+  );
 }

@@ -7,9 +7,11 @@ export function externalPool(cidr: string, poolEnd: string, gateway: string, dns
   const start = ipToInt(poolEnd) + 1;
   const end = broadcast - 1 === ipToInt(gateway) ? broadcast - 2 : broadcast - 1;
   if (end - start < 1) {
-    throw new Error(`subnet ${cidr} has no addresses after its allocation pool (ending ${poolEnd}) for Kolla's external pool; ` +
-      "with configure_network, shrink provider.allocation_pool or widen provider.subnet.cidr; without it, name in provider.subnet a subnet " +
-      "with free addresses after its allocation pool (the cloud's admin can shrink the pool)");
+    throw new Error(
+      `subnet ${cidr} has no addresses after its allocation pool (ending ${poolEnd}) for Kolla's external pool; ` +
+        "with configure_network, shrink provider.allocation_pool or widen provider.subnet.cidr; without it, name in provider.subnet a subnet " +
+        "with free addresses after its allocation pool (the cloud's admin can shrink the pool)",
+    );
   }
   return { start: intToIp(start), end: intToIp(end), cidr, gateway, dns };
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { cloudSession, type OpenstackSession, openstackCall, serviceEndpoint, stackKeys } from "./api";
 import type { CloudIdentity } from "./auth";
-import { OpenstackSession, cloudSession, openstackCall, serviceEndpoint, stackKeys } from "./api";
 
 /**
  * An engine killed while Nova builds an instance keeps it as a pending create, with no id: the next
@@ -25,22 +25,33 @@ interface OpenstackSweepState extends OpenstackSweepInputs {
   marker: string;
 }
 
-interface Described { id: string; description?: string }
+interface Described {
+  id: string;
+  description?: string;
+}
 
 async function sweep(session: OpenstackSession, marker: string, waitSeconds: number): Promise<void> {
   const nova = serviceEndpoint(session, "compute", "Nova");
   const neutron = `${serviceEndpoint(session, "network", "Neutron").replace(/\/v2\.0$/, "")}/v2.0`;
-  const call = <T>(service: string, method: string, url: string, body?: unknown) => openstackCall<T>(session, service, method, url, body, true);
+  const call = <T>(service: string, method: string, url: string, body?: unknown) =>
+    openstackCall<T>(session, service, method, url, body, true);
 
-  const listed = await call<{ servers: { id: string; metadata?: Record<string, string> }[] }>("Nova", "GET", `${nova}/servers/detail`);
+  const listed = await call<{ servers: { id: string; metadata?: Record<string, string> }[] }>(
+    "Nova",
+    "GET",
+    `${nova}/servers/detail`,
+  );
   const servers = (listed?.servers ?? []).filter((s) => s.metadata?.enos_experiment === marker);
   for (const server of servers) await call("Nova", "DELETE", `${nova}/servers/${server.id}`);
   // Nova deletes in the background; the ports are only free once the servers are gone.
   const deadline = Date.now() + waitSeconds * 1000;
-  for (let left = servers; left.length > 0;) {
+  for (let left = servers; left.length > 0; ) {
     const found = await Promise.all(left.map((s) => call("Nova", "GET", `${nova}/servers/${s.id}`)));
     left = left.filter((_, i) => found[i] !== undefined);
-    if (left.length && Date.now() > deadline) throw new Error(`Nova has not deleted server(s) ${left.map((s) => s.id).join(", ")} after ${waitSeconds} s; destroy again`);
+    if (left.length && Date.now() > deadline)
+      throw new Error(
+        `Nova has not deleted server(s) ${left.map((s) => s.id).join(", ")} after ${waitSeconds} s; destroy again`,
+      );
     if (left.length) await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 
@@ -50,14 +61,19 @@ async function sweep(session: OpenstackSession, marker: string, waitSeconds: num
   };
   for (const ip of await marked("floatingips")) await call("Neutron", "DELETE", `${neutron}/floatingips/${ip.id}`);
   for (const router of await marked("routers")) {
-    const ports = await call<{ ports: { id: string; device_owner: string }[] }>("Neutron", "GET", `${neutron}/ports?device_id=${router.id}`);
+    const ports = await call<{ ports: { id: string; device_owner: string }[] }>(
+      "Neutron",
+      "GET",
+      `${neutron}/ports?device_id=${router.id}`,
+    );
     for (const port of (ports?.ports ?? []).filter((p) => p.device_owner.startsWith("network:router_interface"))) {
       await call("Neutron", "PUT", `${neutron}/routers/${router.id}/remove_router_interface`, { port_id: port.id });
     }
     await call("Neutron", "DELETE", `${neutron}/routers/${router.id}`);
   }
   for (const collection of ["ports", "security-groups", "subnets", "networks"]) {
-    for (const object of await marked(collection)) await call("Neutron", "DELETE", `${neutron}/${collection}/${object.id}`);
+    for (const object of await marked(collection))
+      await call("Neutron", "DELETE", `${neutron}/${collection}/${object.id}`);
   }
 }
 
@@ -78,7 +94,8 @@ export const sweepProvider: pulumi.dynamic.ResourceProvider = {
   async delete(_id: string, props: OpenstackSweepState) {
     // A create that was in flight (recoverInterruptedUpdate keeps it without outputs) marked nothing,
     // and an undefined marker would match every server that has none.
-    if (props.auth && props.marker) await sweep(await cloudSession(props.auth, keys.get), props.marker, props.waitSeconds);
+    if (props.auth && props.marker)
+      await sweep(await cloudSession(props.auth, keys.get), props.marker, props.waitSeconds);
   },
 };
 
@@ -86,7 +103,18 @@ export class OpenstackSweep extends pulumi.dynamic.Resource {
   /** What marks the stack's objects (a UUID). */
   public readonly marker!: pulumi.Output<string>;
 
-  constructor(name: string, args: { [K in keyof OpenstackSweepInputs]: pulumi.Input<OpenstackSweepInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-    super(sweepProvider, name, { ...args, marker: undefined }, { ...opts, additionalSecretOutputs: ["auth"] }, "enos", "OpenstackSweep");
+  constructor(
+    name: string,
+    args: { [K in keyof OpenstackSweepInputs]: pulumi.Input<OpenstackSweepInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      sweepProvider,
+      name,
+      { ...args, marker: undefined },
+      { ...opts, additionalSecretOutputs: ["auth"] },
+      "enos",
+      "OpenstackSweep",
+    );
   }
 }

@@ -3,7 +3,7 @@ import type { StaticHostDemand } from "../../config/load";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, TestbedNetwork } from "../../config/types";
 import { testbedNetwork } from "../../config/vips";
-import { StaticHostsProbe, probedFacts } from "./probe";
+import { probedFacts, StaticHostsProbe } from "./probe";
 
 export interface StaticTestbedArgs {
   provider: Extract<ProviderConfig, { type: "static" }>;
@@ -23,23 +23,31 @@ export class StaticTestbed extends pulumi.ComponentResource {
     super("enos:testbed:Static", name, {}, opts);
     const hosts = args.hosts.map((h) => ({ ...h, alias: h.alias ?? h.address }));
     this.aliases = hosts.map((h) => h.alias);
-    const probe = new StaticHostsProbe("probe", {
-      hosts: hosts.map(({ alias, address, user, port, keyfile }) => ({ alias, address, user, port, keyfile })),
-      eths: args.provider.eths,
-      knownHostsFile: args.knownHostsFile,
-    }, { parent: this });
+    const probe = new StaticHostsProbe(
+      "probe",
+      {
+        hosts: hosts.map(({ alias, address, user, port, keyfile }) => ({ alias, address, user, port, keyfile })),
+        eths: args.provider.eths,
+        knownHostsFile: args.knownHostsFile,
+      },
+      { parent: this },
+    );
 
-    this.hosts = probe.probed.apply((probed) => hosts.map((h, i): Host => ({
-      alias: h.alias,
-      address: h.address,
-      user: h.user,
-      port: h.port,
-      keyfile: h.keyfile,
-      roles: h.roles,
-      groups: h.groups,
-      extra: h.extra,
-      ...probedFacts(probed[i]),
-    })));
+    this.hosts = probe.probed.apply((probed) =>
+      hosts.map(
+        (h, i): Host => ({
+          alias: h.alias,
+          address: h.address,
+          user: h.user,
+          port: h.port,
+          keyfile: h.keyfile,
+          roles: h.roles,
+          groups: h.groups,
+          extra: h.extra,
+          ...probedFacts(probed[i]),
+        }),
+      ),
+    );
     const { extra_ips: extraIps, start, end, cidr, gateway, dns } = args.provider.network;
     this.network = pulumi.output(testbedNetwork(extraIps, { start, end, cidr, gateway, dns }, args.provider.eths));
     this.registerOutputs({ hosts: this.hosts, network: this.network });

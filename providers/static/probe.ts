@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
-import { KERNEL_PROBE, KernelFacts, parseKernelProbe } from "../../config/kernel";
+import { KERNEL_PROBE, type KernelFacts, parseKernelProbe } from "../../config/kernel";
 import { parseJump } from "../../config/net";
 import { shellQuote } from "../../config/shell";
 import type { Host } from "../../config/types";
@@ -83,7 +83,7 @@ const NOT_SHAPED = /^(lo|docker\d*|br-[0-9a-f]+|veth.*)$/;
 export function activeDevices(linkOutput: string): string[] {
   return linkOutput.split("\n").flatMap((line) => {
     const match = /^\d+:\s+([^:@\s]+)[^<]*<([^>]*)>/.exec(line);
-    return match && match[2].split(",").includes("UP") && !NOT_SHAPED.test(match[1]) ? [match[1]] : [];
+    return match?.[2].split(",").includes("UP") && !NOT_SHAPED.test(match[1]) ? [match[1]] : [];
   });
 }
 
@@ -96,7 +96,10 @@ export function parseInterfaces(linkOutput: string, addrOutput: string): Record<
   }
   for (const line of addrOutput.split("\n")) {
     const match = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
-    if (match) (interfaces[match[1]] ??= []).push(match[2]);
+    if (match) {
+      interfaces[match[1]] ??= [];
+      interfaces[match[1]].push(match[2]);
+    }
   }
   return interfaces;
 }
@@ -108,7 +111,7 @@ export function resolveInterface(eth: string, interfaces: Record<string, string[
   const [base, bits] = eth.split("/");
   const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
   return Object.keys(interfaces).find((name) =>
-    interfaces[name].some((a) => ((toInt(a.split("/")[0]) & mask) >>> 0) === ((toInt(base) & mask) >>> 0)),
+    interfaces[name].some((a) => (toInt(a.split("/")[0]) & mask) >>> 0 === (toInt(base) & mask) >>> 0),
   );
 }
 
@@ -122,16 +125,34 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
   if (target.jump && !jump) return `${name}: jump "${target.jump}" is not [user@]address[:port]`;
   // Host keys are learnt on first use into the experiment's file, and checked against it after.
   const checked = [
-    "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new",
-    "-o", `UserKnownHostsFile=${knownHostsFile}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "StrictHostKeyChecking=accept-new",
+    "-o",
+    `UserKnownHostsFile=${knownHostsFile}`,
   ];
   const identity = target.keyfile ? ["-i", target.keyfile, "-o", "IdentitiesOnly=yes"] : [];
   // ssh -J would reach the jump host with none of these options (its key unchecked or in the user's
   // known_hosts): the same ssh, as a ProxyCommand (a shell line, where % starts ssh's tokens).
-  const proxy = jump && [
-    "ssh", ...checked, ...identity, "-l", jump.user ?? target.user ?? "root", "-p", String(jump.port),
-    "-W", "[%h]:%p", jump.address,
-  ].map((arg) => (arg === "[%h]:%p" ? arg : shellQuote(arg).replace(/%/g, "%%"))).join(" ");
+  const proxy =
+    jump &&
+    [
+      "ssh",
+      ...checked,
+      ...identity,
+      "-l",
+      jump.user ?? target.user ?? "root",
+      "-p",
+      String(jump.port),
+      "-W",
+      "[%h]:%p",
+      jump.address,
+    ]
+      .map((arg) => (arg === "[%h]:%p" ? arg : shellQuote(arg).replace(/%/g, "%%")))
+      .join(" ");
   const args = [
     ...checked,
     ...(target.user ? ["-l", target.user] : []),
@@ -141,18 +162,22 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
     target.address,
     `command -v python3 >/dev/null || echo NO-PYTHON3; echo ---; ip -o link show; echo ---; ip -o -4 addr show; echo ---; ${target.user && target.user !== "root" ? "sudo -n " : ""}bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`,
   ];
-  const attempt = () => new Promise<{ ok: boolean; sshFailed: boolean; out: string; err: string }>((resolve) =>
-    execFile("ssh", args, { timeout: 60_000 }, (error, out, err) =>
-      // 255 (or no exit at all): ssh itself failed (no route, refused, key not yet installed); else the host answered.
-      resolve({ ok: !error, sshFailed: !!error && (error.code === 255 || error.killed === true), out, err })),
-  );
+  const attempt = () =>
+    new Promise<{ ok: boolean; sshFailed: boolean; out: string; err: string }>((resolve) =>
+      execFile("ssh", args, { timeout: 60_000 }, (error, out, err) =>
+        // 255 (or no exit at all): ssh itself failed (no route, refused, key not yet installed); else the host answered.
+        resolve({ ok: !error, sshFailed: !!error && (error.code === 255 || error.killed === true), out, err }),
+      ),
+    );
   // A key other than the one learnt: another machine answers at that address (or it was reinstalled).
   const changedKey = (err: string) => /host key for (\S+) has changed/i.exec(err)?.[1];
   const started = Date.now();
   let attempts = 1;
   let result = await attempt();
   while (
-    !result.ok && result.sshFailed && !changedKey(result.err) &&
+    !result.ok &&
+    result.sshFailed &&
+    !changedKey(result.err) &&
     Date.now() - started + SSH_RETRY_SECONDS * 1000 <= sshWaitTimeout * 1000
   ) {
     await new Promise((resolve) => setTimeout(resolve, SSH_RETRY_SECONDS * 1000));
@@ -162,12 +187,17 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
   const changed = changedKey(result.err);
   if (!result.ok && changed) {
     const which = `${changed}${jump?.address === changed ? " (its jump host)" : ""}`;
-    return `${name}: the SSH host key of ${which} is not the one learnt in ${knownHostsFile}: refused. ` +
+    return (
+      `${name}: the SSH host key of ${which} is not the one learnt in ${knownHostsFile}: refused. ` +
       `If that machine was reinstalled, forget its old key (ssh-keygen -R ${changed} -f ${knownHostsFile}) ` +
-      "and run again";
+      "and run again"
+    );
   }
   if (!result.ok) {
-    const waited = attempts > 1 ? ` after ${attempts} attempts in ${Math.round((Date.now() - started) / 1000)} s (provider.ssh_wait_timeout: ${sshWaitTimeout})` : "";
+    const waited =
+      attempts > 1
+        ? ` after ${attempts} attempts in ${Math.round((Date.now() - started) / 1000)} s (provider.ssh_wait_timeout: ${sshWaitTimeout})`
+        : "";
     return `${name}: unreachable over SSH${waited}: ${result.err.trim().split("\n").pop() || "no answer"}`;
   }
   const [python, links, addrs, kernel] = result.out.split("---\n");
@@ -176,11 +206,18 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
   const addresses = parseInterfaces(links ?? "", addrs ?? "");
   const [api, external] = eths.map((eth) => resolveInterface(eth, addresses));
   eths.forEach((eth, i) => {
-    if (![api, external][i]) problems.push(`no interface ${eth.includes("/") ? `with an address in ${eth}` : eth} (it has ${Object.keys(addresses).join(", ")})`);
+    if (![api, external][i])
+      problems.push(
+        `no interface ${eth.includes("/") ? `with an address in ${eth}` : eth} (it has ${Object.keys(addresses).join(", ")})`,
+      );
   });
   if (problems.length) return `${name}: ${problems.join("; ")}`;
   return {
-    alias: target.alias, interfaces: { api: api!, external: external! }, addresses, devices: activeDevices(links), kernel: parseKernelProbe(kernel ?? ""),
+    alias: target.alias,
+    interfaces: { api: api!, external: external! },
+    addresses,
+    devices: activeDevices(links),
+    kernel: parseKernelProbe(kernel ?? ""),
     hostKey: learntKey(knownHostsFile, target.address, target.port),
     ...(jump ? { jumpHostKey: learntKey(knownHostsFile, jump.address, jump.port) } : {}),
   };
@@ -201,7 +238,9 @@ export async function probeAll(inputs: ProbeInputs) {
   await Promise.all(Array.from({ length: Math.min(PROBE_PARALLELISM, inputs.hosts.length) }, worker));
   const problems = results.filter((r): r is string => typeof r === "string");
   if (problems.length) {
-    throw new Error(`${problems.length} of ${inputs.hosts.length} host(s) cannot be used:\n  - ${problems.join("\n  - ")}`);
+    throw new Error(
+      `${problems.length} of ${inputs.hosts.length} host(s) cannot be used:\n  - ${problems.join("\n  - ")}`,
+    );
   }
   return { ...inputs, probed: results as ProbedHost[] };
 }
@@ -219,7 +258,8 @@ const probeProvider: pulumi.dynamic.ResourceProvider = {
     const before = new Map(olds.hosts.map((h) => [h.address, h.generation]));
     const fs: typeof import("node:fs") = require("node:fs");
     for (const host of news.hosts.filter((h) => before.has(h.address) && before.get(h.address) !== h.generation)) {
-      if (fs.existsSync(news.knownHostsFile)) execFileSync("ssh-keygen", ["-R", host.address, "-f", news.knownHostsFile], { stdio: "ignore" });
+      if (fs.existsSync(news.knownHostsFile))
+        execFileSync("ssh-keygen", ["-R", host.address, "-f", news.knownHostsFile], { stdio: "ignore" });
     }
     fs.rmSync(`${news.knownHostsFile}.old`, { force: true });
     return { outs: await probeAll(news) };
@@ -234,7 +274,11 @@ const probeProvider: pulumi.dynamic.ResourceProvider = {
 export class StaticHostsProbe extends pulumi.dynamic.Resource {
   public readonly probed!: pulumi.Output<ProbedHost[]>;
 
-  constructor(name: string, args: { [K in keyof ProbeInputs]: pulumi.Input<ProbeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+  constructor(
+    name: string,
+    args: { [K in keyof ProbeInputs]: pulumi.Input<ProbeInputs[K]> },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
     super(probeProvider, name, { ...args, probed: undefined }, opts, "enos", "StaticHostsProbe");
   }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { StaticHostsProbe, probedFacts } from "../static/probe";
+import { probedFacts, StaticHostsProbe } from "../static/probe";
 import { VagrantMachines } from "./machines";
 import { planMachines, renderVagrantfile, vagrantNetwork } from "./render";
 
@@ -30,28 +30,42 @@ export class VagrantTestbed extends pulumi.ComponentResource {
     const p = args.provider;
     const machines = planMachines(planSlots(args.demands));
     this.aliases = machines.map((m) => m.alias);
-    const vms = new VagrantMachines("machines", {
-      dir: path.join(args.stateDir, args.stack, "vagrant"),
-      vagrantfile: renderVagrantfile(machines, p.box, p.backend, p.user),
-      backend: p.backend,
-      names: this.aliases,
-    }, { parent: this });
+    const vms = new VagrantMachines(
+      "machines",
+      {
+        dir: path.join(args.stateDir, args.stack, "vagrant"),
+        vagrantfile: renderVagrantfile(machines, p.box, p.backend, p.user),
+        backend: p.backend,
+        names: this.aliases,
+      },
+      { parent: this },
+    );
     const network = vagrantNetwork();
-    const probe = new StaticHostsProbe("probe", {
-      hosts: vms.keys.apply((keys) => machines.map((m) => ({ alias: m.alias, address: m.apiIp, user: p.user, keyfile: keys[m.alias] }))),
-      eths: network.eths,
-      knownHostsFile: args.knownHostsFile,
-    }, { parent: this });
-    this.hosts = pulumi.all([probe.probed, vms.keys]).apply(([probed, keys]) => machines.map((m, i): Host => ({
-      ...slotHost(m),
-      address: m.apiIp,
-      user: p.user,
-      keyfile: keys[m.alias],
-      extra: {},
-      ...probedFacts(probed[i]),
-      // The external interface carries no address (neutron takes it); NAT addresses are the same on every machine.
-      ips: [m.apiIp],
-    })));
+    const probe = new StaticHostsProbe(
+      "probe",
+      {
+        hosts: vms.keys.apply((keys) =>
+          machines.map((m) => ({ alias: m.alias, address: m.apiIp, user: p.user, keyfile: keys[m.alias] })),
+        ),
+        eths: network.eths,
+        knownHostsFile: args.knownHostsFile,
+      },
+      { parent: this },
+    );
+    this.hosts = pulumi.all([probe.probed, vms.keys]).apply(([probed, keys]) =>
+      machines.map(
+        (m, i): Host => ({
+          ...slotHost(m),
+          address: m.apiIp,
+          user: p.user,
+          keyfile: keys[m.alias],
+          extra: {},
+          ...probedFacts(probed[i]),
+          // The external interface carries no address (neutron takes it); NAT addresses are the same on every machine.
+          ips: [m.apiIp],
+        }),
+      ),
+    );
     this.network = pulumi.output(network);
     this.registerOutputs({ hosts: this.hosts, network: this.network });
   }

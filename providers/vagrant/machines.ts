@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { parseSshConfig } from "./render";
 import { privateDir } from "../../config/files";
+import { parseSshConfig } from "./render";
 
 /**
  * The machines of a Vagrantfile: create writes it into the stack's directory and runs `vagrant up`,
@@ -23,13 +23,27 @@ export interface VagrantMachinesOutputs extends VagrantMachinesInputs {
 /** Runs vagrant in `dir`; rejects with the tail of its output. */
 export async function vagrant(dir: string, args: string[]): Promise<string> {
   const { execFile }: typeof import("node:child_process") = require("node:child_process");
-  return new Promise((resolve, reject) => execFile("vagrant", args, { cwd: dir, maxBuffer: 64 * 2 ** 20, env: { ...process.env, VAGRANT_CWD: dir } },
-    (error, stdout, stderr) => error
-      ? reject(new Error(`vagrant ${args.join(" ")} failed in ${dir}:\n${(stderr.trim() || stdout.trim()).split("\n").slice(-20).join("\n")}`))
-      : resolve(stdout)));
+  return new Promise((resolve, reject) =>
+    execFile(
+      "vagrant",
+      args,
+      { cwd: dir, maxBuffer: 64 * 2 ** 20, env: { ...process.env, VAGRANT_CWD: dir } },
+      (error, stdout, stderr) =>
+        error
+          ? reject(
+              new Error(
+                `vagrant ${args.join(" ")} failed in ${dir}:\n${(stderr.trim() || stdout.trim()).split("\n").slice(-20).join("\n")}`,
+              ),
+            )
+          : resolve(stdout),
+    ),
+  );
 }
 
-export async function vagrantUp(inputs: VagrantMachinesInputs, removed: string[] = []): Promise<VagrantMachinesOutputs> {
+export async function vagrantUp(
+  inputs: VagrantMachinesInputs,
+  removed: string[] = [],
+): Promise<VagrantMachinesOutputs> {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   // Vagrant writes each machine's private key under it.
@@ -58,10 +72,19 @@ const machinesProvider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: VagrantMachinesOutputs, news: VagrantMachinesInputs) {
     const replaces = (["dir", "backend"] as const).filter((k) => olds[k] !== news[k]);
-    return { changes: replaces.length > 0 || olds.vagrantfile !== news.vagrantfile, replaces, deleteBeforeReplace: true };
+    return {
+      changes: replaces.length > 0 || olds.vagrantfile !== news.vagrantfile,
+      replaces,
+      deleteBeforeReplace: true,
+    };
   },
   async update(_id: string, olds: VagrantMachinesOutputs, news: VagrantMachinesInputs) {
-    return { outs: await vagrantUp(news, olds.names.filter((n) => !news.names.includes(n))) };
+    return {
+      outs: await vagrantUp(
+        news,
+        olds.names.filter((n) => !news.names.includes(n)),
+      ),
+    };
   },
   async delete(_id: string, props: VagrantMachinesOutputs) {
     await vagrantDestroy(props);

@@ -1,5 +1,5 @@
-import type { HostSlot } from "../../config/slots";
 import { addressIn } from "../../config/net";
+import type { HostSlot } from "../../config/slots";
 import type { TestbedNetwork } from "../../config/types";
 import { testbedNetwork } from "../../config/vips";
 
@@ -31,10 +31,15 @@ export interface VagrantMachine extends HostSlot {
 /** Slots with their size and addresses: host i gets .10+i on both networks. */
 export function planMachines(slots: HostSlot[]): VagrantMachine[] {
   if (slots.length > LAST_HOST - FIRST_HOST + 1) {
-    throw new Error(`resources: ${slots.length} vagrant machines, at most ${LAST_HOST - FIRST_HOST + 1} fit the private networks`);
+    throw new Error(
+      `resources: ${slots.length} vagrant machines, at most ${LAST_HOST - FIRST_HOST + 1} fit the private networks`,
+    );
   }
   return slots.map((slot, i) => ({
-    ...slot, ...SIZES[slot.bucket], apiIp: addressIn(API_CIDR, FIRST_HOST + i), externalIp: addressIn(EXTERNAL_CIDR, FIRST_HOST + i),
+    ...slot,
+    ...SIZES[slot.bucket],
+    apiIp: addressIn(API_CIDR, FIRST_HOST + i),
+    externalIp: addressIn(EXTERNAL_CIDR, FIRST_HOST + i),
   }));
 }
 
@@ -42,7 +47,13 @@ export function planMachines(slots: HostSlot[]): VagrantMachine[] {
 export function vagrantNetwork(): TestbedNetwork {
   return testbedNetwork(
     [250, 251, 252, 253, 254].map((n) => addressIn(API_CIDR, n)),
-    { start: addressIn(EXTERNAL_CIDR, 200), end: addressIn(EXTERNAL_CIDR, 249), cidr: EXTERNAL_CIDR, gateway: addressIn(EXTERNAL_CIDR, 1), dns: "8.8.8.8" },
+    {
+      start: addressIn(EXTERNAL_CIDR, 200),
+      end: addressIn(EXTERNAL_CIDR, 249),
+      cidr: EXTERNAL_CIDR,
+      gateway: addressIn(EXTERNAL_CIDR, 1),
+      dns: "8.8.8.8",
+    },
     ["eth1", "eth2"],
   );
 }
@@ -53,14 +64,19 @@ const ruby = (s: string) => JSON.stringify(s);
  * One machine per slot on the chosen backend; the external network is left unconfigured (Kolla's
  * neutron takes the interface). Vagrant's key is also allowed for `user` so enos can log in as it.
  */
-export function renderVagrantfile(machines: VagrantMachine[], box: string, backend: "virtualbox" | "libvirt", user: string): string {
+export function renderVagrantfile(
+  machines: VagrantMachine[],
+  box: string,
+  backend: "virtualbox" | "libvirt",
+  user: string,
+): string {
   const home = user === "root" ? "/root" : `/home/${user}`;
   const lines = [
     "# Written by enos: one machine per role slot. Changes are overwritten on the next up.",
     'Vagrant.configure("2") do |config|',
     `  config.vm.box = ${ruby(box)}`,
     ...(backend === "libvirt" ? ['  config.vm.synced_folder ".", "/vagrant", disabled: true'] : []),
-    "  config.vm.provision \"shell\", inline: <<-SHELL",
+    '  config.vm.provision "shell", inline: <<-SHELL',
     `    mkdir -p ${home}/.ssh && cp /home/vagrant/.ssh/authorized_keys ${home}/.ssh/authorized_keys`,
     `    chown -R ${user}: ${home}/.ssh && chmod 700 ${home}/.ssh && chmod 600 ${home}/.ssh/authorized_keys`,
     "  SHELL",

@@ -19,7 +19,11 @@ export interface DevCloudBench {
 const NAMESPACE = "enos-bench-devcloud";
 const ADDRESS = "10.230.0.2";
 const sh = (script: string, env: Record<string, string> = {}) =>
-  execFileSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  execFileSync("bash", ["-c", script], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
 const timed = (run: () => unknown) => {
   const start = process.hrtime.bigint();
   run();
@@ -34,7 +38,11 @@ export async function benchDevCloud(): Promise<DevCloudBench> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bench-devcloud-"));
   const dir = path.join(work, "cloud");
   const openrc = path.join(work, "admin-openrc.sh");
-  const env = { DEV_CLOUD_PASSWORD: "bench-password", DEV_CLOUD_CACHE: path.join(work, "cache"), PATH: `${path.join(PROJECT_DIR, ".venv", "bin")}:${process.env.PATH}` };
+  const env = {
+    DEV_CLOUD_PASSWORD: "bench-password",
+    DEV_CLOUD_CACHE: path.join(work, "cache"),
+    PATH: `${path.join(PROJECT_DIR, ".venv", "bin")}:${process.env.PATH}`,
+  };
   sh(`ip netns add ${NAMESPACE}; ip link add ebdc0 type veth peer name eth0 netns ${NAMESPACE}
     ip addr add 10.230.0.1/24 dev ebdc0; ip link set ebdc0 up
     ip -n ${NAMESPACE} addr add ${ADDRESS}/24 dev eth0; ip -n ${NAMESPACE} link set eth0 up; ip -n ${NAMESPACE} link set lo up`);
@@ -43,14 +51,38 @@ export async function benchDevCloud(): Promise<DevCloudBench> {
     const coldUpSeconds = timed(up);
     sh(devCloudDown(dir), env);
     const warmUpSeconds = timed(up);
-    const rssMiB = Math.round(Number(sh(`ps -o rss= -p "$(ip netns pids ${NAMESPACE} | paste -sd,)" | awk '{s+=$1} END {print s}'`)) / 1024);
-    const external = { cidr: "10.230.1.0/24", start: "10.230.1.100", end: "10.230.1.200", gateway: "10.230.1.1", dns: "10.230.1.1" };
-    const initSeconds = timed(() => sh(renderInitCommand({ openrc, image: path.join(dir, "cirros.qcow2"), external, pollInterval: 1 }, path.join(PROJECT_DIR, ".venv", "bin")), env));
-    const smokeBootSeconds = timed(() => sh(`. ${openrc}; openstack server create --flavor m1.tiny --image cirros.uec --network private --wait bench >/dev/null`, env));
+    const rssMiB = Math.round(
+      Number(sh(`ps -o rss= -p "$(ip netns pids ${NAMESPACE} | paste -sd,)" | awk '{s+=$1} END {print s}'`)) / 1024,
+    );
+    const external = {
+      cidr: "10.230.1.0/24",
+      start: "10.230.1.100",
+      end: "10.230.1.200",
+      gateway: "10.230.1.1",
+      dns: "10.230.1.1",
+    };
+    const initSeconds = timed(() =>
+      sh(
+        renderInitCommand(
+          { openrc, image: path.join(dir, "cirros.qcow2"), external, pollInterval: 1 },
+          path.join(PROJECT_DIR, ".venv", "bin"),
+        ),
+        env,
+      ),
+    );
+    const smokeBootSeconds = timed(() =>
+      sh(
+        `. ${openrc}; openstack server create --flavor m1.tiny --image cirros.uec --network private --wait bench >/dev/null`,
+        env,
+      ),
+    );
     const teardownSeconds = timed(() => sh(devCloudDown(dir), env));
     return { coldUpSeconds, warmUpSeconds, rssMiB, initSeconds, smokeBootSeconds, teardownSeconds };
   } finally {
-    sh(`${devCloudDown(dir)}; ip netns pids ${NAMESPACE} | xargs -r kill -9; ip netns del ${NAMESPACE}; ip link del ebdc0 2>/dev/null || true`, env);
+    sh(
+      `${devCloudDown(dir)}; ip netns pids ${NAMESPACE} | xargs -r kill -9; ip netns del ${NAMESPACE}; ip link del ebdc0 2>/dev/null || true`,
+      env,
+    );
     fs.rmSync(work, { recursive: true, force: true });
   }
 }

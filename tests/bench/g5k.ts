@@ -21,7 +21,11 @@ export interface G5kBenchRow {
 async function withEnginePeak<T>(stackName: string, run: () => Promise<T>): Promise<[T, number]> {
   let peakKiB = 0;
   const timer = setInterval(() => {
-    const pids = spawnSync("pgrep", ["-f", `pulumi (preview|up|destroy) .*--stack ${stackName}( |$)`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    const pids = spawnSync("pgrep", ["-f", `pulumi (preview|up|destroy) .*--stack ${stackName}( |$)`], {
+      encoding: "utf8",
+    })
+      .stdout.split("\n")
+      .filter(Boolean);
     for (const pid of pids) {
       const status = fs.existsSync(`/proc/${pid}/status`) ? fs.readFileSync(`/proc/${pid}/status`, "utf8") : "";
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -42,20 +46,38 @@ async function withEnginePeak<T>(stackName: string, run: () => Promise<T>): Prom
  */
 export async function benchG5k(): Promise<G5kBenchRow> {
   const sites = ["lille", "lyon", "nancy", "rennes"];
-  const clusters = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`clu${String.fromCharCode(97 + i)}`, { site: sites[i % 4], nodes: 100 }]));
-  const resources = Object.fromEntries(Object.keys(clusters).map((c, i) => [c, i === 0 ? { control: 1, network: 1, compute: 98 } : { compute: 100 }]));
-  const nodesOf = Object.entries(clusters).map(([c, { site, nodes }]) => Array.from({ length: nodes }, (_, i) => `${c}-${i + 1}.${site}.grid5000.fr`));
+  const clusters = Object.fromEntries(
+    Array.from({ length: 10 }, (_, i) => [`clu${String.fromCharCode(97 + i)}`, { site: sites[i % 4], nodes: 100 }]),
+  );
+  const resources = Object.fromEntries(
+    Object.keys(clusters).map((c, i) => [c, i === 0 ? { control: 1, network: 1, compute: 98 } : { compute: 100 }]),
+  );
+  const nodesOf = Object.entries(clusters).map(([c, { site, nodes }]) =>
+    Array.from({ length: nodes }, (_, i) => `${c}-${i + 1}.${site}.grid5000.fr`),
+  );
   const room = await machineRoom(`tbroom${process.pid}`, ["10.235.0.0/24", "10.236.0.0/24"], nodesOf, "4");
   // One sshd answers for 100 nodes here: let it take the probe's parallel sessions (sshd re-reads this at the deployment).
-  for (const machine of Object.values(room.machines)) fs.appendFileSync(path.join(machine.dir, "sshd_config"), "MaxStartups 100:30:200\n");
+  for (const machine of Object.values(room.machines))
+    fs.appendFileSync(path.join(machine.dir, "sshd_config"), "MaxStartups 100:30:200\n");
   const fake = new FakeG5k({ clusters, pollsBeforeRunning: 2, machines: room.machines, devices: ["eth0", "eth1"] });
   const url = await fake.start();
   const name = `tbbench${process.pid}`;
-  const experiment = await testExperiment(name, {
-    provider: { type: "g5k", api_url: url, poll_interval: 0.05, wait_timeout: 120, vlans: Object.fromEntries(sites.map((s) => [s, "{type='kavlan'}/vlan=1"])) },
-    resources,
-    g5k_username: "alice",
-  }, undefined, { pulumiCommand: room.engine });
+  const experiment = await testExperiment(
+    name,
+    {
+      provider: {
+        type: "g5k",
+        api_url: url,
+        poll_interval: 0.05,
+        wait_timeout: 120,
+        vlans: Object.fromEntries(sites.map((s) => [s, "{type='kavlan'}/vlan=1"])),
+      },
+      resources,
+      g5k_username: "alice",
+    },
+    undefined,
+    { pulumiCommand: room.engine },
+  );
   await experiment.stack.setConfig("enos:g5k_password", { value: "s3cret", secret: true });
   try {
     let start = performance.now();
@@ -69,8 +91,13 @@ export async function benchG5k(): Promise<G5kBenchRow> {
     const [, destroyPeak] = await withEnginePeak(name, () => experiment.stack.destroy({ parallel: 64 }));
     const destroySeconds = (performance.now() - start) / 1000;
     return {
-      nodes: 1000, sites: sites.length, previewSeconds, upSeconds, destroySeconds,
-      enginePeakMiB: Math.max(previewPeak, upPeak, destroyPeak), programPeakMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      nodes: 1000,
+      sites: sites.length,
+      previewSeconds,
+      upSeconds,
+      destroySeconds,
+      enginePeakMiB: Math.max(previewPeak, upPeak, destroyPeak),
+      programPeakMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     };
   } finally {
     await cleanUp(experiment);

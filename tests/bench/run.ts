@@ -12,28 +12,40 @@ import { benchTestbed } from "./testbed";
 async function main() {
   // First, so that this process's peak memory is the g5k program's.
   const g5k = await benchG5k();
-  console.log(`g5k: ${g5k.nodes} nodes preview ${g5k.previewSeconds.toFixed(1)} s, up ${g5k.upSeconds.toFixed(1)} s, engine peak ${g5k.enginePeakMiB} MiB`);
+  console.log(
+    `g5k: ${g5k.nodes} nodes preview ${g5k.previewSeconds.toFixed(1)} s, up ${g5k.upSeconds.toFixed(1)} s, engine peak ${g5k.enginePeakMiB} MiB`,
+  );
   const testbed = [];
   for (const hosts of [4, 16, 32]) {
     const row = await benchTestbed(hosts);
-    console.log(`testbed: ${hosts} hosts up ${row.upSeconds.toFixed(1)} s, destroy ${row.destroySeconds.toFixed(1)} s, engine peak ${row.enginePeakMiB} MiB`);
+    console.log(
+      `testbed: ${hosts} hosts up ${row.upSeconds.toFixed(1)} s, destroy ${row.destroySeconds.toFixed(1)} s, engine peak ${row.enginePeakMiB} MiB`,
+    );
     testbed.push(row);
   }
   const tc = await benchTc();
   const devCloud = await benchDevCloud();
-  console.log(`dev cloud: stand-up cold ${devCloud.coldUpSeconds.toFixed(0)} s, from snapshot ${devCloud.warmUpSeconds.toFixed(0)} s, ${devCloud.rssMiB} MiB`);
+  console.log(
+    `dev cloud: stand-up cold ${devCloud.coldUpSeconds.toFixed(0)} s, from snapshot ${devCloud.warmUpSeconds.toFixed(0)} s, ${devCloud.rssMiB} MiB`,
+  );
   const netemVm = [await benchNetemVm(false), await benchNetemVm(true)];
   const sessions = [...new Set(tc.sshSessionsPerHost)].join(", ");
   const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}`;
   const dir = path.join(PROJECT_DIR, "results", "bench");
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "bench.json"), JSON.stringify({ date: new Date().toISOString(), machine, g5k, testbed, tc, netemVm, devCloud }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "bench.json"),
+    JSON.stringify({ date: new Date().toISOString(), machine, g5k, testbed, tc, netemVm, devCloud }, null, 2),
+  );
   const table = [
     `Machine: ${machine}`,
     "",
     "| local hosts | up (s) | destroy (s) | engine peak memory (MiB) | leftovers after destroy |",
     "| ---: | ---: | ---: | ---: | ---: |",
-    ...testbed.map((r) => `| ${r.hosts} | ${r.upSeconds.toFixed(1)} | ${r.destroySeconds.toFixed(1)} | ${r.enginePeakMiB} | ${r.leftovers} |`),
+    ...testbed.map(
+      (r) =>
+        `| ${r.hosts} | ${r.upSeconds.toFixed(1)} | ${r.destroySeconds.toFixed(1)} | ${r.enginePeakMiB} | ${r.leftovers} |`,
+    ),
     "",
     "Goal: 32 hosts up in under 60 s on 2 cores.",
     "",
@@ -51,7 +63,10 @@ async function main() {
     "",
     "| mode | pairs | worst RTT error (ms) | worst pair | apply in VM (s) | verify in VM (s) | whole run (s) |",
     "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
-    ...netemVm.map((r) => `| ${r.mode} | ${r.pairs} | ${r.worstRttErrorMs.toFixed(2)} | ${r.worstPair} | ${r.applySeconds.toFixed(2)} | ${r.verifySeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} |`),
+    ...netemVm.map(
+      (r) =>
+        `| ${r.mode} | ${r.pairs} | ${r.worstRttErrorMs.toFixed(2)} | ${r.worstPair} | ${r.applySeconds.toFixed(2)} | ${r.verifySeconds.toFixed(1)} | ${r.totalSeconds.toFixed(1)} |`,
+    ),
     "",
     "Dev cloud (Debian's OpenStack in a namespace; Rally's per-scenario times are in results/dev/rally/summary.md):",
     "",

@@ -15,7 +15,9 @@ export interface TcBenchRow {
 
 /** SSH sessions each host's sshd accepted so far (the local testbed's sshd logs to sshd.log). */
 function sessions(hostsDir: string, aliases: string[]): number[] {
-  return aliases.map((a) => (fs.readFileSync(path.join(hostsDir, a, "sshd.log"), "utf8").match(/Accepted publickey/g) ?? []).length);
+  return aliases.map(
+    (a) => (fs.readFileSync(path.join(hostsDir, a, "sshd.log"), "utf8").match(/Accepted publickey/g) ?? []).length,
+  );
 }
 
 /** Plan and apply all-pairs rate constraints on 16 local hosts in 8 groups. */
@@ -24,7 +26,9 @@ export async function benchTc(): Promise<TcBenchRow> {
   const provider = { type: "local", api_cidr: "10.253.0.0/24", external_cidr: "10.254.0.0/24" };
   const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-8]": { default: { compute: 2 } } };
   const constraints = {
-    default_delay: "0ms", default_rate: "100mbit", default_loss: "0%",
+    default_delay: "0ms",
+    default_rate: "100mbit",
+    default_loss: "0%",
     constraints: [{ src: "grp1", dst: "grp[2-8]", rate: "1gbit", symetric: true }],
   };
   const experiment = await testExperiment(name, { provider, topology });
@@ -47,8 +51,12 @@ export async function benchTc(): Promise<TcBenchRow> {
     const applySeconds = (performance.now() - applyStart) / 1000;
     const after = sessions(hostsDir, aliases);
     return {
-      hosts: hosts.length, groups: groups.length, hostRules: plans.reduce((n, p) => n + p.rules.length, 0),
-      planMs, applySeconds, sshSessionsPerHost: after.map((n, i) => n - before[i]),
+      hosts: hosts.length,
+      groups: groups.length,
+      hostRules: plans.reduce((n, p) => n + p.rules.length, 0),
+      planMs,
+      applySeconds,
+      sshSessionsPerHost: after.map((n, i) => n - before[i]),
     };
   } finally {
     await cleanUp(experiment);

@@ -14,7 +14,9 @@ export interface TestbedBenchRow {
 function watchEnginePeak(stackName: string): () => number {
   let peakKiB = 0;
   const timer = setInterval(() => {
-    const pids = spawnSync("pgrep", ["-f", `pulumi (up|destroy) .*--stack ${stackName}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    const pids = spawnSync("pgrep", ["-f", `pulumi (up|destroy) .*--stack ${stackName}`], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter(Boolean);
     for (const pid of pids) {
       const status = fs.existsSync(`/proc/${pid}/status`) ? fs.readFileSync(`/proc/${pid}/status`, "utf8") : "";
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -43,7 +45,13 @@ export async function benchTestbed(hostCount: number): Promise<TestbedBenchRow> 
     start = performance.now();
     await experiment.stack.destroy({ parallel: 64 });
     const destroySeconds = (performance.now() - start) / 1000;
-    return { hosts: hostCount, upSeconds, destroySeconds, enginePeakMiB: stopWatch(), leftovers: leftovers(name, experiment.stateDir).length };
+    return {
+      hosts: hostCount,
+      upSeconds,
+      destroySeconds,
+      enginePeakMiB: stopWatch(),
+      leftovers: leftovers(name, experiment.stateDir).length,
+    };
   } finally {
     await cleanUp(experiment);
   }

@@ -12,7 +12,10 @@ import { PROJECT_DIR } from "../../config/paths";
 export class FakeDns {
   readonly hostsFile: string;
 
-  constructor(readonly dir: string, names: Record<string, string>) {
+  constructor(
+    readonly dir: string,
+    names: Record<string, string>,
+  ) {
     this.hostsFile = path.join(dir, "hosts");
     const lines = Object.entries(names).map(([name, address]) => `${address} ${name}`);
     fs.writeFileSync(this.hostsFile, `${fs.readFileSync("/etc/hosts", "utf8").trimEnd()}\n${lines.join("\n")}\n`);
@@ -20,7 +23,16 @@ export class FakeDns {
 
   /** `command args…` in the private namespace, as a shell command line's words. */
   private wrapped(command: string, args: string[]): string[] {
-    return ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', this.hostsFile, command, ...args];
+    return [
+      "unshare",
+      "--mount",
+      "sh",
+      "-c",
+      'mount --bind "$0" /etc/hosts && exec "$@"',
+      this.hostsFile,
+      command,
+      ...args,
+    ];
   }
 
   /** The built Pulumi CLI, run inside the namespace. */

@@ -3,11 +3,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import type { KernelFacts } from "../../config/kernel";
-import { TestExperiment, cleanUp, recordOf, testExperiment } from "../integration/harness";
+import { cleanUp, recordOf, type TestExperiment, testExperiment } from "../integration/harness";
 import { FakeDns } from "./dns";
 import type { FakeMachine } from "./g5k";
 
-export interface RoomHost { alias: string; address: string; ips: string[]; kernel: KernelFacts }
+export interface RoomHost {
+  alias: string;
+  address: string;
+  ips: string[];
+  kernel: KernelFacts;
+}
 
 /**
  * The machines behind a fake Grid'5000: hosts of a local testbed (namespaces with their own sshd),
@@ -25,7 +30,12 @@ export interface MachineRoom {
   close(): Promise<void>;
 }
 
-export async function machineRoom(name: string, cidrs: [string, string], nodesOf: string[][], kavlan: string): Promise<MachineRoom> {
+export async function machineRoom(
+  name: string,
+  cidrs: [string, string],
+  nodesOf: string[][],
+  kavlan: string,
+): Promise<MachineRoom> {
   const room: TestExperiment = await testExperiment(name, {
     provider: { type: "local", api_cidr: cidrs[0], external_cidr: cidrs[1] },
     resources: { control: 1, network: 1, compute: nodesOf.length - 2 },
@@ -39,11 +49,22 @@ export async function machineRoom(name: string, cidrs: [string, string], nodesOf
     await room.stack.up({ parallel: 64 });
     const hosts: RoomHost[] = (await recordOf(room.stack)).hosts;
     const hostOf = Object.fromEntries(nodesOf.flatMap((nodes, i) => nodes.map((node) => [node, hosts[i]])));
-    const machines = Object.fromEntries(Object.entries(hostOf).map(([node, host]) =>
-      [node, { dir: path.join(room.stateDir, room.name, "local", "hosts", host.alias), address: host.address }]));
+    const machines = Object.fromEntries(
+      Object.entries(hostOf).map(([node, host]) => [
+        node,
+        { dir: path.join(room.stateDir, room.name, "local", "hosts", host.alias), address: host.address },
+      ]),
+    );
     const kavlanName = (node: string) => node.replace(/^([^.]+)/, `$1-kavlan-${kavlan}`);
-    const dns = new FakeDns(dnsDir, Object.fromEntries(Object.entries(hostOf).flatMap(([node, host]) =>
-      [[node, host.address], [kavlanName(node), host.address]])));
+    const dns = new FakeDns(
+      dnsDir,
+      Object.fromEntries(
+        Object.entries(hostOf).flatMap(([node, host]) => [
+          [node, host.address],
+          [kavlanName(node), host.address],
+        ]),
+      ),
+    );
     return { machines, hostOf, dns, engine: await dns.pulumiCommand(), close };
   } catch (error) {
     await close();

@@ -113,7 +113,10 @@ export class FakeG5k {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     const open = this.openJobs();
-    if (open.length) throw new Error(`fake Grid'5000: jobs left open: ${open.map((j) => `${j.site}/${j.uid} (${j.state})`).join(", ")}`);
+    if (open.length)
+      throw new Error(
+        `fake Grid'5000: jobs left open: ${open.map((j) => `${j.site}/${j.uid} (${j.state})`).join(", ")}`,
+      );
   }
 
   private sites(): string[] {
@@ -131,16 +134,24 @@ export class FakeG5k {
         res.writeHead(status, { "Content-Type": "application/json" });
         res.end(value === undefined ? "" : JSON.stringify(value));
       };
-      const delay = req.method === "POST" && path.endsWith("/jobs") ? this.options.submitDelayMs ?? 0 : 0;
+      const delay = req.method === "POST" && path.endsWith("/jobs") ? (this.options.submitDelayMs ?? 0) : 0;
       const send = (status: number, value?: unknown) => {
         if (!delay) return answer(status, value);
-        const timer = setTimeout(() => (this.heldBack.delete(timer), answer(status, value)), delay);
+        const timer = setTimeout(() => {
+          this.heldBack.delete(timer);
+          answer(status, value);
+        }, delay);
         this.heldBack.add(timer);
       };
       const expected = `Basic ${Buffer.from(`${this.options.username ?? "alice"}:${this.options.password ?? "s3cret"}`).toString("base64")}`;
       if (req.headers.authorization !== expected) return send(401, { code: 401, message: "Unauthorized" });
       try {
-        const [status, value] = this.route(req.method ?? "GET", path.split("/"), body ? JSON.parse(body) : undefined, url.searchParams);
+        const [status, value] = this.route(
+          req.method ?? "GET",
+          path.split("/"),
+          body ? JSON.parse(body) : undefined,
+          url.searchParams,
+        );
         send(status, value);
       } catch (error) {
         send(400, { code: 400, message: (error as Error).message });
@@ -148,38 +159,90 @@ export class FakeG5k {
     });
   }
 
-  private route(method: string, parts: string[], body: Record<string, unknown> | undefined, query: URLSearchParams): [number, unknown] {
+  private route(
+    method: string,
+    parts: string[],
+    body: Record<string, unknown> | undefined,
+    query: URLSearchParams,
+  ): [number, unknown] {
     const [sites, site, kind, id, sub] = parts;
     if (sites !== "sites") return [404, { message: "not found" }];
     if (!site) return [200, { total: this.sites().length, items: this.sites().map((uid) => ({ uid, type: "site" })) }];
     if (!this.sites().includes(site)) return [404, { message: `no site ${site}` }];
     const clusters = Object.entries(this.options.clusters).filter(([, c]) => c.site === site);
-    if (!kind) return [200, { uid: site, type: "site", kavlans: { default: { network: "172.16.96.0/20", gateway: "172.16.111.254" }, ...KAVLAN_NETWORKS } }];
-    if (kind === "servers" && id === "dns") return [200, { uid: "dns", network_adapters: { default: { ip: "172.16.111.106" } } }];
+    if (!kind)
+      return [
+        200,
+        {
+          uid: site,
+          type: "site",
+          kavlans: { default: { network: "172.16.96.0/20", gateway: "172.16.111.254" }, ...KAVLAN_NETWORKS },
+        },
+      ];
+    if (kind === "servers" && id === "dns")
+      return [200, { uid: "dns", network_adapters: { default: { ip: "172.16.111.106" } } }];
     if (kind === "clusters" && !id) return [200, { items: clusters.map(([uid]) => ({ uid, type: "cluster" })) }];
     if (kind === "clusters" && sub === "nodes") {
       const cluster = this.options.clusters[id];
       if (!cluster || cluster.site !== site) return [404, { message: `no cluster ${id}` }];
-      return [200, { items: Array.from({ length: cluster.nodes }, (_, i) => ({
-        uid: `${id}-${i + 1}`,
-        network_adapters: [
-          { device: this.options.devices?.[0] ?? "eno1", interface: "Ethernet", enabled: true, mountable: true, mounted: true, management: false, ip: `172.16.97.${i + 1}` },
-          { device: this.options.devices?.[1] ?? "eno2", interface: "Ethernet", enabled: true, mountable: true, mounted: false, management: false },
-          { device: "bmc", interface: "Ethernet", enabled: true, mountable: false, mounted: false, management: true },
-        ],
-      })) }];
+      return [
+        200,
+        {
+          items: Array.from({ length: cluster.nodes }, (_, i) => ({
+            uid: `${id}-${i + 1}`,
+            network_adapters: [
+              {
+                device: this.options.devices?.[0] ?? "eno1",
+                interface: "Ethernet",
+                enabled: true,
+                mountable: true,
+                mounted: true,
+                management: false,
+                ip: `172.16.97.${i + 1}`,
+              },
+              {
+                device: this.options.devices?.[1] ?? "eno2",
+                interface: "Ethernet",
+                enabled: true,
+                mountable: true,
+                mounted: false,
+                management: false,
+              },
+              {
+                device: "bmc",
+                interface: "Ethernet",
+                enabled: true,
+                mountable: false,
+                mounted: false,
+                management: true,
+              },
+            ],
+          })),
+        },
+      ];
     }
     if (kind === "jobs") return this.jobRoute(method, site, id, body, query);
     if (kind === "deployments") return this.deploymentRoute(method, site, id, body);
     return [404, { message: "not found" }];
   }
 
-  private jobRoute(method: string, site: string, id: string | undefined, body: Record<string, unknown> | undefined, query: URLSearchParams): [number, unknown] {
+  private jobRoute(
+    method: string,
+    site: string,
+    id: string | undefined,
+    body: Record<string, unknown> | undefined,
+    query: URLSearchParams,
+  ): [number, unknown] {
     if (method === "GET" && !id) {
       // As the API lists a site's jobs: filtered by user and by a comma-separated list of states.
       const states = query.get("state")?.split(",");
       const user = query.get("user");
-      const listed = this.jobs.filter((j) => j.site === site && (!states || states.includes(j.state)) && (!user || user === (this.options.username ?? "alice")));
+      const listed = this.jobs.filter(
+        (j) =>
+          j.site === site &&
+          (!states || states.includes(j.state)) &&
+          (!user || user === (this.options.username ?? "alice")),
+      );
       return [200, { total: listed.length, offset: 0, items: listed.map((j) => this.jobView(j)), links: [] }];
     }
     if (method === "POST" && !id) {
@@ -194,10 +257,14 @@ export class FakeG5k {
         if (cluster) {
           const [, name, n] = cluster;
           const known = this.options.clusters[name];
-          if (!known || known.site !== site) throw new Error(`There are not enough resources for your request (no cluster ${name} on ${site})`);
+          if (!known || known.site !== site)
+            throw new Error(`There are not enough resources for your request (no cluster ${name} on ${site})`);
           const busy = new Set(this.openJobs().flatMap((j) => j.assigned_nodes));
-          const free = Array.from({ length: known.nodes }, (_, i) => `${name}-${i + 1}.${site}.grid5000.fr`).filter((node) => !busy.has(node));
-          if (free.length < Number(n)) throw new Error(`There are not enough resources for your request (${name}: ${free.length} free)`);
+          const free = Array.from({ length: known.nodes }, (_, i) => `${name}-${i + 1}.${site}.grid5000.fr`).filter(
+            (node) => !busy.has(node),
+          );
+          if (free.length < Number(n))
+            throw new Error(`There are not enough resources for your request (${name}: ${free.length} free)`);
           assigned.push(...free.slice(0, Number(n)));
         } else if (vlan) {
           vlans.push(vlan[2] ? "1" : "4");
@@ -207,9 +274,18 @@ export class FakeG5k {
       }
       const [, h, m, s] = walltime.map(Number);
       const job: FakeJob = {
-        uid: this.nextJob++, site, name: String(body?.name), state: "waiting", resources, types: (body?.types as string[]) ?? [],
-        reservation: body?.reservation as string | undefined, walltime: h * 3600 + m * 60 + s, polls: 0,
-        assigned_nodes: assigned, vlans, deleted: false,
+        uid: this.nextJob++,
+        site,
+        name: String(body?.name),
+        state: "waiting",
+        resources,
+        types: (body?.types as string[]) ?? [],
+        reservation: body?.reservation as string | undefined,
+        walltime: h * 3600 + m * 60 + s,
+        polls: 0,
+        assigned_nodes: assigned,
+        vlans,
+        deleted: false,
       };
       this.jobs.push(job);
       return [201, this.jobView(job)];
@@ -219,7 +295,10 @@ export class FakeG5k {
     if (method === "DELETE") {
       job.deleted = true;
       job.state = "terminated";
-      return [202, { message: "Deleting the job", status: "Delete request registered", oardel_output: "", job_id: job.uid }];
+      return [
+        202,
+        { message: "Deleting the job", status: "Delete request registered", oardel_output: "", job_id: job.uid },
+      ];
     }
     job.polls++;
     if (job.state === "waiting" && !this.options.neverRun && job.polls > (this.options.pollsBeforeRunning ?? 1)) {
@@ -231,52 +310,108 @@ export class FakeG5k {
   private jobView(job: FakeJob) {
     const running = job.state === "running";
     return {
-      uid: job.uid, name: job.name, state: job.state, types: job.types, walltime: job.walltime, queue: "default",
-      command: "sleep 31536000", user: this.options.username ?? "alice", ...(job.reservation ? { scheduled_at: job.reservation } : {}),
+      uid: job.uid,
+      name: job.name,
+      state: job.state,
+      types: job.types,
+      walltime: job.walltime,
+      queue: "default",
+      command: "sleep 31536000",
+      user: this.options.username ?? "alice",
+      ...(job.reservation ? { scheduled_at: job.reservation } : {}),
       assigned_nodes: running ? job.assigned_nodes : [],
-      resources_by_type: running ? { cores: job.assigned_nodes, ...(job.vlans.length ? { vlans: job.vlans } : {}) } : {},
+      resources_by_type: running
+        ? { cores: job.assigned_nodes, ...(job.vlans.length ? { vlans: job.vlans } : {}) }
+        : {},
     };
   }
 
-  private deploymentRoute(method: string, site: string, id: string | undefined, body: Record<string, unknown> | undefined): [number, unknown] {
+  private deploymentRoute(
+    method: string,
+    site: string,
+    id: string | undefined,
+    body: Record<string, unknown> | undefined,
+  ): [number, unknown] {
     if (method === "POST" && !id) {
       const nodes = body?.nodes as string[];
-      const owned = new Set(this.openJobs().filter((j) => j.site === site && j.state === "running" && j.types.includes("deploy")).flatMap((j) => j.assigned_nodes));
-      if (!nodes?.length || nodes.some((n) => !owned.has(n))) throw new Error("nodes not in a running deploy job of yours");
+      const owned = new Set(
+        this.openJobs()
+          .filter((j) => j.site === site && j.state === "running" && j.types.includes("deploy"))
+          .flatMap((j) => j.assigned_nodes),
+      );
+      if (!nodes?.length || nodes.some((n) => !owned.has(n)))
+        throw new Error("nodes not in a running deploy job of yours");
       const deployment: FakeDeployment = {
-        uid: `D-${this.deployments.length + 1}`, site, nodes, environment: String(body?.environment), key: body?.key as string | undefined,
-        vlan: body?.vlan as string | undefined, polls: 0, installed: false,
+        uid: `D-${this.deployments.length + 1}`,
+        site,
+        nodes,
+        environment: String(body?.environment),
+        key: body?.key as string | undefined,
+        vlan: body?.vlan as string | undefined,
+        polls: 0,
+        installed: false,
       };
       this.deployments.push(deployment);
       const ko = this.options.koNodes?.[site] ?? 0;
       // Once per machine: in the bench one machine stands for a whole cluster.
-      const machines = new Map(nodes.slice(ko).flatMap((node) => this.options.machines?.[node] ?? []).map((m) => [m.dir, m]));
-      Promise.all([...machines.values()].map((machine) => this.reinstall(machine, deployment.key ?? "")))
-        .then(() => (deployment.installed = true), (error: Error) => (deployment.failure = error.message));
-      return [201, { uid: deployment.uid, status: "processing", site_uid: site, nodes, environment: deployment.environment }];
+      const machines = new Map(
+        nodes
+          .slice(ko)
+          .flatMap((node) => this.options.machines?.[node] ?? [])
+          .map((m) => [m.dir, m]),
+      );
+      Promise.all([...machines.values()].map((machine) => this.reinstall(machine, deployment.key ?? ""))).then(
+        () => (deployment.installed = true),
+        (error: Error) => (deployment.failure = error.message),
+      );
+      return [
+        201,
+        { uid: deployment.uid, status: "processing", site_uid: site, nodes, environment: deployment.environment },
+      ];
     }
     const deployment = this.deployments.find((d) => d.uid === id && d.site === site);
     if (!deployment) return [404, { message: `no deployment ${id}` }];
     if (deployment.failure) throw new Error(`fake Kadeploy: ${deployment.failure}`);
     const done = deployment.polls++ >= (this.options.pollsBeforeDeployed ?? 1) && deployment.installed;
     const ko = new Set(deployment.nodes.slice(0, this.options.koNodes?.[site] ?? 0));
-    return [200, {
-      uid: deployment.uid, status: done ? "terminated" : "processing", site_uid: site, nodes: deployment.nodes,
-      environment: deployment.environment, ...(deployment.vlan ? { vlan: deployment.vlan } : {}),
-      ...(done ? { result: Object.fromEntries(deployment.nodes.map((n) => [n, { state: ko.has(n) ? "KO" : "OK", macro: null, micro: null }])) } : {}),
-    }];
+    return [
+      200,
+      {
+        uid: deployment.uid,
+        status: done ? "terminated" : "processing",
+        site_uid: site,
+        nodes: deployment.nodes,
+        environment: deployment.environment,
+        ...(deployment.vlan ? { vlan: deployment.vlan } : {}),
+        ...(done
+          ? {
+              result: Object.fromEntries(
+                deployment.nodes.map((n) => [n, { state: ko.has(n) ? "KO" : "OK", macro: null, micro: null }]),
+              ),
+            }
+          : {}),
+      },
+    ];
   }
 
   /** What Kadeploy leaves on a node: `key` for root, a new host key; done when sshd answers with it. */
   private async reinstall(machine: FakeMachine, key: string): Promise<void> {
     fs.writeFileSync(path.join(machine.dir, "authorized_keys"), `${key}\n`, { mode: 0o600 });
     const hostKey = path.join(machine.dir, "ssh_host_ed25519_key");
-    await new Promise<void>((resolve, reject) => execFile("bash", ["-c", `
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        "bash",
+        [
+          "-c",
+          `
       rm -f '${hostKey}' '${hostKey}.pub'
       ssh-keygen -q -t ed25519 -N '' -C '${machine.address}' -f '${hostKey}'
       kill -HUP "$(cat '${machine.dir}/sshd.pid')"
       for _ in $(seq 100); do ssh-keyscan -T 1 -t ed25519 '${machine.address}' 2>/dev/null | grep -qF "$(cut -d' ' -f2 '${hostKey}.pub')" && exit 0; sleep 0.05; done
-      echo "sshd of ${machine.address} did not come back with its new host key" >&2; exit 1`],
-    (error, _out, err) => (error ? reject(new Error(err.trim() || error.message)) : resolve())));
+      echo "sshd of ${machine.address} did not come back with its new host key" >&2; exit 1`,
+        ],
+        (error, _out, err) => (error ? reject(new Error(err.trim() || error.message)) : resolve()),
+      ),
+    );
   }
 }

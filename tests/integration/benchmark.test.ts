@@ -1,11 +1,11 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../../config/paths";
 import type { SummaryRow } from "../../workloads/rally-summary";
-import { TestExperiment, cleanUp, testExperiment } from "./harness";
+import { cleanUp, type TestExperiment, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.247.0.0/24", external_cidr: "10.248.0.0/24" };
 const resources = { control: 1, network: 1, compute: 1 };
@@ -23,14 +23,25 @@ async function upWithOps(experiment: TestExperiment): Promise<Map<string, string
   return ops;
 }
 
-const runsWith = (ops: Map<string, string>, op: string) => [...ops].filter(([name, o]) => name.startsWith("run:") && o === op).map(([name]) => name).sort();
+const runsWith = (ops: Map<string, string>, op: string) =>
+  [...ops]
+    .filter(([name, o]) => name.startsWith("run:") && o === op)
+    .map(([name]) => name)
+    .sort();
 
 describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_000 }, () => {
   let bench: TestExperiment;
   let workload: string;
   let resultsDir: string;
-  const summary = (): SummaryRow[] => JSON.parse(fs.readFileSync(path.join(resultsDir, "rally", "summary.json"), "utf8"));
-  const config = (extra: Record<string, unknown> = {}) => ({ provider, resources, kolla_mode: "check", workload, ...extra });
+  const summary = (): SummaryRow[] =>
+    JSON.parse(fs.readFileSync(path.join(resultsDir, "rally", "summary.json"), "utf8"));
+  const config = (extra: Record<string, unknown> = {}) => ({
+    provider,
+    resources,
+    kolla_mode: "check",
+    workload,
+    ...extra,
+  });
 
   before(async () => {
     bench = await testExperiment(`bn${process.pid}`, {});
@@ -50,24 +61,41 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     // Rally's database keeps the admin password it was given (env --from-sysenv): its owner's only.
     assert.equal(fs.statSync(path.join(resultsDir, "rally")).mode & 0o777, 0o700);
     assert.equal(fs.statSync(path.join(resultsDir, "rally", "rally.sqlite")).mode & 0o777, 0o600);
-    const dirs = ["rally/sleep/concurrency-1_times-10_sleep-0.01", "rally/sleep/concurrency-2_times-10_sleep-0.01",
-      "rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10", "rally/plugin-steps/concurrency-1_times-10_steps-3"];
+    const dirs = [
+      "rally/sleep/concurrency-1_times-10_sleep-0.01",
+      "rally/sleep/concurrency-2_times-10_sleep-0.01",
+      "rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10",
+      "rally/plugin-steps/concurrency-1_times-10_steps-3",
+    ];
     for (const dir of dirs) {
       assert.match(fs.readFileSync(path.join(resultsDir, dir, "report.html"), "utf8"), /<html/i, `${dir}/report.html`);
-      assert.equal(JSON.parse(fs.readFileSync(path.join(resultsDir, dir, "results.json"), "utf8")).tasks[0].status, "finished");
+      assert.equal(
+        JSON.parse(fs.readFileSync(path.join(resultsDir, dir, "results.json"), "utf8")).tasks[0].status,
+        "finished",
+      );
     }
-    assert.deepEqual(summary().map((r) => [r.dir, r.workload, r.iterations, r.successRate, r.sla.passed]), [
-      [dirs[0], "Dummy.dummy", 10, 1, true],
-      [dirs[1], "Dummy.dummy", 10, 1, true],
-      // from_iteration 1 to 10, each 5: iterations 5 and 10 fail; the SLA allows 10%.
-      [dirs[2], "Dummy.failure", 10, 0.8, false],
-      // The workload's own plugin, loaded by Rally.
-      [dirs[3], "Enos.steps", 10, 1, true],
-    ]);
+    assert.deepEqual(
+      summary().map((r) => [r.dir, r.workload, r.iterations, r.successRate, r.sla.passed]),
+      [
+        [dirs[0], "Dummy.dummy", 10, 1, true],
+        [dirs[1], "Dummy.dummy", 10, 1, true],
+        // from_iteration 1 to 10, each 5: iterations 5 and 10 fail; the SLA allows 10%.
+        [dirs[2], "Dummy.failure", 10, 0.8, false],
+        // The workload's own plugin, loaded by Rally.
+        [dirs[3], "Enos.steps", 10, 1, true],
+      ],
+    );
     const pluginRun = JSON.parse(fs.readFileSync(path.join(resultsDir, dirs[3], "results.json"), "utf8"));
-    assert.deepEqual(pluginRun.tasks[0].subtasks[0].workloads[0].data[0].atomic_actions.map((a: { name: string }) => a.name), ["step_0", "step_1", "step_2"]);
-    for (const row of summary()) assert.ok(row.duration && row.duration.min <= row.duration.median && row.duration.p95 <= row.duration.max);
-    assert.match(fs.readFileSync(path.join(resultsDir, "rally", "summary.md"), "utf8"), /\| failures \| concurrency=1 times=10 each=5 max_failure_percent=10 \| Dummy.failure \| 10 \| 80.0% \|/);
+    assert.deepEqual(
+      pluginRun.tasks[0].subtasks[0].workloads[0].data[0].atomic_actions.map((a: { name: string }) => a.name),
+      ["step_0", "step_1", "step_2"],
+    );
+    for (const row of summary())
+      assert.ok(row.duration && row.duration.min <= row.duration.median && row.duration.p95 <= row.duration.max);
+    assert.match(
+      fs.readFileSync(path.join(resultsDir, "rally", "summary.md"), "utf8"),
+      /\| failures \| concurrency=1 times=10 each=5 max_failure_percent=10 \| Dummy.failure \| 10 \| 80.0% \|/,
+    );
   });
 
   test("re-up with no change runs nothing", async () => {
@@ -79,18 +107,32 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     const runYml = path.join(workload, "run.yml");
     fs.writeFileSync(runYml, fs.readFileSync(runYml, "utf8").replace("each: 5", "each: 2"));
     const ops = await upWithOps(bench);
-    assert.deepEqual(runsWith(ops, "create"), ["run:rally/failures/concurrency-1_times-10_each-2_max_failure_percent-10"]);
-    assert.deepEqual(runsWith(ops, "delete"), ["run:rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10"]);
+    assert.deepEqual(runsWith(ops, "create"), [
+      "run:rally/failures/concurrency-1_times-10_each-2_max_failure_percent-10",
+    ]);
+    assert.deepEqual(runsWith(ops, "delete"), [
+      "run:rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10",
+    ]);
     assert.deepEqual(runsWith(ops, "same").length, 3, "the other runs untouched");
     assert.equal(ops.get("rally-summary"), "replace");
-    assert.equal(summary().find((r) => r.workload === "Dummy.failure")?.successRate, 0.5, "every 2nd of 10 iterations fails");
+    assert.equal(
+      summary().find((r) => r.workload === "Dummy.failure")?.successRate,
+      0.5,
+      "every 2nd of 10 iterations fails",
+    );
   });
 
   test("a changed task file re-runs the runs that use it; a new run id re-runs all", async () => {
     const sleepYml = path.join(workload, "sleep.yml");
-    fs.writeFileSync(sleepYml, fs.readFileSync(sleepYml, "utf8").replace("max_seconds_per_iteration: 1", "max_seconds_per_iteration: 2"));
+    fs.writeFileSync(
+      sleepYml,
+      fs.readFileSync(sleepYml, "utf8").replace("max_seconds_per_iteration: 1", "max_seconds_per_iteration: 2"),
+    );
     const changed = await upWithOps(bench);
-    assert.deepEqual(runsWith(changed, "replace").map((n) => n.split("/")[1]), ["sleep", "sleep"]);
+    assert.deepEqual(
+      runsWith(changed, "replace").map((n) => n.split("/")[1]),
+      ["sleep", "sleep"],
+    );
     await bench.setConfig(config({ bench_run_id: "second" }));
     const all = await upWithOps(bench);
     assert.equal(runsWith(all, "replace").length, 4);

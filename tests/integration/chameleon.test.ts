@@ -1,13 +1,13 @@
-import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { describe, test } from "node:test";
 import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
 import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
 import { leaseReservations } from "../../providers/chameleon/plan";
-import { FakeBlazar, FakeBlazarOptions } from "../fakes/blazar";
-import { TEST_PASSPHRASE, engineInOwnGroup, killUpdateWhen } from "./harness";
+import { FakeBlazar, type FakeBlazarOptions } from "../fakes/blazar";
+import { engineInOwnGroup, killUpdateWhen, TEST_PASSPHRASE } from "./harness";
 
 /**
  * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
@@ -21,7 +21,15 @@ const demands = [
 ];
 
 let serial = 0;
-async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBlazar, stack: Awaited<ReturnType<typeof openStack>>, name: string, stateDir: string) => Promise<void>) {
+async function withLease(
+  options: Partial<FakeBlazarOptions>,
+  run: (
+    fake: FakeBlazar,
+    stack: Awaited<ReturnType<typeof openStack>>,
+    name: string,
+    stateDir: string,
+  ) => Promise<void>,
+) {
   const fake = new FakeBlazar({ hosts: { compute_skylake: 4, storage: 2 }, ...options });
   const authUrl = await fake.start();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tbcham-"));
@@ -29,16 +37,40 @@ async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBl
   const stateDir = path.join(dir, "state");
   const program = async () => {
     // Which cloud, user and project; the password is the stack's openstack:password (set below), read at each call.
-    const auth = { authUrl, username: "alice", projectName: "CH-0001", userDomainName: "Default", projectDomainName: "Default" };
-    const lease = new BlazarLease("lease", { auth, name: "enos-lease", walltime: "02:00:00", reservations: leaseReservations(demands) });
-    const ready = new LeaseReady("lease-ready", { auth, leaseId: lease.leaseId, nodeTypes: ["compute_skylake", "storage"], pollSeconds: 0.05, waitSeconds: 20 });
+    const auth = {
+      authUrl,
+      username: "alice",
+      projectName: "CH-0001",
+      userDomainName: "Default",
+      projectDomainName: "Default",
+    };
+    const lease = new BlazarLease("lease", {
+      auth,
+      name: "enos-lease",
+      walltime: "02:00:00",
+      reservations: leaseReservations(demands),
+    });
+    const ready = new LeaseReady("lease-ready", {
+      auth,
+      leaseId: lease.leaseId,
+      nodeTypes: ["compute_skylake", "storage"],
+      pollSeconds: 0.05,
+      waitSeconds: 20,
+    });
     return { leaseId: lease.leaseId, endDate: lease.endDate, reservations: ready.reservations };
   };
-  const stack = await openStack(name, "enos", program, { stateDir, workDir: dir, passphrase: TEST_PASSPHRASE, pulumiCommand: await engineInOwnGroup() });
+  const stack = await openStack(name, "enos", program, {
+    stateDir,
+    workDir: dir,
+    passphrase: TEST_PASSPHRASE,
+    pulumiCommand: await engineInOwnGroup(),
+  });
   // No openrc of the machine's own: only the credentials a test gives.
   for (const key of Object.keys(process.env).filter((k) => k.startsWith("OS_"))) stack.workspace.envVars[key] = "";
   await stack.setAllConfig({
-    "openstack:authUrl": { value: authUrl }, "openstack:userName": { value: "alice" }, "openstack:tenantName": { value: "CH-0001" },
+    "openstack:authUrl": { value: authUrl },
+    "openstack:userName": { value: "alice" },
+    "openstack:tenantName": { value: "CH-0001" },
     "openstack:password": { value: "s3cret", secret: true },
   });
   try {
@@ -51,61 +83,84 @@ async function withLease(options: Partial<FakeBlazarOptions>, run: (fake: FakeBl
 }
 
 describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { timeout: 300_000 }, () => {
-  test("one physical:host reservation per node type, waited ACTIVE; destroy deletes the lease", () => withLease({ pollsBeforeActive: 3 }, async (fake, stack, name, stateDir) => {
-    const up = await stack.up();
-    assert.equal(fake.leases.length, 1);
-    const [lease] = fake.leases;
-    assert.equal(lease.name, "enos-lease");
-    assert.deepEqual(lease.reservations.map((r) => [r.resource_type, r.min, r.max, r.resource_properties]), [
-      ["physical:host", 2, 2, '["==","$node_type","compute_skylake"]'], ["physical:host", 2, 2, '["==","$node_type","storage"]'],
-    ]);
-    assert.ok(lease.polls >= 3);
-    const minutes = (Date.parse(`${lease.end_date}Z`) - Date.now()) / 60_000;
-    assert.ok(minutes > 110 && minutes <= 121, `the lease ends after its walltime (${minutes} min)`);
-    assert.deepEqual(up.outputs.reservations.value, { compute_skylake: lease.reservations[0].id, storage: lease.reservations[1].id });
-    const checkpoint = fs.readFileSync(path.join(stateDir, ".pulumi", "stacks", "enos", `${name}.json`), "utf8");
-    assert.ok(checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"), "the password is only stored encrypted");
-    assert.equal((await stack.up()).summary.resourceChanges?.create, undefined, "a second up leases nothing");
-    await stack.destroy();
-    assert.equal(lease.deleted, true);
-  }));
+  test("one physical:host reservation per node type, waited ACTIVE; destroy deletes the lease", () =>
+    withLease({ pollsBeforeActive: 3 }, async (fake, stack, name, stateDir) => {
+      const up = await stack.up();
+      assert.equal(fake.leases.length, 1);
+      const [lease] = fake.leases;
+      assert.equal(lease.name, "enos-lease");
+      assert.deepEqual(
+        lease.reservations.map((r) => [r.resource_type, r.min, r.max, r.resource_properties]),
+        [
+          ["physical:host", 2, 2, '["==","$node_type","compute_skylake"]'],
+          ["physical:host", 2, 2, '["==","$node_type","storage"]'],
+        ],
+      );
+      assert.ok(lease.polls >= 3);
+      const minutes = (Date.parse(`${lease.end_date}Z`) - Date.now()) / 60_000;
+      assert.ok(minutes > 110 && minutes <= 121, `the lease ends after its walltime (${minutes} min)`);
+      assert.deepEqual(up.outputs.reservations.value, {
+        compute_skylake: lease.reservations[0].id,
+        storage: lease.reservations[1].id,
+      });
+      const checkpoint = fs.readFileSync(path.join(stateDir, ".pulumi", "stacks", "enos", `${name}.json`), "utf8");
+      assert.ok(
+        checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"),
+        "the password is only stored encrypted",
+      );
+      assert.equal((await stack.up()).summary.resourceChanges?.create, undefined, "a second up leases nothing");
+      await stack.destroy();
+      assert.equal(lease.deleted, true);
+    }));
 
-  test("a password rotated between up and destroy: destroy uses the openrc sourced since, or the stack's new key once an up read it", () => withLease({}, async (fake, stack) => {
-    await stack.up();
-    fake.options.password = "n3w";
-    const openrc = { OS_AUTH_URL: fake.url + "/identity/v3", OS_USERNAME: "alice", OS_PASSWORD: "n3w", OS_PROJECT_NAME: "CH-0001", OS_USER_DOMAIN_NAME: "Default" };
-    // An openrc of another project is not used (the lease would be looked for in the wrong place):
-    // only the stack's old key is left, and Keystone refuses it.
-    Object.assign(stack.workspace.envVars, { ...openrc, OS_PROJECT_NAME: "CH-0002" });
-    await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
-    Object.assign(stack.workspace.envVars, openrc);
-    await stack.destroy();
-    assert.equal(fake.leases[0].deleted, true);
+  test("a password rotated between up and destroy: destroy uses the openrc sourced since, or the stack's new key once an up read it", () =>
+    withLease({}, async (fake, stack) => {
+      await stack.up();
+      fake.options.password = "n3w";
+      const openrc = {
+        OS_AUTH_URL: `${fake.url}/identity/v3`,
+        OS_USERNAME: "alice",
+        OS_PASSWORD: "n3w",
+        OS_PROJECT_NAME: "CH-0001",
+        OS_USER_DOMAIN_NAME: "Default",
+      };
+      // An openrc of another project is not used (the lease would be looked for in the wrong place):
+      // only the stack's old key is left, and Keystone refuses it.
+      Object.assign(stack.workspace.envVars, { ...openrc, OS_PROJECT_NAME: "CH-0002" });
+      await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
+      Object.assign(stack.workspace.envVars, openrc);
+      await stack.destroy();
+      assert.equal(fake.leases[0].deleted, true);
 
-    // Without an openrc: the stack's openstack:password, set again after the rotation. A destroy gets
-    // the stack's keys as the last update read them (Pulumi keeps its providers' configuration in the
-    // state, the openstack plugin's too): an up reads the new one.
-    for (const key of Object.keys(openrc)) stack.workspace.envVars[key] = "";
-    await stack.setConfig("openstack:password", { value: "n3w", secret: true });
-    await stack.up();
-    fake.options.password = "n4w";
-    await stack.setConfig("openstack:password", { value: "n4w", secret: true });
-    await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
-    await stack.up();
-    await stack.destroy();
-    assert.equal(fake.leases[1].deleted, true);
-  }));
+      // Without an openrc: the stack's openstack:password, set again after the rotation. A destroy gets
+      // the stack's keys as the last update read them (Pulumi keeps its providers' configuration in the
+      // state, the openstack plugin's too): an up reads the new one.
+      for (const key of Object.keys(openrc)) stack.workspace.envVars[key] = "";
+      await stack.setConfig("openstack:password", { value: "n3w", secret: true });
+      await stack.up();
+      fake.options.password = "n4w";
+      await stack.setConfig("openstack:password", { value: "n4w", secret: true });
+      await assert.rejects(stack.destroy(), /refused the credentials of alice \(401\)/);
+      await stack.up();
+      await stack.destroy();
+      assert.equal(fake.leases[1].deleted, true);
+    }));
 
-  test("a lease Blazar puts in ERROR fails the up with what to do", () => withLease({ failStatus: "ERROR" }, async (fake, stack) => {
-    await assert.rejects(stack.up(), /Blazar lease enos-lease \(.*\) is ERROR; run up again to ask for a new lease, or destroy/);
-    await stack.destroy();
-    assert.deepEqual(fake.openLeases(), []);
-  }));
+  test("a lease Blazar puts in ERROR fails the up with what to do", () =>
+    withLease({ failStatus: "ERROR" }, async (fake, stack) => {
+      await assert.rejects(
+        stack.up(),
+        /Blazar lease enos-lease \(.*\) is ERROR; run up again to ask for a new lease, or destroy/,
+      );
+      await stack.destroy();
+      assert.deepEqual(fake.openLeases(), []);
+    }));
 
-  test("not enough hosts: Blazar's refusal is the error, nothing is leased", () => withLease({ hosts: { compute_skylake: 1, storage: 2 } }, async (fake, stack) => {
-    await assert.rejects(stack.up(), /answered 409: .*Not enough hosts available for compute_skylake/);
-    assert.equal(fake.leases.length, 0);
-  }));
+  test("not enough hosts: Blazar's refusal is the error, nothing is leased", () =>
+    withLease({ hosts: { compute_skylake: 1, storage: 2 } }, async (fake, stack) => {
+      await assert.rejects(stack.up(), /answered 409: .*Not enough hosts available for compute_skylake/);
+      assert.equal(fake.leases.length, 0);
+    }));
 
   /** Kills an up once the lease is made, the fake holding Blazar's answer back; then answers at once. */
   async function killWhileLeasing(fake: FakeBlazar, stack: Awaited<ReturnType<typeof openStack>>, name: string) {
@@ -135,11 +190,12 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
       assert.equal(fake.leases[0].deleted, true);
     }));
 
-  test("an up killed while the lease is pending: destroy still deletes it", () => withLease({ neverActive: true }, async (fake, stack, name, stateDir) => {
-    await killUpdateWhen(name, stack.up(), () => fake.leases[0]?.polls >= 2);
-    assert.equal(fake.openLeases().length, 1);
-    await recoverInterruptedUpdate(stack, stateDir, true);
-    await stack.destroy();
-    assert.equal(fake.leases[0].deleted, true);
-  }));
+  test("an up killed while the lease is pending: destroy still deletes it", () =>
+    withLease({ neverActive: true }, async (fake, stack, name, stateDir) => {
+      await killUpdateWhen(name, stack.up(), () => fake.leases[0]?.polls >= 2);
+      assert.equal(fake.openLeases().length, 1);
+      await recoverInterruptedUpdate(stack, stateDir, true);
+      await stack.destroy();
+      assert.equal(fake.leases[0].deleted, true);
+    }));
 });

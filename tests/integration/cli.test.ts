@@ -1,8 +1,8 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../config/paths";
 import { leftovers } from "./harness";
@@ -14,7 +14,10 @@ const STACK_FILE = path.join(PROJECT_DIR, `Pulumi.${STACK}.yaml`);
 const STATE_DIR = path.join(PROJECT_DIR, ".pulumi-state");
 
 function enos(...args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "bin", "enos"), ...args], { encoding: "utf8", timeout: 600_000 });
+  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "bin", "enos"), ...args], {
+    encoding: "utf8",
+    timeout: 600_000,
+  });
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 const inNamespace = (host: string, command: string) =>
@@ -24,9 +27,12 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
   before(() => fs.rmSync(STACK_FILE, { force: true }));
   after(() => {
     enos("destroy", "--hard", "--stack", STACK);
-    spawnSync(process.execPath, ["-e", `
+    spawnSync(process.execPath, [
+      "-e",
+      `
       const { openStack } = require(${JSON.stringify(path.join(PROJECT_DIR, "dist", "cli", "workspace"))});
-      openStack(${JSON.stringify(STACK)}, "enos", async () => {}).then((s) => s.workspace.removeStack(${JSON.stringify(STACK)}));`]);
+      openStack(${JSON.stringify(STACK)}, "enos", async () => {}).then((s) => s.workspace.removeStack(${JSON.stringify(STACK)}));`,
+    ]);
     fs.rmSync(STACK_FILE, { force: true });
     fs.rmSync(path.join(PROJECT_DIR, "results", STACK), { recursive: true, force: true });
     fs.rmSync(path.join(STATE_DIR, "passphrases", STACK), { force: true });
@@ -64,7 +70,10 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.equal(inNamespace("grp1-control-1", "tc qdisc show dev eth0").includes("htb"), false);
     const early = enos("tc", "--stack", STACK);
     assert.equal(early.code, 2, early.out + early.err);
-    assert.match(early.err, /network emulation comes after OpenStack, .* run enos os and enos init \(or enos deploy\) first/);
+    assert.match(
+      early.err,
+      /network emulation comes after OpenStack, .* run enos os and enos init \(or enos deploy\) first/,
+    );
     const os = enos("os", "--stack", STACK);
     assert.equal(os.code, 0, os.err);
     assert.match(os.out, /kolla check: 4 hosts and this machine .* answer Ansible through the inventory/);
@@ -80,7 +89,10 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     const lines = deploy.out.split("\n");
     const lastTc = lines.map((l) => /command:remote:Command tc-\S+ created/.test(l)).lastIndexOf(true);
     const firstRally = lines.findIndex((l) => /rally-env creating/.test(l));
-    assert.ok(lastTc >= 0 && firstRally > lastTc, `rally-env started (line ${firstRally}) after the last tc rule (line ${lastTc})`);
+    assert.ok(
+      lastTc >= 0 && firstRally > lastTc,
+      `rally-env started (line ${firstRally}) after the last tc rule (line ${lastTc})`,
+    );
     const info = enos("info", "--stack", STACK);
     assert.equal(info.code, 0, info.err);
     assert.match(info.out, new RegExp(`^stack ${STACK}: local testbed, 4 hosts\\n`));
@@ -89,7 +101,10 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.match(info.out, new RegExp(`ssh: +ssh -F ${STATE_DIR}/${STACK}/ssh_config <alias>`));
     assert.match(info.out, /grp1-control-1: .*keystone/);
     assert.match(info.out, new RegExp(`benchmarks: ${PROJECT_DIR}/results/${STACK}/rally/summary\\.md`));
-    assert.match(fs.readFileSync(path.join(PROJECT_DIR, "results", STACK, "rally", "summary.md"), "utf8"), /\n\| sleep \| concurrency=1 .* \| 10 \| 100\.0% \|/);
+    assert.match(
+      fs.readFileSync(path.join(PROJECT_DIR, "results", STACK, "rally", "summary.md"), "utf8"),
+      /\n\| sleep \| concurrency=1 .* \| 10 \| 100\.0% \|/,
+    );
   });
 
   test("a verb whose command fails prints the engine's error: the failing resource and its message", () => {
@@ -124,7 +139,9 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     assert.ok(files.includes("index.json") && files.includes("index.md"));
     for (const host of ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]) {
       assert.ok(files.includes(`${host}-tc.tar.gz`), `${host}-tc.tar.gz in ${files.join(" ")}`);
-      const listing = spawnSync("tar", ["-tzf", path.join(root, stamp, `${host}-tc.tar.gz`)], { encoding: "utf8" }).stdout;
+      const listing = spawnSync("tar", ["-tzf", path.join(root, stamp, `${host}-tc.tar.gz`)], {
+        encoding: "utf8",
+      }).stdout;
       assert.match(listing, /eth0-qdisc\.txt/);
     }
     const index = JSON.parse(fs.readFileSync(path.join(root, stamp, "index.json"), "utf8"));
@@ -134,7 +151,11 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
   test("destroy tears the phases down and keeps the testbed, as Enos' did; --hard leaves nothing on this machine", () => {
     const phases = enos("destroy", "--stack", STACK);
     assert.equal(phases.code, 0, phases.err);
-    assert.equal(inNamespace("grp1-control-1", "tc qdisc show dev eth0").includes("htb"), false, "the network emulation is gone");
+    assert.equal(
+      inNamespace("grp1-control-1", "tc qdisc show dev eth0").includes("htb"),
+      false,
+      "the network emulation is gone",
+    );
     assert.equal(inNamespace("grp1-control-1", "echo here"), "here\n", "the hosts are still up");
     const down = enos("destroy", "--hard", "--stack", STACK);
     assert.equal(down.code, 0, down.err);

@@ -1,16 +1,16 @@
-import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import { test } from "node:test";
 import { local, remote } from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
+import { type Sshd, startSshd } from "../helpers";
 import { TEST_PASSPHRASE } from "./harness";
-import { Sshd, startSshd } from "../helpers";
 
 /**
  * Conformance of enos-pulumi's own pulumi-resource-command with @pulumi/command 1.2.1: the real SDK
@@ -19,7 +19,9 @@ import { Sshd, startSshd } from "../helpers";
  */
 
 const typesOf = async (stack: Stack) =>
-  ((await stack.exportStack()).deployment.resources ?? []).map((r: { type: string }) => r.type).filter((t: string) => t.startsWith("command:"));
+  ((await stack.exportStack()).deployment.resources ?? [])
+    .map((r: { type: string }) => r.type)
+    .filter((t: string) => t.startsWith("command:"));
 
 const lines = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n") : []);
 
@@ -58,7 +60,10 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
       interpreter: ["/bin/bash", "-c"],
     });
     const where = new local.Command("where", { create: "pwd" });
-    const hidden = new local.Command("hidden", { create: `echo "token=$TOKEN"`, environment: { TOKEN: pulumi.secret("s3cr3t-value") } });
+    const hidden = new local.Command("hidden", {
+      create: `echo "token=$TOKEN"`,
+      environment: { TOKEN: pulumi.secret("s3cr3t-value") },
+    });
     const quiet = new local.Command("quiet", { create: "echo quiet", logging: "none" });
     const run = local.runOutput({ command: "echo invoked" });
     // A command that fails starts once the others are settled: a registration still in flight when the
@@ -75,16 +80,29 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
       new local.Command("slow", { create: "sleep 60" }, { customTimeouts: { create: "3s" } });
     }
     return {
-      life: life.stdout, io: io.stdout, ioErr: io.stderr, where: where.stdout, hidden: hidden.stdout,
-      quiet: quiet.stdout, run: run.stdout,
+      life: life.stdout,
+      io: io.stdout,
+      ioErr: io.stderr,
+      where: where.stdout,
+      hidden: hidden.stdout,
+      quiet: quiet.stdout,
+      run: run.stdout,
     };
   };
-  const stack = await openStack("cmdplugin-local", "cmdplugin", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
+  const stack = await openStack("cmdplugin-local", "cmdplugin", program, {
+    stateDir: dir,
+    workDir: dir,
+    passphrase: TEST_PASSPHRASE,
+  });
   try {
     const up = await stack.up();
     assert.deepEqual([...new Set(await typesOf(stack))], ["command:local:Command"]);
     assert.equal(up.outputs.life.value, "out:hello");
-    assert.equal(up.outputs.io.value, `line1\nline2\n${elsewhere}\nlast\n`, "stdin fed, dir honoured, one trailing newline trimmed");
+    assert.equal(
+      up.outputs.io.value,
+      `line1\nline2\n${elsewhere}\nlast\n`,
+      "stdin fed, dir honoured, one trailing newline trimmed",
+    );
     assert.equal(up.outputs.ioErr.value, "to stderr");
     // An inline program runs in this process: its directory is ours.
     assert.equal(up.outputs.where.value, process.cwd(), "dir defaults to the program's directory");
@@ -93,7 +111,11 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
     assert.equal(up.outputs.life.secret, false);
     assert.equal(up.outputs.quiet.value, "quiet");
     assert.equal(up.outputs.run.value, "invoked");
-    assert.ok(!fs.readFileSync(path.join(dir, ".pulumi", "stacks", "cmdplugin", "cmdplugin-local.json"), "utf8").includes("s3cr3t-value"));
+    assert.ok(
+      !fs
+        .readFileSync(path.join(dir, ".pulumi", "stacks", "cmdplugin", "cmdplugin-local.json"), "utf8")
+        .includes("s3cr3t-value"),
+    );
     assert.deepEqual(lines(log).sort(), ["create hello", "create-only hello"]);
 
     const again = await stack.up();
@@ -147,7 +169,6 @@ test("command plugin: local.Command semantics through the engine", { timeout: 30
   }
 });
 
-
 /**
  * A TCP server on 127.0.0.1 that accepts at once but passes each connection on to `port` only after
  * `delayMs`: an SSH server slow to send its banner.
@@ -168,11 +189,16 @@ async function slowBanner(port: number, delayMs: number): Promise<{ port: number
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    close: () => (server.close(), sockets.forEach((s) => s.destroy())),
+    close: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
   };
 }
 
-test("command plugin: remote.Command over real sshd, with a proxy hop and host key pinning", { timeout: 300_000 }, async () => {
+test("command plugin: remote.Command over real sshd, with a proxy hop and host key pinning", {
+  timeout: 300_000,
+}, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-cmdplugin-remote-"));
   const sshds: Sshd[] = [];
   const variant = { wrongKey: false, slowConnect: false };
@@ -188,8 +214,15 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
     sshds.push(hop);
     const marker = path.join(dir, "remote-file");
     const late = path.join(dir, "late-file");
-    const slowPort = (slow = await slowBanner(target.port, 5000)).port;
-    const connection = { host: "127.0.0.1", port: target.port, user: "root", privateKey: pulumi.secret(privateKey), hostKey: target.hostKey };
+    slow = await slowBanner(target.port, 5000);
+    const slowPort = slow.port;
+    const connection = {
+      host: "127.0.0.1",
+      port: target.port,
+      user: "root",
+      privateKey: pulumi.secret(privateKey),
+      hostKey: target.hostKey,
+    };
 
     const program = async () => {
       const direct = new remote.Command("direct", {
@@ -200,11 +233,23 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
         environment: { LC_ENOS: "passed as an SSH env request" },
       });
       const proxied = new remote.Command("proxied", {
-        connection: { ...connection, proxy: { host: "127.0.0.1", port: hop.port, user: "root", privateKey: pulumi.secret(privateKey), hostKey: hop.hostKey } },
+        connection: {
+          ...connection,
+          proxy: {
+            host: "127.0.0.1",
+            port: hop.port,
+            user: "root",
+            privateKey: pulumi.secret(privateKey),
+            hostKey: hop.hostKey,
+          },
+        },
         create: "echo through the hop",
       });
       if (variant.wrongKey) {
-        new remote.Command("impostor", { connection: { ...connection, hostKey: hop.hostKey, dialErrorLimit: 1 }, create: "true" });
+        new remote.Command("impostor", {
+          connection: { ...connection, hostKey: hop.hostKey, dialErrorLimit: 1 },
+          create: "true",
+        });
       }
       if (variant.slowConnect) {
         const command = { connection: { ...connection, port: slowPort }, create: `touch "${late}"` };
@@ -212,14 +257,22 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
       }
       return { direct: direct.stdout, proxied: proxied.stdout };
     };
-    stack = await openStack("cmdplugin-remote", "cmdplugin", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
+    stack = await openStack("cmdplugin-remote", "cmdplugin", program, {
+      stateDir: dir,
+      workDir: dir,
+      passphrase: TEST_PASSPHRASE,
+    });
 
     const up = await stack.up();
     assert.deepEqual(await typesOf(stack), ["command:remote:Command", "command:remote:Command"]);
     assert.equal(up.outputs.direct.value, "lc=passed as an SSH env request\nfrom stdin");
     assert.equal(up.outputs.direct.secret, true, "the connection is secret, so the outputs are");
     assert.equal(up.outputs.proxied.value, "through the hop");
-    assert.match(fs.readFileSync(hop.logFile, "utf8"), new RegExp(`direct_tcpip: .*target 127\\.0\\.0\\.1 port ${target.port}$`, "m"), "the hop forwarded the connection");
+    assert.match(
+      fs.readFileSync(hop.logFile, "utf8"),
+      new RegExp(`direct_tcpip: .*target 127\\.0\\.0\\.1 port ${target.port}$`, "m"),
+      "the hop forwarded the connection",
+    );
     assert.deepEqual(lines(marker), ["made"]);
 
     const again = await stack.up();
@@ -230,7 +283,11 @@ test("command plugin: remote.Command over real sshd, with a proxy hop and host k
     assert.match(failure, new RegExp(`host key mismatch for root@127\\.0\\.0\\.1:${target.port}`));
     const keyPart = (key: string) => key.split(" ")[1].replace(/[+/]/g, "\\$&");
     assert.match(failure, new RegExp(`expected ssh-ed25519 ${keyPart(hop.hostKey)}`), "names the pinned key");
-    assert.match(failure, new RegExp(`presented ssh-ed25519 ${keyPart(target.hostKey)}`), "names the key the server showed");
+    assert.match(
+      failure,
+      new RegExp(`presented ssh-ed25519 ${keyPart(target.hostKey)}`),
+      "names the key the server showed",
+    );
     variant.wrongKey = false;
 
     // Timed out (as when cancelled) while the SSH connection is still being made: the command never runs.

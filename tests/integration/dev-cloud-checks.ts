@@ -17,9 +17,11 @@ const procFile = (pid: string, file: string) => {
 
 /** "PID COMMAND: environ|cmdline" for each process of `pids` whose environment or command line holds `secret`. */
 export function holdingSecret(pids: string[], secret: string, files = ["environ", "cmdline"]): string[] {
-  return pids.flatMap((pid) => files
-    .filter((file) => procFile(pid, file).includes(secret))
-    .map((file) => `${pid} ${procFile(pid, "comm").trim()}: ${file}`));
+  return pids.flatMap((pid) =>
+    files
+      .filter((file) => procFile(pid, file).includes(secret))
+      .map((file) => `${pid} ${procFile(pid, "comm").trim()}: ${file}`),
+  );
 }
 
 /**
@@ -27,7 +29,9 @@ export function holdingSecret(pids: string[], secret: string, files = ["environ"
  * secret (configs, keys, the database, the admin-openrc, Erlang's cookie) readable by anyone but its owner.
  */
 export function exposedFiles(dir: string): string[] {
-  const secretHolders = ["etc", "keys", "mysql", "admin-openrc.sh", ".erlang.cookie"].map((name) => path.join(dir, name));
+  const secretHolders = ["etc", "keys", "mysql", "admin-openrc.sh", ".erlang.cookie"].map((name) =>
+    path.join(dir, name),
+  );
   const exposed: string[] = [];
   const walk = (file: string) => {
     const stat = fs.lstatSync(file);
@@ -35,7 +39,11 @@ export function exposedFiles(dir: string): string[] {
     if (stat.isDirectory()) {
       if (mode !== "700") exposed.push(`${file} (directory ${mode})`);
       for (const name of fs.readdirSync(file)) walk(path.join(file, name));
-    } else if (stat.isFile() && (stat.mode & 0o077) !== 0 && secretHolders.some((s) => file === s || file.startsWith(s + "/"))) {
+    } else if (
+      stat.isFile() &&
+      (stat.mode & 0o077) !== 0 &&
+      secretHolders.some((s) => file === s || file.startsWith(`${s}/`))
+    ) {
       exposed.push(`${file} (${mode})`);
     }
   };

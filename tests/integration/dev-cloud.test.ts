@@ -1,16 +1,16 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { runBackup } from "../../components/backup/collect";
 import { devCloudSource } from "../../components/dev-cloud";
 import { renderInitCommand } from "../../components/init/script";
 import { PROJECT_DIR } from "../../config/paths";
 import type { Host, TestbedNetwork } from "../../config/types";
 import type { SummaryRow } from "../../workloads/rally-summary";
-import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
 import { exposedFiles, holdingSecret, namespacePids } from "./dev-cloud-checks";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.235.0.0/24", external_cidr: "10.236.0.0/24" };
 const resources = { control: 1, network: 1, compute: 1 };
@@ -39,18 +39,33 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
   let initSeconds: string | undefined;
   const cloudDir = () => path.join(cloud.stateDir, cloud.name, "dev-cloud");
   const openstack = (...args: string[]) =>
-    execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" "$@"`, "openstack", ...args], { encoding: "utf8", env: { ...process.env, OPENRC: openrc } });
+    execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" "$@"`, "openstack", ...args], {
+      encoding: "utf8",
+      env: { ...process.env, OPENRC: openrc },
+    });
 
   /** The cloud's objects (LIST_OBJECTS), as the admin sees them. */
   const objects = (): string[] =>
-    JSON.parse(execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${BIN}/python" -c "$0"`, LIST_OBJECTS], { encoding: "utf8", env: { ...process.env, OPENRC: openrc } }));
+    JSON.parse(
+      execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${BIN}/python" -c "$0"`, LIST_OBJECTS], {
+        encoding: "utf8",
+        env: { ...process.env, OPENRC: openrc },
+      }),
+    );
 
   /** Runs init's command as the phase renders it; `created`: its lines about what it made. */
   function runInit() {
-    const command = renderInitCommand({ openrc, image: path.join(cloudDir(), "cirros.qcow2"), external: network.external, pollInterval: 1 }, BIN);
+    const command = renderInitCommand(
+      { openrc, image: path.join(cloudDir(), "cirros.qcow2"), external: network.external, pollInterval: 1 },
+      BIN,
+    );
     const started = Date.now();
     const result = spawnSync("bash", ["-c", command], { encoding: "utf8" });
-    return { ...result, seconds: (Date.now() - started) / 1000, created: result.stdout.split("\n").filter((l) => l.startsWith("created ")) };
+    return {
+      ...result,
+      seconds: (Date.now() - started) / 1000,
+      created: result.stdout.split("\n").filter((l) => l.startsWith("created ")),
+    };
   }
 
   before(async () => {
@@ -59,8 +74,16 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     const workload = path.join(cloud.dir, "workload");
     fs.cpSync(path.join(PROJECT_DIR, "workloads", "dev-cloud"), workload, { recursive: true });
     const runYml = path.join(workload, "run.yml");
-    fs.writeFileSync(runYml, fs.readFileSync(runYml, "utf8").replace("times: 3", "times: 2")
-      .replace(/image_location: .*/, `image_location: ${path.join(cloud.stateDir, cloud.name, "dev-cloud", "cirros.qcow2")}`));
+    fs.writeFileSync(
+      runYml,
+      fs
+        .readFileSync(runYml, "utf8")
+        .replace("times: 3", "times: 2")
+        .replace(
+          /image_location: .*/,
+          `image_location: ${path.join(cloud.stateDir, cloud.name, "dev-cloud", "cirros.qcow2")}`,
+        ),
+    );
     await cloud.setConfig({ provider, resources, kolla_mode: "check", dev_cloud: true, workload });
     const up = await cloud.stack.up({ parallel: 64 });
     assert.equal(up.summary.result, "succeeded");
@@ -79,15 +102,27 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
 
   test("up stands the cloud up in the control host's namespace, with an admin-openrc where Kolla's goes", () => {
     const address = hosts.find((h) => h.alias === CONTROL)!.address;
-    assert.match(fs.readFileSync(openrc, "utf8"), new RegExp(`OS_AUTH_URL=http://${address.replace(/\./g, "\\.")}:5000/v3`));
+    assert.match(
+      fs.readFileSync(openrc, "utf8"),
+      new RegExp(`OS_AUTH_URL=http://${address.replace(/\./g, "\\.")}:5000/v3`),
+    );
     assert.equal(fs.statSync(openrc).mode & 0o077, 0, "the admin-openrc holds the password: its owner's only");
     // Every daemon is in the control host's namespace.
-    const namespacePids = execFileSync("ip", ["netns", "pids", `enos-${cloud.name}-${CONTROL}`], { encoding: "utf8" }).split("\n").filter(Boolean);
-    for (const file of fs.readdirSync(path.join(cloudDir(), "run")).filter((f) => /^[a-z-]+\.pid$/.test(f) && !f.includes("."+"mysqld"))) {
-      assert.ok(namespacePids.includes(fs.readFileSync(path.join(cloudDir(), "run", file), "utf8").trim()), `${file} in the namespace`);
+    const namespacePids = execFileSync("ip", ["netns", "pids", `enos-${cloud.name}-${CONTROL}`], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
+    for (const file of fs
+      .readdirSync(path.join(cloudDir(), "run"))
+      .filter((f) => /^[a-z-]+\.pid$/.test(f) && !f.includes("." + "mysqld"))) {
+      assert.ok(
+        namespacePids.includes(fs.readFileSync(path.join(cloudDir(), "run", file), "utf8").trim()),
+        `${file} in the namespace`,
+      );
     }
-    assert.deepEqual(openstack("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "State").trim().split("\n").sort(),
-      ["nova-compute up", "nova-conductor up", "nova-scheduler up"]);
+    assert.deepEqual(
+      openstack("compute", "service", "list", "-f", "value", "-c", "Binary", "-c", "State").trim().split("\n").sort(),
+      ["nova-compute up", "nova-conductor up", "nova-scheduler up"],
+    );
   });
 
   test("the admin password is in no daemon's environment or command line; the cloud's files are root's only", () => {
@@ -102,10 +137,23 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     t.diagnostic(`init phase in the first up: ${initSeconds} s`);
     const outputs = await cloud.stack.outputs();
     assert.ok(outputs.benchmarkSummary, "the benchmarks ran after init");
-    assert.deepEqual(openstack("flavor", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), ["m1.large", "m1.medium", "m1.small", "m1.tiny", "m1.xlarge"]);
-    assert.deepEqual(openstack("network", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), ["private", "public"]);
+    assert.deepEqual(openstack("flavor", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), [
+      "m1.large",
+      "m1.medium",
+      "m1.small",
+      "m1.tiny",
+      "m1.xlarge",
+    ]);
+    assert.deepEqual(openstack("network", "list", "-f", "value", "-c", "Name").trim().split("\n").sort(), [
+      "private",
+      "public",
+    ]);
     assert.match(openstack("image", "show", "cirros.uec", "-f", "value", "-c", "status"), /active/);
-    assert.equal(openstack("server", "list", "--all-projects", "-f", "value").trim(), "", "the smoke server is deleted");
+    assert.equal(
+      openstack("server", "list", "--all-projects", "-f", "value").trim(),
+      "",
+      "the smoke server is deleted",
+    );
   });
 
   test("a second init creates nothing but the smoke check's server", (t) => {
@@ -125,20 +173,26 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     openstack("image", "delete", active);
     // What an upload that never came leaves: Glance's record, no data (Glance's POST /v2/images alone;
     // the openstack client always uploads, from stdin when it has no file).
-    const create = "import openstack, sys; image = openstack.connect().image.post('/images', json={'name': 'cirros.uec', " +
+    const create =
+      "import openstack, sys; image = openstack.connect().image.post('/images', json={'name': 'cirros.uec', " +
       "'disk_format': 'qcow2', 'container_format': 'bare', 'visibility': 'public'}); image.raise_for_status(); " +
       "sys.stdout.write(image.json()['id'])";
-    const queued = execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${path.join(BIN, "python")}" -c "$CREATE"`],
-      { encoding: "utf8", env: { ...process.env, OPENRC: openrc, CREATE: create } }).trim();
+    const queued = execFileSync(
+      "bash",
+      ["-c", `set -a; . "$OPENRC"; set +a; exec "${path.join(BIN, "python")}" -c "$CREATE"`],
+      { encoding: "utf8", env: { ...process.env, OPENRC: openrc, CREATE: create } },
+    ).trim();
     assert.match(openstack("image", "show", queued, "-f", "value", "-c", "status"), /queued/);
     const again = runInit();
     assert.equal(again.status, 0, again.stderr);
-    const said = `image cirros\\.uec ${queued} is queued, not active: deleting it, to upload it again\n` +
+    const said =
+      `image cirros\\.uec ${queued} is queued, not active: deleting it, to upload it again\n` +
       "created image cirros\\.uec";
     assert.match(again.stdout, new RegExp(`^${said}$`, "m"));
     assert.match(again.stdout, /smoke check passed/);
     const images = openstack("image", "list", "--name", "cirros.uec", "-f", "value", "-c", "ID", "-c", "Status")
-      .trim().split("\n");
+      .trim()
+      .split("\n");
     assert.equal(images.length, 1, images.join("; "));
     assert.match(images[0], / active$/);
     assert.notEqual(images[0].split(" ")[0], queued);
@@ -147,15 +201,19 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
   test("Rally's OpenStack scenarios ran for real, every iteration a success", () => {
     const resultsDir = path.join(cloud.dir, "results", cloud.name);
     const rows: SummaryRow[] = JSON.parse(fs.readFileSync(path.join(resultsDir, "rally", "summary.json"), "utf8"));
-    assert.deepEqual(rows.map((r) => [r.workload, r.iterations, r.successRate]), [
-      ["Dummy.dummy", 2, 1],
-      ["Authenticate.keystone", 2, 1],
-      ["KeystoneBasic.create_delete_user", 2, 1],
-      ["GlanceImages.create_and_delete_image", 2, 1],
-      ["NeutronNetworks.create_and_delete_networks", 2, 1],
-      ["NovaServers.boot_and_delete_server", 2, 1],
-    ]);
-    for (const row of rows.slice(1)) assert.ok(row.duration && row.duration.min > 0, `${row.workload} took time against the cloud`);
+    assert.deepEqual(
+      rows.map((r) => [r.workload, r.iterations, r.successRate]),
+      [
+        ["Dummy.dummy", 2, 1],
+        ["Authenticate.keystone", 2, 1],
+        ["KeystoneBasic.create_delete_user", 2, 1],
+        ["GlanceImages.create_and_delete_image", 2, 1],
+        ["NeutronNetworks.create_and_delete_networks", 2, 1],
+        ["NovaServers.boot_and_delete_server", 2, 1],
+      ],
+    );
+    for (const row of rows.slice(1))
+      assert.ok(row.duration && row.duration.min > 0, `${row.workload} took time against the cloud`);
   });
 
   test("a smoke boot no host can fit fails the init phase with Nova's fault", async () => {
@@ -163,9 +221,18 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     openstack("flavor", "delete", "m1.tiny");
     openstack("flavor", "create", "--public", "--ram", "100000000", "--disk", "1", "--vcpus", "1", "m1.tiny");
     try {
-      const init = (await cloud.stack.exportStack()).deployment.resources.find((r: { urn: string }) => r.urn.endsWith("::init"))!.urn;
-      await assert.rejects(cloud.stack.up({ parallel: 64, replace: [init] }), /smoke check failed: server enos-smoke-check .* is ERROR .*fault: .*No valid host was found/s);
-      assert.equal(openstack("server", "list", "--all-projects", "-f", "value").trim(), "", "the failed server is deleted");
+      const init = (await cloud.stack.exportStack()).deployment.resources.find((r: { urn: string }) =>
+        r.urn.endsWith("::init"),
+      )!.urn;
+      await assert.rejects(
+        cloud.stack.up({ parallel: 64, replace: [init] }),
+        /smoke check failed: server enos-smoke-check .* is ERROR .*fault: .*No valid host was found/s,
+      );
+      assert.equal(
+        openstack("server", "list", "--all-projects", "-f", "value").trim(),
+        "",
+        "the failed server is deleted",
+      );
     } finally {
       openstack("flavor", "delete", "m1.tiny");
       openstack("flavor", "create", "--public", "--ram", "512", "--disk", "1", "--vcpus", "1", "m1.tiny");
@@ -174,30 +241,61 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
 
   test("backup takes the dev cloud's logs and configs as the control host's kolla-logs and kolla-conf", async () => {
     const index = await runBackup({
-      stack: cloud.name, hosts, sshConfig, resultsDir: path.join(cloud.dir, "results", cloud.name),
+      stack: cloud.name,
+      hosts,
+      sshConfig,
+      resultsDir: path.join(cloud.dir, "results", cloud.name),
       devCloud: devCloudSource(cloud.name, hosts, cloud.stateDir),
     });
     const control = index.hosts.find((h) => h.host === CONTROL)!;
     assert.equal(control.status, "ok");
     const logs = path.join(index.dir, `${CONTROL}-kolla-logs.tar.gz`);
     const listing = execFileSync("tar", ["-tzf", logs], { encoding: "utf8" });
-    for (const service of ["keystone", "glance-api", "nova-api", "nova-compute", "nova-scheduler", "neutron-server"]) assert.match(listing, new RegExp(`^log/${service}\\.log$`, "m"));
+    for (const service of ["keystone", "glance-api", "nova-api", "nova-compute", "nova-scheduler", "neutron-server"])
+      assert.match(listing, new RegExp(`^log/${service}\\.log$`, "m"));
     // Real service logs: nova-api answered requests.
     const novaApi = execFileSync("tar", ["-xzOf", logs, "log/nova-api.log"], { encoding: "utf8" });
     assert.match(novaApi, /"GET \/v2\.1\/servers/);
-    const conf = execFileSync("tar", ["-tzf", path.join(index.dir, `${CONTROL}-kolla-conf.tar.gz`)], { encoding: "utf8" });
+    const conf = execFileSync("tar", ["-tzf", path.join(index.dir, `${CONTROL}-kolla-conf.tar.gz`)], {
+      encoding: "utf8",
+    });
     assert.match(conf, /^etc\/nova\.conf$/m);
   });
 
   test("destroy deletes a server left running first (enos#249), then leaves no process, file, link or namespace", async () => {
-    const server = openstack("server", "create", "--flavor", "m1.tiny", "--image", "cirros.uec", "--network", "private", "--wait", "-f", "value", "-c", "id", "left-running").trim();
-    const pids = fs.readdirSync(path.join(cloudDir(), "run")).filter((f) => f.endsWith(".pid")).map((f) => fs.readFileSync(path.join(cloudDir(), "run", f), "utf8").trim());
+    const server = openstack(
+      "server",
+      "create",
+      "--flavor",
+      "m1.tiny",
+      "--image",
+      "cirros.uec",
+      "--network",
+      "private",
+      "--wait",
+      "-f",
+      "value",
+      "-c",
+      "id",
+      "left-running",
+    ).trim();
+    const pids = fs
+      .readdirSync(path.join(cloudDir(), "run"))
+      .filter((f) => f.endsWith(".pid"))
+      .map((f) => fs.readFileSync(path.join(cloudDir(), "run", f), "utf8").trim());
     // Read after destroy through descriptors opened before: destroy removes the files, not what they hold.
-    const logs = Object.fromEntries(["nova-api", "nova-compute"].map((name) => [name, fs.openSync(path.join(cloudDir(), "log", `${name}.log`), "r")]));
+    const logs = Object.fromEntries(
+      ["nova-api", "nova-compute"].map((name) => [name, fs.openSync(path.join(cloudDir(), "log", `${name}.log`), "r")]),
+    );
     const text = (fd: number) => {
       let out = "";
       const buffer = Buffer.alloc(1 << 16);
-      for (let position = 0, n; (n = fs.readSync(fd, buffer, 0, buffer.length, position)) > 0; position += n) out += buffer.toString("utf8", 0, n);
+      for (let position = 0; ; ) {
+        const n = fs.readSync(fd, buffer, 0, buffer.length, position);
+        if (n === 0) break;
+        out += buffer.toString("utf8", 0, n);
+        position += n;
+      }
       fs.closeSync(fd);
       return out;
     };

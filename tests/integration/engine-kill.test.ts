@@ -1,18 +1,19 @@
-import { after, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { openStack } from "../../cli/workspace";
+import { after, describe, test } from "node:test";
 import { local } from "@pulumi/command";
-import { TEST_PASSPHRASE, engineInOwnGroup, enginePids, killEngine, machineLeftovers } from "./harness";
+import { openStack } from "../../cli/workspace";
+import { engineInOwnGroup, enginePids, killEngine, machineLeftovers, TEST_PASSPHRASE } from "./harness";
 
 // Processes of this file's, found by their exact command lines.
 const HUNG = "sleep 600.131";
 const STRAY = "sleep 600.132";
 const ORPHANS = ["sleep 600.133", "sleep 600.134"];
-const pids = (line: string) => spawnSync("pgrep", ["-fx", line], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+const pids = (line: string) =>
+  spawnSync("pgrep", ["-fx", line], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
 const until = async (done: () => boolean) => {
   for (let i = 0; i < 300 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   return done();
@@ -21,9 +22,19 @@ const until = async (done: () => boolean) => {
 describe("engines killed by the tests, and what the suite leaves behind", { timeout: 180_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-kill-"));
   const stackOf = async (name: string, create: string) => {
-    return openStack(name, "enos", async () => {
-      new local.Command("work", { create });
-    }, { stateDir: path.join(dir, name), workDir: dir, passphrase: TEST_PASSPHRASE, pulumiCommand: await engineInOwnGroup() });
+    return openStack(
+      name,
+      "enos",
+      async () => {
+        new local.Command("work", { create });
+      },
+      {
+        stateDir: path.join(dir, name),
+        workDir: dir,
+        passphrase: TEST_PASSPHRASE,
+        pulumiCommand: await engineInOwnGroup(),
+      },
+    );
   };
 
   after(() => {
@@ -40,7 +51,10 @@ describe("engines killed by the tests, and what the suite leaves behind", { time
     await killEngine(name);
     await failed;
     assert.ok(await until(() => pids(HUNG).length === 0), "the command the engine ran is gone");
-    assert.deepEqual((await machineLeftovers()).filter((l) => l.startsWith("engine process")), []);
+    assert.deepEqual(
+      (await machineLeftovers()).filter((l) => l.startsWith("engine process")),
+      [],
+    );
   });
 
   test("a command plugin whose engine is killed exits, and the command's process group goes with it", async () => {
@@ -51,8 +65,8 @@ describe("engines killed by the tests, and what the suite leaves behind", { time
     assert.ok(await until(() => ORPHANS.every((line) => pids(line).length > 0)), "the command started");
     const [engine] = enginePids(name);
     const session = spawnSync("ps", ["-o", "sid=", "-p", engine], { encoding: "utf8" }).stdout.trim();
-    const plugin = () => spawnSync("pgrep", ["-s", session, "-f", "plugins/command/main.js"], { encoding: "utf8" })
-      .stdout;
+    const plugin = () =>
+      spawnSync("pgrep", ["-s", session, "-f", "plugins/command/main.js"], { encoding: "utf8" }).stdout;
     assert.ok(plugin(), "the command plugin runs in the engine's session");
     const failed = assert.rejects(up);
     process.kill(Number(engine), "SIGKILL");
@@ -67,7 +81,10 @@ describe("engines killed by the tests, and what the suite leaves behind", { time
     const stack = await stackOf(`ek${process.pid}b`, `nohup ${STRAY} >/dev/null 2>&1 &`);
     await stack.up();
     const left = await machineLeftovers();
-    assert.ok(left.some((l) => l.startsWith("engine process") && l.endsWith(STRAY)), left.join("\n"));
+    assert.ok(
+      left.some((l) => l.startsWith("engine process") && l.endsWith(STRAY)),
+      left.join("\n"),
+    );
     for (const pid of pids(STRAY)) process.kill(Number(pid), "SIGKILL");
     assert.deepEqual(await machineLeftovers(), []);
   });

@@ -1,11 +1,11 @@
-import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import { test } from "node:test";
 import { local } from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { openStack } from "../../cli/workspace";
 import { phaseTimeout } from "../../components/commands";
@@ -27,7 +27,11 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
       });
       return { password, fsid, stdout: command.stdout };
     };
-    const stack = await openStack("proof", "engine-proof", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
+    const stack = await openStack("proof", "engine-proof", program, {
+      stateDir: dir,
+      workDir: dir,
+      passphrase: TEST_PASSPHRASE,
+    });
 
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
@@ -58,14 +62,25 @@ test("engine: up, no-op re-up and destroy of a tiny program", { timeout: 300_000
 });
 
 // A hung host must not hang `up`: every command under a phase gets its time limit (enos:timeouts).
-test("a phase's timeout kills its command that outlives it and fails the update, saying so", { timeout: 300_000 }, async () => {
+test("a phase's timeout kills its command that outlives it and fails the update, saying so", {
+  timeout: 300_000,
+}, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-timeout-"));
   try {
     const program = async () => {
-      const phase = new pulumi.ComponentResource("enos:phases:Hung", "hung", {}, { transformations: [phaseTimeout("2s")] });
+      const phase = new pulumi.ComponentResource(
+        "enos:phases:Hung",
+        "hung",
+        {},
+        { transformations: [phaseTimeout("2s")] },
+      );
       new local.Command("sleeper", { create: "sleep 61.7" }, { parent: phase });
     };
-    const stack = await openStack("timeout", "engine-timeout", program, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
+    const stack = await openStack("timeout", "engine-timeout", program, {
+      stateDir: dir,
+      workDir: dir,
+      passphrase: TEST_PASSPHRASE,
+    });
     const started = Date.now();
     let output = "";
     await assert.rejects(stack.up({ onOutput: (text) => (output += text) }));

@@ -1,11 +1,17 @@
+import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after } from "node:test";
-import * as assert from "node:assert/strict";
-import { PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { EngineOptions, ExperimentRecord, experimentRecord, openStack, pulumiCommand } from "../../cli/workspace";
+import { PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import {
+  type EngineOptions,
+  type ExperimentRecord,
+  experimentRecord,
+  openStack,
+  pulumiCommand,
+} from "../../cli/workspace";
 import { experimentProgram } from "../../components/program";
 import { localNames } from "../../providers/local/plan";
 
@@ -32,21 +38,38 @@ export interface TestExperiment {
 }
 
 export async function testExperiment(
-  name: string, config: Record<string, unknown>, dir?: string, engine: Pick<EngineOptions, "pulumiCommand"> = {},
+  name: string,
+  config: Record<string, unknown>,
+  dir?: string,
+  engine: Pick<EngineOptions, "pulumiCommand"> = {},
 ): Promise<TestExperiment> {
   dir ??= fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const stateDir = path.join(dir, "state");
   made.push({ name, stateDir });
   const pulumiCommand = await engineInOwnGroup(engine.pulumiCommand);
-  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), { pulumiCommand, stateDir, workDir: dir, passphrase: TEST_PASSPHRASE });
+  const stack = await openStack(name, "enos", experimentProgram({ projectDir: dir, stateDir }), {
+    pulumiCommand,
+    stateDir,
+    workDir: dir,
+    passphrase: TEST_PASSPHRASE,
+  });
   const experiment: TestExperiment = {
-    name, dir, stateDir, stack,
+    name,
+    dir,
+    stateDir,
+    stack,
     async setConfig(values) {
       const current = await stack.getAllConfig();
       for (const key of Object.keys(current).filter((k) => k.startsWith("enos:"))) await stack.removeConfig(key);
       // A test brings up the phases it exercises: Kolla only where it sets kolla_mode itself.
-      await stack.setAllConfig(Object.fromEntries(Object.entries({ kolla_mode: "none", ...values }).map(([k, v]) =>
-        [`enos:${k}`, { value: typeof v === "string" ? v : JSON.stringify(v) }])));
+      await stack.setAllConfig(
+        Object.fromEntries(
+          Object.entries({ kolla_mode: "none", ...values }).map(([k, v]) => [
+            `enos:${k}`,
+            { value: typeof v === "string" ? v : JSON.stringify(v) },
+          ]),
+        ),
+      );
     },
   };
   await experiment.setConfig(config);
@@ -56,10 +79,13 @@ export async function testExperiment(
 /** Where `text` shows in clear in a test experiment's state: "<resource name> inputs|outputs" for each. */
 export function clearInState(experiment: TestExperiment, text: string): string[] {
   const file = path.join(experiment.stateDir, ".pulumi", "stacks", "enos", `${experiment.name}.json`);
-  const resources: { urn: string; inputs?: object; outputs?: object }[] = JSON.parse(fs.readFileSync(file, "utf8")).checkpoint.latest.resources;
-  return resources.flatMap((r) => (["inputs", "outputs"] as const)
-    .filter((side) => JSON.stringify(r[side] ?? {}).includes(text))
-    .map((side) => `${r.urn.split("::").pop()} ${side}`));
+  const resources: { urn: string; inputs?: object; outputs?: object }[] = JSON.parse(fs.readFileSync(file, "utf8"))
+    .checkpoint.latest.resources;
+  return resources.flatMap((r) =>
+    (["inputs", "outputs"] as const)
+      .filter((side) => JSON.stringify(r[side] ?? {}).includes(text))
+      .map((side) => `${r.urn.split("::").pop()} ${side}`),
+  );
 }
 
 const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" });
@@ -67,12 +93,21 @@ const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: 
 /** What the local testbed of a stack left on this machine: namespaces, links, sshd processes, files. */
 export function leftovers(stackName: string, stateDir: string): string[] {
   const names = localNames(stackName);
-  const namespaces = sh("ip netns list | awk '{print $1}'").split("\n").filter((n) => n.startsWith(names.namespacePrefix));
-  const links = sh("ip -o link show | awk -F': ' '{print $2}'").split("\n")
-    .map((l) => l.split("@")[0]).filter((l) => l === names.apiBridge || l === names.externalBridge || l.startsWith(names.vethPrefix));
+  const namespaces = sh("ip netns list | awk '{print $1}'")
+    .split("\n")
+    .filter((n) => n.startsWith(names.namespacePrefix));
+  const links = sh("ip -o link show | awk -F': ' '{print $2}'")
+    .split("\n")
+    .map((l) => l.split("@")[0])
+    .filter((l) => l === names.apiBridge || l === names.externalBridge || l.startsWith(names.vethPrefix));
   const sshd = sshdProcesses(`${path.join(stateDir, stackName)}/`);
   const files = fs.existsSync(path.join(stateDir, stackName)) ? [path.join(stateDir, stackName)] : [];
-  return [...namespaces.map((n) => `netns ${n}`), ...links.map((l) => `link ${l}`), ...sshd.map((p) => `process ${p}`), ...files.map((f) => `file ${f}`)];
+  return [
+    ...namespaces.map((n) => `netns ${n}`),
+    ...links.map((l) => `link ${l}`),
+    ...sshd.map((p) => `process ${p}`),
+    ...files.map((f) => `file ${f}`),
+  ];
 }
 
 /** sshd processes started for hosts whose files are under stateDir (pgrep is run directly: no shell matches itself). */
@@ -104,7 +139,10 @@ const pgrep = (args: string[]) => spawnSync("pgrep", args, { encoding: "utf8" })
 const made: { name: string; stateDir: string }[] = [];
 let wrapperDir: string | undefined;
 /** The file each engine run's wrapper writes its session id (its pid) to. */
-const engineSessions = () => path.join(wrapperDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-")), "groups");
+const engineSessions = () => {
+  wrapperDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "enos-engine-"));
+  return path.join(wrapperDir, "groups");
+};
 
 /**
  * A Pulumi CLI (the built one by default) whose every run leads a session of its own (setsid keeps
@@ -117,7 +155,11 @@ export async function engineInOwnGroup(cli?: PulumiCommand): Promise<PulumiComma
   const sessions = engineSessions();
   const root = fs.mkdtempSync(path.join(path.dirname(sessions), "cli-"));
   fs.mkdirSync(path.join(root, "bin"));
-  fs.writeFileSync(path.join(root, "bin", "pulumi"), `#!/bin/sh\necho $$ >> '${sessions}'\nexec setsid '${real}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(root, "bin", "pulumi"),
+    `#!/bin/sh\necho $$ >> '${sessions}'\nexec setsid '${real}' "$@"\n`,
+    { mode: 0o755 },
+  );
   return PulumiCommand.get({ root, skipVersionCheck: true });
 }
 
@@ -152,8 +194,11 @@ export const enginePids = (stackName: string): string[] => pgrep(["-f", `pulumi 
 /** Kills (SIGKILL) a stack's running `up` engine with its whole session: plugins, dynamic providers and their commands. */
 export async function killEngine(stackName: string): Promise<void> {
   const own = sessionOf(String(process.pid));
-  const sessions = enginePids(stackName).map(sessionOf).filter((s): s is string => s !== undefined);
-  if (sessions.includes(own!)) throw new Error(`the engine of ${stackName} shares the tests' session: start it with engineInOwnGroup`);
+  const sessions = enginePids(stackName)
+    .map(sessionOf)
+    .filter((s): s is string => s !== undefined);
+  if (sessions.includes(own!))
+    throw new Error(`the engine of ${stackName} shares the tests' session: start it with engineInOwnGroup`);
   await killSessions(sessions);
 }
 
@@ -183,7 +228,10 @@ export async function machineLeftovers(): Promise<string[]> {
   const sessions = file && fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
   const alive = () => (sessions.length ? pgrep(["-a", "-s", sessions.join(",")]) : []);
   for (let i = 0; i < 50 && alive().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  return [...alive().map((p) => `engine process ${p}`), ...made.flatMap(({ name, stateDir }) => leftovers(name, stateDir).filter((l) => !l.startsWith("file")))];
+  return [
+    ...alive().map((p) => `engine process ${p}`),
+    ...made.flatMap(({ name, stateDir }) => leftovers(name, stateDir).filter((l) => !l.startsWith("file"))),
+  ];
 }
 
 // Under the test runner, every file using the harness fails when it leaves something behind.

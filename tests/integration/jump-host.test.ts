@@ -1,15 +1,15 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { renderKnownHosts, renderSshConfig } from "../../components/ssh-config";
 import type { Host } from "../../config/types";
 import type { Connection } from "../../plugins/command/inputs";
 import { dial } from "../../plugins/command/remote/ssh";
 import { probeAll } from "../../providers/static/probe";
-import { TestExperiment, cleanUp, recordOf, testExperiment } from "./harness";
+import { cleanUp, recordOf, type TestExperiment, testExperiment } from "./harness";
 
 // Subnets 10.187/10.188 are this file's.
 const provider = { type: "local", api_cidr: "10.187.0.0/24", external_cidr: "10.188.0.0/24" };
@@ -27,10 +27,12 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
   let inner: Host;
   let dir: string;
   const learnt = () => path.join(dir, "known_hosts.learnt");
-  const probe = () => probeAll({
-    hosts: [{ ...inner, user: "root", jump: `root@${gateway.address}` }],
-    eths: ["eth0", "eth1"], knownHostsFile: learnt(),
-  });
+  const probe = () =>
+    probeAll({
+      hosts: [{ ...inner, user: "root", jump: `root@${gateway.address}` }],
+      eths: ["eth0", "eth1"],
+      knownHostsFile: learnt(),
+    });
   /** The host behind the gateway as the testbed records it, in an ssh_config and known_hosts of its own. */
   function sshConfig(jumpHostKey: string): string {
     const host: Host = { ...inner, jump: `root@${gateway.address}`, jumpHostKey };
@@ -44,7 +46,10 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
     const privateKey = fs.readFileSync(inner.keyfile!, "utf8");
     const endpoint = { user: "root", privateKey, dialErrorLimit: 1, perDialTimeout: 10 };
     return {
-      ...endpoint, host: inner.address, port: 22, hostKey: inner.hostKey,
+      ...endpoint,
+      host: inner.address,
+      port: 22,
+      hostKey: inner.hostKey,
       proxy: { ...endpoint, host: gateway.address, port: 22, hostKey: jumpHostKey },
     };
   };
@@ -61,7 +66,9 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
   });
 
   test("the probe reaches the host through the jump host and learns both keys", async () => {
-    const { probed: [found] } = await probe();
+    const {
+      probed: [found],
+    } = await probe();
     assert.equal(found.jumpHostKey, keyOf(gateway.hostKey!));
     assert.equal(found.hostKey, keyOf(inner.hostKey!));
   });
@@ -96,18 +103,29 @@ describe("a jump host's SSH key is learnt at the probe and checked like the host
     }
 
     await assert.rejects(probe(), (error: Error) => {
-      assert.match(error.message, new RegExp(`the SSH host key of ${gateway.address} \\(its jump host\\) is not ` +
-        `the one learnt in ${learnt()}: refused\\. If that machine was reinstalled, forget its old key ` +
-        `\\(ssh-keygen -R ${gateway.address} -f ${learnt()}\\) and run again`));
+      assert.match(
+        error.message,
+        new RegExp(
+          `the SSH host key of ${gateway.address} \\(its jump host\\) is not ` +
+            `the one learnt in ${learnt()}: refused\\. If that machine was reinstalled, forget its old key ` +
+            `\\(ssh-keygen -R ${gateway.address} -f ${learnt()}\\) and run again`,
+        ),
+      );
       return true;
     });
     const refused = ssh(sshConfig(gateway.hostKey!));
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
     // Base64 holds + and /: the keys are matched as text, not as patterns.
-    const expected = `host key mismatch for root@${gateway.address}:22: expected ${keyOf(gateway.hostKey!)}, ` +
+    const expected =
+      `host key mismatch for root@${gateway.address}:22: expected ${keyOf(gateway.hostKey!)}, ` +
       `the server presented ${fresh}`;
-    await assert.rejects(dial(connection(gateway.hostKey!), new AbortController().signal, () => undefined),
-      (error: Error) => (assert.ok(error.message.includes(expected), error.message), true));
+    await assert.rejects(
+      dial(connection(gateway.hostKey!), new AbortController().signal, () => undefined),
+      (error: Error) => {
+        assert.ok(error.message.includes(expected), error.message);
+        return true;
+      },
+    );
   });
 });

@@ -1,12 +1,12 @@
-import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { KollaPasswords } from "../../components/kolla-passwords";
 import { openStack } from "../../cli/workspace";
+import { KollaPasswords } from "../../components/kolla-passwords";
 import { TEST_PASSPHRASE } from "./harness";
 
 // passwords.yml's values on @pulumi/random (the project's plugin) and RsaKeyPair, through the real
@@ -14,20 +14,38 @@ import { TEST_PASSPHRASE } from "./harness";
 // and a key added by a new template gets a value while the others keep theirs.
 
 const TEMPLATE = [
-  "database_password:", "rbd_secret_uuid:", "designate_rndc_key:", "barbican_crypto_key:", "prometheus_bcrypt_salt:",
-  "nova_ssh_key:\n  private_key:\n  public_key:", "docker_registry_password:", "fixed_key: given", "",
+  "database_password:",
+  "rbd_secret_uuid:",
+  "designate_rndc_key:",
+  "barbican_crypto_key:",
+  "prometheus_bcrypt_salt:",
+  "nova_ssh_key:\n  private_key:\n  public_key:",
+  "docker_registry_password:",
+  "fixed_key: given",
+  "",
 ].join("\n");
 
-test("kolla passwords: one resource per key, each of its kind, secret, stable, grown with the template", { timeout: 300_000 }, async () => {
+test("kolla passwords: one resource per key, each of its kind, secret, stable, grown with the template", {
+  timeout: 300_000,
+}, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-kolla-passwords-"));
   const templateFile = path.join(dir, "passwords.yml");
   try {
-    const stack = await openStack(`kp${process.pid}`, "kolla-passwords", async () => {
-      // Until the file exists, the template comes as the install Command's output would bring it.
-      const passwords = new KollaPasswords("kolla-passwords", { templateFile, installedTemplate: pulumi.output(TEMPLATE) });
-      return { values: passwords.values };
-    }, { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE });
-    const state = () => fs.readFileSync(path.join(dir, ".pulumi", "stacks", "kolla-passwords", `${stack.name}.json`), "utf8");
+    const stack = await openStack(
+      `kp${process.pid}`,
+      "kolla-passwords",
+      async () => {
+        // Until the file exists, the template comes as the install Command's output would bring it.
+        const passwords = new KollaPasswords("kolla-passwords", {
+          templateFile,
+          installedTemplate: pulumi.output(TEMPLATE),
+        });
+        return { values: passwords.values };
+      },
+      { stateDir: dir, workDir: dir, passphrase: TEST_PASSPHRASE },
+    );
+    const state = () =>
+      fs.readFileSync(path.join(dir, ".pulumi", "stacks", "kolla-passwords", `${stack.name}.json`), "utf8");
 
     const up = await stack.up();
     assert.equal(up.outputs.values.secret, true);
@@ -44,8 +62,15 @@ test("kolla passwords: one resource per key, each of its kind, secret, stable, g
     assert.equal(values.fixed_key, "given");
     const text = state();
     const privateKeyLine = values.nova_ssh_key.private_key.split("\n")[1];
-    for (const secret of [values.database_password, values.rbd_secret_uuid, values.designate_rndc_key, values.barbican_crypto_key,
-      values.prometheus_bcrypt_salt, privateKeyLine, values.nova_ssh_key.public_key.slice(8, 60)]) {
+    for (const secret of [
+      values.database_password,
+      values.rbd_secret_uuid,
+      values.designate_rndc_key,
+      values.barbican_crypto_key,
+      values.prometheus_bcrypt_salt,
+      privateKeyLine,
+      values.nova_ssh_key.public_key.slice(8, 60),
+    ]) {
       assert.ok(!text.includes(secret), `${secret.slice(0, 6)}… is not in the state in plain`);
     }
 
@@ -63,7 +88,9 @@ test("kolla passwords: one resource per key, each of its kind, secret, stable, g
       if (step && step.op !== "same") planned.push(`${step.op} ${step.type} ${step.urn.split("::").pop()}`);
     };
     await stack.preview({ onEvent });
-    assert.deepEqual(planned, ["create random:index/randomPassword:RandomPassword kolla-passwords-keystone_admin_password"]);
+    assert.deepEqual(planned, [
+      "create random:index/randomPassword:RandomPassword kolla-passwords-keystone_admin_password",
+    ]);
     const grown = await stack.up();
     assert.deepEqual(grown.summary.resourceChanges, { create: 1, same: 8 });
     const { keystone_admin_password: added, ...kept } = grown.outputs.values.value;

@@ -2,14 +2,15 @@
 // commands in a project directory, as a user types them. The CLI and the host go in a temporary bin
 // directory of their own (the CLI hard-linked, the host installed beside it by scripts/install-language-host),
 // so the test neither needs nor touches an installed host.
-import { after, before, describe, it } from "node:test";
+
 import * as assert from "node:assert/strict";
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../../config/paths";
+import { after, before, describe, it } from "node:test";
 import { PULUMI_ROOT } from "../../cli/workspace";
+import { PROJECT_DIR } from "../../config/paths";
 
 const STACK = "lhtest";
 const SECRET = "lhtest-s3cr3t-value";
@@ -54,7 +55,9 @@ export const done = mode === "hang" ? new Promise((resolve) => setTimeout(resolv
 /** A TypeScript project: Pulumi.yaml names its tsconfig, whose noCheck spares the tests ts-node's type-checking. */
 const TS_PROJECT = {
   "Pulumi.yaml": "name: lhtest\nruntime:\n  name: nodejs\n  options:\n    tsconfig: tsconfig.lhtest.json\n",
-  "tsconfig.lhtest.json": JSON.stringify({ compilerOptions: { noCheck: true, strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node10" } }),
+  "tsconfig.lhtest.json": JSON.stringify({
+    compilerOptions: { noCheck: true, strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node10" },
+  }),
   "package.json": JSON.stringify({ name: "lhtest", main: "index.ts", dependencies: { "@pulumi/pulumi": "*" } }),
   "index.ts": TS_PROGRAM,
 };
@@ -106,7 +109,10 @@ function project(name: string, files: Record<string, string>, modulesIn = name):
   fs.mkdirSync(path.join(dir, ".state"));
   const pulumi: Project["pulumi"] = (args, opts = {}) => {
     const result = spawnSync(path.join(bin, "pulumi"), [...args, "--non-interactive", "--color", "never"], {
-      cwd: dir, env: env(opts.mode), encoding: "utf8", timeout: 180_000,
+      cwd: dir,
+      env: env(opts.mode),
+      encoding: "utf8",
+      timeout: 180_000,
     });
     const output = `${result.stdout}${result.stderr}`;
     assert.equal(result.status, opts.expect ?? 0, `pulumi ${args.join(" ")} in ${dir}:\n${output}`);
@@ -153,7 +159,10 @@ before(() => {
 after(() => {
   for (const line of processesOf(root)) process.kill(Number(line.split(" ")[0]), "SIGKILL");
   // What a cancelled program started does not name the directory: its pids were written down.
-  const pidFiles = fs.readdirSync(root).map((dir) => path.join(root, dir, "pids")).filter((f) => fs.existsSync(f));
+  const pidFiles = fs
+    .readdirSync(root)
+    .map((dir) => path.join(root, dir, "pids"))
+    .filter((f) => fs.existsSync(f));
   for (const pid of pidFiles.flatMap((f) => fs.readFileSync(f, "utf8").trim().split(" ").map(Number))) {
     if (alive(pid)) process.kill(pid, "SIGKILL");
   }
@@ -176,7 +185,14 @@ describe("nodejs language host", () => {
     ts.pulumi(["refresh", "--yes", "--expect-no-changes"]);
 
     const outputs = JSON.parse(ts.pulumi(["stack", "output", "--json"]).stdout);
-    assert.deepEqual(outputs, { done: "now", stack: STACK, text: "hello, world", token: "[secret]", tokenIsSecret: true, unchecked: "type-checking is off" });
+    assert.deepEqual(outputs, {
+      done: "now",
+      stack: STACK,
+      text: "hello, world",
+      token: "[secret]",
+      tokenIsSecret: true,
+      unchecked: "type-checking is off",
+    });
     const shown = JSON.parse(ts.pulumi(["stack", "output", "--json", "--show-secrets"]).stdout);
     assert.equal(shown.token, SECRET);
     const state = fs.readFileSync(path.join(ts.dir, ".state", ".pulumi", "stacks", "lhtest", `${STACK}.json`), "utf8");
@@ -203,14 +219,22 @@ describe("nodejs language host", () => {
       const line = lines.findIndex((l) => l.includes(statement)) + 1;
       assert.equal(occurrences(output, message), 1, `${mode}: the error is not reported exactly once:\n${output}`);
       assert.ok(output.includes(`index.ts:${line}:`), `${mode}: no index.ts:${line} in the report:\n${output}`);
-      assert.ok(!/exited with code|non-zero exit code/.test(output), `${mode}: the host added its own error:\n${output}`);
+      assert.ok(
+        !/exited with code|non-zero exit code/.test(output),
+        `${mode}: the host added its own error:\n${output}`,
+      );
     }
   });
 
   it("runs main: dist/index.js with typescript: false and nodeargs", () => {
     const js = project("js", {
-      "Pulumi.yaml": "name: lhtest\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: --max-old-space-size=400 --no-deprecation\nmain: dist/index.js\n",
-      "package.json": JSON.stringify({ name: "lhtest-js", main: "dist/index.js", dependencies: { "@pulumi/pulumi": "*" } }),
+      "Pulumi.yaml":
+        "name: lhtest\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: --max-old-space-size=400 --no-deprecation\nmain: dist/index.js\n",
+      "package.json": JSON.stringify({
+        name: "lhtest-js",
+        main: "dist/index.js",
+        dependencies: { "@pulumi/pulumi": "*" },
+      }),
       "dist/index.js": JS_PROGRAM,
     });
     const up = js.pulumi(["up", "--yes"]);
@@ -267,10 +291,14 @@ describe("nodejs language host", () => {
   it("installs dependencies with npm install, then npm ci once there is a lock file", () => {
     // No dependencies: npm has nothing to download, and the SDK the host needs comes from a directory above.
     fs.mkdirSync(path.join(root, "install"));
-    const app = project(path.join("install", "app"), {
-      "Pulumi.yaml": "name: lhtest\nruntime: nodejs\n",
-      "package.json": JSON.stringify({ name: "lhtest-install", version: "1.0.0", dependencies: {} }),
-    }, "install");
+    const app = project(
+      path.join("install", "app"),
+      {
+        "Pulumi.yaml": "name: lhtest\nruntime: nodejs\n",
+        "package.json": JSON.stringify({ name: "lhtest-install", version: "1.0.0", dependencies: {} }),
+      },
+      "install",
+    );
     const first = app.pulumi(["install"]);
     assert.match(first.output, /npm install in .*install\/app/, first.output);
     assert.match(first.output, /Finished installing dependencies/, first.output);
@@ -279,8 +307,14 @@ describe("nodejs language host", () => {
     assert.match(second.output, /npm ci in .*install\/app/, second.output);
 
     // A dependency the lock file lacks: npm ci refuses before fetching anything.
-    fs.writeFileSync(path.join(app.dir, "package.json"),
-      JSON.stringify({ name: "lhtest-install", version: "1.0.0", dependencies: { "lhtest-missing": "file:./missing" } }));
+    fs.writeFileSync(
+      path.join(app.dir, "package.json"),
+      JSON.stringify({
+        name: "lhtest-install",
+        version: "1.0.0",
+        dependencies: { "lhtest-missing": "file:./missing" },
+      }),
+    );
     const broken = app.pulumi(["install"], { expect: 1 });
     assert.match(broken.output, /package\.json and package-lock\.json .* in sync/, broken.output);
     assert.match(broken.output, /npm ci in \S+install\/app exited with code 1 \(see its output above\)/, broken.output);
@@ -291,11 +325,17 @@ describe("nodejs language host", () => {
     ts.pulumi(["config", "set", "greeting", "hello"]);
     ts.pulumi(["config", "set", "--secret", "token", SECRET]);
     const cli: ChildProcess = spawn(path.join(bin, "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive"], {
-      cwd: ts.dir, env: ts.env("hang"), stdio: ["ignore", "pipe", "pipe"],
+      cwd: ts.dir,
+      env: ts.env("hang"),
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    cli.stdout?.on("data", (chunk) => { output += chunk; });
-    cli.stderr?.on("data", (chunk) => { output += chunk; });
+    cli.stdout?.on("data", (chunk) => {
+      output += chunk;
+    });
+    cli.stderr?.on("data", (chunk) => {
+      output += chunk;
+    });
     const exited = new Promise<number | null>((resolve) => cli.once("close", (code) => resolve(code)));
     const pidsFile = path.join(ts.dir, "pids");
     for (let waited = 0; !fs.existsSync(pidsFile); waited += 200) {
@@ -315,7 +355,11 @@ describe("nodejs language host", () => {
     assert.ok(Date.now() - started < 15_000, `cancelling took ${Date.now() - started} ms`);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const left = pids.filter(alive);
-    assert.deepEqual(left, [], `program processes left running:\n${left.length ? spawnSync("ps", ["-o", "pid,pgid,args", "-p", left.join(",")], { encoding: "utf8" }).stdout : ""}\n${output}`);
+    assert.deepEqual(
+      left,
+      [],
+      `program processes left running:\n${left.length ? spawnSync("ps", ["-o", "pid,pgid,args", "-p", left.join(",")], { encoding: "utf8" }).stdout : ""}\n${output}`,
+    );
     assert.deepEqual(processesOf(ts.dir), []);
     assert.deepEqual(processesOf(bin), [], "a language host is left running");
   });

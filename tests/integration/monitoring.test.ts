@@ -1,4 +1,3 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -6,9 +5,10 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
 import { callbackEnv } from "../../components/monitoring/render";
 import { PROJECT_DIR } from "../../config/paths";
-import { TestExperiment, cleanUp, leftovers, recordOf, testExperiment } from "./harness";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
 
 const VENV_BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };
@@ -18,13 +18,24 @@ const topology = { grp1: { default: { control: 1, network: 1 } }, grp2: { defaul
 function recap(output: string, alias: string): Record<string, number> {
   const line = new RegExp(`^${alias}\\s+:\\s+(.*)$`, "m").exec(output);
   assert.ok(line, `${alias} in the play recap:\n${output}`);
-  return Object.fromEntries(line[1].trim().split(/\s+/).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
+  return Object.fromEntries(
+    line[1]
+      .trim()
+      .split(/\s+/)
+      .map((kv) => kv.split("="))
+      .map(([k, v]) => [k, Number(v)]),
+  );
 }
 
 describe("monitoring in check mode on the local testbed", { timeout: 600_000 }, () => {
   let local: TestExperiment;
   before(async () => {
-    local = await testExperiment(`op${process.pid}m`, { provider, topology, enable_monitoring: true, kolla_mode: "check" });
+    local = await testExperiment(`op${process.pid}m`, {
+      provider,
+      topology,
+      enable_monitoring: true,
+      kolla_mode: "check",
+    });
   });
   after(async () => cleanUp(local));
 
@@ -35,12 +46,18 @@ describe("monitoring in check mode on the local testbed", { timeout: 600_000 }, 
     assert.equal(up.outputs.grafanaUrl, undefined, "check mode starts no Grafana");
 
     const state = await local.stack.exportStack();
-    const command = state.deployment.resources.find((r: { urn: string; type: string }) => r.type.endsWith(":Command") && r.urn.endsWith("::monitoring"));
+    const command = state.deployment.resources.find(
+      (r: { urn: string; type: string }) => r.type.endsWith(":Command") && r.urn.endsWith("::monitoring"),
+    );
     const output: string = command.outputs.stdout;
     t.diagnostic(output.slice(output.indexOf("PLAY RECAP")));
     assert.match(output, /playbook: \S*monitoring\.yml/, "--syntax-check of the deploy playbook");
     assert.match(output, /playbook: \S*monitoring-remove\.yml/, "--syntax-check of the remove playbook");
-    for (const play of ["collectd on every host", "InfluxDB and Grafana on the monitoring host", "cAdvisor on every host"]) {
+    for (const play of [
+      "collectd on every host",
+      "InfluxDB and Grafana on the monitoring host",
+      "cAdvisor on every host",
+    ]) {
       assert.match(output, new RegExp(`PLAY \\[${play}\\]`));
     }
     for (const h of hosts) {
@@ -51,7 +68,10 @@ describe("monitoring in check mode on the local testbed", { timeout: 600_000 }, 
     // Templates are rendered for real in check mode: the collectd and InfluxDB configurations would be written.
     assert.match(output, /TASK \[collectd sends to InfluxDB's collectd input\][\s\S]*?changed: \[/);
     assert.match(output, /TASK \[InfluxDB configuration \(HTTP and collectd input\)\][\s\S]*?changed: \[/);
-    assert.ok(!fs.existsSync("/etc/enos-monitoring") && !fs.existsSync("/etc/collectd/collectd.conf"), "check mode changed nothing");
+    assert.ok(
+      !fs.existsSync("/etc/enos-monitoring") && !fs.existsSync("/etc/collectd/collectd.conf"),
+      "check mode changed nothing",
+    );
   });
 
   test("destroy leaves nothing", async () => {
@@ -90,19 +110,46 @@ describe("the annotations callback", { timeout: 120_000 }, () => {
   });
 
   test("a real ansible-playbook run writes each playbook and play start and end to the events database, in line protocol", async () => {
-    fs.writeFileSync(path.join(dir, "site.yml"), [
-      "- name: first play", "  hosts: localhost", "  gather_facts: false", "  tasks:", "    - ansible.builtin.debug: { msg: one }",
-      "- name: second play", "  hosts: localhost", "  gather_facts: false", "  tasks:", "    - ansible.builtin.debug: { msg: two }",
-      "",
-    ].join("\n"));
+    fs.writeFileSync(
+      path.join(dir, "site.yml"),
+      [
+        "- name: first play",
+        "  hosts: localhost",
+        "  gather_facts: false",
+        "  tasks:",
+        "    - ansible.builtin.debug: { msg: one }",
+        "- name: second play",
+        "  hosts: localhost",
+        "  gather_facts: false",
+        "  tasks:",
+        "    - ansible.builtin.debug: { msg: two }",
+        "",
+      ].join("\n"),
+    );
     const { port } = server.address() as AddressInfo;
-    const env = { ...process.env, ...callbackEnv(`http://127.0.0.1:${port}`), PATH: `${VENV_BIN}:${process.env.PATH}`, ANSIBLE_LOCALHOST_WARNING: "false" };
+    const env = {
+      ...process.env,
+      ...callbackEnv(`http://127.0.0.1:${port}`),
+      PATH: `${VENV_BIN}:${process.env.PATH}`,
+      ANSIBLE_LOCALHOST_WARNING: "false",
+    };
     const output = await new Promise<string>((resolve, reject) => {
-      execFile("ansible-playbook", ["-i", "localhost,", "-c", "local", path.join(dir, "site.yml")], { env, cwd: dir }, (error, stdout, stderr) =>
-        error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout + stderr));
+      execFile(
+        "ansible-playbook",
+        ["-i", "localhost,", "-c", "local", path.join(dir, "site.yml")],
+        { env, cwd: dir },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout + stderr),
+      );
     });
-    assert.match(output, /influxdb_events: cannot write to http:\/\/127.0.0.1:\d+\/write\?db=events&precision=ns \(HTTP Error 503/);
-    assert.ok(received.every((r) => r.url === "/write?db=events&precision=ns"), JSON.stringify(received.map((r) => r.url)));
+    assert.match(
+      output,
+      /influxdb_events: cannot write to http:\/\/127.0.0.1:\d+\/write\?db=events&precision=ns \(HTTP Error 503/,
+    );
+    assert.ok(
+      received.every((r) => r.url === "/write?db=events&precision=ns"),
+      JSON.stringify(received.map((r) => r.url)),
+    );
     const lines = received.flatMap((r) => r.body.split("\n"));
     const points = lines.map((l) => {
       const m = /^events title="([^"]*)",text="([^"]*)",tags="([^"]*)",type="(playbook|play)" (\d{19})$/.exec(l);
@@ -110,11 +157,21 @@ describe("the annotations callback", { timeout: 120_000 }, () => {
       return { title: m[1], text: m[2], tags: m[3], type: m[4], ns: BigInt(m[5]) };
     });
     // Every event once, in order, the one refused included.
-    assert.deepEqual(points.map((p) => p.text), [
-      "playbook site.yml started", "play first play started", "play first play finished",
-      "play second play started", "play second play finished", "playbook site.yml finished",
-    ]);
-    assert.deepEqual(points.map((p) => p.type), ["playbook", "play", "play", "play", "play", "playbook"]);
+    assert.deepEqual(
+      points.map((p) => p.text),
+      [
+        "playbook site.yml started",
+        "play first play started",
+        "play first play finished",
+        "play second play started",
+        "play second play finished",
+        "playbook site.yml finished",
+      ],
+    );
+    assert.deepEqual(
+      points.map((p) => p.type),
+      ["playbook", "play", "play", "play", "play", "playbook"],
+    );
     assert.equal(points[1].tags, "play site.yml first play");
     for (let i = 1; i < points.length; i++) assert.ok(points[i].ns >= points[i - 1].ns, "timestamps in order");
     const now = BigInt(Date.now()) * 1_000_000n;

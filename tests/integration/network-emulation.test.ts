@@ -1,19 +1,29 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TestExperiment, cleanUp, clearInState, sshRun, recordOf, testExperiment } from "./harness";
+import { after, before, describe, test } from "node:test";
+import { cleanUp, clearInState, recordOf, sshRun, type TestExperiment, testExperiment } from "./harness";
 
 const provider = { type: "local", api_cidr: "10.243.0.0/24", external_cidr: "10.244.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
 /** Rates only: this kernel has htb but no netem. */
 const rates = (grp1ToGrp2: string) => ({
-  enable: true, default_delay: "0ms", default_rate: "40mbit", default_loss: "0%",
+  enable: true,
+  default_delay: "0ms",
+  default_rate: "40mbit",
+  default_loss: "0%",
   constraints: [{ src: "grp1", dst: "grp2", rate: grp1ToGrp2 }],
 });
 
-interface HostOutput { alias: string; address: string; keyfile?: string; groups: string[]; ips: string[]; kernel: { netem: boolean } }
+interface HostOutput {
+  alias: string;
+  address: string;
+  keyfile?: string;
+  groups: string[];
+  ips: string[];
+  kernel: { netem: boolean };
+}
 
 /** TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire (Ethernet + IP + TCP with timestamps). */
 const WIRE_PER_GOODPUT = 1514 / 1448;
@@ -25,7 +35,8 @@ function measureRate(sshConfig: string, from: string, to: HostOutput): number {
   return report.end.sum_received.bits_per_second * WIRE_PER_GOODPUT;
 }
 
-const qdiscs = (sshConfig: string, alias: string) => sshRun(sshConfig, alias, "tc qdisc show dev eth0; tc qdisc show dev eth1");
+const qdiscs = (sshConfig: string, alias: string) =>
+  sshRun(sshConfig, alias, "tc qdisc show dev eth0; tc qdisc show dev eth1");
 
 describe("network emulation on the local testbed (rates, measured)", { timeout: 600_000 }, () => {
   let local: TestExperiment;
@@ -53,7 +64,8 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
   test("delay on a kernel without netem: one error naming every host, and no host touched", async () => {
     await local.setConfig({ provider, topology, network_constraints: { ...rates("10mbit"), default_delay: "5ms" } });
     await assert.rejects(local.stack.up({ parallel: 64 }), (error: Error) => {
-      for (const h of hosts) assert.match(error.message, new RegExp(`${h.alias} lacks sch_netem \\(netem: delay and loss\\)`));
+      for (const h of hosts)
+        assert.match(error.message, new RegExp(`${h.alias} lacks sch_netem \\(netem: delay and loss\\)`));
       assert.match(error.message, /no host was changed/);
       return true;
     });
@@ -68,8 +80,16 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     const fast = measureRate(sshConfig, host("grp1").alias, host("grp3"));
     const back = measureRate(sshConfig, host("grp2").alias, host("grp1"));
     const toVip = measureRate(sshConfig, host("grp2").alias, { ...host("grp1"), address: vip });
-    for (const [asked, measured, pair] of [[10e6, slow, "grp1->grp2"], [40e6, fast, "grp1->grp3"], [40e6, back, "grp2->grp1"], [40e6, toVip, "grp2->VIP on grp1"]] as const) {
-      assert.ok(Math.abs(measured - asked) / asked <= 0.05, `${pair}: asked ${asked / 1e6} Mbit/s, measured ${(measured / 1e6).toFixed(2)} Mbit/s`);
+    for (const [asked, measured, pair] of [
+      [10e6, slow, "grp1->grp2"],
+      [40e6, fast, "grp1->grp3"],
+      [40e6, back, "grp2->grp1"],
+      [40e6, toVip, "grp2->VIP on grp1"],
+    ] as const) {
+      assert.ok(
+        Math.abs(measured - asked) / asked <= 0.05,
+        `${pair}: asked ${asked / 1e6} Mbit/s, measured ${(measured / 1e6).toFixed(2)} Mbit/s`,
+      );
     }
   });
 
@@ -91,14 +111,26 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"));
     assert.equal(report.verdicts.length, 6, "3 groups: 6 ordered pairs");
     for (const v of report.verdicts) {
-      t.diagnostic(`${v.src}->${v.dst}: rate ${v.rate.asked} vs ${v.rate.measured}; rtt ${v.rtt.measured}; loss ${v.loss.measured}`);
+      t.diagnostic(
+        `${v.src}->${v.dst}: rate ${v.rate.asked} vs ${v.rate.measured}; rtt ${v.rtt.measured}; loss ${v.loss.measured}`,
+      );
       assert.ok(v.rate.ok && v.rtt.ok && v.loss.ok, JSON.stringify(v));
     }
     assert.match(fs.readFileSync(path.join(dir, "report.md"), "utf8"), /6 of 6 group pairs pass/);
     const control = host("grp1");
-    assert.deepEqual(report.shaped[control.alias], [...control.ips, `${vip} (vip)`], "the VIP the control host holds is shaped, and named");
-    assert.match(fs.readFileSync(path.join(dir, "report.md"), "utf8"), new RegExp(`## Shaped addresses[\\s\\S]*- ${control.alias}: .*${vip} \\(vip\\)`));
-    assert.deepEqual([...fs.readFileSync(path.join(dir, "report.png")).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""), "PNG");
+    assert.deepEqual(
+      report.shaped[control.alias],
+      [...control.ips, `${vip} (vip)`],
+      "the VIP the control host holds is shaped, and named",
+    );
+    assert.match(
+      fs.readFileSync(path.join(dir, "report.md"), "utf8"),
+      new RegExp(`## Shaped addresses[\\s\\S]*- ${control.alias}: .*${vip} \\(vip\\)`),
+    );
+    assert.deepEqual(
+      [...fs.readFileSync(path.join(dir, "report.png")).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(""),
+      "PNG",
+    );
     await local.setConfig({ provider, topology, network_constraints: rates("10mbit") });
     const again = await local.stack.up({ parallel: 64 });
     assert.equal(again.summary.resourceChanges?.delete, 1, "turning the test off removes only its command");
@@ -106,15 +138,30 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
 
   test("delay and loss, measured where the kernel has netem", async (t) => {
     if (!hosts.every((h) => h.kernel.netem)) {
-      t.skip(`this machine's kernel (${os.release()}) has no sch_netem: delay and loss rules cannot be applied here; their tc commands are checked by the unit tests`);
+      t.skip(
+        `this machine's kernel (${os.release()}) has no sch_netem: delay and loss rules cannot be applied here; their tc commands are checked by the unit tests`,
+      );
       return;
     }
-    await local.setConfig({ provider, topology, network_constraints: {
-      enable: true, default_delay: "5ms", default_rate: "40mbit", default_loss: "0%", test: true,
-      constraints: [{ src: "grp1", dst: "grp2", delay: "20ms" }, { src: "grp2", dst: "grp3", loss: "3%", symmetric: true }],
-    } });
+    await local.setConfig({
+      provider,
+      topology,
+      network_constraints: {
+        enable: true,
+        default_delay: "5ms",
+        default_rate: "40mbit",
+        default_loss: "0%",
+        test: true,
+        constraints: [
+          { src: "grp1", dst: "grp2", delay: "20ms" },
+          { src: "grp2", dst: "grp3", loss: "3%", symmetric: true },
+        ],
+      },
+    });
     await local.stack.up({ parallel: 64 });
-    const report = JSON.parse(fs.readFileSync(path.join(local.dir, "results", local.name, "tc", "report.json"), "utf8"));
+    const report = JSON.parse(
+      fs.readFileSync(path.join(local.dir, "results", local.name, "tc", "report.json"), "utf8"),
+    );
     for (const v of report.verdicts) assert.ok(v.rtt.ok && v.loss.ok && v.rate.ok, JSON.stringify(v));
     await local.setConfig({ provider, topology, network_constraints: rates("10mbit") });
     await local.stack.up({ parallel: 64 });
@@ -128,7 +175,11 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     const changed = await local.stack.up({ parallel: 64 });
     const grp1Hosts = hosts.filter((h) => h.groups.includes("grp1")).length;
     assert.equal(changed.summary.resourceChanges?.update, grp1Hosts, "only grp1's hosts have new rules");
-    assert.match(qdiscs(sshConfig, host("grp1").alias), /qdisc htb 2: root/, "the new tree was swapped in under the other root handle");
+    assert.match(
+      qdiscs(sshConfig, host("grp1").alias),
+      /qdisc htb 2: root/,
+      "the new tree was swapped in under the other root handle",
+    );
     const measured = measureRate(sshConfig, host("grp1").alias, host("grp2"));
     assert.ok(Math.abs(measured - 20e6) / 20e6 <= 0.05, `measured ${(measured / 1e6).toFixed(2)} Mbit/s`);
   });
@@ -155,8 +206,13 @@ describe("network emulation on the local testbed (rates, measured)", { timeout: 
     process.kill(Number(fs.readFileSync(sshd, "utf8").trim()));
     await local.setConfig({ provider, topology, network_constraints: { ...rates("10mbit"), accurate: true } });
     await assert.rejects(local.stack.up({ parallel: 64 }), (error: Error) => {
-      assert.match(error.message, new RegExp(`base RTT: resetting the tc rules of ${victim} failed \\(exit 255\\): ` +
-        "its rules may still be there, so nothing was measured; its output:\n  .*Connection refused"));
+      assert.match(
+        error.message,
+        new RegExp(
+          `base RTT: resetting the tc rules of ${victim} failed \\(exit 255\\): ` +
+            "its rules may still be there, so nothing was measured; its output:\n  .*Connection refused",
+        ),
+      );
       return true;
     });
     for (const h of hosts.filter((h) => h.alias !== victim)) {

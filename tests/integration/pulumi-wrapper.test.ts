@@ -1,9 +1,9 @@
-import { after, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, describe, test } from "node:test";
 import { PROJECT_DIR } from "../../config/paths";
 
 /**
@@ -36,7 +36,9 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     assert.match(file, /enos:g5k_password:\n\s+secure: /);
     assert.doesNotMatch(file, /s3cret/);
     assert.equal(pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"]).out.trim(), "s3cret");
-    const withDevPassphrase = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], { PULUMI_CONFIG_PASSPHRASE: "enos-dev" });
+    const withDevPassphrase = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], {
+      PULUMI_CONFIG_PASSPHRASE: "enos-dev",
+    });
     assert.notEqual(withDevPassphrase.code, 0, "the dev stack's public passphrase does not open it");
   });
 
@@ -46,7 +48,9 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     assert.equal(refused.code, 1);
     assert.match(refused.err, /stack g5k exists but .*passphrases\/g5k does not: set PULUMI_CONFIG_PASSPHRASE/);
     assert.equal(fs.existsSync(path.join(project, ".pulumi-state", "passphrases", "g5k")), false);
-    const withFile = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(project, "kept") });
+    const withFile = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], {
+      PULUMI_CONFIG_PASSPHRASE_FILE: path.join(project, "kept"),
+    });
     assert.equal(withFile.out.trim(), "s3cret");
   });
 
@@ -55,7 +59,10 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     assert.equal(pulumi(["config", "set", "--secret", "enos:g5k_password", "one", "--stack", "again"]).code, 0);
     const removed = pulumi(["stack", "rm", "again", "--yes", "--force"]);
     assert.equal(removed.code, 0, removed.err);
-    assert.ok(fs.readdirSync(path.join(project, ".pulumi-state", ".pulumi", "stacks", "enos")).includes("again.json.bak"), "what the file backend leaves");
+    assert.ok(
+      fs.readdirSync(path.join(project, ".pulumi-state", ".pulumi", "stacks", "enos")).includes("again.json.bak"),
+      "what the file backend leaves",
+    );
     fs.rmSync(path.join(project, ".pulumi-state", "passphrases", "again"));
     fs.writeFileSync(path.join(project, "Pulumi.again.yaml"), "config:\n  enos:provider: g5k\n");
     const again = pulumi(["config", "set", "--secret", "enos:g5k_password", "two", "--stack", "again"]);
@@ -70,15 +77,21 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     fs.writeFileSync(path.join(passphrases, "cut"), "", { mode: 0o600 });
     const refused = pulumi(["config", "set", "--secret", "enos:g5k_password", "s3cret", "--stack", "cut"]);
     assert.equal(refused.code, 1, refused.err);
-    assert.match(refused.err, new RegExp("the secrets passphrase file .*passphrases/cut is empty: put the stack's " +
-      "passphrase in it from your copy, or set PULUMI_CONFIG_PASSPHRASE; if stack cut was never made .*delete " +
-      ".*passphrases/cut: a new one is generated"));
+    assert.match(
+      refused.err,
+      new RegExp(
+        "the secrets passphrase file .*passphrases/cut is empty: put the stack's " +
+          "passphrase in it from your copy, or set PULUMI_CONFIG_PASSPHRASE; if stack cut was never made .*delete " +
+          ".*passphrases/cut: a new one is generated",
+      ),
+    );
     assert.doesNotMatch(fs.readFileSync(path.join(project, "Pulumi.cut.yaml"), "utf8"), /secure/, "nothing encrypted");
     assert.equal(fs.statSync(path.join(passphrases, "cut")).size, 0, "the file is left for the user to restore");
     // A file the user names is checked the same way.
     fs.writeFileSync(path.join(project, "blank"), "\n");
-    const named = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"],
-      { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(project, "blank") });
+    const named = pulumi(["config", "get", "enos:g5k_password", "--stack", "g5k"], {
+      PULUMI_CONFIG_PASSPHRASE_FILE: path.join(project, "blank"),
+    });
     assert.equal(named.code, 1);
     assert.match(named.err, /the secrets passphrase file .*blank is empty/);
     // Deleted as the message says: a new passphrase, written whole, no temporary file left, in a 0700 directory.
@@ -86,7 +99,10 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     const made = pulumi(["config", "set", "--secret", "enos:g5k_password", "s3cret", "--stack", "cut"]);
     assert.equal(made.code, 0, made.err);
     assert.match(fs.readFileSync(path.join(passphrases, "cut"), "utf8"), /^[A-Za-z0-9+/]{32}\n$/);
-    assert.deepEqual(fs.readdirSync(passphrases).filter((f) => f.startsWith("cut")), ["cut"]);
+    assert.deepEqual(
+      fs.readdirSync(passphrases).filter((f) => f.startsWith("cut")),
+      ["cut"],
+    );
     assert.equal(fs.statSync(passphrases).mode & 0o777, 0o700);
     assert.equal(pulumi(["stack", "rm", "cut", "--yes", "--force"]).code, 0);
     fs.rmSync(path.join(project, "Pulumi.cut.yaml"), { force: true });
@@ -95,7 +111,10 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
   test("the local file backend and the project's PULUMI_HOME, no login", () => {
     const ls = pulumi(["stack", "ls", "--json"]);
     assert.equal(ls.code, 0, ls.err);
-    assert.deepEqual(JSON.parse(ls.out).map((s: { name: string }) => s.name), ["g5k"]);
+    assert.deepEqual(
+      JSON.parse(ls.out).map((s: { name: string }) => s.name),
+      ["g5k"],
+    );
     assert.ok(fs.existsSync(path.join(project, ".pulumi-state", ".pulumi", "stacks", "enos", "g5k.json")));
     assert.ok(fs.existsSync(path.join(project, ".pulumi-state", "home")), "PULUMI_HOME is the project's");
   });

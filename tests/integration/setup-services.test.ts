@@ -1,9 +1,9 @@
-import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { describe, test } from "node:test";
 import { PROJECT_DIR } from "../../config/paths";
 
 const SETUP = path.join(PROJECT_DIR, "scripts", "setup");
@@ -19,15 +19,34 @@ function setupWithStubs(mode: "fail" | "hang") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-setup-"));
   const stubs = path.join(dir, "bin");
   fs.mkdirSync(stubs);
-  fs.writeFileSync(path.join(stubs, "dpkg-query"), `#!/bin/sh\ncase " $* " in *" keystone "*) exit 1 ;; esac\nprintf 'install ok installed'\n`, { mode: 0o755 });
-  fs.writeFileSync(path.join(stubs, "apt-get"), `#!/bin/sh
+  fs.writeFileSync(
+    path.join(stubs, "dpkg-query"),
+    `#!/bin/sh\ncase " $* " in *" keystone "*) exit 1 ;; esac\nprintf 'install ok installed'\n`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(
+    path.join(stubs, "apt-get"),
+    `#!/bin/sh
 [ "$1" != update ] || exit 0
 cp /usr/sbin/policy-rc.d ${dir}/policy-in-force
 ${mode === "fail" ? "exit 100" : `touch ${dir}/installing; exec sleep 120`}
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   // The wrapper outlives a Ctrl-C (a trap, not an ignored signal, which setup would inherit).
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", `mount -t tmpfs tmpfs /usr/sbin
-    trap : INT; PATH=${stubs}:$PATH bash ${SETUP}; echo "status=$?"; echo "left: $(ls -A /usr/sbin)"`], { detached: true });
+  const child = spawn(
+    "unshare",
+    [
+      "--mount",
+      "--propagation",
+      "private",
+      "bash",
+      "-c",
+      `mount -t tmpfs tmpfs /usr/sbin
+    trap : INT; PATH=${stubs}:$PATH bash ${SETUP}; echo "status=$?"; echo "left: $(ls -A /usr/sbin)"`,
+    ],
+    { detached: true },
+  );
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));
@@ -53,7 +72,11 @@ describe("setup and the system's services", { timeout: 300_000 }, () => {
     try {
       let early: string | undefined;
       void ended.then((out) => (early = out));
-      for (const end = Date.now() + 60_000; !fs.existsSync(path.join(dir, "installing")); await new Promise((r) => setTimeout(r, 100))) {
+      for (
+        const end = Date.now() + 60_000;
+        !fs.existsSync(path.join(dir, "installing"));
+        await new Promise((r) => setTimeout(r, 100))
+      ) {
         assert.ok(early === undefined && Date.now() < end, `setup never reached its install: ${early}`);
       }
       process.kill(-child.pid!, "SIGINT");
@@ -68,12 +91,29 @@ describe("setup and the system's services", { timeout: 300_000 }, () => {
 
   test("after setup, no unit of the dev cloud's packages starts at boot", () => {
     // What Debian enables: MariaDB, RabbitMQ's epmd, iSCSI (Nova's os-brick), the OpenStack services.
-    const units = ["mariadb.service", "rabbitmq-server.service", "epmd.service", "epmd.socket", "iscsid.socket", "open-iscsi.service",
-      "keystone.service", "glance-api.service", "placement-api.service", "nova-api.service", "nova-api-metadata.service",
-      "nova-conductor.service", "nova-scheduler.service", "neutron-api.service", "neutron-rpc-server.service",
-      "neutron-linuxbridge-agent.service"];
+    const units = [
+      "mariadb.service",
+      "rabbitmq-server.service",
+      "epmd.service",
+      "epmd.socket",
+      "iscsid.socket",
+      "open-iscsi.service",
+      "keystone.service",
+      "glance-api.service",
+      "placement-api.service",
+      "nova-api.service",
+      "nova-api-metadata.service",
+      "nova-conductor.service",
+      "nova-scheduler.service",
+      "neutron-api.service",
+      "neutron-rpc-server.service",
+      "neutron-linuxbridge-agent.service",
+    ];
     const state = (unit: string) => spawnSync("systemctl", ["is-enabled", unit], { encoding: "utf8" }).stdout.trim();
     assert.equal(state("keystone.service"), "disabled", "the packages are installed (setup ran)");
-    assert.deepEqual(units.filter((unit) => state(unit) === "enabled"), []);
+    assert.deepEqual(
+      units.filter((unit) => state(unit) === "enabled"),
+      [],
+    );
   });
 });

@@ -7,7 +7,8 @@ import { devCloudDown, devCloudUp } from "../../components/dev-cloud";
 import { PROJECT_DIR } from "../../config/paths";
 
 const OPENSTACK = path.join(PROJECT_DIR, ".venv", "bin", "openstack");
-const sh = (script: string, env: NodeJS.ProcessEnv = process.env) => execFileSync("bash", ["-c", script], { encoding: "utf8", env });
+const sh = (script: string, env: NodeJS.ProcessEnv = process.env) =>
+  execFileSync("bash", ["-c", script], { encoding: "utf8", env });
 
 /** A dev cloud of a test's own: a namespace reached from this machine over a veth, the cloud in it. */
 export interface StandaloneCloud {
@@ -36,12 +37,15 @@ export function standaloneCloud(name: string, cidr: string, externalCidr: string
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `enos-${name}-`));
   const cloudDir = path.join(dir, "cloud");
   const remove = () => {
-    sh(`${devCloudDown(cloudDir)} || true; ip route del prohibit ${externalCidr} 2>/dev/null; ip link del ${hostEnd} 2>/dev/null; ip netns del ${name} 2>/dev/null; true`);
+    sh(
+      `${devCloudDown(cloudDir)} || true; ip route del prohibit ${externalCidr} 2>/dev/null; ip link del ${hostEnd} 2>/dev/null; ip netns del ${name} 2>/dev/null; true`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   };
   for (const subnet of [cidr, externalCidr]) {
     const route = sh(`ip route show ${subnet}`).trim();
-    if (route) throw new Error(`${subnet} is already routed on this machine (${route}): another test or experiment uses it`);
+    if (route)
+      throw new Error(`${subnet} is already routed on this machine (${route}): another test or experiment uses it`);
   }
   try {
     sh(`set -e
@@ -51,14 +55,24 @@ export function standaloneCloud(name: string, cidr: string, externalCidr: string
       ip addr add ${here}/24 dev ${hostEnd}; ip link set ${hostEnd} up
       ip netns exec ${name} sh -c 'ip link set lo up; ip addr add ${there}/24 dev ${cloudEnd}; ip link set ${cloudEnd} up'
       ip route add prohibit ${externalCidr}`);
-    sh(devCloudUp(name, cloudDir, there, path.join(cloudDir, "admin-openrc.sh")), { ...process.env, DEV_CLOUD_PASSWORD: crypto.randomBytes(18).toString("hex") });
+    sh(devCloudUp(name, cloudDir, there, path.join(cloudDir, "admin-openrc.sh")), {
+      ...process.env,
+      DEV_CLOUD_PASSWORD: crypto.randomBytes(18).toString("hex"),
+    });
   } catch (error) {
     remove();
     throw error;
   }
-  const env = Object.fromEntries([...fs.readFileSync(path.join(cloudDir, "admin-openrc.sh"), "utf8").matchAll(/^export (OS_\w+)=(?:'([^']*)'|(\S*))$/gm)]
-    .map((m) => [m[1], m[2] ?? m[3]]));
-  const openstack = (...args: string[]) => execFileSync(OPENSTACK, args, { encoding: "utf8", env: { ...process.env, ...env } });
-  const signal = (daemon: string, sig: string) => sh(`kill -${sig} -- -"$(cat ${path.join(cloudDir, "run", `${daemon}.pid`)})"`);
+  const env = Object.fromEntries(
+    [
+      ...fs
+        .readFileSync(path.join(cloudDir, "admin-openrc.sh"), "utf8")
+        .matchAll(/^export (OS_\w+)=(?:'([^']*)'|(\S*))$/gm),
+    ].map((m) => [m[1], m[2] ?? m[3]]),
+  );
+  const openstack = (...args: string[]) =>
+    execFileSync(OPENSTACK, args, { encoding: "utf8", env: { ...process.env, ...env } });
+  const signal = (daemon: string, sig: string) =>
+    sh(`kill -${sig} -- -"$(cat ${path.join(cloudDir, "run", `${daemon}.pid`)})"`);
   return { env, image: path.join(cloudDir, "cirros.qcow2"), openstack, signal, remove };
 }

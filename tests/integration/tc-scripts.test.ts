@@ -1,11 +1,11 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { after, before, describe, test } from "node:test";
 import type { HostPlan } from "../../components/tc/plan";
-import { localNames } from "../../providers/local/plan";
-import { TestExperiment, cleanUp, testExperiment } from "./harness";
 import { renderApplyScript, renderResetScript } from "../../components/tc/render";
+import { localNames } from "../../providers/local/plan";
+import { cleanUp, type TestExperiment, testExperiment } from "./harness";
 
 // The tc phase's scripts run for real, the way the phase runs them (a shell reading the script on
 // stdin), in a namespace of this file's (enos-rf-tc) holding two veths, as root and as two users of
@@ -29,10 +29,15 @@ function runAs(user: string, script: string) {
   return { status: result.status, stderr: result.stderr };
 }
 
-const roots = () => sh(`ip netns exec ${NS} tc qdisc show`).split("\n").filter((l) => / root /.test(l) && /^qdisc htb/.test(l));
+const roots = () =>
+  sh(`ip netns exec ${NS} tc qdisc show`)
+    .split("\n")
+    .filter((l) => / root /.test(l) && /^qdisc htb/.test(l));
 
 const plan = (devices: string[]): HostPlan => ({
-  alias: "h", devices, rules: [{ dst: "other", ips: ["10.195.0.2"], delay: "0ms", rate: "10mbit", loss: "0%" }],
+  alias: "h",
+  devices,
+  rules: [{ dst: "other", ips: ["10.195.0.2"], delay: "0ms", rate: "10mbit", loss: "0%" }],
 });
 
 describe("tc scripts fail on their first failure, and get root through sudo", { timeout: 60_000 }, () => {
@@ -49,18 +54,26 @@ describe("tc scripts fail on their first failure, and get root through sudo", { 
     spawnSync("bash", ["-c", `ip netns del ${NS}; rm -f ${SUDOERS_FILE}; userdel ${SUDOER}; userdel ${NO_SUDO}`]);
   });
 
-  test("the tc phase on local hosts whose SSH user is not root but has passwordless sudo", { timeout: 300_000 }, async () => {
+  test("the tc phase on local hosts whose SSH user is not root but has passwordless sudo", {
+    timeout: 300_000,
+  }, async () => {
     // Subnets 10.193/10.194 are this file's.
     const provider = { type: "local", api_cidr: "10.193.0.0/24", external_cidr: "10.194.0.0/24", user: SUDOER };
     const topology = { grp1: { default: { control: 1, network: 1 } }, grp2: { default: { compute: 1 } } };
     let local: TestExperiment | undefined;
     try {
       local = await testExperiment(`rf${process.pid}s`, {
-        provider, topology, network_constraints: { enable: true, default_delay: "0ms", default_rate: "20mbit", default_loss: "0%" },
+        provider,
+        topology,
+        network_constraints: { enable: true, default_delay: "0ms", default_rate: "20mbit", default_loss: "0%" },
       });
       await local.stack.up({ parallel: 64 });
       const ns = `${localNames(local.name).namespacePrefix}grp1-control-1`;
-      assert.match(sh(`ip netns exec ${ns} tc class show dev eth0`), /rate 20Mbit/, "the rules were applied through sudo");
+      assert.match(
+        sh(`ip netns exec ${ns} tc class show dev eth0`),
+        /rate 20Mbit/,
+        "the rules were applied through sudo",
+      );
       assert.match(fs.readFileSync(`${local.stateDir}/${local.name}/ssh_config`, "utf8"), new RegExp(`User ${SUDOER}`));
     } finally {
       if (local) await cleanUp(local);
@@ -78,7 +91,11 @@ describe("tc scripts fail on their first failure, and get root through sudo", { 
     assert.equal(runAs("root", renderApplyScript(plan(devices))).status, 0);
     assert.equal(roots().length, 2);
     assert.equal(runAs("root", renderApplyScript(plan(devices))).status, 0);
-    assert.deepEqual(roots().map((l) => l.split(" ")[2]), ["2:", "2:"], "the re-apply built its tree under the other handle");
+    assert.deepEqual(
+      roots().map((l) => l.split(" ")[2]),
+      ["2:", "2:"],
+      "the re-apply built its tree under the other handle",
+    );
     for (let i = 0; i < 2; i++) {
       const reset = runAs("root", renderResetScript({ devices }));
       assert.equal(reset.status, 0, reset.stderr);
@@ -100,7 +117,12 @@ describe("tc scripts fail on their first failure, and get root through sudo", { 
     for (const script of [renderApplyScript(plan(["eth0"])), renderResetScript({ devices: ["eth0"] })]) {
       const { status, stderr } = runAs(NO_SUDO, script);
       assert.notEqual(status, 0);
-      assert.match(stderr, new RegExp(`needs root on .*user ${NO_SUDO} cannot sudo without a password \\(sudo -n\\); log in as root or give ${NO_SUDO} passwordless sudo`));
+      assert.match(
+        stderr,
+        new RegExp(
+          `needs root on .*user ${NO_SUDO} cannot sudo without a password \\(sudo -n\\); log in as root or give ${NO_SUDO} passwordless sudo`,
+        ),
+      );
     }
     assert.equal(roots().length, 1, "the reset did not pretend to succeed");
     assert.equal(runAs("root", renderResetScript({ devices: ["eth0"] })).status, 0);

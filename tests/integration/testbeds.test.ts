@@ -1,9 +1,18 @@
-import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { after, before, describe, test } from "node:test";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
-import { TestExperiment, cleanUp, killEngine, leftovers, recordOf, sshRun, sshdProcesses, testExperiment } from "./harness";
+import {
+  cleanUp,
+  killEngine,
+  leftovers,
+  recordOf,
+  sshdProcesses,
+  sshRun,
+  type TestExperiment,
+  testExperiment,
+} from "./harness";
 
 interface HostOutput {
   alias: string;
@@ -31,14 +40,24 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
     const up = await local.stack.up({ parallel: 64 });
     assert.equal(up.summary.resourceChanges?.create, 11, "stack, experiment, testbed, key, bridges, 4 hosts, 2 files");
     const hosts: HostOutput[] = (await recordOf(local.stack)).hosts;
-    assert.deepEqual(hosts.map((h) => h.alias), ["control-1", "network-1", "compute-1", "compute-2"]);
+    assert.deepEqual(
+      hosts.map((h) => h.alias),
+      ["control-1", "network-1", "compute-1", "compute-2"],
+    );
     const rootAddresses = execFileSync("ip", ["-o", "-4", "addr"], { encoding: "utf8" });
     for (const host of hosts) {
       const seen = sshRun(up.outputs.sshConfig.value, host.alias, "ip -o -4 addr show");
-      assert.match(seen, new RegExp(`eth0\\s+inet ${host.address.replace(/\./g, "\\.")}/24`), `${host.alias} holds its address`);
+      assert.match(
+        seen,
+        new RegExp(`eth0\\s+inet ${host.address.replace(/\./g, "\\.")}/24`),
+        `${host.alias} holds its address`,
+      );
       assert.ok(!rootAddresses.includes(`${host.address}/`), `${host.address} is not in the root namespace`);
       const others = hosts.filter((h) => h !== host).map((h) => `${h.address}/`);
-      assert.ok(others.every((a) => !seen.includes(a)), `${host.alias} sees no other host's address`);
+      assert.ok(
+        others.every((a) => !seen.includes(a)),
+        `${host.alias} sees no other host's address`,
+      );
     }
     firstAddresses = new Map(hosts.map((h) => [h.alias, h.address]));
   });
@@ -74,20 +93,48 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
   test("static testbed on hosts the test made: comes up, eths by name or by CIDR", async () => {
     const keyfile = `${local.stateDir}/${local.name}/id_ed25519`;
     const hosts = await hostsOf(local.stack);
-    const host = (alias: string) => ({ address: hosts.find((h) => h.alias === alias)!.address, alias: `s-${alias}`, user: "root", keyfile });
-    const network = { extra_ips: ["10.241.0.240", "10.241.0.241", "10.241.0.242", "10.241.0.243", "10.241.0.244"], start: "10.242.0.100", end: "10.242.0.200", cidr: "10.242.0.0/24", gateway: "10.242.0.1", dns: "10.242.0.1" };
+    const host = (alias: string) => ({
+      address: hosts.find((h) => h.alias === alias)!.address,
+      alias: `s-${alias}`,
+      user: "root",
+      keyfile,
+    });
+    const network = {
+      extra_ips: ["10.241.0.240", "10.241.0.241", "10.241.0.242", "10.241.0.243", "10.241.0.244"],
+      start: "10.242.0.100",
+      end: "10.242.0.200",
+      cidr: "10.242.0.0/24",
+      gateway: "10.242.0.1",
+      dns: "10.242.0.1",
+    };
     const staticStack = await testExperiment(`it${process.pid}s`, {
       provider: { type: "static", network, eths: ["10.241.0.0/24", "eth1"] },
-      resources: { control: host("control-1"), network: host("network-1"), compute: [host("compute-1"), host("compute-2")] },
+      resources: {
+        control: host("control-1"),
+        network: host("network-1"),
+        compute: [host("compute-1"), host("compute-2")],
+      },
     });
     try {
       const up = await staticStack.stack.up({ parallel: 64 });
       const statics: HostOutput[] = (await recordOf(staticStack.stack)).hosts;
-      assert.deepEqual(statics.map((h) => [h.alias, h.roles]), [["s-control-1", ["control"]], ["s-network-1", ["network"]], ["s-compute-1", ["compute"]], ["s-compute-2", ["compute"]]]);
+      assert.deepEqual(
+        statics.map((h) => [h.alias, h.roles]),
+        [
+          ["s-control-1", ["control"]],
+          ["s-network-1", ["network"]],
+          ["s-compute-1", ["compute"]],
+          ["s-compute-2", ["compute"]],
+        ],
+      );
       assert.match(sshRun(up.outputs.sshConfig.value, "s-compute-2", "ip -o -4 addr show eth0"), /10\.241\.0\./);
       const destroyed = await staticStack.stack.destroy();
       assert.equal(destroyed.summary.result, "succeeded");
-      assert.match(sshRun(`${local.stateDir}/${local.name}/ssh_config`, "control-1", "echo still here"), /still here/, "destroying a static stack releases nothing");
+      assert.match(
+        sshRun(`${local.stateDir}/${local.name}/ssh_config`, "control-1", "echo still here"),
+        /still here/,
+        "destroying a static stack releases nothing",
+      );
     } finally {
       await cleanUp(staticStack);
     }
@@ -96,7 +143,14 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
   test("static testbed with an unreachable host: one clear error, nothing left in the stack", async () => {
     const keyfile = `${local.stateDir}/${local.name}/id_ed25519`;
     const good = (await hostsOf(local.stack))[0];
-    const network = { extra_ips: ["10.241.0.240", "10.241.0.241", "10.241.0.242", "10.241.0.243", "10.241.0.244"], start: "10.242.0.100", end: "10.242.0.200", cidr: "10.242.0.0/24", gateway: "10.242.0.1", dns: "10.242.0.1" };
+    const network = {
+      extra_ips: ["10.241.0.240", "10.241.0.241", "10.241.0.242", "10.241.0.243", "10.241.0.244"],
+      start: "10.242.0.100",
+      end: "10.242.0.200",
+      cidr: "10.242.0.0/24",
+      gateway: "10.242.0.1",
+      dns: "10.242.0.1",
+    };
     const broken = await testExperiment(`it${process.pid}b`, {
       provider: { type: "static", network, eths: ["eth0", "eth9"] },
       resources: {
@@ -113,7 +167,9 @@ describe("local testbed lifecycle on real namespaces and sshd", { timeout: 600_0
         return true;
       });
       const state = await broken.stack.exportStack();
-      const kept = (state.deployment.resources ?? []).filter((r: { type: string }) => !r.type.startsWith("pulumi:") && !r.type.startsWith("enos:"));
+      const kept = (state.deployment.resources ?? []).filter(
+        (r: { type: string }) => !r.type.startsWith("pulumi:") && !r.type.startsWith("enos:"),
+      );
       assert.deepEqual(kept, [], "no custom resource was recorded");
     } finally {
       await cleanUp(broken);
@@ -148,7 +204,10 @@ async function killMidUp(local: TestExperiment): Promise<void> {
 
 /** A stack of 8 local hosts whose first up was killed mid-way; removed whatever the check does. */
 async function afterKilledUp(suffix: string, check: (local: TestExperiment) => Promise<void>): Promise<void> {
-  const local = await testExperiment(`it${process.pid}${suffix}`, { provider, resources: { control: 1, network: 1, compute: 6 } });
+  const local = await testExperiment(`it${process.pid}${suffix}`, {
+    provider,
+    resources: { control: 1, network: 1, compute: 6 },
+  });
   try {
     await killMidUp(local);
     await check(local);
@@ -158,41 +217,53 @@ async function afterKilledUp(suffix: string, check: (local: TestExperiment) => P
 }
 
 describe("an up killed in the middle", { timeout: 600_000 }, () => {
-  test("a following up converges without duplicates, destroy leaves nothing", () => afterKilledUp("k", async (local) => {
-    const pending = await recoverInterruptedUpdate(local.stack, local.stateDir);
-    assert.ok(pending.some((p) => p.startsWith("stale lock")), `the killed engine's lock is removed: ${pending}`);
-    const up = await local.stack.up({ parallel: 64 });
-    assert.equal(up.summary.result, "succeeded");
-    const hosts = await hostsOf(local.stack);
-    assert.equal(hosts.length, 8);
-    assert.equal(new Set(hosts.map((h) => h.address)).size, 8, "no two hosts share an address");
-    const namespaces = leftovers(local.name, local.stateDir).filter((l) => l.startsWith("netns"));
-    assert.equal(namespaces.length, 8, `one namespace per host (was pending: ${pending.join(", ")})`);
-    for (const host of hosts) assert.match(sshRun(up.outputs.sshConfig.value, host.alias, "echo ok"), /ok/);
+  test("a following up converges without duplicates, destroy leaves nothing", () =>
+    afterKilledUp("k", async (local) => {
+      const pending = await recoverInterruptedUpdate(local.stack, local.stateDir);
+      assert.ok(
+        pending.some((p) => p.startsWith("stale lock")),
+        `the killed engine's lock is removed: ${pending}`,
+      );
+      const up = await local.stack.up({ parallel: 64 });
+      assert.equal(up.summary.result, "succeeded");
+      const hosts = await hostsOf(local.stack);
+      assert.equal(hosts.length, 8);
+      assert.equal(new Set(hosts.map((h) => h.address)).size, 8, "no two hosts share an address");
+      const namespaces = leftovers(local.name, local.stateDir).filter((l) => l.startsWith("netns"));
+      assert.equal(namespaces.length, 8, `one namespace per host (was pending: ${pending.join(", ")})`);
+      for (const host of hosts) assert.match(sshRun(up.outputs.sshConfig.value, host.alias, "echo ok"), /ok/);
 
-    await local.stack.destroy({ parallel: 64 });
-    assert.deepEqual(leftovers(local.name, local.stateDir), []);
-  }));
+      await local.stack.destroy({ parallel: 64 });
+      assert.deepEqual(leftovers(local.name, local.stateDir), []);
+    }));
 
-  test("a preview right after releases the half-made hosts; a destroy after it leaves nothing", () => afterKilledUp("p", async (local) => {
-    const settled = await recoverInterruptedUpdate(local.stack, local.stateDir);
-    const released = settled.filter((s) => s.endsWith(" released"));
-    assert.ok(released.some((s) => /^(control|network|compute)-\d+ released$/.test(s)), `hosts in flight were released: ${settled.join(", ")}`);
-    // Every namespace left belongs to a host the state holds: none of a host in flight survives.
-    const state = (await local.stack.exportStack()).deployment.resources as { type: string }[];
-    const namespaces = leftovers(local.name, local.stateDir).filter((l) => l.startsWith("netns"));
-    assert.equal(namespaces.length, state.filter((r) => r.type.endsWith("LocalHost")).length, namespaces.join(", "));
-    await local.stack.preview({ parallel: 64 });
-    const down = await local.stack.destroy({ parallel: 64 });
-    assert.equal(down.summary.result, "succeeded");
-    assert.deepEqual(leftovers(local.name, local.stateDir), []);
-  }));
+  test("a preview right after releases the half-made hosts; a destroy after it leaves nothing", () =>
+    afterKilledUp("p", async (local) => {
+      const settled = await recoverInterruptedUpdate(local.stack, local.stateDir);
+      const released = settled.filter((s) => s.endsWith(" released"));
+      assert.ok(
+        released.some((s) => /^(control|network|compute)-\d+ released$/.test(s)),
+        `hosts in flight were released: ${settled.join(", ")}`,
+      );
+      // Every namespace left belongs to a host the state holds: none of a host in flight survives.
+      const state = (await local.stack.exportStack()).deployment.resources as { type: string }[];
+      const namespaces = leftovers(local.name, local.stateDir).filter((l) => l.startsWith("netns"));
+      assert.equal(namespaces.length, state.filter((r) => r.type.endsWith("LocalHost")).length, namespaces.join(", "));
+      await local.stack.preview({ parallel: 64 });
+      const down = await local.stack.destroy({ parallel: 64 });
+      assert.equal(down.summary.result, "succeeded");
+      assert.deepEqual(leftovers(local.name, local.stateDir), []);
+    }));
 
-  test("a destroy right after releases what the creates in flight had made", () => afterKilledUp("d", async (local) => {
-    const settled = await recoverInterruptedUpdate(local.stack, local.stateDir, true);
-    assert.ok(settled.some((s) => s.startsWith("creating of")), `creates were in flight: ${settled.join(", ")}`);
-    const down = await local.stack.destroy({ parallel: 64 });
-    assert.equal(down.summary.result, "succeeded");
-    assert.deepEqual(leftovers(local.name, local.stateDir), []);
-  }));
+  test("a destroy right after releases what the creates in flight had made", () =>
+    afterKilledUp("d", async (local) => {
+      const settled = await recoverInterruptedUpdate(local.stack, local.stateDir, true);
+      assert.ok(
+        settled.some((s) => s.startsWith("creating of")),
+        `creates were in flight: ${settled.join(", ")}`,
+      );
+      const down = await local.stack.destroy({ parallel: 64 });
+      assert.equal(down.summary.result, "succeeded");
+      assert.deepEqual(leftovers(local.name, local.stateDir), []);
+    }));
 });

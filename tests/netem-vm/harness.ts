@@ -3,17 +3,26 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { fpingCommand, iperfClientCommand, iperfServerCommand, parseFping, parseIperf, samplePairs, taggedLine, writeReport } from "../../components/tc/measure";
 import { shapedAddresses } from "../../components/tc/addresses";
-import { GroupRule, accurateRules, baseRtts, planGroupRules, planHostRules } from "../../components/tc/plan";
+import {
+  fpingCommand,
+  iperfClientCommand,
+  iperfServerCommand,
+  parseFping,
+  parseIperf,
+  samplePairs,
+  taggedLine,
+  writeReport,
+} from "../../components/tc/measure";
+import { accurateRules, baseRtts, type GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
 import { renderApplyScript } from "../../components/tc/render";
-import { PairMeasurement, PairVerdict } from "../../components/tc/validate";
+import type { PairMeasurement, PairVerdict } from "../../components/tc/validate";
 import { loadExperiment } from "../../config/load";
 import { addressIn } from "../../config/net";
-import type { Host } from "../../config/types";
-import { planSlots, slotHost } from "../../config/slots";
-import { FIRST_HOST_OFFSET, localNetwork } from "../../providers/local/plan";
 import { CACHE_DIR, PROJECT_DIR } from "../../config/paths";
+import { planSlots, slotHost } from "../../config/slots";
+import type { Host } from "../../config/types";
+import { FIRST_HOST_OFFSET, localNetwork } from "../../providers/local/plan";
 
 /**
  * Delay and loss measured for real on a kernel that has netem: a qemu VM (software emulation) booted
@@ -55,20 +64,30 @@ export function vmImage(cacheDir = CACHE_DIR): string {
   const pointer = path.join(cacheDir, "netem-vm", "current");
   const dir = fs.existsSync(pointer) ? fs.readFileSync(pointer, "utf8").trim() : "";
   if (!dir || !fs.existsSync(path.join(dir, "vmlinuz")) || !fs.existsSync(path.join(dir, "base.cpio.gz"))) {
-    throw new Error(`the netem VM image is not in ${path.dirname(pointer)}: run scripts/setup (it builds it with tests/netem-vm/build)`);
+    throw new Error(
+      `the netem VM image is not in ${path.dirname(pointer)}: run scripts/setup (it builds it with tests/netem-vm/build)`,
+    );
   }
   return dir;
 }
 
 /** Hosts of a local-provider config, as the local testbed would make them (one API interface each). */
-export function vmHosts(config: Record<string, unknown>): { hosts: Host[]; groupRules: GroupRule[]; accurate: boolean } {
+export function vmHosts(config: Record<string, unknown>): {
+  hosts: Host[];
+  groupRules: GroupRule[];
+  accurate: boolean;
+} {
   const experiment = loadExperiment({ stack: { provider: "local", ...config }, baseDir: PROJECT_DIR });
   const network = localNetwork(API_CIDR, "10.232.0.0/24");
   const hosts = planSlots(experiment.demands).map((spec, slot): Host => {
     const address = addressIn(API_CIDR, FIRST_HOST_OFFSET + slot);
     return {
-      ...slotHost(spec), address, extra: {},
-      interfaces: { api: network.eths[0], external: network.eths[1] }, ips: [address], devices: [network.eths[0]],
+      ...slotHost(spec),
+      address,
+      extra: {},
+      interfaces: { api: network.eths[0], external: network.eths[1] },
+      ips: [address],
+      devices: [network.eths[0]],
       kernel: { htb: true, netem: true },
     };
   });
@@ -82,7 +101,11 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
   const ns = (h: Host) => `h${hosts.indexOf(h)}`;
   // Busybox's sh prefers its own ip/tc applets to any binary: functions make the real ones win.
   const lines = [
-    "cat > /tmp/tools <<'TOOLS'", 'tc() { /sbin/tc "$@"; }', 'ip() { /sbin/ip "$@"; }', "TOOLS", ". /tmp/tools",
+    "cat > /tmp/tools <<'TOOLS'",
+    'tc() { /sbin/tc "$@"; }',
+    'ip() { /sbin/ip "$@"; }',
+    "TOOLS",
+    ". /tmp/tools",
     "ip link add br0 type bridge && ip link set br0 up",
   ];
   for (const host of hosts) {
@@ -100,23 +123,35 @@ export function vmScript(hosts: Host[], groupRules: GroupRule[], options: Requir
   lines.push(mark("apply"));
   for (const plan of plans) {
     const host = hosts.find((h) => h.alias === plan.alias)!;
-    lines.push(`cat /tmp/tools - > /tmp/apply-${ns(host)}.sh <<'APPLY'`, renderApplyScript(plan).trimEnd(), "APPLY",
+    lines.push(
+      `cat /tmp/tools - > /tmp/apply-${ns(host)}.sh <<'APPLY'`,
+      renderApplyScript(plan).trimEnd(),
+      "APPLY",
       // As the phase runs it (a shell reading the script on stdin): the script must stop at its own first failure.
-      `ip netns exec ${ns(host)} sh -s < /tmp/apply-${ns(host)}.sh || echo "@@APPLY-FAILED ${plan.alias}"`);
+      `ip netns exec ${ns(host)} sh -s < /tmp/apply-${ns(host)}.sh || echo "@@APPLY-FAILED ${plan.alias}"`,
+    );
   }
   lines.push(mark("verify"));
   const pairs = samplePairs(hosts);
   // Every pinger waits 3 s before its first probe, so that all probe the same period: otherwise the
   // first pair's probes overlap the emulated CPU's work of starting the others (grp1->grp2 measured
   // 2-3 ms over on a busy host).
-  pairs.forEach(({ from, to }, i) => lines.push(`ip netns exec ${ns(from)} sh -c 'sleep 3; ${fpingCommand(to.address, options.probes)}' > /tmp/fping-${i} &`));
+  for (const [i, { from, to }] of pairs.entries()) {
+    lines.push(
+      `ip netns exec ${ns(from)} sh -c 'sleep 3; ${fpingCommand(to.address, options.probes)}' > /tmp/fping-${i} &`,
+    );
+  }
   lines.push("wait");
-  pairs.forEach((_, i) => lines.push(`echo "@@FPING ${i}"`, `cat /tmp/fping-${i}`));
+  for (const i of pairs.keys()) lines.push(`echo "@@FPING ${i}"`, `cat /tmp/fping-${i}`);
   if (options.rates) {
     pairs.forEach(({ src, dst, from, to }, i) => {
       if (!groupRules.some((r) => r.src === src && r.dst === dst)) return;
-      lines.push(`ip netns exec ${ns(to)} ${iperfServerCommand(to.address)}`, `echo "@@IPERF ${i}"`,
-        `ip netns exec ${ns(from)} ${iperfClientCommand(to.address, 3)} | tr -d '\\n'`, "echo");
+      lines.push(
+        `ip netns exec ${ns(to)} ${iperfServerCommand(to.address)}`,
+        `echo "@@IPERF ${i}"`,
+        `ip netns exec ${ns(from)} ${iperfClientCommand(to.address, 3)} | tr -d '\\n'`,
+        "echo",
+      );
     });
   }
   lines.push(mark("end"));
@@ -151,15 +186,41 @@ export async function bootVm(image: string, script: string, deadlineSeconds: num
     fs.mkdirSync(path.join(dir, "extra"));
     fs.writeFileSync(path.join(dir, "extra", "run.sh"), script, { mode: 0o755 });
     // The kernel unpacks concatenated cpio archives in turn: the base image, then /run.sh.
-    execFileSync("bash", ["-c", `cd extra && find . | cpio -o -H newc --quiet | gzip -1 > ../extra.cpio.gz && cat '${image}/base.cpio.gz' ../extra.cpio.gz > ../initrd.gz`], { cwd: dir });
-    const { stdout } = await run("qemu-system-x86_64", [
-      // Two vCPUs on two host threads: the parallel fpings of many pairs must not queue behind one emulated CPU.
-      "-accel", "tcg,thread=multi", "-m", "512", "-smp", "2", "-nographic", "-no-reboot", "-nic", "none",
-      "-kernel", path.join(image, "vmlinuz"), "-initrd", path.join(dir, "initrd.gz"),
-      "-append", "console=ttyS0 quiet panic=-1",
-    ], { timeout: deadlineSeconds * 1000, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 }).catch((error: { killed?: boolean; stdout?: string }) => {
+    execFileSync(
+      "bash",
+      [
+        "-c",
+        `cd extra && find . | cpio -o -H newc --quiet | gzip -1 > ../extra.cpio.gz && cat '${image}/base.cpio.gz' ../extra.cpio.gz > ../initrd.gz`,
+      ],
+      { cwd: dir },
+    );
+    const { stdout } = await run(
+      "qemu-system-x86_64",
+      [
+        // Two vCPUs on two host threads: the parallel fpings of many pairs must not queue behind one emulated CPU.
+        "-accel",
+        "tcg,thread=multi",
+        "-m",
+        "512",
+        "-smp",
+        "2",
+        "-nographic",
+        "-no-reboot",
+        "-nic",
+        "none",
+        "-kernel",
+        path.join(image, "vmlinuz"),
+        "-initrd",
+        path.join(dir, "initrd.gz"),
+        "-append",
+        "console=ttyS0 quiet panic=-1",
+      ],
+      { timeout: deadlineSeconds * 1000, killSignal: "SIGKILL", maxBuffer: 64 * 1024 * 1024 },
+    ).catch((error: { killed?: boolean; stdout?: string }) => {
       if (!error.killed) throw error;
-      throw new Error(`the VM timed out after ${deadlineSeconds} s (its deadline, from the work asked):\n${(error.stdout ?? "").replace(/\r/g, "").slice(-2000)}`);
+      throw new Error(
+        `the VM timed out after ${deadlineSeconds} s (its deadline, from the work asked):\n${(error.stdout ?? "").replace(/\r/g, "").slice(-2000)}`,
+      );
     });
     const output = stdout.replace(/\r/g, "");
     if (!/@@VM-DONE/.test(output)) throw new Error(`the VM did not finish its script:\n${output.slice(-2000)}`);
@@ -174,7 +235,9 @@ export async function bootVm(image: string, script: string, deadlineSeconds: num
 /** Boots the VM with these rules applied and returns what was measured per sampled group pair. */
 async function measureRules(image: string, hosts: Host[], rules: GroupRule[], options: Required<VmOptions>) {
   const pairs = samplePairs(hosts);
-  const ratePairs = options.rates ? pairs.filter(({ src, dst }) => rules.some((r) => r.src === src && r.dst === dst)).length : 0;
+  const ratePairs = options.rates
+    ? pairs.filter(({ src, dst }) => rules.some((r) => r.src === src && r.dst === dst)).length
+    : 0;
   const deadline = vmDeadline({ hosts: hosts.length, pairs: pairs.length, probes: options.probes, ratePairs });
   const output = await bootVm(image, vmScript(hosts, rules, options), deadline);
   const time = (what: string) => Number(output.match(new RegExp(`@@TIME ${what} (\\S+)`))?.[1]);
@@ -182,7 +245,12 @@ async function measureRules(image: string, hosts: Host[], rules: GroupRule[], op
   const measurements = samplePairs(hosts).map(({ src, dst, from, to }, i): PairMeasurement => {
     const iperf = taggedLine(output, "IPERF", i);
     return {
-      src, dst, from: from.alias, to: to.alias, probes: options.probes, rttsMs: parseFping(taggedLine(output, "FPING", i)),
+      src,
+      dst,
+      from: from.alias,
+      to: to.alias,
+      probes: options.probes,
+      rttsMs: parseFping(taggedLine(output, "FPING", i)),
       ...(iperf ? { goodputBits: parseIperf(iperf) } : {}),
     };
   });
@@ -193,7 +261,11 @@ async function measureRules(image: string, hosts: Host[], rules: GroupRule[], op
  * Runs a network_constraints config in the VM and writes the same report as the tc phase's
  * validation. In accurate mode a first boot measures each pair's base RTT with no rule.
  */
-export async function measureInVm(config: Record<string, unknown>, reportDir: string, options: VmOptions = {}): Promise<VmRun> {
+export async function measureInVm(
+  config: Record<string, unknown>,
+  reportDir: string,
+  options: VmOptions = {},
+): Promise<VmRun> {
   const start = performance.now();
   const opts = { probes: 200, rates: false, ...options };
   const { hosts, groupRules, accurate } = vmHosts(config);
@@ -210,6 +282,23 @@ export async function measureInVm(config: Record<string, unknown>, reportDir: st
     appliedRules = adjusted.rules;
   }
   const { measurements, applySeconds, verifySeconds } = await measureRules(image, hosts, appliedRules, opts);
-  const verdicts = writeReport(reportDir, "netem-vm", groupRules, measurements, shapedAddresses(planHostRules(hosts, appliedRules)));
-  return { hosts, groupRules, appliedRules, applySeconds, verifySeconds, baseRttMs, measurements, verdicts, reportDir, seconds: (performance.now() - start) / 1000 };
+  const verdicts = writeReport(
+    reportDir,
+    "netem-vm",
+    groupRules,
+    measurements,
+    shapedAddresses(planHostRules(hosts, appliedRules)),
+  );
+  return {
+    hosts,
+    groupRules,
+    appliedRules,
+    applySeconds,
+    verifySeconds,
+    baseRttMs,
+    measurements,
+    verdicts,
+    reportDir,
+    seconds: (performance.now() - start) / 1000,
+  };
 }

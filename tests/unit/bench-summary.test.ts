@@ -1,7 +1,7 @@
-import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { describe, test } from "node:test";
 import { percentile, renderSummaryMarkdown, summarizeRun } from "../../workloads/rally-summary";
 import { FIXTURES } from "../helpers";
 
@@ -15,10 +15,16 @@ describe("Rally summary", () => {
     const rows = summarizeRun(run, report);
     assert.equal(rows.length, 2);
     rows.forEach((row, i) => {
-      const rally = workloads[i].statistics.durations.total.children.find((c: { name: string }) => c.name === "duration").data;
+      const rally = workloads[i].statistics.durations.total.children.find(
+        (c: { name: string }) => c.name === "duration",
+      ).data;
       const round = (v: number) => Math.round(v * 1000) / 1000;
-      assert.deepEqual([row.duration!.min, row.duration!.median, row.duration!.p95, row.duration!.max].map(round),
-        [rally.min, rally.median, rally["95%ile"], rally.max]);
+      assert.deepEqual([row.duration!.min, row.duration!.median, row.duration!.p95, row.duration!.max].map(round), [
+        rally.min,
+        rally.median,
+        rally["95%ile"],
+        rally.max,
+      ]);
       assert.equal(row.iterations, rally.iteration_count);
       assert.equal(`${(row.successRate! * 100).toFixed(1)}%`, rally.success);
     });
@@ -26,11 +32,23 @@ describe("Rally summary", () => {
 
   test("a row per workload: its plugin, iterations, success rate and SLA verdict with the failed criteria", () => {
     const [actions, failures] = summarizeRun(run, report);
-    assert.deepEqual([actions.workload, actions.iterations, actions.successRate, actions.sla], ["Dummy.dummy_random_action", 20, 1, { passed: true, failures: [] }]);
-    assert.deepEqual([failures.workload, failures.iterations, failures.failed, failures.successRate], ["Dummy.dummy_random_fail_in_atomic", 20, 12, 0.4]);
-    assert.deepEqual(failures.sla, { passed: false, failures: ["Failure rate criteria 0.00% <= 60.00% <= 1.00% - Failed"] });
+    assert.deepEqual(
+      [actions.workload, actions.iterations, actions.successRate, actions.sla],
+      ["Dummy.dummy_random_action", 20, 1, { passed: true, failures: [] }],
+    );
+    assert.deepEqual(
+      [failures.workload, failures.iterations, failures.failed, failures.successRate],
+      ["Dummy.dummy_random_fail_in_atomic", 20, 12, 0.4],
+    );
+    assert.deepEqual(failures.sla, {
+      passed: false,
+      failures: ["Failure rate criteria 0.00% <= 60.00% <= 1.00% - Failed"],
+    });
     const markdown = renderSummaryMarkdown([actions, failures]);
-    assert.match(markdown, /\| two \| times=20 \| Dummy.dummy_random_fail_in_atomic \| 20 \| 40.0% \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| failed: Failure rate criteria/);
+    assert.match(
+      markdown,
+      /\| two \| times=20 \| Dummy.dummy_random_fail_in_atomic \| 20 \| 40.0% \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| failed: Failure rate criteria/,
+    );
     assert.match(markdown, /- two \(Dummy.dummy_random_action\): `rally\/two\/times-20`/);
   });
 
@@ -42,7 +60,11 @@ describe("Rally summary", () => {
 
   test("a task that ran no iteration has no durations and no success rate", () => {
     const empty = structuredClone(report);
-    Object.assign(empty.tasks[0].subtasks[0].workloads[0], { data: [], total_iteration_count: 0, failed_iteration_count: 0 });
+    Object.assign(empty.tasks[0].subtasks[0].workloads[0], {
+      data: [],
+      total_iteration_count: 0,
+      failed_iteration_count: 0,
+    });
     const [row] = summarizeRun(run, empty);
     assert.deepEqual([row.duration, row.successRate], [null, null]);
     assert.match(renderSummaryMarkdown([row]), /\| 0 \| n\/a \| n\/a \| n\/a \| n\/a \| n\/a \|/);

@@ -1,16 +1,18 @@
-import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { describe, test } from "node:test";
 import * as yaml from "js-yaml";
-import { UsageError, engineFailure, experimentStackOf } from "../../cli/context";
+import { engineFailure, experimentStackOf, UsageError } from "../../cli/context";
 import { PROJECT_DIR } from "../../config/paths";
 
 // The compiled CLI, without bin/enos' compile step: parsing and usage errors touch no engine.
 const enos = (...args: string[]) => {
-  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "dist", "cli", "enos.js"), ...args], { encoding: "utf8" });
+  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "dist", "cli", "enos.js"), ...args], {
+    encoding: "utf8",
+  });
   return { code: result.status, out: result.stdout, err: result.stderr };
 };
 
@@ -39,7 +41,8 @@ describe("the enos command line", () => {
     for (const [verb, options] of Object.entries(VERB_OPTIONS)) {
       const page = enos(verb, "--help");
       assert.equal(page.code, 0, verb);
-      for (const option of [...options, ...GLOBAL_OPTIONS]) assert.ok(page.out.includes(option), `enos ${verb} --help shows ${option}`);
+      for (const option of [...options, ...GLOBAL_OPTIONS])
+        assert.ok(page.out.includes(option), `enos ${verb} --help shows ${option}`);
     }
   });
 
@@ -74,7 +77,10 @@ describe("-f FILE is the experiment", () => {
 
   test("never another experiment's stack: --stack dev is refused, and Pulumi.dev.yaml is left as it is", () => {
     const before = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8");
-    assert.throws(() => experimentStackOf(file, "dev"), (e: Error) => e instanceof UsageError && /stack dev .* is another experiment, not .*resa-/.test(e.message));
+    assert.throws(
+      () => experimentStackOf(file, "dev"),
+      (e: Error) => e instanceof UsageError && /stack dev .* is another experiment, not .*resa-/.test(e.message),
+    );
     assert.equal(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8"), before);
     const refused = enos("deploy", "-f", file, "--stack", "dev");
     assert.equal(refused.code, 2);
@@ -82,8 +88,12 @@ describe("-f FILE is the experiment", () => {
   });
 
   test("a failed engine run is told by each failing resource's error, else by the engine's stderr", () => {
-    const error = (type: string, name: string, message: string) =>
-      ({ urn: `urn:pulumi:dev::enos::${type}::${name}`, message, color: "never", severity: "error" as const });
+    const error = (type: string, name: string, message: string) => ({
+      urn: `urn:pulumi:dev::enos::${type}::${name}`,
+      message,
+      color: "never",
+      severity: "error" as const,
+    });
     const errors = [
       error("enos:phases:Kolla$command:local:Command", "kolla-deploy", "command failed with exit code 2\n"),
       error("pulumi:pulumi:Stack", "enos-dev", "update failed"),

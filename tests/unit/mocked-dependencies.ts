@@ -9,14 +9,18 @@ export function recordDependencies() {
   const monitor = getMonitor();
   const edges = new Map<string, string[]>();
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) => register(req, (error, response) => {
-    if (response) edges.set(response.getUrn(), [...req.getDependenciesList(), ...(req.getParent() ? [req.getParent()] : [])]);
-    callback(error, response);
-  });
+  monitor.registerResource = (req, callback) =>
+    register(req, (error, response) => {
+      if (response)
+        edges.set(response.getUrn(), [...req.getDependenciesList(), ...(req.getParent() ? [req.getParent()] : [])]);
+      callback(error, response);
+    });
   /** The one URN registered for `key`: "Type name", Type being the last part of the type token (e.g. "Command tc-addresses"). */
   const urnOf = (key: string) => {
     const [type, name] = key.split(" ");
-    const found = [...edges.keys()].filter((urn) => urn.endsWith(`::${name}`) && urn.split("::").at(-2)!.split("$").at(-1)!.split(":").at(-1) === type);
+    const found = [...edges.keys()].filter(
+      (urn) => urn.endsWith(`::${name}`) && urn.split("::").at(-2)!.split("$").at(-1)!.split(":").at(-1) === type,
+    );
     if (found.length !== 1) throw new Error(`${found.length} resources registered as ${key}`);
     return found[0];
   };

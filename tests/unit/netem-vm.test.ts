@@ -1,8 +1,8 @@
-import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { test } from "node:test";
 import { vmDeadline, vmImage } from "../netem-vm/harness";
 
 test("the netem VM image comes from scripts/setup's cache; a test never builds it", () => {

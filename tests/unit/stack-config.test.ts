@@ -1,24 +1,27 @@
-import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { loadExperiment } from "../../config/load";
 import { stackConfig } from "../../components/program";
+import { loadExperiment } from "../../config/load";
 import { FIXTURES } from "../helpers";
 
 // Config as the engine hands it to the program: every value as text, a YAML mapping as its JSON.
 describe("stack config: each key read with its schema's type", () => {
   test('strings stay strings ("007", a password starting with "{"); mappings and lists are read as JSON', () => {
-    pulumi.runtime.setAllConfig({
-      "enos:provider": '{"type":"local","api_cidr":"10.231.0.0/24"}',
-      "enos:resources": '{"control":1,"compute":1,"network":1}',
-      "enos:bench_run_id": "007",
-      "enos:g5k_username": "123",
-      "enos:g5k_password": "{not-json",
-      "enos:enable_monitoring": "true",
-      "enos:kolla": '{"enable_heat":"no"}',
-      "enos:patches": "[]",
-      "aws:region": "elsewhere",
-    }, ["enos:g5k_password"]);
+    pulumi.runtime.setAllConfig(
+      {
+        "enos:provider": '{"type":"local","api_cidr":"10.231.0.0/24"}',
+        "enos:resources": '{"control":1,"compute":1,"network":1}',
+        "enos:bench_run_id": "007",
+        "enos:g5k_username": "123",
+        "enos:g5k_password": "{not-json",
+        "enos:enable_monitoring": "true",
+        "enos:kolla": '{"enable_heat":"no"}',
+        "enos:patches": "[]",
+        "aws:region": "elsewhere",
+      },
+      ["enos:g5k_password"],
+    );
     const stack = stackConfig();
     assert.deepEqual(stack, {
       provider: { type: "local", api_cidr: "10.231.0.0/24" },

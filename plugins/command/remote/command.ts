@@ -1,5 +1,5 @@
 import type { ClientChannel } from "ssh2";
-import { RemoteInputs, remoteInputs } from "../inputs";
+import { type RemoteInputs, remoteInputs } from "../inputs";
 import type { Ended, Job, Kind } from "../lifecycle";
 import { describe, dial } from "./ssh";
 

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Client, ConnectConfig, ServerHostKeyAlgorithm } from "ssh2";
+import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
 import type { Connection, Endpoint } from "../inputs";
 
 /**
@@ -25,7 +25,9 @@ function parseHostKey(endpoint: Endpoint): PinnedKey | undefined {
   const [type, base64] = endpoint.hostKey.trim().split(/\s+/);
   const blob = Buffer.from(base64 ?? "", "base64");
   if (!type || blob.length === 0) {
-    throw new Error(`command: hostKey of ${describe(endpoint)} must be "<type> <base64>" as in known_hosts or a .pub file; got "${endpoint.hostKey}"`);
+    throw new Error(
+      `command: hostKey of ${describe(endpoint)} must be "<type> <base64>" as in known_hosts or a .pub file; got "${endpoint.hostKey}"`,
+    );
   }
   return { type, blob };
 }
@@ -86,12 +88,18 @@ function handshake(endpoint: Endpoint, sock: Readable | undefined, signal: Abort
       signal.removeEventListener("abort", stopped);
       client.end();
       if (mismatch !== undefined) {
-        reject(new Permanent(
-          `host key mismatch for ${describe(endpoint)}: expected ${pinned?.type} ${pinned?.blob.toString("base64")}, ` +
-            `the server presented ${mismatch}. If the host was reinstalled, pin its new key; otherwise something else answers there.`,
-        ));
+        reject(
+          new Permanent(
+            `host key mismatch for ${describe(endpoint)}: expected ${pinned?.type} ${pinned?.blob.toString("base64")}, ` +
+              `the server presented ${mismatch}. If the host was reinstalled, pin its new key; otherwise something else answers there.`,
+          ),
+        );
       } else if (error.level === "client-authentication") {
-        reject(new Permanent(`authentication as ${endpoint.user} refused by ${describe(endpoint)}: check the private key, password or agent`));
+        reject(
+          new Permanent(
+            `authentication as ${endpoint.user} refused by ${describe(endpoint)}: check the private key, password or agent`,
+          ),
+        );
       } else {
         reject(error);
       }
@@ -106,7 +114,13 @@ function handshake(endpoint: Endpoint, sock: Readable | undefined, signal: Abort
 }
 
 /** Tries `attempt` until it succeeds, fails for good, or the endpoint's dial error limit is reached. */
-async function withRetries<T>(what: string, endpoint: Endpoint, signal: AbortSignal, log: (line: string) => void, attempt: () => Promise<T>): Promise<T> {
+async function withRetries<T>(
+  what: string,
+  endpoint: Endpoint,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  attempt: () => Promise<T>,
+): Promise<T> {
   for (let failures = 1; ; failures++) {
     try {
       return await attempt();
@@ -132,12 +146,20 @@ export async function dial(connection: Connection, signal: AbortSignal, log: (li
   const toProxy = () => handshake(proxy, undefined, signal);
   const hop = await withRetries(`ssh to the proxy ${describe(proxy)}`, proxy, signal, log, toProxy);
   try {
-    const client = await withRetries(`ssh to ${target} through ${describe(proxy)}`, connection, signal, log, async () => {
-      const channel = await new Promise<Readable>((resolve, reject) => {
-        hop.forwardOut("127.0.0.1", 0, connection.host, connection.port, (error, stream) => (error ? reject(error) : resolve(stream)));
-      });
-      return toTarget(channel);
-    });
+    const client = await withRetries(
+      `ssh to ${target} through ${describe(proxy)}`,
+      connection,
+      signal,
+      log,
+      async () => {
+        const channel = await new Promise<Readable>((resolve, reject) => {
+          hop.forwardOut("127.0.0.1", 0, connection.host, connection.port, (error, stream) =>
+            error ? reject(error) : resolve(stream),
+          );
+        });
+        return toTarget(channel);
+      },
+    );
     client.once("close", () => hop.end());
     return client;
   } catch (error) {
