@@ -85,7 +85,10 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, leaseId: olds.leaseId, endDate: olds.endDate } };
   },
 
-  /** Only a lease asked for while the engine died is looked for (see recoverInterruptedUpdate); none found: none was made. */
+  /**
+   * Only a lease asked for while the engine died is looked for (see recoverInterruptedUpdate); none found: none was
+   * made.
+   */
   async read(id: string, props: BlazarLeaseState) {
     if (props.leaseId) return { id, props };
     const lease = await findLeaseByName(await blazarSession(props.auth, keys.get), props.name);

@@ -78,7 +78,9 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, uid: olds.uid } };
   },
 
-  /** Only a job whose submission was in flight is looked for (see recoverInterruptedUpdate); none found: none was made. */
+  /**
+   * Only a job whose submission was in flight is looked for (see recoverInterruptedUpdate); none found: none was made.
+   */
   async read(id: string, props: OarJobState) {
     if (props.uid !== undefined) return { id, props };
     const job = await findJobByName(props.api, props.site, props.name);
