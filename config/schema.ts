@@ -21,7 +21,7 @@ const yesNo = z.union([
 ]);
 
 /**
- * Network of the testbed as a static description gives it (SPEC §2). Enos did not require extra_ips:
+ * Network of the testbed as a static description gives it (Enos' provider.network). Enos did not require extra_ips:
  * the VIPs it lacks come from the end of start..end (config/vips.ts).
  */
 const staticNetwork = z
@@ -151,7 +151,7 @@ export const provider = z.preprocess(
 export type ProviderConfig = z.output<typeof provider>;
 export type ProviderType = ProviderConfig["type"];
 
-/** A host of the static provider (SPEC §2). */
+/** A host of the static provider (docs/testbeds.md, Static); its alias defaults to its address. */
 export const staticHost = z.strictObject({
   address: name,
   alias: name.optional(),
