@@ -95,7 +95,9 @@ function project(name: string, files: Record<string, string>, modulesIn = name):
   fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(root, modulesIn, "node_modules"));
   const env = (mode = "ok"): NodeJS.ProcessEnv => ({
     // No PATH entry that may hold another pulumi-language-nodejs: the CLI must use the one beside it.
-    PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    // npm's own directory, though, as a user's shell has it (a Node.js installed as an npm package runs
+    // from a directory of its own, with npm beside its link, e.g. /usr/local/bin).
+    PATH: `${path.dirname(process.execPath)}:${npmDir}:/usr/bin:/bin`,
     HOME: root,
     PULUMI_HOME: path.join(dir, ".home"),
     PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
@@ -121,6 +123,9 @@ function project(name: string, files: Record<string, string>, modulesIn = name):
   pulumi(["stack", "init", STACK]);
   return { dir, pulumi, env };
 }
+
+/** The directory of the npm a user's shell would run, for the host's `pulumi install`. */
+const npmDir = path.dirname(spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim());
 
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
