@@ -109,8 +109,17 @@ describe("setup and the system's services", { timeout: 300_000 }, () => {
       "neutron-rpc-server.service",
       "neutron-linuxbridge-agent.service",
     ];
-    const state = (unit: string) => spawnSync("systemctl", ["is-enabled", unit], { encoding: "utf8" }).stdout.trim();
-    assert.equal(state("keystone.service"), "disabled", "the packages are installed (setup ran)");
+    assert.ok(fs.existsSync("/lib/systemd/system/keystone.service"), "the packages are installed (setup ran)");
+    // Without systemd (a container), what a systemd installed later would start: the units' links.
+    const linked = (unit: string) =>
+      spawnSync("find", ["/etc/systemd/system", "-path", `*.wants/${unit}`], { encoding: "utf8" }).stdout.trim();
+    const systemctl = spawnSync("systemctl", ["--version"]).status === 0;
+    const state = (unit: string) =>
+      systemctl
+        ? spawnSync("systemctl", ["is-enabled", unit], { encoding: "utf8" }).stdout.trim()
+        : linked(unit)
+          ? "enabled"
+          : "disabled";
     assert.deepEqual(
       units.filter((unit) => state(unit) === "enabled"),
       [],
