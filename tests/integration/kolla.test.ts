@@ -156,4 +156,22 @@ describe("kolla phase in check mode with the real kolla-ansible, on namespace ho
     await experiment.stack.preview({ parallel: 64, onEvent });
     assert.deepEqual(changed.sort(), ["replace kolla-check", "update kolla-globals"]);
   });
+
+  test("a failing kolla step: the update's error shows kolla-ansible's own output, secrets masked", async () => {
+    // globals.yml is kolla-ansible's extra vars: a Python that no host has fails Ansible's ping on every host.
+    await experiment.setConfig(config({ nova_compute_virt_type: "qemu", ansible_python_interpreter: "/no/python3" }));
+    const passwords = yaml.load(fs.readFileSync(path.join(configDir, "passwords.yml"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    await assert.rejects(experiment.stack.up({ parallel: 64 }), (error: Error) => {
+      assert.match(error.message, /kolla-check/);
+      assert.match(error.message, /\/no\/python3/, "Ansible's own failure is in the error");
+      assert.doesNotMatch(error.message, /withheld/);
+      for (const [key, value] of Object.entries(passwords)) {
+        if (typeof value === "string" && value.length >= 8) assert.ok(!error.message.includes(value), key);
+      }
+      return true;
+    });
+  });
 });
