@@ -10,6 +10,7 @@ import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
 import { OpenstackTestbed } from "../providers/openstack";
 import { StaticTestbed } from "../providers/static";
+import type { Testbed } from "../providers/testbed";
 import { VagrantTestbed } from "../providers/vagrant";
 import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
@@ -29,13 +30,6 @@ export interface ExperimentArgs {
   stateDir: string;
   /** Where results go: results/<stack>. */
   resultsDir: string;
-}
-
-/** What every testbed component exposes to the phases. */
-interface Testbed extends pulumi.ComponentResource {
-  hosts: pulumi.Output<Host[]>;
-  network: pulumi.Output<TestbedNetwork>;
-  aliases: string[];
 }
 
 /** The one place that knows both the testbeds and the phases. */
@@ -129,12 +123,13 @@ export class Experiment extends pulumi.ComponentResource {
 
     // Debian's OpenStack stands in for the deploy that check mode cannot do (local testbed only).
     const cloudDir = devCloudDir(args.stack, args.stateDir);
-    if (args.config.devCloud && testbed instanceof LocalTestbed && this.kolla) {
+    const namespaces = testbed.namespaces;
+    if (args.config.devCloud && namespaces && this.kolla) {
       const control = this.hosts.apply(devCloudHost);
       this.devCloud = new DevCloud(
         "dev-cloud",
         {
-          namespace: control.apply((c) => testbed.namespaces[c.alias]),
+          namespace: control.apply((c) => namespaces[c.alias]),
           address: control.apply((c) => c.address),
           dir: cloudDir,
           openrc: adminOpenrc(kollaDir),

@@ -1,6 +1,6 @@
 import type { Host } from "../../config/types";
 import { ENOS_VIP_KEYS, VIP_NAMES, type Vips } from "../../config/vips";
-import { parseInterfaces } from "../../providers/static/probe";
+import { parseInterfaces } from "../../providers/shared/probe";
 import type { HostPlan } from "./plan";
 
 /**

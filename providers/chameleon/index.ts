@@ -3,7 +3,8 @@ import type { ProviderConfig } from "../../config/schema";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { OpenstackTestbed, openstackProblem, stackOpenstackAuth } from "../openstack";
 import { cloudIdentity } from "../openstack/auth";
-import { Refusal } from "../refusal";
+import { Refusal } from "../shared/refusal";
+import type { Testbed } from "../testbed";
 import { BlazarLease, LeaseReady } from "./lease";
 import { leaseReservations } from "./plan";
 
@@ -21,7 +22,7 @@ export interface ChameleonBaremetalArgs {
  * then the openstack testbed's instances on flavor `baremetal`, each scheduled into the reservation
  * of its node type.
  */
-export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
+export class ChameleonBaremetalTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];

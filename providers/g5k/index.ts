@@ -3,9 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { SshKeyPair } from "../local/keypair";
-import { Refusal } from "../refusal";
-import { probedFacts, StaticHostsProbe } from "../static/probe";
+import { SshKeyPair } from "../shared/keypair";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import { Refusal } from "../shared/refusal";
+import type { Testbed } from "../testbed";
 import { type G5kApi, g5kCall } from "./api";
 import { readG5kCredentials } from "./credentials";
 import { OarJob } from "./job";
@@ -36,7 +37,7 @@ export async function clusterSites(api: G5kApi): Promise<Record<string, string>>
  * any job runs, so the phases can plan on them), each on a node of its cluster, reached by the
  * node's name on the testbed (its KaVLAN name inside a vlan), as from a Grid'5000 frontend.
  */
-export class G5kTestbed extends pulumi.ComponentResource {
+export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { SshKeyPair } from "../shared/keypair";
+import type { Testbed } from "../testbed";
 import { LocalHost } from "./host";
-import { SshKeyPair } from "./keypair";
 import { LocalBridges } from "./network";
 import { localNames, localNetwork } from "./plan";
 
@@ -17,7 +18,7 @@ export interface LocalTestbedArgs {
 }
 
 /** Hosts as network namespaces on this machine, each with its own sshd (the dev testbed; needs root). */
-export class LocalTestbed extends pulumi.ComponentResource {
+export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly keyfile: string;

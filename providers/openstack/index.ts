@@ -4,8 +4,9 @@ import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { testbedNetwork, VIP_NAMES, type Vips } from "../../config/vips";
-import { Refusal } from "../refusal";
-import { probedFacts, StaticHostsProbe } from "../static/probe";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import { Refusal } from "../shared/refusal";
+import type { Testbed } from "../testbed";
 import { cloudIdentity, type OpenstackAuth, openstackAuth } from "./auth";
 import { invokeErrorText, openstackCloudProblem } from "./cloud";
 import { externalPool, securityRules } from "./plan";
@@ -57,7 +58,7 @@ interface SubnetFacts {
  * their own; five ports hold Kolla's VIPs. With `gateway`, the first host gets a floating IP and
  * every host is reached through it (ProxyJump). Hosts are then probed over SSH like static ones.
  */
-export class OpenstackTestbed extends pulumi.ComponentResource {
+export class OpenstackTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];

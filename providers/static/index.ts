@@ -3,7 +3,8 @@ import type { StaticHostDemand } from "../../config/load";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, TestbedNetwork } from "../../config/types";
 import { testbedNetwork } from "../../config/vips";
-import { probedFacts, StaticHostsProbe } from "./probe";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import type { Testbed } from "../testbed";
 
 export interface StaticTestbedArgs {
   provider: Extract<ProviderConfig, { type: "static" }>;
@@ -13,7 +14,7 @@ export interface StaticTestbedArgs {
 }
 
 /** Machines the user already has: checked over SSH, never released. */
-export class StaticTestbed extends pulumi.ComponentResource {
+export class StaticTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   /** Host aliases, known before the hosts are probed. */

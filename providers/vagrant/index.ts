@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { probedFacts, StaticHostsProbe } from "../static/probe";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import type { Testbed } from "../testbed";
 import { VagrantMachines } from "./machines";
 import { planMachines, renderVagrantfile, vagrantNetwork } from "./render";
 
@@ -20,7 +21,7 @@ export interface VagrantTestbedArgs {
  * role slot, sized by their bucket, on two private networks; then probed over SSH on their API
  * address like static hosts.
  */
-export class VagrantTestbed extends pulumi.ComponentResource {
+export class VagrantTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
