@@ -1,6 +1,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Host, TestbedNetwork } from "../config/types";
 
+/** The module of every testbed component's type token (`enos:testbed:Local`…): `enos up` targets them all. */
+export const TESTBED_MODULE = "enos:testbed";
+
 /**
  * What every testbed component gives the phases: the hosts (once acquired and probed), the
  * network Kolla's VIPs and external pool live on, and the host aliases, known before any host

@@ -38,17 +38,18 @@ export async function clusterSites(api: G5kApi): Promise<Record<string, string>>
  * node's name on the testbed (its KaVLAN name inside a vlan), as from a Grid'5000 frontend.
  */
 export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:G5k";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
 
   constructor(name: string, args: G5kTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:G5k", name, {}, opts);
+    super(G5kTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
     const slots = planSlots(args.demands);
     this.aliases = slots.map((s) => s.alias);
     const keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
-    const keyPair = new SshKeyPair("ssh-key", { file: keyfile }, { parent: this });
+    const keyPair = new SshKeyPair(`${name}-ssh-key`, { file: keyfile }, { parent: this });
     // What the API says decides the jobs; what cannot be had (credentials, unknown clusters, no
     // vlan) stops preview and up at a Refusal, before anything is submitted.
     const planned = pulumi.output(
@@ -60,12 +61,13 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
         .catch((error: Error) => ({ refusal: error.message })),
     );
     const deployed = planned.apply((plan) => {
-      if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
+      if (!("jobs" in plan))
+        return new Refusal(`${name}-g5k`, plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
       const secretApi = pulumi.secret(plan.api);
       return pulumi.all(
         plan.jobs.map((job) => {
           const oar = new OarJob(
-            `job-${job.site}`,
+            `${name}-job-${job.site}`,
             {
               api: secretApi,
               site: job.site,
@@ -76,7 +78,7 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
             { parent: this },
           );
           const nodes = new JobNodes(
-            `nodes-${job.site}`,
+            `${name}-nodes-${job.site}`,
             {
               api: secretApi,
               site: job.site,
@@ -124,7 +126,7 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
     // What the deployed system really has (addresses inside a KaVLAN, NIC names, qdiscs), read over
     // SSH once per node: roles may share a node in debug distribution.
     const probe = new StaticHostsProbe(
-      "probe",
+      `${name}-probe`,
       {
         hosts: assigned.apply((slots) => [
           ...new Map(

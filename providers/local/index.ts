@@ -19,6 +19,7 @@ export interface LocalTestbedArgs {
 
 /** Hosts as network namespaces on this machine, each with its own sshd (the dev testbed; needs root). */
 export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:Local";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly keyfile: string;
@@ -28,15 +29,15 @@ export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly namespaces: Record<string, string>;
 
   constructor(name: string, args: LocalTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:Local", name, {}, opts);
+    super(LocalTestbed.__pulumiType, name, {}, opts);
     const { api_cidr: apiCidr, external_cidr: externalCidr, user } = args.provider;
     const names = localNames(args.stack);
     const dir = path.join(args.stateDir, args.stack, "local");
     this.keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
 
-    const keyPair = new SshKeyPair("ssh-key", { file: this.keyfile }, { parent: this });
+    const keyPair = new SshKeyPair(`${name}-ssh-key`, { file: this.keyfile }, { parent: this });
     const bridges = new LocalBridges(
-      "bridges",
+      `${name}-bridges`,
       {
         apiBridge: names.apiBridge,
         externalBridge: names.externalBridge,
@@ -53,7 +54,7 @@ export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
     this.namespaces = Object.fromEntries(specs.map((s) => [s.alias, `${names.namespacePrefix}${s.alias}`]));
     const hosts = specs.map((spec) => {
       const host = new LocalHost(
-        spec.alias,
+        `${name}-${spec.alias}`,
         {
           alias: spec.alias,
           namespace: this.namespaces[spec.alias],

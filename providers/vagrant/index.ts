@@ -22,17 +22,18 @@ export interface VagrantTestbedArgs {
  * address like static hosts.
  */
 export class VagrantTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:Vagrant";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
 
   constructor(name: string, args: VagrantTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:Vagrant", name, {}, opts);
+    super(VagrantTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
     const machines = planMachines(planSlots(args.demands));
     this.aliases = machines.map((m) => m.alias);
     const vms = new VagrantMachines(
-      "machines",
+      `${name}-machines`,
       {
         dir: path.join(args.stateDir, args.stack, "vagrant"),
         vagrantfile: renderVagrantfile(machines, p.box, p.backend, p.user),
@@ -43,7 +44,7 @@ export class VagrantTestbed extends pulumi.ComponentResource implements Testbed 
     );
     const network = vagrantNetwork();
     const probe = new StaticHostsProbe(
-      "probe",
+      `${name}-probe`,
       {
         hosts: vms.keys.apply((keys) =>
           machines.map((m) => ({ alias: m.alias, address: m.apiIp, user: p.user, keyfile: keys[m.alias] })),
