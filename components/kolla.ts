@@ -27,7 +27,7 @@ import {
 import { groupHosts } from "../kolla/inventory";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
-import { BASH, connectionOf, localFile, precondition, remoteBash, replacedFirst } from "./commands";
+import { BASH, connectionOf, connectionProblem, localFile, precondition, remoteBash, replacedFirst } from "./commands";
 import { KollaPasswords } from "./kolla-passwords";
 
 export interface KollaArgs {
@@ -263,6 +263,11 @@ function registryOnControlHost(
     const control = groupHosts("control", hostList)[0];
     return { control, address: testbedNetwork.vips.registry.address, device: control.interfaces.api };
   });
+  const check = precondition(
+    `${name}-check`,
+    place.apply((placement) => connectionProblem(placement.control) ?? ""),
+    opts,
+  );
   return new remote.Command(
     name,
     {
@@ -272,6 +277,6 @@ function registryOnControlHost(
       // Moved (another control host, address or device): the old one is removed first.
       triggers: [place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device))],
     },
-    replacedFirst(opts),
+    replacedFirst({ ...opts, dependsOn: check }),
   );
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import type { Vips } from "../config/vips";
-import { bashOnStdin, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
+import { bashOnStdin, connectionOf, connectionProblem, precondition, remoteBash, replacedFirst } from "./commands";
 import { addressesScript, shapedAddresses, withCurrentAddresses } from "./tc/addresses";
 import { fpingCommand, type MeasureRequest, parseFping, samplePairs } from "./tc/measure";
 import {
@@ -16,7 +16,7 @@ import {
   planGroupRules,
   planHostRules,
 } from "./tc/plan";
-import { renderApplyScript, renderResetScript } from "./tc/render";
+import { classProblems, renderApplyScript, renderResetScript } from "./tc/render";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -175,7 +175,14 @@ export class NetworkEmulation extends pulumi.ComponentResource {
         pulumi
           .all([hosts, this.plan])
           .apply(([hostList, plans]) =>
-            [kernelProblems(hostList, plans), addressProblems(plans)].filter(Boolean).join("\n"),
+            [
+              kernelProblems(hostList, plans),
+              addressProblems(plans),
+              classProblems(plans),
+              ...hostList.map(connectionProblem),
+            ]
+              .filter(Boolean)
+              .join("\n"),
           ),
         { parent: this },
       ),

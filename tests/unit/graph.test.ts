@@ -424,6 +424,8 @@ describe("resource graphs (pulumi mocks)", () => {
       /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/,
     );
     assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
+    // Its connection is checked by a precondition: connectionOf, inside an apply, throws nothing.
+    assert.ok(checkNames().includes("kolla-registry-check"), checkNames().join(", "));
     assert.deepEqual(
       command("kolla-registry").connection,
       secret({
