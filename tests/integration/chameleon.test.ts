@@ -172,7 +172,7 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
     withLease({ createDelayMs: 600_000 }, async (fake, stack, name, stateDir) => {
       await killWhileLeasing(fake, stack, name);
       const settled = await recoverInterruptedUpdate(stack, stateDir);
-      assert.ok(settled.includes(`testbed-lease found (${fake.leases[0].id}) and kept`), settled.join(", "));
+      assert.ok(settled.includes(`lease found (${fake.leases[0].id}) and kept`), settled.join(", "));
       const up = await stack.up();
       assert.equal(fake.leases.length, 1, "the lease asked for before the kill, and no other");
       assert.equal(up.outputs.leaseId.value, fake.leases[0].id);
