@@ -5,7 +5,7 @@ import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { testbedNetwork, VIP_NAMES, type Vips } from "../../config/vips";
 import { probedFacts, StaticHostsProbe } from "../shared/probe";
-import { Refusal } from "../shared/refusal";
+import { Refusal, refusedOnError } from "../shared/refusal";
 import type { Testbed } from "../testbed";
 import { cloudIdentity, type OpenStackAuth, openstackAuth } from "./auth";
 import { invokeErrorText, openstackCloudProblem } from "./cloud";
@@ -45,6 +45,14 @@ export function stackOpenStackAuth(): { auth: OpenStackAuth } | { problem: strin
   return openstackAuth(process.env, openstackKey);
 }
 
+/** The network of a testbed that was refused: never used, preview and up stop at the refusal. */
+const NO_NETWORK: TestbedNetwork = {
+  extraIps: [],
+  vips: Object.fromEntries(VIP_NAMES.map((name) => [name, { address: "", from: "" }])) as Vips,
+  external: { start: "", end: "", cidr: "", gateway: "", dns: "" },
+  eths: ["", ""],
+};
+
 interface SubnetFacts {
   cidr: string;
   gateway: string;
@@ -73,15 +81,7 @@ export class OpenStackTestbed extends pulumi.ComponentResource implements Testbe
       // Nothing else is made: preview and up stop at this resource with the problem.
       const missing = new Refusal(`${name}-openstack`, problem, { parent: this });
       this.hosts = missing.id.apply((): Host[] => []);
-      const vips = Object.fromEntries(VIP_NAMES.map((n) => [n, { address: "", from: "" }])) as Vips;
-      this.network = missing.id.apply(
-        (): TestbedNetwork => ({
-          extraIps: [],
-          vips,
-          external: { start: "", end: "", cidr: "", gateway: "", dns: "" },
-          eths: ["", ""],
-        }),
-      );
+      this.network = missing.id.apply(() => NO_NETWORK);
       return;
     }
     const p = args.provider;
@@ -290,11 +290,18 @@ export class OpenStackTestbed extends pulumi.ComponentResource implements Testbe
         }),
       ),
     );
+    // A subnet with no room for Kolla's external pool is only known once it is made or looked up.
     this.network = pulumi.all([subnet, pulumi.all(vips.map((v) => v.allFixedIps))]).apply(([facts, ips]) =>
-      testbedNetwork(
-        ips.map((fixed) => fixed[0]),
-        externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
-        [p.network_interface, p.network_interface],
+      refusedOnError(
+        `${name}-external-pool`,
+        () =>
+          testbedNetwork(
+            ips.map((fixed) => fixed[0]),
+            externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
+            [p.network_interface, p.network_interface],
+          ),
+        NO_NETWORK,
+        child,
       ),
     );
     this.registerOutputs({ hosts: this.hosts, network: this.network });

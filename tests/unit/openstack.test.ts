@@ -327,6 +327,23 @@ describe("openstack testbeds (pulumi mocks)", () => {
     }
   });
 
+  test("a subnet with no room after its pool for Kolla's external pool: a Refusal says so, nothing throws", async () => {
+    const crowded = { ...openstackProvider, allocation_pool: { start: "10.87.23.10", end: "10.87.23.253" } };
+    await build({ provider: crowded, resources });
+    assert.deepEqual(
+      byType("Refusal").map((r) => [r.name, r.inputs.reason]),
+      [
+        [
+          "testbed-external-pool",
+          "subnet 10.87.23.0/24 has no addresses after its allocation pool (ending 10.87.23.253) for Kolla's external " +
+            "pool; with configure_network, shrink provider.allocation_pool or widen provider.subnet.cidr; without it, " +
+            "name in provider.subnet a subnet with free addresses after its allocation pool (the cloud's admin can " +
+            "shrink the pool)",
+        ],
+      ],
+    );
+  });
+
   test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
     const experiment = await build({ provider: openstackProvider, resources });
     assert.deepEqual(
