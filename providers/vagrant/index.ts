@@ -30,7 +30,7 @@ export class VagrantTestbed extends pulumi.ComponentResource implements Testbed 
   constructor(name: string, args: VagrantTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super(VagrantTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
-    const machines = planMachines(planSlots(args.demands));
+    const machines = planned(() => planMachines(planSlots(args.demands)), this);
     this.aliases = machines.map((m) => m.alias);
     const vms = new VagrantMachines(
       `${name}-machines`,
@@ -70,5 +70,14 @@ export class VagrantTestbed extends pulumi.ComponentResource implements Testbed 
     );
     this.network = pulumi.output(network);
     this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}
+
+/** A plan the component cannot go on without: its error is the component's, reported against it. */
+function planned<T>(plan: () => T, component: pulumi.Resource): T {
+  try {
+    return plan();
+  } catch (error) {
+    throw new pulumi.ResourceError((error as Error).message, component);
   }
 }
