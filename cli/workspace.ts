@@ -25,7 +25,9 @@ export const PULUMI_ROOT = path.join(
 );
 
 export interface EngineOptions {
-  /** Directory holding the local file backend; default `<project>/.pulumi-state` (PULUMI_HOME is always the project's). */
+  /**
+   * Directory holding the local file backend; default `<project>/.pulumi-state` (PULUMI_HOME is always the project's).
+   */
   stateDir?: string;
   /** Directory the engine and the dynamic providers run in; default the project. */
   workDir?: string;
@@ -126,7 +128,9 @@ export async function destroyBackingUpFirst(stack: Stack, options: DestroyOption
 
 /** The id of a resource whose create was in flight: its provider knows it by its inputs only. */
 const INTERRUPTED_CREATE = "interrupted-create";
-/** Type prefix of enos' own resources (dynamic providers), whose every provider can find what it made from its inputs. */
+/**
+ * Type prefix of enos' own resources (dynamic providers), whose every provider can find what it made from its inputs.
+ */
 const ENOS_RESOURCE = "pulumi-nodejs:dynamic";
 
 /**

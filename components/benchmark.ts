@@ -27,7 +27,10 @@ export interface BenchmarkArgs {
   networkPlan?: pulumi.Input<string>;
 }
 
-/** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
+/**
+ * Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out:
+ * loading a plugin writes them).
+ */
 function contentsOf(file: string): string[] {
   if (!fs.statSync(file).isDirectory()) return [fs.readFileSync(file, "latin1")];
   return fs

@@ -42,7 +42,10 @@ export class Monitoring extends pulumi.ComponentResource {
   public static readonly __pulumiType = "enos:phases:Monitoring";
   /** Where Grafana serves; undefined in check mode, which starts no container. */
   public readonly grafanaUrl?: pulumi.Output<string>;
-  /** Environment enabling the annotations callback in any other Ansible run (kolla-ansible's); undefined in check mode, where no InfluxDB listens. */
+  /**
+   * Environment enabling the annotations callback in any other Ansible run (kolla-ansible's); undefined in check mode,
+   * where no InfluxDB listens.
+   */
   public readonly ansibleEnv?: pulumi.Output<Record<string, string>>;
   /** Where the InfluxDB runs, for the backup's snapshot of its data. */
   public readonly influxdb: pulumi.Output<{ alias: string; container: string }>;

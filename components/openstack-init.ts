@@ -21,7 +21,7 @@ export interface OpenStackInitArgs {
 }
 
 /**
- * Initialises the cloud (SPEC §4): role, image, flavors, security group, quotas, public and private
+ * Initialises the cloud: role, image, flavors, security group, quotas, public and private
  * networks with a router, then a smoke check that boots and deletes one server. Every object is
  * looked up before it is created, so a changed input re-runs the same command as an update.
  */

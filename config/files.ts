@@ -1,6 +1,6 @@
 /** Removes a directory the stack made once the last of its files is gone; keeps it otherwise. */
 export function removeIfEmpty(dir: string): void {
-  // Called from dynamic providers, which are serialized: require node modules inside.
+  // Runs inside dynamic providers: ARCHITECTURE.md, "The serialization rule".
   const fs: typeof import("node:fs") = require("node:fs");
   try {
     fs.rmdirSync(dir);

@@ -30,7 +30,7 @@ export interface StaticHostDemand extends StaticHost {
   groups: string[];
 }
 
-/** The validated experiment, camelCase inside (SPEC §1). */
+/** The validated experiment: an Enos reservation's keys (snake_case in the stack), camelCase inside. */
 export interface ExperimentConfig {
   provider: ProviderConfig;
   /** Counted providers: hosts to acquire per role. */
@@ -352,7 +352,7 @@ function resourcesOf(type: ProviderType, resources: unknown, topologyInput: unkn
   return { demands, staticHosts: [...byAddress.values()], groups };
 }
 
-/** src, dst and except must name groups of the topology (SPEC §6). */
+/** src, dst and except must name groups of the topology (Enos' network_constraints). */
 function checkConstraintGroups(nc: NetworkConstraintsConfig, groups: string[], problems: ConfigProblem[]) {
   if (groups.length === 0) {
     problems.push({

@@ -21,7 +21,7 @@ const yesNo = z.union([
 ]);
 
 /**
- * Network of the testbed as a static description gives it (SPEC §2). Enos did not require extra_ips:
+ * Network of the testbed as a static description gives it (Enos' provider.network). Enos did not require extra_ips:
  * the VIPs it lacks come from the end of start..end (config/vips.ts).
  */
 const staticNetwork = z
@@ -151,7 +151,7 @@ export const provider = z.preprocess(
 export type ProviderConfig = z.output<typeof provider>;
 export type ProviderType = ProviderConfig["type"];
 
-/** A host of the static provider (SPEC §2). */
+/** A host of the static provider (docs/testbeds.md, Static); its alias defaults to its address. */
 export const staticHost = z.strictObject({
   address: name,
   alias: name.optional(),
@@ -167,7 +167,9 @@ export type StaticHost = z.output<typeof staticHost>;
 export const staticRoles = z.record(name, z.union([staticHost, z.array(staticHost).min(1)]));
 /** bucket (cluster, size, flavor, node type) -> role -> count. */
 export const countedRoles = z.record(name, z.record(name, count));
-/** The local testbed has no buckets: role -> count, or bucket -> role -> count for files written for another testbed. */
+/**
+ * The local testbed has no buckets: role -> count, or bucket -> role -> count for files written for another testbed.
+ */
 export const localRoles = z.record(name, z.union([count, z.record(name, count)]));
 export const vagrantRoles = z.record(
   z.string().refine((size) => (VAGRANT_SIZES as readonly string[]).includes(size), {
@@ -196,7 +198,10 @@ export const networkConstraints = z
     except: z.array(name).default([]),
     /** Measure what the wire does after applying the rules (the `enos tc --test` of Enos) on every up. */
     test: yesNo.default(false),
-    /** Subtract half of each pair's measured base RTT from each direction's delay, so the end-to-end delay is what was asked. */
+    /**
+     * Subtract half of each pair's measured base RTT from each direction's delay, so the end-to-end delay is what was
+     * asked.
+     */
     accurate: yesNo.default(false),
   })
   .superRefine((nc, ctx) => {
@@ -288,7 +293,10 @@ export const experiment = z.strictObject({
   kolla: z.record(name, z.unknown()).default({}),
   kolla_repo: name.optional(),
   kolla_ref: name.optional(),
-  /** deploy; check (render and check, start nothing); none (no OpenStack: testbed, tc, monitoring). Default: per provider (load.ts). */
+  /**
+   * deploy; check (render and check, start nothing); none (no OpenStack: testbed, tc, monitoring). Default: per
+   * provider (load.ts).
+   */
   kolla_mode: z.enum(["deploy", "check", "none"]).optional(),
   /**
    * The local testbed only: Debian's packaged OpenStack stands in for a Kolla deploy, started in the

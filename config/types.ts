@@ -1,7 +1,7 @@
 import type { KernelFacts } from "./kernel";
 import type { Vips } from "./vips";
 
-/** What every testbed gives the phases (DESIGN.md, Testbed interface). */
+/** What every testbed gives the phases (the testbed contract: ARCHITECTURE.md). */
 export interface Host {
   alias: string;
   address: string;

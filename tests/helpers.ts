@@ -23,7 +23,10 @@ export interface Sshd {
   process: ChildProcess;
 }
 
-/** An sshd of its own on 127.0.0.1 (on `port`, or a free one): a temporary host key, root logs in with `clientPub`'s key only. */
+/**
+ * An sshd of its own on 127.0.0.1 (on `port`, or a free one): a temporary host key, root logs in with `clientPub`'s key
+ * only.
+ */
 export async function startSshd(dir: string, name: string, clientPub: string, port?: number): Promise<Sshd> {
   const home = path.join(dir, name);
   fs.mkdirSync(home);

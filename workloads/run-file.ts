@@ -6,7 +6,7 @@ import { loadYaml11 } from "../config/yaml11";
 import { type BenchRun, expandWorkload } from "./expand";
 
 /**
- * A workload's run.yml (SPEC §5, Enos' format): top keys are benchmark types, each with `enabled`,
+ * A workload's run.yml (Enos' format; docs/phases.md, Benchmarks): top keys are benchmark types, each with `enabled`,
  * `args` and `scenarios`. Read as Enos read it (YAML 1.1), validated here, expanded in expand.ts.
  */
 

@@ -2,7 +2,7 @@ import { asRoot, shellQuote } from "../../config/shell";
 import type { Host } from "../../config/types";
 
 /**
- * What a backup collects (SPEC §8), decided without touching anything: per host one archive per
+ * What a backup collects (docs/phases.md, Backup), decided without touching anything: per host one archive per
  * kind, named as Enos named them, each made by a shell script whose stdout is the .tar.gz; and the
  * benchmark results already on the operator machine.
  */

@@ -1,4 +1,4 @@
-"""The init phase (SPEC §4) through openstacksdk, in one process with one Keystone token: each
+"""The init phase (docs/phases.md, OpenStack init) through openstacksdk, in one process with one Keystone token: each
 `openstack` command would spend seconds starting and authenticating.
 
   init.py OPTIONS.json   OS_* from the admin-openrc in the environment; OPTIONS is the JSON text

@@ -3,7 +3,7 @@ import { PROJECT_DIR } from "../../config/paths";
 import { shellQuote } from "../../config/shell";
 import type { TestbedNetwork } from "../../config/types";
 
-/** What the init phase makes in a fresh cloud (SPEC §4). */
+/** What the init phase makes in a fresh cloud (docs/phases.md, OpenStack init). */
 export interface InitOptions {
   /** The admin-openrc file of the deployment. */
   openrc: string;

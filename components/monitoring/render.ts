@@ -10,7 +10,7 @@ import { groupHosts, hostLine } from "../../kolla/inventory";
 export const MONITORING_DIR = path.join(PROJECT_DIR, "components", "monitoring");
 const CALLBACK_NAME = "influxdb_events";
 
-/** Enos' ports and databases (SPEC §7), which its users' dashboards expect. */
+/** Enos' ports and databases, which its users' dashboards expect. */
 const PORTS = { influxdb: 8086, collectd: 25826, grafana: 3000, cadvisor: 8888 };
 export const DATABASES = ["cadvisor", "collectd", "events"];
 /** Current releases: InfluxDB stays on 1.x, the line with a collectd input and the InfluxQL Enos' dashboards use. */

@@ -4,7 +4,8 @@ import { commandPlugin } from "./provider";
 
 /**
  * pulumi-resource-command, enos-pulumi's own: @pulumi/command's resources (see provider.ts). The
- * official Go plugin can be neither downloaded nor built here (see TOOLCHAIN.md).
+ * official Go plugin can be neither downloaded nor built here: no release binary is reachable, and the Go
+ * module proxy refuses pulumi-command's modules (docs/this-machine.md).
  */
 const version: string = require("@pulumi/command/package.json").pulumi.version;
 

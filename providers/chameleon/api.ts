@@ -2,8 +2,8 @@ import { cloudSession, type OpenStackSession, openstackCall, serviceEndpoint } f
 import type { CloudIdentity } from "../openstack/auth";
 
 /**
- * Blazar (reservation API v1) calls for Chameleon's bare-metal leases. Used inside dynamic
- * providers, which are serialized: only globals (fetch) and arguments.
+ * Blazar (reservation API v1) calls for Chameleon's bare-metal leases. Runs inside dynamic providers:
+ * ARCHITECTURE.md, "The serialization rule".
  */
 export interface BlazarSession {
   session: OpenStackSession;

@@ -10,7 +10,7 @@ import { leaseEnd, nodeTypeFilter } from "./plan";
  * failed or interrupted up is released by destroy. A lease that has ended is replaced on the next up.
  * A lease asked for while the engine died has no id in the state: it is found by its name.
  * LeaseReady waits for it to be ACTIVE and reads the reservation id of each node type.
- * (Dynamic providers are serialized: only module functions and globals are used.)
+ * (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
 export interface BlazarLeaseInputs {
   /** Which cloud, user and project; the secret is read at each call (see cloudSession). */
@@ -85,7 +85,10 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, leaseId: olds.leaseId, endDate: olds.endDate } };
   },
 
-  /** Only a lease asked for while the engine died is looked for (see recoverInterruptedUpdate); none found: none was made. */
+  /**
+   * Only a lease asked for while the engine died is looked for (see recoverInterruptedUpdate); none found: none was
+   * made.
+   */
   async read(id: string, props: BlazarLeaseState) {
     if (props.leaseId) return { id, props };
     const lease = await findLeaseByName(await blazarSession(props.auth, keys.get), props.name);

@@ -1,6 +1,6 @@
 /**
  * The few Grid'5000 REST API calls the testbed makes (api.grid5000.fr/stable, HTTP basic auth).
- * Used inside dynamic providers, which are serialized: only globals (fetch) and arguments are used.
+ * Runs inside dynamic providers: ARCHITECTURE.md, "The serialization rule".
  */
 export interface G5kCredentials {
   username: string;

@@ -6,7 +6,7 @@ import { ENDED_STATES, type G5kApi, g5kCall, type OarJobView } from "./api";
  * stack's state before anything waits on it: whatever happens next (a failed or interrupted up),
  * destroy deletes it. A job that has ended (walltime reached, killed) is replaced on the next up. A job
  * whose submission was in flight when the engine died has no uid in the state: it is found by its name.
- * (Dynamic providers are serialized: only the api module's functions and globals are used.)
+ * (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
 export interface OarJobInputs {
   api: G5kApi;
@@ -78,7 +78,9 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, uid: olds.uid } };
   },
 
-  /** Only a job whose submission was in flight is looked for (see recoverInterruptedUpdate); none found: none was made. */
+  /**
+   * Only a job whose submission was in flight is looked for (see recoverInterruptedUpdate); none found: none was made.
+   */
   async read(id: string, props: OarJobState) {
     if (props.uid !== undefined) return { id, props };
     const job = await findJobByName(props.api, props.site, props.name);

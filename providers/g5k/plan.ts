@@ -24,7 +24,7 @@ export function nodesPerCluster(demands: RoleDemand[]): Record<string, number> {
 }
 
 /**
- * One job per site holding clusters (SPEC §2), in site order. A cluster unknown to the API is an
+ * One OAR deploy job per site holding its clusters, in site order. A cluster unknown to the API is an
  * error naming it and the clusters that exist; so is a reservation without any KaVLAN, where
  * Kolla's addresses come from.
  */

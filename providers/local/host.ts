@@ -9,7 +9,7 @@ import { sh } from "./shell";
  * stack's two bridges, and its own sshd. Its address comes from a slot claimed on disk, so a host
  * keeps its address whatever other hosts come and go, and a create that was interrupted is redone
  * in place instead of leaving a twin behind.
- * (Dynamic providers are serialized: node modules are required inside the functions.)
+ * (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
 export interface LocalHostInputs {
   alias: string;

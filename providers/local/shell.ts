@@ -1,7 +1,6 @@
 /**
  * Runs a bash script (strict mode) on this machine and resolves with its stdout; rejects with its
- * stderr and the script. Used inside dynamic providers, which are serialized: node modules are
- * required inside.
+ * stderr and the script. Runs inside dynamic providers: ARCHITECTURE.md, "The serialization rule".
  */
 export async function sh(script: string): Promise<string> {
   const { execFile }: typeof import("node:child_process") = require("node:child_process");

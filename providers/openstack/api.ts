@@ -3,7 +3,7 @@ import { type CloudIdentity, credentialsNow, type OpenStackAuth } from "./auth";
 
 /**
  * Keystone v3 tokens and plain calls to OpenStack's REST APIs, for enos' own resources (Blazar
- * leases, the sweep). Used inside dynamic providers, which are serialized: only globals (fetch) and arguments.
+ * leases, the sweep). Runs inside dynamic providers: ARCHITECTURE.md, "The serialization rule".
  */
 export interface OpenStackSession {
   token: string;
@@ -14,7 +14,8 @@ export interface OpenStackSession {
 
 /**
  * The stack's `openstack:` keys as the engine hands them to a dynamic provider: it passes the whole
- * stack configuration to its configure. (Held in an object: the provider's serialized functions share it.)
+ * stack configuration to its configure. (Held in an object, so that the provider's functions share it:
+ * ARCHITECTURE.md, "The serialization rule".)
  */
 export function stackKeys() {
   const held: { config?: pulumi.dynamic.Config } = {};

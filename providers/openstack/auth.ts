@@ -23,7 +23,10 @@ export interface OpenStackAuth {
   applicationCredentialSecret?: string;
 }
 
-/** Each field: the stack's `openstack:` key, the OS_* variables, the clouds.yaml key (as the provider reads them, in that order). */
+/**
+ * Each field: the stack's `openstack:` key, the OS_* variables, the clouds.yaml key (as the provider reads them, in
+ * that order).
+ */
 const FIELDS: [keyof OpenStackAuth, string, string[], string][] = [
   ["authUrl", "authUrl", ["OS_AUTH_URL"], "auth_url"],
   ["region", "region", ["OS_REGION_NAME"], "region_name"],

@@ -40,7 +40,9 @@ export function openstackProblem(pulumiHome: string): string | undefined {
   );
 }
 
-/** The credentials of the stack's cloud for enos' own calls (the plugin reads the same sources), or why there are none. */
+/**
+ * The credentials of the stack's cloud for enos' own calls (the plugin reads the same sources), or why there are none.
+ */
 export function stackOpenStackAuth(): { auth: OpenStackAuth } | { problem: string } {
   return openstackAuth(process.env, openstackKey);
 }

@@ -9,7 +9,7 @@ import type { CloudIdentity } from "./auth";
  * metadata `enos_experiment`, a Neutron description ending in it), and everything depends on it: its
  * delete comes last and deletes what is still marked (servers, then floating IPs, routers with their
  * interfaces, ports, security groups, subnets, networks). After a clean destroy it finds nothing.
- * (Dynamic providers are serialized: only module functions and globals are used.)
+ * (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
 export interface OpenStackSweepInputs {
   /**

@@ -54,7 +54,10 @@ export interface ProbedHost {
   jumpHostKey?: string;
 }
 
-/** What a host's probe tells the phases: its interfaces, the IPv4 addresses on them that traffic to it is addressed to, its host key. */
+/**
+ * What a host's probe tells the phases: its interfaces, the IPv4 addresses on them that traffic to it is addressed to,
+ * its host key.
+ */
 export function probedFacts(
   host: ProbedHost,
 ): Pick<Host, "interfaces" | "devices" | "ips" | "kernel" | "hostKey" | "jumpHostKey"> {
@@ -68,7 +71,10 @@ export function probedFacts(
   };
 }
 
-/** The key a known_hosts file holds for an address (and port), as `<type> <base64>`; ssh-keygen -F reads hashed files too. */
+/**
+ * The key a known_hosts file holds for an address (and port), as `<type> <base64>`; ssh-keygen -F reads hashed files
+ * too.
+ */
 function learntKey(knownHostsFile: string, address: string, port: number | undefined): string | undefined {
   const { spawnSync }: typeof import("node:child_process") = require("node:child_process");
   const name = port && port !== 22 ? `[${address}]:${port}` : address;
@@ -165,7 +171,8 @@ async function probeOne(target: ProbeTarget, inputs: ProbeInputs): Promise<Probe
   const attempt = () =>
     new Promise<{ ok: boolean; sshFailed: boolean; out: string; err: string }>((resolve) =>
       execFile("ssh", args, { timeout: 60_000 }, (error, out, err) =>
-        // 255 (or no exit at all): ssh itself failed (no route, refused, key not yet installed); else the host answered.
+        // 255 (or no exit at all): ssh itself failed (no route, refused, key not yet installed); else the host
+        // answered.
         resolve({ ok: !error, sshFailed: !!error && (error.code === 255 || error.killed === true), out, err }),
       ),
     );

@@ -6,7 +6,7 @@ import { parseSshConfig } from "./render";
  * The machines of a Vagrantfile: create writes it into the stack's directory and runs `vagrant up`,
  * an update rewrites it, destroys the machines no longer in it and brings the rest up, delete runs
  * `vagrant destroy -f` and removes the directory. What `vagrant ssh-config` says of each machine's
- * key is kept. (Dynamic providers are serialized: node modules are required inside.)
+ * key is kept. (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
 export interface VagrantMachinesInputs {
   dir: string;

@@ -5,7 +5,7 @@ import { testbedNetwork } from "../../config/vips";
 
 /** Vagrant's decisions as pure functions: sizes, addresses, the Vagrantfile, `vagrant ssh-config`. */
 
-/** SPEC §2: size -> cpus and memory (MiB). */
+/** Enos' Vagrant sizes: size -> cpus and memory (MiB). */
 export const SIZES: Record<string, { cpus: number; memory: number }> = {
   tiny: { cpus: 1, memory: 512 },
   small: { cpus: 1, memory: 1024 },

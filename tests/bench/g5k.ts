@@ -56,7 +56,8 @@ export async function benchG5k(): Promise<G5kBenchRow> {
     Array.from({ length: nodes }, (_, i) => `${c}-${i + 1}.${site}.grid5000.fr`),
   );
   const room = await machineRoom(`tbroom${process.pid}`, ["10.235.0.0/24", "10.236.0.0/24"], nodesOf, "4");
-  // One sshd answers for 100 nodes here: let it take the probe's parallel sessions (sshd re-reads this at the deployment).
+  // One sshd answers for 100 nodes here: let it take the probe's parallel sessions (sshd re-reads this at the
+  // deployment).
   for (const machine of Object.values(room.machines))
     fs.appendFileSync(path.join(machine.dir, "sshd_config"), "MaxStartups 100:30:200\n");
   const fake = new FakeG5k({ clusters, pollsBeforeRunning: 2, machines: room.machines, devices: ["eth0", "eth1"] });

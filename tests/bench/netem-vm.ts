@@ -14,7 +14,7 @@ export interface NetemBenchRow {
   totalSeconds: number;
 }
 
-/** The seed's first example in the netem VM: how far each pair's median RTT lands from the asked one. */
+/** A four-group example in the netem VM: how far each pair's median RTT lands from the asked one. */
 export async function benchNetemVm(accurate: boolean): Promise<NetemBenchRow> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bench-vm-"));
   try {

@@ -6,8 +6,9 @@ import type { AddressInfo } from "node:net";
  * A stateful stand-in for Keystone v3 password auth and Blazar's reservation API v1, on 127.0.0.1
  * only, with the real paths and JSON: POST /identity/v3/auth/tokens (token in X-Subject-Token, a
  * catalog with the reservation endpoint), POST/GET/DELETE /reservation/v1/leases[/{id}] with bodies
- * wrapped in {"lease": ...}, the project's leases listed as {"leases": [...]}. With `keystone`, a real Keystone issues the tokens and the fake checks
- * each one there, as Blazar's keystonemiddleware does (the cloud's catalog then names the fake).
+ * wrapped in {"lease": ...}, the project's leases listed as {"leases": [...]}. With `keystone`, a real
+ * Keystone issues the tokens and the fake checks each one there, as Blazar's keystonemiddleware does
+ * (the cloud's catalog then names the fake).
  */
 export interface FakeBlazarOptions {
   /** node type -> hosts of that type in the free pool. */

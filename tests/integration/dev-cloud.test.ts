@@ -133,7 +133,7 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     assert.deepEqual(exposedFiles(cloudDir()), []);
   });
 
-  test("init made SPEC §4's objects and its smoke check passed", async (t) => {
+  test("init made its objects and its smoke check passed", async (t) => {
     t.diagnostic(`init phase in the first up: ${initSeconds} s`);
     const outputs = await cloud.stack.outputs();
     assert.ok(outputs.benchmarkSummary, "the benchmarks ran after init");

@@ -191,7 +191,9 @@ async function killSessions(sessions: string[]): Promise<void> {
 /** The pids of a stack's running `up` engines. */
 export const enginePids = (stackName: string): string[] => pgrep(["-f", `pulumi up .*--stack ${stackName}( |$)`]);
 
-/** Kills (SIGKILL) a stack's running `up` engine with its whole session: plugins, dynamic providers and their commands. */
+/**
+ * Kills (SIGKILL) a stack's running `up` engine with its whole session: plugins, dynamic providers and their commands.
+ */
 export async function killEngine(stackName: string): Promise<void> {
   const own = sessionOf(String(process.pid));
   const sessions = enginePids(stackName)

@@ -25,7 +25,9 @@ interface HostOutput {
   kernel: { netem: boolean };
 }
 
-/** TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire (Ethernet + IP + TCP with timestamps). */
+/**
+ * TCP goodput over 1500-byte frames carries 1448 of every 1514 bytes on the wire (Ethernet + IP + TCP with timestamps).
+ */
 const WIRE_PER_GOODPUT = 1514 / 1448;
 
 /** iperf3 from one host to another; the receiver's rate, corrected to what the wire carried (bit/s). */

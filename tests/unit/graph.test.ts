@@ -12,7 +12,9 @@ import { mockedRandomOutputs } from "./mocked-random";
 const textOf = (value: unknown) =>
   String(pulumi.runtime.isRpcSecret(value) ? pulumi.runtime.unwrapRpcSecret(value) : value);
 
-/** Resources the program registers, by "type name" (and full type token); outputs a real testbed would give are faked. */
+/**
+ * Resources the program registers, by "type name" (and full type token); outputs a real testbed would give are faked.
+ */
 const registered: { type: string; token: string; name: string; custom: boolean; inputs: Record<string, unknown> }[] =
   [];
 let slot = 10;

@@ -15,7 +15,10 @@ export function recordDependencies() {
         edges.set(response.getUrn(), [...req.getDependenciesList(), ...(req.getParent() ? [req.getParent()] : [])]);
       callback(error, response);
     });
-  /** The one URN registered for `key`: "Type name", Type being the last part of the type token (e.g. "Command tc-addresses"). */
+  /**
+   * The one URN registered for `key`: "Type name", Type being the last part of the type token (e.g. "Command
+   * tc-addresses").
+   */
   const urnOf = (key: string) => {
     const [type, name] = key.split(" ");
     const found = [...edges.keys()].filter(

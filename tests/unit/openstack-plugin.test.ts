@@ -18,7 +18,9 @@ function sources(dir: string): string[] {
   });
 }
 
-/** The type token of an @pulumi/openstack member: a class's own, or the one a function invokes (xOutput invokes x's). */
+/**
+ * The type token of an @pulumi/openstack member: a class's own, or the one a function invokes (xOutput invokes x's).
+ */
 function tokenOf(module: string, member: string): string {
   const sdk = require("@pulumi/openstack") as Record<
     string,

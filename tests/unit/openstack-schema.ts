@@ -7,7 +7,10 @@ export interface OpenStackSchema {
   functions: Record<string, { inputs?: { properties?: Record<string, unknown> } }>;
 }
 
-/** The schema of the openstack plugin the engine would start for @pulumi/openstack (ours or an official one), read by the project's CLI. */
+/**
+ * The schema of the openstack plugin the engine would start for @pulumi/openstack (ours or an official one), read by
+ * the project's CLI.
+ */
 export function installedOpenStackSchema(): OpenStackSchema {
   const version: string = require("@pulumi/openstack/package.json").version.replace(/^v/, "");
   const result = spawnSync(path.join(PROJECT_DIR, "bin", "pulumi"), ["package", "get-schema", `openstack@${version}`], {

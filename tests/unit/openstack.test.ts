@@ -147,7 +147,8 @@ describe("openstack testbeds (pulumi mocks)", () => {
         ["testbed-secgroup-id"],
       ]),
     );
-    // Any host may hold a VIP (keepalived moves it): Neutron lets each port send and receive the five VIP ports' addresses.
+    // Any host may hold a VIP (keepalived moves it): Neutron lets each port send and receive the five VIP ports'
+    // addresses.
     const vipAddresses = (await settled(experiment.network)).extraIps;
     assert.equal(vipAddresses.length, 5);
     for (const port of hostPorts)
