@@ -1,15 +1,29 @@
+import { Backup } from "../components/backup";
+import { Benchmark } from "../components/benchmark";
+import { DevCloud } from "../components/dev-cloud";
+import { Experiment } from "../components/experiment";
+import { KollaDeployment } from "../components/kolla";
+import { Monitoring } from "../components/monitoring";
+import { NetworkEmulation } from "../components/network-emulation";
+import { OpenStackInit } from "../components/openstack-init";
+import { EXPERIMENT } from "../components/program";
+import { TESTBED_MODULE } from "../providers/testbed";
+
+/** A component and everything under it (its type token is in their URNs). */
+const component = (type: { __pulumiType: string }) => `**${type.__pulumiType}**`;
+
 /**
  * Enos' verbs as targeted updates: each updates its phase and the phases it needs, and leaves the
  * others as they are. Targets are URN patterns of the phases' components and everything under them.
  */
 const PHASES = {
-  testbed: ["**enos:testbed:**", "**::known-hosts", "**::ssh-config"],
-  monitoring: ["**enos:phases:Monitoring**"],
+  testbed: [`**${TESTBED_MODULE}:**`, "**::known-hosts", "**::ssh-config"],
+  monitoring: [component(Monitoring)],
   // The dev cloud stands in for the deploy on the local testbed (enos:dev_cloud): it is `os` too.
-  os: ["**enos:phases:Kolla**", "**enos:phases:DevCloud**"],
-  init: ["**enos:phases:OpenStackInit**"],
-  bench: ["**enos:phases:Benchmark**"],
-  tc: ["**enos:phases:NetworkEmulation**"],
+  os: [component(KollaDeployment), component(DevCloud)],
+  init: [component(OpenStackInit)],
+  bench: [component(Benchmark)],
+  tc: [component(NetworkEmulation)],
 } as const;
 export type Phase = keyof typeof PHASES;
 export const ALL_PHASES = Object.keys(PHASES) as Phase[];
@@ -35,7 +49,7 @@ export const phaseTargets = (phase: Phase, stack: string): string[] => urns(PHAS
  * depends on phases (only deploy makes it: no verb's phase); the testbed stays.
  */
 export const phasesTargets = (stack: string): string[] =>
-  urns([...ALL_PHASES.filter((p) => p !== "testbed").flatMap((p) => PHASES[p]), "**enos:phases:Backup**"], stack);
+  urns([...ALL_PHASES.filter((p) => p !== "testbed").flatMap((p) => PHASES[p]), component(Backup)], stack);
 
 /**
  * What `enos tc --reset` deletes: the rules, and the benchmarks that ran under them (they depend on
@@ -49,5 +63,8 @@ export const tcResetTargets = (stack: string): string[] => [
 /** The --target patterns of a verb's update on a stack. */
 export function targetsOf(verb: keyof typeof VERB_PHASES, stack: string): string[] {
   // The experiment component parents every phase: a target's parents must be targets too.
-  return urns(["enos:index:Experiment::experiment", ...VERB_PHASES[verb].flatMap((phase) => PHASES[phase])], stack);
+  return urns(
+    [`${Experiment.__pulumiType}::${EXPERIMENT}`, ...VERB_PHASES[verb].flatMap((phase) => PHASES[phase])],
+    stack,
+  );
 }

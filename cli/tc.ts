@@ -22,7 +22,7 @@ import { experimentRecord, openExperiment } from "./workspace";
  * The emulation comes after the OpenStack phases (as Enos applied tc after os and init-os): on a stack
  * where they have not run, `enos tc` (an update of the tc phase alone) could not create them.
  */
-async function requireOpenstackPhases(global: GlobalOptions): Promise<void> {
+async function requireOpenStackPhases(global: GlobalOptions): Promise<void> {
   const name = stackName(global);
   if (validate(global).kollaMode === "none" || (await resourcesOf(await openExperiment(name), ["os"])).length > 0)
     return;
@@ -63,7 +63,7 @@ export function register(program: Command) {
           return code;
         }
         if (!options.plan && !options.test) {
-          await requireOpenstackPhases(global);
+          await requireOpenStackPhases(global);
           return update(global, "tc");
         }
         const config = validate(global);

@@ -9,6 +9,8 @@ import {
   type PulumiFn,
   type Stack,
 } from "@pulumi/pulumi/automation";
+import { Backup } from "../components/backup";
+import { Experiment } from "../components/experiment";
 import type { HostPlan } from "../components/tc/plan";
 import { CACHE_DIR, PROJECT_DIR, STATE_DIR } from "../config/paths";
 
@@ -105,12 +107,10 @@ export interface ExperimentRecord {
 export async function experimentRecord(stack: Stack): Promise<ExperimentRecord | undefined> {
   const state = await stack.exportStack();
   const experiment = (state.deployment.resources ?? []).find(
-    (r: { type: string }) => r.type === "enos:index:Experiment",
+    (r: { type: string }) => r.type === Experiment.__pulumiType,
   );
   return experiment?.outputs?.hosts ? experiment.outputs : undefined;
 }
-
-const BACKUP_TYPE = "enos:phases:Backup";
 
 /**
  * A destroy (of `options.target`, or of everything), backup_on_destroy's command first when the stack
@@ -119,9 +119,9 @@ const BACKUP_TYPE = "enos:phases:Backup";
  */
 export async function destroyBackingUpFirst(stack: Stack, options: DestroyOptions): Promise<DestroyResult> {
   const resources: { urn: string }[] = (await stack.exportStack()).deployment.resources ?? [];
-  const backup = resources.map((r) => r.urn).filter((urn) => urn.includes(BACKUP_TYPE));
+  const backup = resources.map((r) => r.urn).filter((urn) => urn.includes(Backup.__pulumiType));
   // Only a destroy that takes the backup's command with it (not tc --reset's) backs up.
-  const backsUp = !options.target || options.target.some((pattern) => pattern.includes(BACKUP_TYPE));
+  const backsUp = !options.target || options.target.some((pattern) => pattern.includes(Backup.__pulumiType));
   if (backsUp && backup.length > 0) await stack.destroy({ ...options, target: backup });
   return stack.destroy(options);
 }

@@ -25,8 +25,10 @@ export interface BackupArgs {
  * deletes it first, while the hosts, their tc rules, containers and logs still exist.
  */
 export class Backup extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:Backup";
+
   constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:Backup", name, {}, opts);
+    super(Backup.__pulumiType, name, {}, opts);
     const request = pulumi
       .all([args.hosts, args.sshConfig, args.influxdb, args.devCloud])
       .apply(([hosts, sshConfig, influxdb, devCloud]) =>
@@ -41,7 +43,7 @@ export class Backup extends pulumi.ComponentResource {
       );
     const armed = `echo "a backup goes to ${path.join(args.resultsDir, "backup")} when this stack is destroyed"`;
     new local.Command(
-      "backup-on-destroy",
+      `${name}-on-destroy`,
       {
         create: armed,
         // An update in place: a replacement would run the delete, i.e. take a backup nobody asked for.

@@ -56,11 +56,12 @@ export function runFingerprint(run: BenchRun, workloadDir: string, runId?: strin
  * itself. Results stay on destroy: they are the experiment's product.
  */
 export class Benchmark extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:Benchmark";
   /** Path of the Rally summary (markdown; summary.json beside it); undefined without Rally runs. */
   public readonly summary?: pulumi.Output<string>;
 
   constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:Benchmark", name, {}, opts);
+    super(Benchmark.__pulumiType, name, {}, opts);
     const openrc = args.openrc === undefined ? undefined : pulumi.output(args.openrc);
     const paths = (rc?: string): BenchPaths => ({
       bin: path.join(PROJECT_DIR, ".venv", "bin"),

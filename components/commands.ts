@@ -46,25 +46,39 @@ export const remoteBash = (script: string) => `bash -c ${shellQuote(script)}`;
 export const bashOnStdin = (script: pulumi.Input<string>) => ({ create: "bash -s", update: "bash -s", stdin: script });
 
 /**
+ * Why a remote command cannot reach `host` safely, if so: the command plugin would trust any host key
+ * (of the host or of its jump host) without one, so a testbed that knows none must say so.
+ */
+export function connectionProblem(host: Host): string | undefined {
+  const cannotCheck = "so a remote command cannot check whom it talks to";
+  if (!host.hostKey) return `host ${host.alias}: the testbed knows no host key for ${host.address}, ${cannotCheck}`;
+  if (host.jump === undefined) return keyProblem(host);
+  if (!parseJump(host.jump)) return `host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`;
+  if (!host.jumpHostKey) {
+    return `host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, ${cannotCheck}`;
+  }
+  return keyProblem(host);
+}
+
+function keyProblem({ alias, keyfile }: Host): string | undefined {
+  if (keyfile === undefined) return undefined;
+  try {
+    fs.accessSync(keyfile, fs.constants.R_OK);
+    return undefined;
+  } catch (error) {
+    return `host ${alias}: cannot read its SSH key ${keyfile} (${(error as Error).message}); the testbed should have made it`;
+  }
+}
+
+/**
  * remote.Command's connection to a host, as the testbed describes it: its key file's content (secret),
  * the host key the testbed pinned or probed, and its jump host (reached with the same key) as proxy.
+ * Made inside an apply, where nothing may throw: a command using it depends on a precondition that
+ * checked connectionProblem first, so a connection made for a host that fails it is never used.
  */
 export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
-  // The command plugin would trust any key without one: a testbed that knows none must say so here.
-  if (!host.hostKey)
-    throw new Error(
-      `host ${host.alias}: the testbed knows no host key for ${host.address}, so a remote command cannot check whom it talks to`,
-    );
-  const privateKey = host.keyfile === undefined ? undefined : pulumi.secret(readKey(host.alias, host.keyfile));
+  const privateKey = host.keyfile === undefined ? undefined : pulumi.secret(readKey(host.keyfile));
   const jump = host.jump === undefined ? undefined : parseJump(host.jump);
-  if (host.jump && !jump) throw new Error(`host ${host.alias}: jump "${host.jump}" is not [user@]address[:port]`);
-  // The plugin would trust any key of the jump host too.
-  if (jump && !host.jumpHostKey) {
-    throw new Error(
-      `host ${host.alias}: the testbed knows no host key for its jump host ${host.jump}, ` +
-        "so a remote command cannot check whom it talks to",
-    );
-  }
   return {
     host: host.address,
     port: host.port ?? 22,
@@ -81,13 +95,12 @@ export function connectionOf(host: Host): types.input.remote.ConnectionArgs {
   };
 }
 
-function readKey(alias: string, keyfile: string): string {
+/** The key's text; nothing when it cannot be read, which connectionProblem reports. */
+function readKey(keyfile: string): string {
   try {
     return fs.readFileSync(keyfile, "utf8");
-  } catch (error) {
-    throw new Error(
-      `host ${alias}: cannot read its SSH key ${keyfile} (${(error as Error).message}); the testbed should have made it`,
-    );
+  } catch {
+    return "";
   }
 }
 

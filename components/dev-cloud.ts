@@ -64,23 +64,24 @@ function scriptsHash(): string {
  * deletes the servers, then stops every daemon by PID and leaves nothing.
  */
 export class DevCloud extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:DevCloud";
   public readonly adminOpenrc: pulumi.Output<string>;
   /** New for every stand-up: what depends on the cloud's content (init) runs again when it changes. */
   public readonly cloudId: pulumi.Output<string>;
 
   constructor(name: string, args: DevCloudArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:DevCloud", name, {}, opts);
+    super(DevCloud.__pulumiType, name, {}, opts);
     const password = new random.RandomPassword(
-      "dev-cloud-admin-password",
+      `${name}-admin-password`,
       { length: 32, special: false },
       { parent: this },
     );
     const cloud = new local.Command(
-      "dev-cloud",
+      name,
       {
         create: pulumi
           .all([args.namespace, args.address])
-          .apply(([ns, address]) => devCloudUp(ns, args.dir, address, args.openrc)),
+          .apply(([namespace, address]) => devCloudUp(namespace, args.dir, address, args.openrc)),
         delete: devCloudDown(args.dir),
         interpreter: BASH,
         environment: { DEV_CLOUD_PASSWORD: password.result },
@@ -91,7 +92,7 @@ export class DevCloud extends pulumi.ComponentResource {
     // The command's outputs are secret (its environment holds the password); the file's path and the
     // cloud's id are not, and init, Rally and the stack outputs would all show "[secret]" otherwise.
     this.adminOpenrc = pulumi.unsecret(cloud.stdout.apply(() => args.openrc));
-    this.cloudId = pulumi.unsecret(cloud.stdout.apply((out) => out.trim()));
+    this.cloudId = pulumi.unsecret(cloud.stdout.apply((id) => id.trim()));
     this.registerOutputs({ adminOpenrc: this.adminOpenrc, cloudId: this.cloudId });
   }
 }

@@ -8,8 +8,9 @@ import { shortHash } from "../kolla/install";
 import { ChameleonBaremetalTestbed } from "../providers/chameleon";
 import { G5kTestbed } from "../providers/g5k";
 import { LocalTestbed } from "../providers/local";
-import { OpenstackTestbed } from "../providers/openstack";
+import { OpenStackTestbed } from "../providers/openstack";
 import { StaticTestbed } from "../providers/static";
+import type { Testbed } from "../providers/testbed";
 import { VagrantTestbed } from "../providers/vagrant";
 import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
@@ -31,15 +32,9 @@ export interface ExperimentArgs {
   resultsDir: string;
 }
 
-/** What every testbed component exposes to the phases. */
-interface Testbed extends pulumi.ComponentResource {
-  hosts: pulumi.Output<Host[]>;
-  network: pulumi.Output<TestbedNetwork>;
-  aliases: string[];
-}
-
 /** The one place that knows both the testbeds and the phases. */
 export class Experiment extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:Experiment";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly sshConfig: pulumi.Output<string>;
@@ -51,7 +46,7 @@ export class Experiment extends pulumi.ComponentResource {
   public readonly benchmark?: Benchmark;
 
   constructor(name: string, args: ExperimentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:index:Experiment", name, {}, opts);
+    super(Experiment.__pulumiType, name, {}, opts);
     // Read before any resource exists: a wrong run.yml must leave nothing behind.
     const workload = args.config.workload === undefined ? undefined : readWorkload(args.config.workload);
     const dir = path.join(args.stateDir, args.stack);
@@ -86,7 +81,7 @@ export class Experiment extends pulumi.ComponentResource {
     const kollaMode = args.config.kollaMode;
     const kollaDir = kollaConfigDirOf(args.stateDir, args.stack);
     const monitoringMode = args.config.provider.type === "local" || kollaMode === "check" ? "check" : "deploy";
-    const vips = this.network.apply((n) => n.vips);
+    const vips = this.network.apply((testbedNetwork) => testbedNetwork.vips);
     const startMonitoring = (engine?: pulumi.Resource) =>
       new Monitoring(
         "monitoring",
@@ -129,13 +124,14 @@ export class Experiment extends pulumi.ComponentResource {
 
     // Debian's OpenStack stands in for the deploy that check mode cannot do (local testbed only).
     const cloudDir = devCloudDir(args.stack, args.stateDir);
-    if (args.config.devCloud && testbed instanceof LocalTestbed && this.kolla) {
+    const namespaces = testbed.namespaces;
+    if (args.config.devCloud && namespaces && this.kolla) {
       const control = this.hosts.apply(devCloudHost);
       this.devCloud = new DevCloud(
         "dev-cloud",
         {
-          namespace: control.apply((c) => testbed.namespaces[c.alias]),
-          address: control.apply((c) => c.address),
+          namespace: control.apply((host) => namespaces[host.alias]),
+          address: control.apply((host) => host.address),
           dir: cloudDir,
           openrc: adminOpenrc(kollaDir),
         },
@@ -149,7 +145,7 @@ export class Experiment extends pulumi.ComponentResource {
     this.init =
       this.kolla &&
       new OpenStackInit(
-        "openstack-init",
+        "init",
         {
           openrc,
           network: this.network,
@@ -167,7 +163,7 @@ export class Experiment extends pulumi.ComponentResource {
     this.networkEmulation =
       constraints &&
       new NetworkEmulation(
-        "network-emulation",
+        "tc",
         {
           hosts: this.hosts,
           aliases: testbed.aliases,
@@ -220,7 +216,8 @@ export class Experiment extends pulumi.ComponentResource {
           stack: args.stack,
           resultsDir: args.resultsDir,
           influxdb: this.monitoring?.influxdb,
-          devCloud: this.devCloud && this.hosts.apply((hs) => devCloudSource(args.stack, hs, args.stateDir)),
+          devCloud:
+            this.devCloud && this.hosts.apply((hostList) => devCloudSource(args.stack, hostList, args.stateDir)),
         },
         { parent: this, dependsOn: [testbed, sshConfig, ...phases], transformations: [phaseTimeout(timeouts.backup)] },
       );
@@ -259,7 +256,7 @@ function createTestbed(args: ExperimentArgs, learntHosts: string, parent: pulumi
       );
     case "openstack":
     case "chameleonkvm":
-      return new OpenstackTestbed(
+      return new OpenStackTestbed(
         "testbed",
         { stack: args.stack, pulumiHome: PULUMI_HOME, provider, demands, knownHostsFile: learntHosts },
         opts,

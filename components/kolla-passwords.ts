@@ -24,11 +24,12 @@ export interface KollaPasswordsArgs {
  * has the same name under this component, so its URN (and value) stays when the first way takes over.
  */
 export class KollaPasswords extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:KollaPasswords";
   /** Every key of passwords.yml with its value; secret. */
   public readonly values: pulumi.Output<Record<string, unknown>>;
 
   constructor(name: string, args: KollaPasswordsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:kolla:Passwords", name, {}, opts);
+    super(KollaPasswords.__pulumiType, name, {}, opts);
     const generate = (template: string): pulumi.Output<Record<string, unknown>> => {
       const values: Record<string, pulumi.Input<unknown>> = Object.fromEntries(
         Object.entries(secretKinds(template)).map(([key, kind]) => [

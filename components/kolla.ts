@@ -27,7 +27,7 @@ import {
 import { groupHosts } from "../kolla/inventory";
 import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
-import { BASH, connectionOf, localFile, precondition, remoteBash, replacedFirst } from "./commands";
+import { BASH, connectionOf, connectionProblem, localFile, precondition, remoteBash, replacedFirst } from "./commands";
 import { KollaPasswords } from "./kolla-passwords";
 
 export interface KollaArgs {
@@ -75,6 +75,7 @@ export function kollaCopyFor(
  * kolla-ansible's plays would run on.
  */
 export class KollaDeployment extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:Kolla";
   public readonly vip: pulumi.Output<string>;
   public readonly horizonUrl: pulumi.Output<string>;
   /** Deploy mode: where admin-openrc.sh is. */
@@ -83,7 +84,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
   public readonly plan?: pulumi.Output<Record<string, string[]>>;
 
   constructor(name: string, args: KollaArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:Kolla", name, {}, opts);
+    super(KollaDeployment.__pulumiType, name, {}, opts);
     const { config, configDir } = args;
     const hosts = pulumi.output(args.hosts);
     const network = pulumi.output(args.network);
@@ -95,7 +96,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
     const asChild = { parent: this };
 
     const install = new local.Command(
-      "kolla-ansible",
+      `${name}-ansible`,
       {
         create: renderInstallScript(copy, path.join(PROJECT_DIR, "scripts", "constraints.txt")),
         interpreter: BASH,
@@ -104,29 +105,32 @@ export class KollaDeployment extends pulumi.ComponentResource {
       replacedFirst(asChild),
     );
     const passwords = new KollaPasswords(
-      "kolla-passwords",
+      `${name}-passwords`,
       { templateFile: passwordsTemplate(copy), installedTemplate: install.stdout },
       asChild,
     );
 
     const template = inventoryTemplate(config);
     const inventoryCheck = precondition(
-      "inventory-check",
-      hosts.apply((hs) => inventoryProblems(template, hs) ?? ""),
+      `${name}-inventory-check`,
+      hosts.apply((hostList) => inventoryProblems(template, hostList) ?? ""),
       asChild,
     );
     const files = pulumi
       .all([hosts, network, passwords.values])
-      .apply(([hs, net, values]) => renderKollaFiles(config, hs, net, values));
+      .apply(([hostList, testbedNetwork, values]) => renderKollaFiles(config, hostList, testbedNetwork, values));
     const written = (["multinode", "globals", "passwords"] as const).map(
       (key) =>
         localFile(
-          `kolla-${key}`,
+          `${name}-${key}`,
           {
             path: path.join(configDir, key === "multinode" ? key : `${key}.yml`),
             // passwords.yml's text goes to the command as its stdin, an input: secret, or the state keeps it
             // in plain (additionalSecretOutputs covers outputs only).
-            content: key === "passwords" ? pulumi.secret(files.apply((f) => f[key])) : files.apply((f) => f[key]),
+            content:
+              key === "passwords"
+                ? pulumi.secret(files.apply((rendered) => rendered[key]))
+                : files.apply((rendered) => rendered[key]),
             // passwords.yml holds secrets: readable by its owner only, encrypted in the state.
             mode: key === "passwords" ? 0o600 : 0o644,
           },
@@ -136,11 +140,14 @@ export class KollaDeployment extends pulumi.ComponentResource {
 
     const globals = pulumi
       .all([hosts, network])
-      .apply(([hs, net]) => globalsOf({ hosts: hs, network: net, registry: config.registry, kolla: config.kolla }));
-    this.vip = globals.apply((g) => String(g.kolla_internal_vip_address));
+      .apply(([hostList, testbedNetwork]) =>
+        globalsOf({ hosts: hostList, network: testbedNetwork, registry: config.registry, kolla: config.kolla }),
+      );
+    this.vip = globals.apply((vars) => String(vars.kolla_internal_vip_address));
     this.horizonUrl = globals.apply(
-      (g) =>
-        `${g.kolla_enable_tls_external === true || g.kolla_enable_tls_external === "yes" ? "https" : "http"}://${g.kolla_external_vip_address ?? g.kolla_internal_vip_address}`,
+      (vars) =>
+        `${vars.kolla_enable_tls_external === true || vars.kolla_enable_tls_external === "yes" ? "https" : "http"}://` +
+        `${vars.kolla_external_vip_address ?? vars.kolla_internal_vip_address}`,
     );
 
     const run = pulumi
@@ -149,22 +156,22 @@ export class KollaDeployment extends pulumi.ComponentResource {
     const after = [install, ...written];
     if (config.kollaMode === "check") {
       const check = new local.Command(
-        "kolla-check",
+        `${name}-check`,
         {
           create: run.apply(renderCheckScript),
           interpreter: BASH,
           environment,
-          triggers: [files.apply((f) => shortHash(f, copy.requirement))],
+          triggers: [files.apply((rendered) => shortHash(rendered, copy.requirement))],
         },
         replacedFirst({ ...asChild, dependsOn: after }),
       );
       const result = check.stdout.apply(parseCheckOutput);
-      result.apply((r) => pulumi.log.info(describeCheck(r), this));
+      result.apply((checked) => pulumi.log.info(describeCheck(checked), this));
       // Hosts and role names only: not secret, though the check's trigger hashes files holding the passwords.
-      this.plan = pulumi.unsecret(result.apply((r) => rolesByHost(r.plays)));
+      this.plan = pulumi.unsecret(result.apply((checked) => rolesByHost(checked.plays)));
     } else {
       const teardown = new local.Command(
-        "kolla-teardown",
+        `${name}-teardown`,
         {
           // The cloud's lifetime: deleting this (destroy, never an update) tears down what the steps made.
           create: "echo 'the cloud made by the kolla-ansible steps lives as long as this resource'",
@@ -174,38 +181,38 @@ export class KollaDeployment extends pulumi.ComponentResource {
         },
         replacedFirst({ ...asChild, dependsOn: after }),
       );
-      const consumed = pulumi.all([files, globals, hosts]).apply(([f, g, hs]) => ({
+      const consumed = pulumi.all([files, globals, hosts]).apply(([rendered, vars, hostList]) => ({
         // Host keys too: a machine installed anew at the same address (a new job, --force-deploy)
         // has none of the cloud, and a new key says so.
         inventory: shortHash(
-          f.multinode,
+          rendered.multinode,
           copy.requirement,
-          hs.map((h) => h.hostKey ?? ""),
+          hostList.map((host) => host.hostKey ?? ""),
         ),
         images: shortHash(
-          g.openstack_release,
-          Object.entries(g).filter(([k]) => k.startsWith("docker_") || k.startsWith("enable_")),
+          vars.openstack_release,
+          Object.entries(vars).filter(([key]) => key.startsWith("docker_") || key.startsWith("enable_")),
         ),
-        config: shortHash(f),
+        config: shortHash(rendered),
         admin: shortHash(
-          g.kolla_internal_vip_address,
-          g.kolla_external_vip_address,
-          /keystone_admin_password: (\S+)/.exec(f.passwords)?.[1],
+          vars.kolla_internal_vip_address,
+          vars.kolla_external_vip_address,
+          /keystone_admin_password: (\S+)/.exec(rendered.passwords)?.[1],
         ),
       }));
       const triggerOf: Record<DeployStep, (c: pulumi.Unwrap<typeof consumed>) => string> = {
-        "bootstrap-servers": (c) => c.inventory,
-        prechecks: (c) => c.inventory,
-        pull: (c) => shortHash(c.inventory, c.images),
-        deploy: (c) => c.config,
-        "post-deploy": (c) => shortHash(c.inventory, c.admin),
+        "bootstrap-servers": (hashes) => hashes.inventory,
+        prechecks: (hashes) => hashes.inventory,
+        pull: (hashes) => shortHash(hashes.inventory, hashes.images),
+        deploy: (hashes) => hashes.config,
+        "post-deploy": (hashes) => shortHash(hashes.inventory, hashes.admin),
       };
       let previous: pulumi.Resource[] = [teardown];
       for (const step of DEPLOY_STEPS) {
         const command = new local.Command(
-          `kolla-${step}`,
+          `${name}-${step}`,
           {
-            create: run.apply((r) => renderStepScript(r, step)),
+            create: run.apply((kollaRun) => renderStepScript(kollaRun, step)),
             // Only a trigger (what the step consumes) re-runs a step: not a new environment (monitoring
             // on or off, the user's ANSIBLE_CONFIG), which would re-run hours of pulls and deploys.
             update: "true",
@@ -224,7 +231,12 @@ export class KollaDeployment extends pulumi.ComponentResource {
         previous = [command];
         // The internal registry (and monitoring's containers) need the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
-          previous = [registryOnControlHost(config.registry, hosts, network, { ...asChild, dependsOn: [command] })];
+          previous = [
+            registryOnControlHost(`${name}-registry`, config.registry, hosts, network, {
+              ...asChild,
+              dependsOn: [command],
+            }),
+          ];
         }
         if (step === "bootstrap-servers" && args.withEngine) previous = [...previous, args.withEngine(command)];
       }
@@ -240,25 +252,31 @@ export class KollaDeployment extends pulumi.ComponentResource {
 }
 
 function registryOnControlHost(
+  name: string,
   registry: Extract<KollaArgs["config"]["registry"], { type: "internal" }>,
   hosts: pulumi.Output<Host[]>,
   network: pulumi.Output<TestbedNetwork>,
   opts: pulumi.CustomResourceOptions,
 ): remote.Command {
   // The mirror sits at the registry VIP, as globals.yml's docker_registry says.
-  const place = pulumi.all([hosts, network]).apply(([hs, net]) => {
-    const control = groupHosts("control", hs)[0];
-    return { control, address: net.vips.registry.address, device: control.interfaces.api };
+  const place = pulumi.all([hosts, network]).apply(([hostList, testbedNetwork]) => {
+    const control = groupHosts("control", hostList)[0];
+    return { control, address: testbedNetwork.vips.registry.address, device: control.interfaces.api };
   });
+  const check = precondition(
+    `${name}-check`,
+    place.apply((placement) => connectionProblem(placement.control) ?? ""),
+    opts,
+  );
   return new remote.Command(
-    "kolla-registry",
+    name,
     {
-      create: place.apply((p) => remoteBash(renderRegistryScript(registry, p))),
-      delete: place.apply((p) => remoteBash(renderRegistryRemovalScript(registry, p))),
-      connection: place.apply((p) => connectionOf(p.control)),
+      create: place.apply((placement) => remoteBash(renderRegistryScript(registry, placement))),
+      delete: place.apply((placement) => remoteBash(renderRegistryRemovalScript(registry, placement))),
+      connection: place.apply((placement) => connectionOf(placement.control)),
       // Moved (another control host, address or device): the old one is removed first.
-      triggers: [place.apply((p) => shortHash(p.control.alias, p.address, p.device))],
+      triggers: [place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device))],
     },
-    replacedFirst(opts),
+    replacedFirst({ ...opts, dependsOn: check }),
   );
 }

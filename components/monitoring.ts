@@ -31,7 +31,7 @@ export const annotationsEnv = (
   mode: MonitoringMode,
   vips: pulumi.Input<Vips>,
 ): pulumi.Output<Record<string, string>> | undefined =>
-  mode === "deploy" ? pulumi.output(vips).apply((vs) => callbackEnv(influxdbUrl(vs))) : undefined;
+  mode === "deploy" ? pulumi.output(vips).apply((resolved) => callbackEnv(influxdbUrl(resolved))) : undefined;
 
 /**
  * Enos' monitoring stack, deployed by the project's playbook once the hosts have a container
@@ -39,6 +39,7 @@ export const annotationsEnv = (
  * InfluxDB; deleting it removes the containers.
  */
 export class Monitoring extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:Monitoring";
   /** Where Grafana serves; undefined in check mode, which starts no container. */
   public readonly grafanaUrl?: pulumi.Output<string>;
   /**
@@ -50,20 +51,20 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly influxdb: pulumi.Output<{ alias: string; container: string }>;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:Monitoring", name, {}, opts);
+    super(Monitoring.__pulumiType, name, {}, opts);
     const hosts = pulumi.output(args.hosts);
     const vips = pulumi.output(args.vips);
     const run = pulumi.all([hosts, vips, args.sshConfig]).apply(
-      ([hs, vs, sshConfig]): PlaybookRun => ({
-        hosts: hs,
-        vips: vs,
+      ([hostList, vipAddresses, sshConfig]): PlaybookRun => ({
+        hosts: hostList,
+        vips: vipAddresses,
         sshConfig,
         venv: path.join(PROJECT_DIR, ".venv"),
       }),
     );
-    const deploy = run.apply((r) => renderDeployScript(r, args.mode));
+    const deploy = run.apply((monitoringRun) => renderDeployScript(monitoringRun, args.mode));
     new local.Command(
-      "monitoring",
+      name,
       {
         create: deploy,
         // A changed host list re-runs the playbook in place (it replaces the containers itself).

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NetworkConstraintsConfig } from "../config/schema";
 import type { Host } from "../config/types";
 import type { Vips } from "../config/vips";
-import { bashOnStdin, connectionOf, precondition, remoteBash, replacedFirst } from "./commands";
+import { bashOnStdin, connectionOf, connectionProblem, precondition, remoteBash, replacedFirst } from "./commands";
 import { addressesScript, shapedAddresses, withCurrentAddresses } from "./tc/addresses";
 import { fpingCommand, type MeasureRequest, parseFping, samplePairs } from "./tc/measure";
 import {
@@ -16,7 +16,7 @@ import {
   planGroupRules,
   planHostRules,
 } from "./tc/plan";
-import { renderApplyScript, renderResetScript } from "./tc/render";
+import { classProblems, renderApplyScript, renderResetScript } from "./tc/render";
 
 export interface NetworkEmulationArgs {
   hosts: pulumi.Input<Host[]>;
@@ -36,7 +36,7 @@ export interface NetworkEmulationArgs {
 /** Every host whose kernel lacks a qdisc the plan needs, as one message; nothing when all can. */
 export function kernelProblems(hosts: Host[], plans: HostPlan[]): string | undefined {
   const missing = plans.flatMap((plan) => {
-    const host = hosts.find((h) => h.alias === plan.alias)!;
+    const host = hosts.find((candidate) => candidate.alias === plan.alias)!;
     const lacks = [
       ...(plan.rules.length > 0 && !host.kernel.htb ? ["sch_htb (htb: rates)"] : []),
       ...(plan.rules.some(needsNetem) && !host.kernel.netem ? ["sch_netem (netem: delay and loss)"] : []),
@@ -53,9 +53,11 @@ export function kernelProblems(hosts: Host[], plans: HostPlan[]): string | undef
  * none): their rules would match no packet, and the emulation would silently not be there.
  */
 export function addressProblems(plans: HostPlan[]): string | undefined {
-  const unknown = [...new Set(plans.flatMap((p) => p.rules.filter((r) => r.ips.length === 0).map((r) => r.dst)))];
+  const unknown = [
+    ...new Set(plans.flatMap((plan) => plan.rules.filter((rule) => rule.ips.length === 0).map((rule) => rule.dst))),
+  ];
   return unknown.length
-    ? `network emulation cannot shape traffic to hosts whose addresses the testbed does not know; no host was changed:\n${unknown.map((a) => `  - ${a} has no known IPv4 address`).join("\n")}`
+    ? `network emulation cannot shape traffic to hosts whose addresses the testbed does not know; no host was changed:\n${unknown.map((dst) => `  - ${dst} has no known IPv4 address`).join("\n")}`
     : undefined;
 }
 
@@ -71,14 +73,14 @@ function baseRttScript(hosts: Host[], sshConfig: string): string {
   return [
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT",
     ...hosts.map(
-      (h, i) =>
-        `ssh -F '${sshConfig}' '${h.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n` +
-        `${renderResetScript(h)}RESET\nreset[${i}]=$!`,
+      (host, i) =>
+        `ssh -F '${sshConfig}' '${host.alias}' bash -s > "$dir/reset-${i}" 2>&1 <<'RESET' &\n` +
+        `${renderResetScript(host)}RESET\nreset[${i}]=$!`,
     ),
     "failed=0",
     ...hosts.map(
-      (h, i) =>
-        `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${h.alias} failed ` +
+      (host, i) =>
+        `wait "\${reset[${i}]}" || { echo "base RTT: resetting the tc rules of ${host.alias} failed ` +
         '(exit $?): its rules may still be there, so nothing was measured; its output:" >&2; ' +
         `sed 's/^/  /' "$dir/reset-${i}" >&2; failed=1; }`,
     ),
@@ -116,10 +118,11 @@ export function baseRttSamples(hosts: Host[], output: string): BaseRttSample[] {
  * changed constraint re-runs only those hosts.
  */
 export class NetworkEmulation extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:NetworkEmulation";
   public readonly plan: pulumi.Output<HostPlan[]>;
 
   constructor(name: string, args: NetworkEmulationArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:NetworkEmulation", name, {}, opts);
+    super(NetworkEmulation.__pulumiType, name, {}, opts);
     const groupRules = planGroupRules(args.groups, args.constraints);
     const hosts = pulumi.output(args.hosts);
     const sshConfig = pulumi.output(args.sshConfig);
@@ -130,21 +133,21 @@ export class NetworkEmulation extends pulumi.ComponentResource {
       // Measured on bare interfaces, when the phase is created or the hosts change; the hosts' rules
       // are then all re-applied (their triggers carry the measurement).
       baseRtt = new local.Command(
-        "base-rtt",
+        `${name}-base-rtt`,
         {
-          ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => baseRttScript(hs, cfg))),
-          triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
+          ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hostList, config]) => baseRttScript(hostList, config))),
+          triggers: [hosts.apply((hostList) => JSON.stringify(hostList.map((host) => [host.alias, host.ips])))],
         },
         replacedFirst({ parent: this }),
       );
-      const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hs, out]) => {
-        const base = baseRtts(baseRttSamples(hs, out));
+      const adjusted = pulumi.all([hosts, baseRtt.stdout]).apply(([hostList, output]) => {
+        const base = baseRtts(baseRttSamples(hostList, output));
         const { rules, problems } = accurateRules(groupRules, base.rttMs);
         return { rules, problems: [...base.problems, ...problems] };
       });
       checks.push(
         precondition(
-          "accuracy-check",
+          `${name}-accuracy-check`,
           adjusted.apply(({ problems }) =>
             problems.length ? `accurate mode is impossible for:\n  - ${problems.join("\n  - ")}` : "",
           ),
@@ -155,33 +158,44 @@ export class NetworkEmulation extends pulumi.ComponentResource {
     }
     // Read when the phase is made (after the OpenStack phases) or the hosts change: the VIPs are then held.
     const addresses = new local.Command(
-      "host-addresses",
+      `${name}-host-addresses`,
       {
-        ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hs, cfg]) => addressesScript(hs, cfg))),
-        triggers: [hosts.apply((hs) => JSON.stringify(hs.map((h) => [h.alias, h.ips])))],
+        ...bashOnStdin(pulumi.all([hosts, sshConfig]).apply(([hostList, config]) => addressesScript(hostList, config))),
+        triggers: [hosts.apply((hostList) => JSON.stringify(hostList.map((host) => [host.alias, host.ips])))],
       },
       replacedFirst({ parent: this }),
     );
-    const current = pulumi.all([hosts, addresses.stdout]).apply(([hs, out]) => withCurrentAddresses(hs, out));
-    this.plan = pulumi.all([current, appliedRules]).apply(([hs, rules]) => planHostRules(hs, rules));
+    const current = pulumi
+      .all([hosts, addresses.stdout])
+      .apply(([hostList, output]) => withCurrentAddresses(hostList, output));
+    this.plan = pulumi.all([current, appliedRules]).apply(([hostList, rules]) => planHostRules(hostList, rules));
     checks.push(
       precondition(
-        "kernel-check",
+        `${name}-kernel-check`,
         pulumi
           .all([hosts, this.plan])
-          .apply(([hs, plans]) => [kernelProblems(hs, plans), addressProblems(plans)].filter(Boolean).join("\n")),
+          .apply(([hostList, plans]) =>
+            [
+              kernelProblems(hostList, plans),
+              addressProblems(plans),
+              classProblems(plans),
+              ...hostList.map(connectionProblem),
+            ]
+              .filter(Boolean)
+              .join("\n"),
+          ),
         { parent: this },
       ),
     );
 
     const applied = args.aliases.map((alias) => {
-      const hostPlan = this.plan.apply((plans) => plans.find((p) => p.alias === alias)!);
+      const hostPlan = this.plan.apply((plans) => plans.find((plan) => plan.alias === alias)!);
       return new remote.Command(
-        `tc-${alias}`,
+        `${name}-${alias}`,
         {
           ...bashOnStdin(hostPlan.apply(renderApplyScript)),
           delete: hostPlan.apply((plan) => remoteBash(renderResetScript(plan))),
-          connection: hosts.apply((hs) => connectionOf(hs.find((h) => h.alias === alias)!)),
+          connection: hosts.apply((hostList) => connectionOf(hostList.find((host) => host.alias === alias)!)),
           triggers: baseRtt ? [baseRtt.stdout] : undefined,
         },
         replacedFirst({ parent: this, dependsOn: checks }),
@@ -190,23 +204,23 @@ export class NetworkEmulation extends pulumi.ComponentResource {
 
     if (args.constraints.test && args.constraints.enable) {
       // Re-measured whenever the plan changes; fails the update if the wire does not do what was asked.
-      const request = pulumi.all([hosts, sshConfig, this.plan, args.vips]).apply(([hs, cfg, plans, vips]) =>
+      const request = pulumi.all([hosts, sshConfig, this.plan, args.vips]).apply(([hostList, config, plans, vips]) =>
         JSON.stringify({
           stack: args.stack,
-          hosts: hs,
+          hosts: hostList,
           groupRules,
-          sshConfig: cfg,
+          sshConfig: config,
           outDir: args.reportDir,
           shaped: shapedAddresses(plans, vips),
         } satisfies MeasureRequest),
       );
       new local.Command(
-        "tc-test",
+        `${name}-test`,
         {
           create: `node ${path.join(__dirname, "tc", "measure.js")} -`,
           update: `node ${path.join(__dirname, "tc", "measure.js")} -`,
           stdin: request,
-          triggers: [this.plan.apply((p) => JSON.stringify(p))],
+          triggers: [this.plan.apply((plans) => JSON.stringify(plans))],
         },
         replacedFirst({ parent: this, dependsOn: applied }),
       );

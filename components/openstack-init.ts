@@ -26,11 +26,12 @@ export interface OpenStackInitArgs {
  * looked up before it is created, so a changed input re-runs the same command as an update.
  */
 export class OpenStackInit extends pulumi.ComponentResource {
+  public static readonly __pulumiType = "enos:phases:OpenStackInit";
   /** What the smoke check said (init.py's last line); undefined when the phase is skipped. */
   public readonly smokeCheck?: pulumi.Output<string>;
 
   constructor(name: string, args: OpenStackInitArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:phases:OpenStackInit", name, {}, opts);
+    super(OpenStackInit.__pulumiType, name, {}, opts);
     if (args.openrc === undefined) {
       pulumi.log.info("init: skipped: this stack has no OpenStack (kolla_mode check, or no deployment)", this);
     } else {
@@ -41,11 +42,11 @@ export class OpenStackInit extends pulumi.ComponentResource {
           renderInitCommand({ openrc, image: args.image ?? DEFAULT_CIRROS_URL, external: network.external }, bin),
         );
       const init = new local.Command(
-        "init",
+        name,
         { create: command, update: command, interpreter: BASH, triggers: args.triggers },
         replacedFirst({ parent: this }),
       );
-      this.smokeCheck = init.stdout.apply((out) => (out ?? "").trim().split("\n").pop() ?? "");
+      this.smokeCheck = init.stdout.apply((output) => (output ?? "").trim().split("\n").pop() ?? "");
     }
     this.registerOutputs({ smokeCheck: this.smokeCheck });
   }

@@ -26,6 +26,9 @@ export function stackConfig(): Record<string, unknown> {
   return stack;
 }
 
+/** The experiment's resource name: a stack has one, the parent of all its resources. */
+export const EXPERIMENT = "experiment";
+
 /** The Pulumi program: validated config -> Experiment -> outputs that tell the user what to do next. */
 export function experimentProgram(options: ProgramOptions) {
   return async () => {
@@ -33,12 +36,12 @@ export function experimentProgram(options: ProgramOptions) {
     const config = loadExperiment({ stack: stackConfig(), baseDir: options.projectDir });
     for (const warning of config.warnings) pulumi.log.warn(warning);
     const resultsDir = resultsDirOf(options.projectDir, stack);
-    const experiment = new Experiment("experiment", { config, stack, stateDir: options.stateDir, resultsDir });
+    const experiment = new Experiment(EXPERIMENT, { config, stack, stateDir: options.stateDir, resultsDir });
     // What fits on a screen at the end of `pulumi up`; the full records (every host's roles, groups,
     // interfaces, the tc plan, kolla's check) are in the state: `enos info --json` prints them.
     return {
       provider: config.provider.type,
-      hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((h) => [h.alias, h.address]))),
+      hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((host) => [host.alias, host.address]))),
       // Only what this stack has: an undefined output is a warning of the engine's.
       ...(experiment.kolla
         ? {

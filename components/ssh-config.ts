@@ -21,30 +21,32 @@ interface SshHost {
 }
 
 function jumpHosts(hosts: Host[]): SshHost[] {
-  const seen = new Map<string, SshHost | undefined>(hosts.map((h) => [knownName(h.address, h.port), undefined]));
-  for (const h of hosts) {
-    const jump = h.jump === undefined ? undefined : parseJump(h.jump);
+  const seen = new Map<string, SshHost | undefined>(
+    hosts.map((host) => [knownName(host.address, host.port), undefined]),
+  );
+  for (const host of hosts) {
+    const jump = host.jump === undefined ? undefined : parseJump(host.jump);
     const name = jump && knownName(jump.address, jump.port);
     if (jump && name && !seen.has(name)) {
-      seen.set(name, { ...jump, user: jump.user ?? h.user, keyfile: h.keyfile, hostKey: h.jumpHostKey });
+      seen.set(name, { ...jump, user: jump.user ?? host.user, keyfile: host.keyfile, hostKey: host.jumpHostKey });
     }
   }
-  return [...seen.values()].filter((j) => j !== undefined);
+  return [...seen.values()].filter((jump) => jump !== undefined);
 }
 
 /** An ssh_config with one entry per host, so that `ssh -F <file> <alias>` works for the user and the tools. */
 export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHostsFile: string): string {
-  const entry = (names: string, h: SshHost) =>
+  const entry = (names: string, host: SshHost) =>
     [
       `Host ${names}`,
-      `  HostName ${h.address}`,
-      ...(h.user ? [`  User ${h.user}`] : []),
-      ...(h.port ? [`  Port ${h.port}`] : []),
-      ...(h.keyfile ? [`  IdentityFile ${h.keyfile}`, "  IdentitiesOnly yes"] : []),
-      ...(h.jump ? [`  ProxyJump ${h.jump}`] : []),
+      `  HostName ${host.address}`,
+      ...(host.user ? [`  User ${host.user}`] : []),
+      ...(host.port ? [`  Port ${host.port}`] : []),
+      ...(host.keyfile ? [`  IdentityFile ${host.keyfile}`, "  IdentitiesOnly yes"] : []),
+      ...(host.jump ? [`  ProxyJump ${host.jump}`] : []),
       // Host keys the testbed reported are checked; others are learnt on first use, per experiment,
       // since testbeds hand the same addresses to reinstalled machines.
-      ...(h.hostKey
+      ...(host.hostKey
         ? [`  UserKnownHostsFile ${knownHostsFile}`, "  StrictHostKeyChecking yes"]
         : [`  UserKnownHostsFile ${learntHostsFile}`, "  StrictHostKeyChecking accept-new"]),
       "  BatchMode yes",
@@ -53,13 +55,15 @@ export function renderSshConfig(hosts: Host[], knownHostsFile: string, learntHos
   // By address too: Ansible and other tools connect to ansible_host, not to the alias. ProxyJump passes
   // -F on: a jump host's own connection reads its entry here, its key checked as the hosts' are.
   const entries = [
-    ...hosts.map((h) => entry(`${h.alias} ${h.address}`, h)),
-    ...jumpHosts(hosts).map((j) => entry(j.address, j)),
+    ...hosts.map((host) => entry(`${host.alias} ${host.address}`, host)),
+    ...jumpHosts(hosts).map((jump) => entry(jump.address, jump)),
   ];
   return `# Written by enos. Use: ssh -F <this file> <alias>\n\n${entries.join("\n\n")}\n`;
 }
 
 export function renderKnownHosts(hosts: Host[]): string {
-  const keyed = [...hosts, ...jumpHosts(hosts)].filter((h) => h.hostKey);
-  return keyed.map((h) => `${knownName(h.address, h.port)} ${h.hostKey!.split(" ").slice(0, 2).join(" ")}\n`).join("");
+  const keyed = [...hosts, ...jumpHosts(hosts)].filter((host) => host.hostKey);
+  return keyed
+    .map((host) => `${knownName(host.address, host.port)} ${host.hostKey!.split(" ").slice(0, 2).join(" ")}\n`)
+    .join("");
 }

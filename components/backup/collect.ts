@@ -116,7 +116,7 @@ export async function runBackup(request: BackupRequest, now = new Date()): Promi
     timestamp,
     dir,
     hosts,
-    failedHosts: hosts.filter((h) => h.status === "failed").map((h) => h.host),
+    failedHosts: hosts.filter((result) => result.status === "failed").map((result) => result.host),
   };
   fs.writeFileSync(path.join(dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, "index.md"), renderIndexMarkdown(index));

@@ -203,10 +203,12 @@ const size = (bytes: number) =>
 
 /** One line a user reads after the backup: where it is, and which hosts failed. */
 export function summarize(index: BackupIndex): string {
-  const archives = index.hosts.flatMap((h) => h.archives);
-  const count = (s: ArchiveStatus) => archives.filter((a) => a.status === s).length;
-  const failed = index.hosts.filter((h) => h.status === "failed").map((h) => `${h.host} (${h.error})`);
-  const hosts = index.hosts.filter((h) => h.host !== OPERATOR).length;
+  const archives = index.hosts.flatMap((entry) => entry.archives);
+  const count = (status: ArchiveStatus) => archives.filter((archive) => archive.status === status).length;
+  const failed = index.hosts
+    .filter((entry) => entry.status === "failed")
+    .map((entry) => `${entry.host} (${entry.error})`);
+  const hosts = index.hosts.filter((entry) => entry.host !== OPERATOR).length;
   return (
     `backup of ${hosts} hosts and this machine's bench results in ${index.dir}: ${count("collected")} archives, ${count("missing")} missing, ` +
     `${count("failed")} failed; ${failed.length ? `hosts failed: ${failed.join(", ")}` : "every host reached"}`
@@ -215,12 +217,12 @@ export function summarize(index: BackupIndex): string {
 
 export function renderIndexMarkdown(index: BackupIndex): string {
   const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-  const rows = index.hosts.flatMap((h) =>
-    h.status === "failed"
-      ? [`| ${h.host} | (host) | — | failed | ${cell(h.error ?? "")} |`]
-      : h.archives.map(
-          (a) =>
-            `| ${h.host} | ${a.kind} | ${a.status === "collected" ? `${a.file} (${size(a.bytes ?? 0)})` : "—"} | ${a.status} | ${cell(a.detail ?? "")} |`,
+  const rows = index.hosts.flatMap((entry) =>
+    entry.status === "failed"
+      ? [`| ${entry.host} | (host) | — | failed | ${cell(entry.error ?? "")} |`]
+      : entry.archives.map(
+          (archive) =>
+            `| ${entry.host} | ${archive.kind} | ${archive.status === "collected" ? `${archive.file} (${size(archive.bytes ?? 0)})` : "—"} | ${archive.status} | ${cell(archive.detail ?? "")} |`,
         ),
   );
   return [

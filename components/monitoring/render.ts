@@ -102,7 +102,7 @@ function script(run: PlaybookRun, env: Record<string, string>, commands: string[
   return [
     "set -euo pipefail",
     ...ansibleOverSsh(run.venv, run.sshConfig),
-    ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    ...Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}`),
     "d=$(mktemp -d); trap 'rm -rf \"$d\"' EXIT",
     `cat > "$d/inventory" <<'INVENTORY'\n${renderMonitoringInventory(run.hosts)}INVENTORY`,
     `cat > "$d/vars.json" <<'VARS'\n${JSON.stringify(monitoringVars(run.hosts, run.vips), null, 2)}\nVARS`,

@@ -1,6 +1,6 @@
 import type { Host } from "../../config/types";
 import { ENOS_VIP_KEYS, VIP_NAMES, type Vips } from "../../config/vips";
-import { parseInterfaces } from "../../providers/static/probe";
+import { parseInterfaces } from "../../providers/shared/probe";
 import type { HostPlan } from "./plan";
 
 /**
@@ -10,7 +10,9 @@ import type { HostPlan } from "./plan";
 export function addressesScript(hosts: Pick<Host, "alias">[], sshConfig: string): string {
   return [
     "dir=$(mktemp -d); trap 'rm -rf \"$dir\"' EXIT; pids=()",
-    ...hosts.map((h, i) => `ssh -F '${sshConfig}' '${h.alias}' 'ip -o -4 addr show' > "$dir/${i}" 2>&1 & pids+=($!)`),
+    ...hosts.map(
+      (host, i) => `ssh -F '${sshConfig}' '${host.alias}' 'ip -o -4 addr show' > "$dir/${i}" 2>&1 & pids+=($!)`,
+    ),
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash array expansion, not a template
     'failed=0; for pid in "${pids[@]}"; do wait "$pid" || failed=1; done',
     ...hosts.map((_, i) => `echo "@@ADDR ${i}"; cat "$dir/${i}"`),
@@ -28,7 +30,7 @@ export function withCurrentAddresses(hosts: Host[], output: string): Host[] {
   return hosts.map((host, i) => {
     const said = output.split(`@@ADDR ${i}\n`)[1]?.split("\n@@ADDR ")[0] ?? "";
     const interfaces = parseInterfaces("", said);
-    const now = host.devices.flatMap((d) => interfaces[d] ?? []).map((a) => a.split("/")[0]);
+    const now = host.devices.flatMap((device) => interfaces[device] ?? []).map((address) => address.split("/")[0]);
     return { ...host, ips: [...new Set([...host.ips, ...now])] };
   });
 }
@@ -36,11 +38,11 @@ export function withCurrentAddresses(hosts: Host[], output: string): Host[] {
 /** Every destination host's shaped addresses, each VIP among them named by its Enos key (e.g. `10.0.0.5 (vip)`). */
 export function shapedAddresses(plans: HostPlan[], vips?: Vips): Record<string, string[]> {
   const named = (ip: string) => {
-    const keys = VIP_NAMES.filter((n) => vips?.[n].address === ip).map((n) => ENOS_VIP_KEYS[n]);
+    const keys = VIP_NAMES.filter((vip) => vips?.[vip].address === ip).map((vip) => ENOS_VIP_KEYS[vip]);
     return keys.length ? `${ip} (${keys.join(", ")})` : ip;
   };
   const shaped: Record<string, string[]> = {};
-  for (const rule of plans.flatMap((p) => p.rules)) shaped[rule.dst] ??= rule.ips.map(named);
+  for (const rule of plans.flatMap((plan) => plan.rules)) shaped[rule.dst] ??= rule.ips.map(named);
   return shaped;
 }
 

@@ -28,13 +28,13 @@ const ssh = (sshConfig: string, alias: string, command: string) =>
 
 /** fping -C prints `addr : 0.05 0.06 - 0.04 ...` on stderr, `-` for a lost probe. */
 export function parseFping(output: string): number[] {
-  const line = output.split("\n").find((l) => l.includes(" : "));
+  const line = output.split("\n").find((candidate) => candidate.includes(" : "));
   return line
     ? line
         .split(" : ")[1]
         .trim()
         .split(/\s+/)
-        .filter((v) => v !== "-")
+        .filter((value) => value !== "-")
         .map(Number)
     : [];
 }
@@ -84,8 +84,8 @@ export async function iperf(
 
 /** One ordered pair of groups and the sample host of each: the first host of the group. */
 export function samplePairs(hosts: Host[]): { src: string; dst: string; from: Host; to: Host }[] {
-  const groups = [...new Set(hosts.flatMap((h) => h.groups))].sort();
-  const sample = (group: string) => hosts.find((h) => h.groups.includes(group))!;
+  const groups = [...new Set(hosts.flatMap((host) => host.groups))].sort();
+  const sample = (group: string) => hosts.find((host) => host.groups.includes(group))!;
   return groups.flatMap((src) =>
     groups.filter((dst) => dst !== src).map((dst) => ({ src, dst, from: sample(src), to: sample(dst) })),
   );
@@ -99,8 +99,8 @@ export function writeReport(
   measurements: PairMeasurement[],
   shaped: Record<string, string[]>,
 ): PairVerdict[] {
-  const verdicts = measurements.map((m) => judgePair(m, groupRules));
-  const groups = [...new Set(measurements.flatMap((m) => [m.src, m.dst]))].sort();
+  const verdicts = measurements.map((measurement) => judgePair(measurement, groupRules));
+  const groups = [...new Set(measurements.flatMap((measurement) => [measurement.src, measurement.dst]))].sort();
   fs.mkdirSync(outDir, { recursive: true });
   const file = (name: string) => path.join(outDir, name);
   fs.writeFileSync(
@@ -132,7 +132,7 @@ export async function measureAndReport(request: MeasureRequest): Promise<PairVer
     })),
   );
   for (const [i, { src, dst, from, to }] of pairs.entries()) {
-    if (groupRules.some((r) => r.src === src && r.dst === dst))
+    if (groupRules.some((rule) => rule.src === src && rule.dst === dst))
       measurements[i].goodputBits = await iperf(sshConfig, from, to, seconds);
   }
   return writeReport(request.outDir, request.stack, groupRules, measurements, request.shaped);
@@ -145,7 +145,9 @@ if (require.main === module) {
   const request: MeasureRequest = JSON.parse(fs.readFileSync(process.argv[2] === "-" ? 0 : process.argv[2], "utf8"));
   measureAndReport(request).then(
     (verdicts) => {
-      const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok));
+      const failed = verdicts.filter(
+        (verdict) => !verdict.rtt.ok || !verdict.loss.ok || (verdict.rate && !verdict.rate.ok),
+      );
       console.log(
         `${verdicts.length - failed.length} of ${verdicts.length} group pairs pass; report: ${request.outDir}/report.md`,
       );

@@ -87,11 +87,11 @@ export function planHostRules(hosts: Host[], groupRules: GroupRule[]): HostPlan[
     alias: host.alias,
     devices: host.devices,
     rules: groupRules
-      .filter((r) => host.groups.includes(r.src))
-      .flatMap((r) =>
+      .filter((rule) => host.groups.includes(rule.src))
+      .flatMap((rule) =>
         hosts
-          .filter((other) => other !== host && other.groups.includes(r.dst))
-          .map((other) => ({ dst: other.alias, ips: other.ips, delay: r.delay, rate: r.rate, loss: r.loss })),
+          .filter((other) => other !== host && other.groups.includes(rule.dst))
+          .map((other) => ({ dst: other.alias, ips: other.ips, delay: rule.delay, rate: rule.rate, loss: rule.loss })),
       ),
   }));
 }
@@ -116,13 +116,15 @@ export interface BaseRttSample {
  */
 export function baseRtts(samples: BaseRttSample[]): { rttMs: Record<string, number>; problems: string[] } {
   const problems = samples
-    .filter((s) => s.rttsMs.length === 0)
+    .filter((sample) => sample.rttsMs.length === 0)
     .map(
-      (s) =>
-        `${s.src} -> ${s.dst}: no base RTT, none of ${s.probes} probes from ${s.from} to ${s.to} got a reply (the probe printed: ${s.output.trim().split("\n").slice(-3).join(" / ") || "nothing"})`,
+      (sample) =>
+        `${sample.src} -> ${sample.dst}: no base RTT, none of ${sample.probes} probes from ${sample.from} to ${sample.to} got a reply (the probe printed: ${sample.output.trim().split("\n").slice(-3).join(" / ") || "nothing"})`,
     );
   const rttMs = Object.fromEntries(
-    samples.filter((s) => s.rttsMs.length > 0).map((s) => [pairKey(s.src, s.dst), median(s.rttsMs)]),
+    samples
+      .filter((sample) => sample.rttsMs.length > 0)
+      .map((sample) => [pairKey(sample.src, sample.dst), median(sample.rttsMs)]),
   );
   return { rttMs, problems };
 }

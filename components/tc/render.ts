@@ -17,17 +17,26 @@ function netemArgs(rule: HostRule): string {
   return parts.join(" ");
 }
 
+/** Hosts whose plan needs more classes than tc allows, as one message; nothing when all fit. */
+export function classProblems(plans: HostPlan[]): string | undefined {
+  const over = plans
+    .filter((plan) => plan.rules.length > MAX_CLASSES)
+    .map(
+      ({ alias, rules, devices }) =>
+        `  - ${alias}: ${rules.length} destination hosts need ${rules.length} tc classes on ${devices.join(", ")}; ` +
+        `tc allows at most ${MAX_CLASSES} (0x${hex(MAX_CLASSES)})`,
+    );
+  return over.length
+    ? `network emulation has too many destinations; no host was changed:\n${over.join("\n")}`
+    : undefined;
+}
+
 /**
- * One `tc -batch` for one device: an htb root (unclassified traffic is not shaped), one class per
+ * One `tc -batch` for one device (classProblems says when the rules do not fit): an htb root (unclassified traffic is not shaped), one class per
  * destination host, a netem leaf where delay or loss is not zero, and u32 filters on every address of
  * the destination. Its first line swaps the whole tree in one step.
  */
 export function renderBatch(device: string, rules: HostRule[], root: 1 | 2 = 1): string {
-  if (rules.length > MAX_CLASSES) {
-    throw new Error(
-      `${rules.length} destination hosts need ${rules.length} tc classes on ${device}; tc allows at most ${MAX_CLASSES} (0x${hex(MAX_CLASSES)})`,
-    );
-  }
   const lines = [`qdisc replace dev ${device} root handle ${root}: htb`];
   rules.forEach((rule, i) => {
     const minor = hex(i + 1);

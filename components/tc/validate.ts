@@ -69,8 +69,8 @@ export function lossInterval(k: number, n: number, level = 0.99): [number, numbe
     return (lo + hi) / 2;
   };
   // Lower: P(X >= k | p) = tail; upper: P(X <= k | p) = tail.
-  const lower = k === 0 ? 0 : solve((p) => 1 - binomialCdf(k - 1, n, p) - tail);
-  const upper = k === n ? 1 : solve((p) => tail - binomialCdf(k, n, p));
+  const lower = k === 0 ? 0 : solve((probability) => 1 - binomialCdf(k - 1, n, probability) - tail);
+  const upper = k === n ? 1 : solve((probability) => tail - binomialCdf(k, n, probability));
   return [lower, upper];
 }
 
@@ -124,11 +124,13 @@ export function judgePair(m: PairMeasurement, rules: GroupRule[]): PairVerdict {
 export function renderMarkdown(stack: string, verdicts: PairVerdict[]): string {
   const mark = (c?: Check) => (c ? `${c.ok ? "pass" : "**FAIL**"}` : "-");
   const rows = verdicts.map(
-    (v) =>
-      `| ${v.src} → ${v.dst} | ${v.from} → ${v.to} | ${v.rtt.asked} | ${v.rtt.measured} | ${mark(v.rtt)} | ` +
-      `${v.rate?.asked ?? "-"} | ${v.rate?.measured ?? "-"} | ${mark(v.rate)} | ${v.loss.asked} | ${v.loss.measured} | ${mark(v.loss)} |`,
+    (verdict) =>
+      `| ${verdict.src} → ${verdict.dst} | ${verdict.from} → ${verdict.to} | ${verdict.rtt.asked} | ${verdict.rtt.measured} | ${mark(verdict.rtt)} | ` +
+      `${verdict.rate?.asked ?? "-"} | ${verdict.rate?.measured ?? "-"} | ${mark(verdict.rate)} | ${verdict.loss.asked} | ${verdict.loss.measured} | ${mark(verdict.loss)} |`,
   );
-  const failed = verdicts.filter((v) => !v.rtt.ok || !v.loss.ok || (v.rate && !v.rate.ok)).length;
+  const failed = verdicts.filter(
+    (verdict) => !verdict.rtt.ok || !verdict.loss.ok || (verdict.rate && !verdict.rate.ok),
+  ).length;
   return [
     `# Network emulation check: stack ${stack}`,
     "",
@@ -154,17 +156,17 @@ export function renderSvg(groups: string[], verdicts: PairVerdict[]): string {
   const width = head + groups.length * cell;
   const matrix = (title: string, x0: number, pick: (v: PairVerdict) => Check | undefined) => {
     const parts = [`<text x="${x0 + width / 2}" y="24" font-size="18" text-anchor="middle">${title}</text>`];
-    groups.forEach((g, i) => {
+    groups.forEach((group, i) => {
       parts.push(
-        `<text x="${x0 + head + i * cell + cell / 2}" y="${head - 10}" text-anchor="middle">to ${escapeXml(g)}</text>`,
+        `<text x="${x0 + head + i * cell + cell / 2}" y="${head - 10}" text-anchor="middle">to ${escapeXml(group)}</text>`,
       );
       parts.push(
-        `<text x="${x0 + head - 8}" y="${head + i * cell + cell / 2}" text-anchor="end">${escapeXml(g)}</text>`,
+        `<text x="${x0 + head - 8}" y="${head + i * cell + cell / 2}" text-anchor="end">${escapeXml(group)}</text>`,
       );
     });
     for (const [r, src] of groups.entries()) {
       for (const [c, dst] of groups.entries()) {
-        const check = verdicts.find((v) => v.src === src && v.dst === dst);
+        const check = verdicts.find((verdict) => verdict.src === src && verdict.dst === dst);
         const shown = check && pick(check);
         const fill = !shown ? "#eeeeee" : shown.ok ? "#c8e6c9" : "#ffcdd2";
         const x = x0 + head + c * cell;
@@ -183,8 +185,8 @@ export function renderSvg(groups: string[], verdicts: PairVerdict[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * width + 40}" height="${height}" font-family="sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    matrix("Rate (per host pair)", 0, (v) => v.rate),
-    matrix("Round-trip time", width + 40, (v) => v.rtt),
+    matrix("Rate (per host pair)", 0, (verdict) => verdict.rate),
+    matrix("Round-trip time", width + 40, (verdict) => verdict.rtt),
     "</svg>",
     "",
   ].join("\n");

@@ -1,4 +1,4 @@
-import { cloudSession, type OpenstackSession, openstackCall, serviceEndpoint } from "../openstack/api";
+import { cloudSession, type OpenStackSession, openstackCall, serviceEndpoint } from "../openstack/api";
 import type { CloudIdentity } from "../openstack/auth";
 
 /**
@@ -6,7 +6,7 @@ import type { CloudIdentity } from "../openstack/auth";
  * ARCHITECTURE.md, "The serialization rule".
  */
 export interface BlazarSession {
-  session: OpenstackSession;
+  session: OpenStackSession;
   /** The reservation service's public endpoint, ending in /v1. */
   endpoint: string;
 }

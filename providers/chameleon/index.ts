@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { OpenstackTestbed, openstackProblem, stackOpenstackAuth } from "../openstack";
+import { OpenStackTestbed, openstackProblem, stackOpenStackAuth } from "../openstack";
 import { cloudIdentity } from "../openstack/auth";
-import { Refusal } from "../refusal";
+import { Refusal } from "../shared/refusal";
+import type { Testbed } from "../testbed";
 import { BlazarLease, LeaseReady } from "./lease";
 import { leaseReservations } from "./plan";
 
@@ -21,18 +22,19 @@ export interface ChameleonBaremetalArgs {
  * then the openstack testbed's instances on flavor `baremetal`, each scheduled into the reservation
  * of its node type.
  */
-export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
+export class ChameleonBaremetalTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:ChameleonBaremetal";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
 
   constructor(name: string, args: ChameleonBaremetalArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:ChameleonBaremetal", name, {}, opts);
+    super(ChameleonBaremetalTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
     // No lease without the plugin or a cloud: no instance could be made in it (the instances report the problem).
-    const reservations = openstackProblem(args.pulumiHome) ? undefined : this.lease(p, args.demands);
-    const instances = new OpenstackTestbed(
-      "instances",
+    const reservations = openstackProblem(args.pulumiHome) ? undefined : this.lease(name, p, args.demands);
+    const instances = new OpenStackTestbed(
+      `${name}-instances`,
       {
         stack: args.stack,
         pulumiHome: args.pulumiHome,
@@ -51,23 +53,27 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource {
   }
 
   /** The lease, then its reservation id per node type once it is ACTIVE. */
-  private lease(p: ChameleonBaremetalArgs["provider"], demands: RoleDemand[]): pulumi.Output<Record<string, string>> {
-    const credentials = stackOpenstackAuth();
+  private lease(
+    name: string,
+    p: ChameleonBaremetalArgs["provider"],
+    demands: RoleDemand[],
+  ): pulumi.Output<Record<string, string>> {
+    const credentials = stackOpenStackAuth();
     if ("problem" in credentials) {
       return new Refusal(
-        "lease",
+        `${name}-lease`,
         `chameleonbaremetal needs OpenStack credentials to lease nodes: ${credentials.problem}`,
         { parent: this },
       ).id.apply((): Record<string, string> => ({}));
     }
     const auth = cloudIdentity(credentials.auth);
     const lease = new BlazarLease(
-      "lease",
+      `${name}-lease`,
       { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) },
       { parent: this },
     );
     return new LeaseReady(
-      "lease-ready",
+      `${name}-lease-ready`,
       {
         auth,
         leaseId: lease.leaseId,

@@ -3,9 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { SshKeyPair } from "../local/keypair";
-import { Refusal } from "../refusal";
-import { probedFacts, StaticHostsProbe } from "../static/probe";
+import { SshKeyPair } from "../shared/keypair";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import { Refusal } from "../shared/refusal";
+import type { Testbed } from "../testbed";
 import { type G5kApi, g5kCall } from "./api";
 import { readG5kCredentials } from "./credentials";
 import { OarJob } from "./job";
@@ -36,18 +37,19 @@ export async function clusterSites(api: G5kApi): Promise<Record<string, string>>
  * any job runs, so the phases can plan on them), each on a node of its cluster, reached by the
  * node's name on the testbed (its KaVLAN name inside a vlan), as from a Grid'5000 frontend.
  */
-export class G5kTestbed extends pulumi.ComponentResource {
+export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:G5k";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
 
   constructor(name: string, args: G5kTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:G5k", name, {}, opts);
+    super(G5kTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
     const slots = planSlots(args.demands);
     this.aliases = slots.map((s) => s.alias);
     const keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
-    const keyPair = new SshKeyPair("ssh-key", { file: keyfile }, { parent: this });
+    const keyPair = new SshKeyPair(`${name}-ssh-key`, { file: keyfile }, { parent: this });
     // What the API says decides the jobs; what cannot be had (credentials, unknown clusters, no
     // vlan) stops preview and up at a Refusal, before anything is submitted.
     const planned = pulumi.output(
@@ -59,12 +61,13 @@ export class G5kTestbed extends pulumi.ComponentResource {
         .catch((error: Error) => ({ refusal: error.message })),
     );
     const deployed = planned.apply((plan) => {
-      if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
+      if (!("jobs" in plan))
+        return new Refusal(`${name}-g5k`, plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
       const secretApi = pulumi.secret(plan.api);
       return pulumi.all(
         plan.jobs.map((job) => {
           const oar = new OarJob(
-            `job-${job.site}`,
+            `${name}-job-${job.site}`,
             {
               api: secretApi,
               site: job.site,
@@ -75,7 +78,7 @@ export class G5kTestbed extends pulumi.ComponentResource {
             { parent: this },
           );
           const nodes = new JobNodes(
-            `nodes-${job.site}`,
+            `${name}-nodes-${job.site}`,
             {
               api: secretApi,
               site: job.site,
@@ -123,7 +126,7 @@ export class G5kTestbed extends pulumi.ComponentResource {
     // What the deployed system really has (addresses inside a KaVLAN, NIC names, qdiscs), read over
     // SSH once per node: roles may share a node in debug distribution.
     const probe = new StaticHostsProbe(
-      "probe",
+      `${name}-probe`,
       {
         hosts: assigned.apply((slots) => [
           ...new Map(

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import { SshKeyPair } from "../shared/keypair";
+import type { Testbed } from "../testbed";
 import { LocalHost } from "./host";
-import { SshKeyPair } from "./keypair";
 import { LocalBridges } from "./network";
 import { localNames, localNetwork } from "./plan";
 
@@ -17,7 +18,8 @@ export interface LocalTestbedArgs {
 }
 
 /** Hosts as network namespaces on this machine, each with its own sshd (the dev testbed; needs root). */
-export class LocalTestbed extends pulumi.ComponentResource {
+export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:Local";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly keyfile: string;
@@ -27,15 +29,15 @@ export class LocalTestbed extends pulumi.ComponentResource {
   public readonly namespaces: Record<string, string>;
 
   constructor(name: string, args: LocalTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:Local", name, {}, opts);
+    super(LocalTestbed.__pulumiType, name, {}, opts);
     const { api_cidr: apiCidr, external_cidr: externalCidr, user } = args.provider;
     const names = localNames(args.stack);
     const dir = path.join(args.stateDir, args.stack, "local");
     this.keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
 
-    const keyPair = new SshKeyPair("ssh-key", { file: this.keyfile }, { parent: this });
+    const keyPair = new SshKeyPair(`${name}-ssh-key`, { file: this.keyfile }, { parent: this });
     const bridges = new LocalBridges(
-      "bridges",
+      `${name}-bridges`,
       {
         apiBridge: names.apiBridge,
         externalBridge: names.externalBridge,
@@ -52,7 +54,7 @@ export class LocalTestbed extends pulumi.ComponentResource {
     this.namespaces = Object.fromEntries(specs.map((s) => [s.alias, `${names.namespacePrefix}${s.alias}`]));
     const hosts = specs.map((spec) => {
       const host = new LocalHost(
-        spec.alias,
+        `${name}-${spec.alias}`,
         {
           alias: spec.alias,
           namespace: this.namespaces[spec.alias],

@@ -1,11 +1,11 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { type CloudIdentity, credentialsNow, type OpenstackAuth } from "./auth";
+import { type CloudIdentity, credentialsNow, type OpenStackAuth } from "./auth";
 
 /**
  * Keystone v3 tokens and plain calls to OpenStack's REST APIs, for enos' own resources (Blazar
  * leases, the sweep). Runs inside dynamic providers: ARCHITECTURE.md, "The serialization rule".
  */
-export interface OpenstackSession {
+export interface OpenStackSession {
   token: string;
   authUrl: string;
   region?: string;
@@ -34,7 +34,7 @@ export function stackKeys() {
 export async function cloudSession(
   identity: CloudIdentity,
   config: (key: string) => string | undefined,
-): Promise<OpenstackSession> {
+): Promise<OpenStackSession> {
   const candidates = credentialsNow(identity, process.env, config);
   if (typeof candidates === "string") throw new Error(candidates);
   let refused: unknown;
@@ -51,7 +51,7 @@ export async function cloudSession(
 }
 
 /** A token and the catalog, for a password scoped to a project or an application credential. */
-export async function keystoneSession(auth: OpenstackAuth): Promise<OpenstackSession> {
+export async function keystoneSession(auth: OpenStackAuth): Promise<OpenStackSession> {
   const url = `${auth.authUrl.replace(/\/+$/, "").replace(/\/v3$/, "")}/v3/auth/tokens`;
   const domain = (id?: string, name?: string) => (id ? { id } : { name });
   const identity = auth.applicationCredentialSecret
@@ -96,7 +96,7 @@ export async function keystoneSession(auth: OpenstackAuth): Promise<OpenstackSes
   }
   if (!response.ok)
     throw new Error(`Keystone ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
-  const body = (await response.json()) as { token: { catalog?: OpenstackSession["catalog"] } };
+  const body = (await response.json()) as { token: { catalog?: OpenStackSession["catalog"] } };
   return {
     token: response.headers.get("x-subject-token") ?? "",
     authUrl: url,
@@ -106,7 +106,7 @@ export async function keystoneSession(auth: OpenstackAuth): Promise<OpenstackSes
 }
 
 /** The public endpoint of a service type (in the session's region, if any), without a trailing slash. */
-export function serviceEndpoint(session: OpenstackSession, type: string, name: string): string {
+export function serviceEndpoint(session: OpenStackSession, type: string, name: string): string {
   const service = session.catalog.find((s) => s.type === type);
   const endpoint = service?.endpoints.find(
     (e) => e.interface === "public" && (!session.region || (e.region_id ?? e.region) === session.region),
@@ -120,7 +120,7 @@ export function serviceEndpoint(session: OpenstackSession, type: string, name: s
 
 /** Calls `service` (named in errors) and returns its JSON; `undefined` on 404 when `missingOk`. */
 export async function openstackCall<T>(
-  session: OpenstackSession,
+  session: OpenStackSession,
   service: string,
   method: string,
   url: string,

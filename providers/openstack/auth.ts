@@ -7,7 +7,7 @@ import * as yaml from "js-yaml";
  * Keystone v3 credentials, for enos' own calls to the cloud (Blazar leases, the sweep of an
  * experiment's objects): a password scoped to a project, or an application credential.
  */
-export interface OpenstackAuth {
+export interface OpenStackAuth {
   authUrl: string;
   region?: string;
   username?: string;
@@ -27,7 +27,7 @@ export interface OpenstackAuth {
  * Each field: the stack's `openstack:` key, the OS_* variables, the clouds.yaml key (as the provider reads them, in
  * that order).
  */
-const FIELDS: [keyof OpenstackAuth, string, string[], string][] = [
+const FIELDS: [keyof OpenStackAuth, string, string[], string][] = [
   ["authUrl", "authUrl", ["OS_AUTH_URL"], "auth_url"],
   ["region", "region", ["OS_REGION_NAME"], "region_name"],
   ["username", "userName", ["OS_USERNAME"], "username"],
@@ -62,11 +62,11 @@ export function openstackAuth(
   env: NodeJS.ProcessEnv,
   config: (key: string) => string | undefined,
   cwd = process.cwd(),
-): { auth: OpenstackAuth } | { problem: string } {
+): { auth: OpenStackAuth } | { problem: string } {
   const cloudName = config("cloud") ?? env.OS_CLOUD;
   const cloud = cloudName ? cloudsYamlEntry(cloudName, env, cwd) : {};
   if (typeof cloud === "string") return { problem: cloud };
-  const found: Partial<OpenstackAuth> = {};
+  const found: Partial<OpenStackAuth> = {};
   for (const [field, key, variables, cloudKey] of FIELDS) {
     const value = config(key) ?? variables.map((v) => env[v]).find(Boolean) ?? cloud[cloudKey];
     if (value) found[field] = String(value);
@@ -92,18 +92,18 @@ export function openstackAuth(
   }
   if (!found.userDomainId) found.userDomainName ??= "Default";
   if (!found.projectDomainId) found.projectDomainName ??= found.userDomainName ?? "Default";
-  return { auth: found as OpenstackAuth };
+  return { auth: found as OpenStackAuth };
 }
 
 /** What names the cloud, user and project of credentials: all of them but their secret. */
-export type CloudIdentity = Omit<OpenstackAuth, "password" | "applicationCredentialSecret">;
+export type CloudIdentity = Omit<OpenStackAuth, "password" | "applicationCredentialSecret">;
 
 /**
  * The identity of credentials, kept in the state by enos' resources that call the cloud; their secret
  * is read again at each call (see credentialsNow): a password rotated or an application credential
  * renewed since the up is then used, and no copy of the secret is kept.
  */
-export function cloudIdentity(auth: OpenstackAuth): CloudIdentity {
+export function cloudIdentity(auth: OpenStackAuth): CloudIdentity {
   const { password: _password, applicationCredentialSecret: _secret, ...identity } = auth;
   return identity;
 }
@@ -131,9 +131,9 @@ export function credentialsNow(
   identity: CloudIdentity,
   env: NodeJS.ProcessEnv,
   config: (key: string) => string | undefined,
-): OpenstackAuth[] | string {
+): OpenStackAuth[] | string {
   const endpoint = (url: string) => url.replace(/\/+$/, "").replace(/\/v3$/, "");
-  const same = (auth: OpenstackAuth) =>
+  const same = (auth: OpenStackAuth) =>
     endpoint(auth.authUrl) === endpoint(identity.authUrl) &&
     IDENTITY_KEYS.every((key) => auth[key] === undefined || identity[key] === undefined || auth[key] === identity[key]);
   const found = [openstackAuth(env, () => undefined), openstackAuth(env, config)];

@@ -4,21 +4,22 @@ import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { testbedNetwork, VIP_NAMES, type Vips } from "../../config/vips";
-import { Refusal } from "../refusal";
-import { probedFacts, StaticHostsProbe } from "../static/probe";
-import { cloudIdentity, type OpenstackAuth, openstackAuth } from "./auth";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import { Refusal, refusedOnError } from "../shared/refusal";
+import type { Testbed } from "../testbed";
+import { cloudIdentity, type OpenStackAuth, openstackAuth } from "./auth";
 import { invokeErrorText, openstackCloudProblem } from "./cloud";
 import { externalPool, securityRules } from "./plan";
 import { openstackPluginProblem } from "./plugin";
-import { OpenstackSweep } from "./sweep";
+import { OpenStackSweep } from "./sweep";
 
-export type OpenstackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
+export type OpenStackProvider = Extract<ProviderConfig, { type: "openstack" | "chameleonkvm" | "chameleonbaremetal" }>;
 
-export interface OpenstackTestbedArgs {
+export interface OpenStackTestbedArgs {
   stack: string;
   /** The engine's PULUMI_HOME, where its plugins are installed. */
   pulumiHome: string;
-  provider: OpenstackProvider;
+  provider: OpenStackProvider;
   demands: RoleDemand[];
   /** Where host keys are learnt when the hosts are first probed. */
   knownHostsFile: string;
@@ -42,9 +43,17 @@ export function openstackProblem(pulumiHome: string): string | undefined {
 /**
  * The credentials of the stack's cloud for enos' own calls (the plugin reads the same sources), or why there are none.
  */
-export function stackOpenstackAuth(): { auth: OpenstackAuth } | { problem: string } {
+export function stackOpenStackAuth(): { auth: OpenStackAuth } | { problem: string } {
   return openstackAuth(process.env, openstackKey);
 }
+
+/** The network of a testbed that was refused: never used, preview and up stop at the refusal. */
+const NO_NETWORK: TestbedNetwork = {
+  extraIps: [],
+  vips: Object.fromEntries(VIP_NAMES.map((name) => [name, { address: "", from: "" }])) as Vips,
+  external: { start: "", end: "", cidr: "", gateway: "", dns: "" },
+  eths: ["", ""],
+};
 
 interface SubnetFacts {
   cidr: string;
@@ -59,44 +68,37 @@ interface SubnetFacts {
  * their own; five ports hold Kolla's VIPs. With `gateway`, the first host gets a floating IP and
  * every host is reached through it (ProxyJump). Hosts are then probed over SSH like static ones.
  */
-export class OpenstackTestbed extends pulumi.ComponentResource {
+export class OpenStackTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:OpenStack";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
 
-  constructor(name: string, args: OpenstackTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:OpenStack", name, {}, opts);
+  constructor(name: string, args: OpenStackTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(OpenStackTestbed.__pulumiType, name, {}, opts);
     const slots = planSlots(args.demands);
     this.aliases = slots.map((s) => s.alias);
     const problem = openstackProblem(args.pulumiHome);
     if (problem) {
       // Nothing else is made: preview and up stop at this resource with the problem.
-      const missing = new Refusal("openstack", problem, { parent: this });
+      const missing = new Refusal(`${name}-openstack`, problem, { parent: this });
       this.hosts = missing.id.apply((): Host[] => []);
-      const vips = Object.fromEntries(VIP_NAMES.map((n) => [n, { address: "", from: "" }])) as Vips;
-      this.network = missing.id.apply(
-        (): TestbedNetwork => ({
-          extraIps: [],
-          vips,
-          external: { start: "", end: "", cidr: "", gateway: "", dns: "" },
-          eths: ["", ""],
-        }),
-      );
+      this.network = missing.id.apply(() => NO_NETWORK);
       return;
     }
     const p = args.provider;
     const prefix = `enos-${args.stack}`;
     const child = { parent: this };
     // Made first, released last: its delete releases what an interrupted up made but did not record.
-    const credentials = stackOpenstackAuth();
+    const credentials = stackOpenStackAuth();
     if ("problem" in credentials) {
       pulumi.log.warn(
         `a destroy after an interrupted up may leave instances it had started: enos cannot read the cloud's credentials (${credentials.problem})`,
         this,
       );
     }
-    const sweep = new OpenstackSweep(
-      "sweep",
+    const sweep = new OpenStackSweep(
+      `${name}-sweep`,
       { auth: "auth" in credentials ? cloudIdentity(credentials.auth) : undefined, waitSeconds: 600 },
       child,
     );
@@ -114,7 +116,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       .apply((found) =>
         "refusal" in found
           ? new Refusal(
-              "openstack-cloud",
+              `${name}-cloud`,
               `the OpenStack cloud's external network could not be looked up: ${found.refusal}`,
               child,
             ).id.apply(() => ({ id: "", name: "" }))
@@ -128,12 +130,12 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     if (p.configure_network) {
       const cidr = p.subnet.cidr ?? "10.87.23.0/24";
       const net = new openstack.networking.Network(
-        "network",
+        `${name}-network`,
         { name: p.network.name, description: description("network"), adminStateUp: true },
         made,
       );
       const sub = new openstack.networking.Subnet(
-        "subnet",
+        `${name}-subnet`,
         {
           name: p.subnet.name,
           description: description("subnet"),
@@ -146,12 +148,12 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
         made,
       );
       const router = new openstack.networking.Router(
-        "router",
+        `${name}-router`,
         { name: `${prefix}-router`, description: description("router"), externalNetworkId: external.id },
         made,
       );
       routerInterface = new openstack.networking.RouterInterface(
-        "router-interface",
+        `${name}-router-interface`,
         { routerId: router.id, subnetId: sub.id },
         child,
       );
@@ -171,14 +173,14 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     }
 
     const secgroup = new openstack.networking.SecGroup(
-      "secgroup",
+      `${name}-secgroup`,
       { name: `${prefix}-secgroup`, description: description("security group") },
       made,
     );
     for (const rule of securityRules(subnet.cidr)) {
       const { name: ruleName, ...fields } = rule;
       new openstack.networking.SecGroupRule(
-        `secgroup-${ruleName}`,
+        `${name}-secgroup-${ruleName}`,
         { direction: "ingress", ethertype: "IPv4", securityGroupId: secgroup.id, ...fields },
         child,
       );
@@ -189,7 +191,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const vips = [1, 2, 3, 4, 5].map(
       (i) =>
         new openstack.networking.Port(
-          `vip-${i}`,
+          `${name}-vip-${i}`,
           {
             name: `${prefix}-vip-${i}`,
             description: description("VIP"),
@@ -209,7 +211,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const ports = slots.map(
       (slot) =>
         new openstack.networking.Port(
-          `${slot.alias}-port`,
+          `${name}-${slot.alias}-port`,
           {
             name: `${prefix}-${slot.alias}`,
             description: description(`${slot.alias} port`),
@@ -225,7 +227,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const instances = slots.map(
       (slot, i) =>
         new openstack.compute.Instance(
-          slot.alias,
+          `${name}-${slot.alias}`,
           {
             name: `${prefix}-${slot.alias}`,
             flavorName: args.flavor ?? slot.bucket,
@@ -245,14 +247,14 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
     const dependsOn: pulumi.Resource[] = [...instances];
     if (p.gateway) {
       const fip = new openstack.networking.FloatingIp(
-        "gateway-ip",
+        `${name}-gateway-ip`,
         { pool: external.name, description: description("gateway") },
         made,
       );
       // Neutron refuses the association until the subnet is routed to the external network.
       dependsOn.push(
         new openstack.networking.FloatingIpAssociate(
-          "gateway-ip-association",
+          `${name}-gateway-ip-association`,
           { floatingIp: fip.address, portId: ports[0].id },
           { ...child, dependsOn: routerInterface ? [routerInterface] : [] },
         ),
@@ -268,7 +270,7 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
       })),
     );
     const probe = new StaticHostsProbe(
-      "probe",
+      `${name}-probe`,
       {
         hosts: pulumi.all(targets),
         eths: [p.network_interface, p.network_interface],
@@ -290,11 +292,18 @@ export class OpenstackTestbed extends pulumi.ComponentResource {
         }),
       ),
     );
+    // A subnet with no room for Kolla's external pool is only known once it is made or looked up.
     this.network = pulumi.all([subnet, pulumi.all(vips.map((v) => v.allFixedIps))]).apply(([facts, ips]) =>
-      testbedNetwork(
-        ips.map((fixed) => fixed[0]),
-        externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
-        [p.network_interface, p.network_interface],
+      refusedOnError(
+        `${name}-external-pool`,
+        () =>
+          testbedNetwork(
+            ips.map((fixed) => fixed[0]),
+            externalPool(facts.cidr, facts.poolEnd, facts.gateway, p.dns_nameservers[0]),
+            [p.network_interface, p.network_interface],
+          ),
+        NO_NETWORK,
+        child,
       ),
     );
     this.registerOutputs({ hosts: this.hosts, network: this.network });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { cloudSession, type OpenstackSession, openstackCall, serviceEndpoint, stackKeys } from "./api";
+import { cloudSession, type OpenStackSession, openstackCall, serviceEndpoint, stackKeys } from "./api";
 import type { CloudIdentity } from "./auth";
 
 /**
@@ -11,7 +11,7 @@ import type { CloudIdentity } from "./auth";
  * interfaces, ports, security groups, subnets, networks). After a clean destroy it finds nothing.
  * (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
-export interface OpenstackSweepInputs {
+export interface OpenStackSweepInputs {
   /**
    * Which cloud, user and project; the secret is read when the sweep runs (a destroy after a password
    * rotation uses the new one). Absent when enos cannot read the credentials (the testbed warns): nothing is swept.
@@ -21,7 +21,7 @@ export interface OpenstackSweepInputs {
   waitSeconds: number;
 }
 
-interface OpenstackSweepState extends OpenstackSweepInputs {
+interface OpenStackSweepState extends OpenStackSweepInputs {
   marker: string;
 }
 
@@ -30,7 +30,7 @@ interface Described {
   description?: string;
 }
 
-async function sweep(session: OpenstackSession, marker: string, waitSeconds: number): Promise<void> {
+async function sweep(session: OpenStackSession, marker: string, waitSeconds: number): Promise<void> {
   const nova = serviceEndpoint(session, "compute", "Nova");
   const neutron = `${serviceEndpoint(session, "network", "Neutron").replace(/\/v2\.0$/, "")}/v2.0`;
   const call = <T>(service: string, method: string, url: string, body?: unknown) =>
@@ -81,17 +81,17 @@ const keys = stackKeys();
 
 export const sweepProvider: pulumi.dynamic.ResourceProvider = {
   configure: keys.configure,
-  async create(inputs: OpenstackSweepInputs) {
+  async create(inputs: OpenStackSweepInputs) {
     const marker = crypto.randomUUID();
     return { id: marker, outs: { ...inputs, marker } };
   },
-  async diff(_id: string, olds: OpenstackSweepState, news: OpenstackSweepInputs) {
+  async diff(_id: string, olds: OpenStackSweepState, news: OpenStackSweepInputs) {
     return { changes: JSON.stringify([olds.auth, olds.waitSeconds]) !== JSON.stringify([news.auth, news.waitSeconds]) };
   },
-  async update(_id: string, olds: OpenstackSweepState, news: OpenstackSweepInputs) {
+  async update(_id: string, olds: OpenStackSweepState, news: OpenStackSweepInputs) {
     return { outs: { ...news, marker: olds.marker } };
   },
-  async delete(_id: string, props: OpenstackSweepState) {
+  async delete(_id: string, props: OpenStackSweepState) {
     // A create that was in flight (recoverInterruptedUpdate keeps it without outputs) marked nothing,
     // and an undefined marker would match every server that has none.
     if (props.auth && props.marker)
@@ -99,13 +99,13 @@ export const sweepProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-export class OpenstackSweep extends pulumi.dynamic.Resource {
+export class OpenStackSweep extends pulumi.dynamic.Resource {
   /** What marks the stack's objects (a UUID). */
   public readonly marker!: pulumi.Output<string>;
 
   constructor(
     name: string,
-    args: { [K in keyof OpenstackSweepInputs]: pulumi.Input<OpenstackSweepInputs[K]> },
+    args: { [K in keyof OpenStackSweepInputs]: pulumi.Input<OpenStackSweepInputs[K]> },
     opts?: pulumi.CustomResourceOptions,
   ) {
     super(
@@ -114,7 +114,7 @@ export class OpenstackSweep extends pulumi.dynamic.Resource {
       { ...args, marker: undefined },
       { ...opts, additionalSecretOutputs: ["auth"] },
       "enos",
-      "OpenstackSweep",
+      "OpenStackSweep",
     );
   }
 }

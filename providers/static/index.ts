@@ -3,7 +3,8 @@ import type { StaticHostDemand } from "../../config/load";
 import type { ProviderConfig } from "../../config/schema";
 import type { Host, TestbedNetwork } from "../../config/types";
 import { testbedNetwork } from "../../config/vips";
-import { probedFacts, StaticHostsProbe } from "./probe";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import type { Testbed } from "../testbed";
 
 export interface StaticTestbedArgs {
   provider: Extract<ProviderConfig, { type: "static" }>;
@@ -13,18 +14,19 @@ export interface StaticTestbedArgs {
 }
 
 /** Machines the user already has: checked over SSH, never released. */
-export class StaticTestbed extends pulumi.ComponentResource {
+export class StaticTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:Static";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   /** Host aliases, known before the hosts are probed. */
   public readonly aliases: string[];
 
   constructor(name: string, args: StaticTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:Static", name, {}, opts);
+    super(StaticTestbed.__pulumiType, name, {}, opts);
     const hosts = args.hosts.map((h) => ({ ...h, alias: h.alias ?? h.address }));
     this.aliases = hosts.map((h) => h.alias);
     const probe = new StaticHostsProbe(
-      "probe",
+      `${name}-probe`,
       {
         hosts: hosts.map(({ alias, address, user, port, keyfile }) => ({ alias, address, user, port, keyfile })),
         eths: args.provider.eths,

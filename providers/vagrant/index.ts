@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { probedFacts, StaticHostsProbe } from "../static/probe";
+import { probedFacts, StaticHostsProbe } from "../shared/probe";
+import type { Testbed } from "../testbed";
 import { VagrantMachines } from "./machines";
 import { planMachines, renderVagrantfile, vagrantNetwork } from "./render";
 
@@ -20,18 +21,19 @@ export interface VagrantTestbedArgs {
  * role slot, sized by their bucket, on two private networks; then probed over SSH on their API
  * address like static hosts.
  */
-export class VagrantTestbed extends pulumi.ComponentResource {
+export class VagrantTestbed extends pulumi.ComponentResource implements Testbed {
+  public static readonly __pulumiType = "enos:testbed:Vagrant";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
 
   constructor(name: string, args: VagrantTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("enos:testbed:Vagrant", name, {}, opts);
+    super(VagrantTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
-    const machines = planMachines(planSlots(args.demands));
+    const machines = planned(() => planMachines(planSlots(args.demands)), this);
     this.aliases = machines.map((m) => m.alias);
     const vms = new VagrantMachines(
-      "machines",
+      `${name}-machines`,
       {
         dir: path.join(args.stateDir, args.stack, "vagrant"),
         vagrantfile: renderVagrantfile(machines, p.box, p.backend, p.user),
@@ -42,7 +44,7 @@ export class VagrantTestbed extends pulumi.ComponentResource {
     );
     const network = vagrantNetwork();
     const probe = new StaticHostsProbe(
-      "probe",
+      `${name}-probe`,
       {
         hosts: vms.keys.apply((keys) =>
           machines.map((m) => ({ alias: m.alias, address: m.apiIp, user: p.user, keyfile: keys[m.alias] })),
@@ -68,5 +70,14 @@ export class VagrantTestbed extends pulumi.ComponentResource {
     );
     this.network = pulumi.output(network);
     this.registerOutputs({ hosts: this.hosts, network: this.network });
+  }
+}
+
+/** A plan the component cannot go on without: its error is the component's, reported against it. */
+function planned<T>(plan: () => T, component: pulumi.Resource): T {
+  try {
+    return plan();
+  } catch (error) {
+    throw new pulumi.ResourceError((error as Error).message, component);
   }
 }

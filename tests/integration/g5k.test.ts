@@ -232,7 +232,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       const settled = await recoverInterruptedUpdate(g5k.stack, g5k.stateDir);
       assert.deepEqual(
         settled.filter((s) => s.includes(" found ")).sort(),
-        bySite(fake.jobs).map((j) => `job-${j.site} found (${j.site}/${j.uid}) and kept`),
+        bySite(fake.jobs).map((j) => `testbed-job-${j.site} found (${j.site}/${j.uid}) and kept`),
       );
       const up = await g5k.stack.up({ parallel: 64 });
       assert.equal(up.summary.result, "succeeded");

@@ -8,7 +8,7 @@ import { renderKnownHosts, renderSshConfig } from "../../components/ssh-config";
 import type { Host } from "../../config/types";
 import type { Connection } from "../../plugins/command/inputs";
 import { dial } from "../../plugins/command/remote/ssh";
-import { probeAll } from "../../providers/static/probe";
+import { probeAll } from "../../providers/shared/probe";
 import { cleanUp, recordOf, type TestExperiment, testExperiment } from "./harness";
 
 // Subnets 10.187/10.188 are this file's.

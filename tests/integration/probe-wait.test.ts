@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
-import { probeAll } from "../../providers/static/probe";
+import { probeAll } from "../../providers/shared/probe";
 import { freePort, type Sshd, startSshd } from "../helpers";
 
 /**

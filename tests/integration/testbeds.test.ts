@@ -242,7 +242,7 @@ describe("an up killed in the middle", { timeout: 600_000 }, () => {
       const settled = await recoverInterruptedUpdate(local.stack, local.stateDir);
       const released = settled.filter((s) => s.endsWith(" released"));
       assert.ok(
-        released.some((s) => /^(control|network|compute)-\d+ released$/.test(s)),
+        released.some((s) => /^testbed-(control|network|compute)-\d+ released$/.test(s)),
         `hosts in flight were released: ${settled.join(", ")}`,
       );
       // Every namespace left belongs to a host the state holds: none of a host in flight survives.

@@ -51,9 +51,10 @@ pulumi.runtime.setMocks(
       else if (type === "Command") {
         // base-rtt's fping lines: every sampled pair 0.4 ms apart.
         const pairs = String(args.inputs.stdin).match(/@@FPING \d+/g) ?? [];
-        state.stdout = args.name === "base-rtt" ? pairs.map((p) => `${p}\n10.0.0.1 : 0.40 0.40 0.40`).join("\n") : "";
+        state.stdout =
+          args.name === "tc-base-rtt" ? pairs.map((p) => `${p}\n10.0.0.1 : 0.40 0.40 0.40`).join("\n") : "";
         // The hosts' addresses at tc time: the first host holds a VIP on eth0 (as keepalived puts it).
-        if (args.name === "host-addresses")
+        if (args.name === "tc-host-addresses")
           state.stdout = `@@ADDR 0\n2: eth0    inet ${heldVip}/32 scope global eth0\n@@ADDR 1\n`;
       }
       return { id: `${args.name}-id`, state };
@@ -129,10 +130,19 @@ after(() => fs.rmSync("/tmp/enos-graph", { recursive: true, force: true }));
 describe("resource graphs (pulumi mocks)", () => {
   test("local testbed: a key, two bridges, one host per role count, ssh files; no tc phase without constraints", async () => {
     const experiment = await build({ provider: "local", topology });
-    assert.deepEqual(names("LocalHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
+    assert.deepEqual(names("LocalHost"), [
+      "testbed-grp1-control-1",
+      "testbed-grp1-network-1",
+      "testbed-grp2-compute-1",
+      "testbed-grp3-compute-1",
+    ]);
     assert.deepEqual(
       [names("SshKeyPair"), names("LocalBridges"), fileNames()],
-      [["ssh-key"], ["bridges"], ["known-hosts", "ssh-config", "kolla-multinode", "kolla-globals", "kolla-passwords"]],
+      [
+        ["testbed-ssh-key"],
+        ["testbed-bridges"],
+        ["known-hosts", "ssh-config", "kolla-multinode", "kolla-globals", "kolla-passwords"],
+      ],
     );
     assert.equal(experiment.networkEmulation, undefined);
     const hosts = await settled(experiment.hosts);
@@ -153,8 +163,8 @@ describe("resource graphs (pulumi mocks)", () => {
       topology,
       network_constraints: { default_delay: "0ms", default_rate: "10mbit", default_loss: 0 },
     });
-    assert.deepEqual(checkNames().sort(), ["inventory-check", "kernel-check"]);
-    const tcs = registered.filter((r) => r.name.startsWith("tc-"));
+    assert.deepEqual(checkNames().sort(), ["kolla-inventory-check", "tc-kernel-check"]);
+    const tcs = registered.filter((r) => r.token === "command:remote:Command" && r.name.startsWith("tc-"));
     assert.deepEqual(
       tcs.map((r) => `${r.token} ${r.name}`),
       ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"].map(
@@ -199,9 +209,9 @@ describe("resource graphs (pulumi mocks)", () => {
       topology,
       network_constraints: { default_delay: "10ms", default_rate: "10mbit", default_loss: 0, accurate: true },
     });
-    assert.deepEqual(checkNames().sort(), ["accuracy-check", "inventory-check", "kernel-check"]);
+    assert.deepEqual(checkNames().sort(), ["kolla-inventory-check", "tc-accuracy-check", "tc-kernel-check"]);
     assert.match(
-      String(registered.find((r) => r.name === "base-rtt")?.inputs.stdin),
+      String(registered.find((r) => r.name === "tc-base-rtt")?.inputs.stdin),
       /tc qdisc del dev eth0 root[\s\S]*fping -C 100/,
     );
     const plans: HostPlan[] = await settled(experiment.networkEmulation!.plan);
@@ -277,8 +287,9 @@ describe("resource graphs (pulumi mocks)", () => {
     // One resource per key of passwords.yml, registered when the template is read (at program time when
     // setup's kolla-ansible is on disk, else from the install's output): in their own check below.
     const perKey = (r: { name: string }) => r.name.startsWith("kolla-passwords-");
+    // The inventory's precondition is not one of them (checkNames).
     const kolla = registered
-      .filter((r) => r.custom && r.name.startsWith("kolla-") && !perKey(r))
+      .filter((r) => r.custom && r.name.startsWith("kolla-") && !perKey(r) && !checkNames().includes(r.name))
       .map((r) => `${r.type} ${r.name}`);
     assert.deepEqual(kolla, [
       "Command kolla-ansible",
@@ -291,7 +302,7 @@ describe("resource graphs (pulumi mocks)", () => {
       fileNames().filter((n) => n.startsWith("kolla-")),
       ["kolla-multinode", "kolla-globals", "kolla-passwords"],
     );
-    assert.ok(registered.some((r) => !r.custom && r.type === "Passwords" && r.name === "kolla-passwords"));
+    assert.ok(registered.some((r) => !r.custom && r.type === "KollaPasswords" && r.name === "kolla-passwords"));
     const keys = Object.fromEntries(registered.filter(perKey).map((r) => [r.name.slice("kolla-passwords-".length), r]));
     assert.equal(keys.keystone_admin_password.type, "RandomPassword");
     assert.deepEqual(keys.keystone_admin_password.inputs, { length: 40, special: false });
@@ -329,14 +340,22 @@ describe("resource graphs (pulumi mocks)", () => {
       network_constraints: { enable: true, default_delay: "0ms", default_rate: "40mbit", default_loss: "0%" },
     });
     const { phasesTargets } = await import("../../cli/targets");
-    // A target's pattern names a component type between "**" marks.
+    // A target's pattern names a component type between "**" marks: it covers every URN holding that text,
+    // the component's and its parts' (a URN holds its parents' types).
     const covered = phasesTargets("graph")
       .map((t) => /\*\*(enos:[^*]+)\*\*/.exec(t)?.[1])
-      .filter(Boolean);
-    const phases = [...new Set(registered.filter((r) => r.token.startsWith("enos:phases:")).map((r) => r.token))];
+      .filter((token) => token !== undefined);
+    // The experiment holds the testbed too, which enos destroy keeps.
+    const phases = [
+      ...new Set(
+        registered
+          .filter((r) => r.token.startsWith("enos:phases:") && r.token !== "enos:phases:Experiment")
+          .map((r) => r.token),
+      ),
+    ];
     assert.ok(phases.includes("enos:phases:DevCloud") && phases.includes("enos:phases:Backup"), phases.join(", "));
     assert.deepEqual(
-      phases.filter((t) => !covered.includes(t)),
+      phases.filter((t) => !covered.some((pattern) => t.includes(pattern))),
       [],
     );
   });
@@ -373,11 +392,14 @@ describe("resource graphs (pulumi mocks)", () => {
 
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
     await build({ ...machines, registry: { type: "internal" } });
-    const files = fileNames();
+    const [files, checks] = [fileNames(), checkNames()];
     const steps = registered
       .filter(
         (r) =>
-          r.type === "Command" && r.name.startsWith("kolla-") && r.name !== "kolla-ansible" && !files.includes(r.name),
+          r.type === "Command" &&
+          r.name.startsWith("kolla-") &&
+          r.name !== "kolla-ansible" &&
+          ![...files, ...checks].includes(r.name),
       )
       .map((r) => r.name);
     assert.deepEqual(steps, [
@@ -404,6 +426,8 @@ describe("resource graphs (pulumi mocks)", () => {
       /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/,
     );
     assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
+    // Its connection is checked by a precondition: connectionOf, inside an apply, throws nothing.
+    assert.ok(checkNames().includes("kolla-registry-check"), checkNames().join(", "));
     assert.deepEqual(
       command("kolla-registry").connection,
       secret({
@@ -466,7 +490,7 @@ describe("resource graphs (pulumi mocks)", () => {
       network_constraints: constraints,
     });
     for (const phase of ["Command kolla-check", "Command dev-cloud", "Command init"]) {
-      for (const tc of ["Command host-addresses", "Command tc-grp2-compute-1", "Command tc-test"])
+      for (const tc of ["Command tc-host-addresses", "Command tc-grp2-compute-1", "Command tc-test"])
         assert.ok(dependencies.waitsFor(tc, phase), `${tc} after ${phase}`);
     }
     assert.ok(dependencies.waitsFor("Command rally-env", "Command tc-test"));

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { PROJECT_DIR } from "../../config/paths";
-import { installedOpenstackSchema } from "./openstack-schema";
+import { installedOpenStackSchema } from "./openstack-schema";
 
 /** The project's sources (not its tests, builds or dependencies). */
 function sources(dir: string): string[] {
@@ -46,7 +46,7 @@ test("every @pulumi/openstack class and function the project uses is mapped by t
     [...used.values()].some((where) => where.startsWith("providers/openstack/")),
     "the openstack testbed's uses were found",
   );
-  const schema = installedOpenstackSchema();
+  const schema = installedOpenStackSchema();
   const unmapped = [...used]
     .filter(([token]) => !schema.resources[token] && !schema.functions[token])
     .map(([token, where]) => `${where} (${token})`);

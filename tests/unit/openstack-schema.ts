@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 
-export interface OpenstackSchema {
+export interface OpenStackSchema {
   resources: Record<string, { inputProperties?: Record<string, unknown> }>;
   functions: Record<string, { inputs?: { properties?: Record<string, unknown> } }>;
 }
@@ -11,7 +11,7 @@ export interface OpenstackSchema {
  * The schema of the openstack plugin the engine would start for @pulumi/openstack (ours or an official one), read by
  * the project's CLI.
  */
-export function installedOpenstackSchema(): OpenstackSchema {
+export function installedOpenStackSchema(): OpenStackSchema {
   const version: string = require("@pulumi/openstack/package.json").version.replace(/^v/, "");
   const result = spawnSync(path.join(PROJECT_DIR, "bin", "pulumi"), ["package", "get-schema", `openstack@${version}`], {
     encoding: "utf8",
@@ -22,5 +22,5 @@ export function installedOpenstackSchema(): OpenstackSchema {
       `cannot read the schema of the openstack plugin v${version} (${result.stderr.trim()}): scripts/setup builds and installs it`,
     );
   }
-  return JSON.parse(result.stdout) as OpenstackSchema;
+  return JSON.parse(result.stdout) as OpenStackSchema;
 }

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { readStackFile } from "../../cli/stack-file";
-import { connectionOf } from "../../components/commands";
+import { connectionOf, connectionProblem } from "../../components/commands";
 import { renderKnownHosts, renderSshConfig } from "../../components/ssh-config";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
@@ -16,13 +16,13 @@ import { invokeErrorText, openstackCloudProblem } from "../../providers/openstac
 import { externalPool } from "../../providers/openstack/plan";
 import { openstackPluginProblem } from "../../providers/openstack/plugin";
 import { mockedRandomOutputs } from "./mocked-random";
-import { installedOpenstackSchema } from "./openstack-schema";
+import { installedOpenStackSchema } from "./openstack-schema";
 
 /** OpenStack and chameleonkvm resource graphs under pulumi mocks: what the provider would be asked to make. */
 const registered: { type: string; token: string; name: string; inputs: Record<string, unknown> }[] = [];
 const invoked: { token: string; inputs: Record<string, unknown> }[] = [];
 // Everything every graph below asked of @pulumi/openstack, checked at the end against the installed plugin.
-const askedOfOpenstack: { token: string; inputs: Record<string, unknown>; kind: "resource" | "function" }[] = [];
+const askedOfOpenStack: { token: string; inputs: Record<string, unknown>; kind: "resource" | "function" }[] = [];
 let ip = 10;
 pulumi.runtime.setMocks(
   {
@@ -30,13 +30,13 @@ pulumi.runtime.setMocks(
       const type = args.type.split(":").pop()!;
       registered.push({ type, token: args.type, name: args.name, inputs: args.inputs });
       if (args.type.startsWith("openstack:"))
-        askedOfOpenstack.push({ token: args.type, inputs: args.inputs, kind: "resource" });
+        askedOfOpenStack.push({ token: args.type, inputs: args.inputs, kind: "resource" });
       const state: Record<string, unknown> = { ...args.inputs };
       Object.assign(state, mockedRandomOutputs(type, args.name, args.inputs));
       if (type === "Port") state.allFixedIps = [`10.87.23.${ip++}`];
       if (type === "Subnet") state.gatewayIp = "10.87.23.1";
       if (type === "FloatingIp") state.address = "203.0.113.7";
-      if (type === "OpenstackSweep") state.marker = "0f1e2d3c-marker";
+      if (type === "OpenStackSweep") state.marker = "0f1e2d3c-marker";
       if (type === "BlazarLease") Object.assign(state, { leaseId: "lease-1", endDate: "2026-11-25 05:00" });
       if (type === "BlazarLeaseReady") state.reservations = { compute_skylake: "res-sky", storage: "res-sto" };
       if (type === "StaticHostsProbe") {
@@ -55,7 +55,7 @@ pulumi.runtime.setMocks(
     call(args) {
       invoked.push({ token: args.token, inputs: args.inputs });
       if (args.token.startsWith("openstack:"))
-        askedOfOpenstack.push({ token: args.token, inputs: args.inputs, kind: "function" });
+        askedOfOpenStack.push({ token: args.token, inputs: args.inputs, kind: "function" });
       if (args.token.endsWith("getNetwork"))
         return args.inputs.external
           ? { id: "ext-id", name: "public" }
@@ -124,10 +124,10 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.deepEqual(
       byType("Instance").map((r) => [r.name, r.inputs.flavorName, r.inputs.imageName, r.inputs.keyPair]),
       [
-        ["control-1", "m1.large", "debian-12", "mykey"],
-        ["network-1", "m1.large", "debian-12", "mykey"],
-        ["compute-1", "m1.medium", "debian-12", "mykey"],
-        ["compute-2", "m1.medium", "debian-12", "mykey"],
+        ["testbed-control-1", "m1.large", "debian-12", "mykey"],
+        ["testbed-network-1", "m1.large", "debian-12", "mykey"],
+        ["testbed-compute-1", "m1.medium", "debian-12", "mykey"],
+        ["testbed-compute-2", "m1.medium", "debian-12", "mykey"],
       ],
     );
     for (const instance of byType("Instance")) {
@@ -138,13 +138,13 @@ describe("openstack testbeds (pulumi mocks)", () => {
       );
       assert.equal(instance.inputs.schedulerHints, undefined);
     }
-    const hostPorts = byType("Port").filter((port) => !port.name.startsWith("vip-"));
+    const hostPorts = byType("Port").filter((port) => !port.name.startsWith("testbed-vip-"));
     assert.deepEqual(
       hostPorts.map((port) => [port.name, port.inputs.networkId, port.inputs.securityGroupIds]),
       ["control-1", "network-1", "compute-1", "compute-2"].map((alias) => [
-        `${alias}-port`,
-        "network-id",
-        ["secgroup-id"],
+        `testbed-${alias}-port`,
+        "testbed-network-id",
+        ["testbed-secgroup-id"],
       ]),
     );
     // Any host may hold a VIP (keepalived moves it): Neutron lets each port send and receive the five VIP ports'
@@ -175,7 +175,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
 
   test("every object the cloud makes carries the sweep's marker, and depends on the sweep (released after them, it deletes what is left)", async () => {
     await build({ provider: openstackProvider, resources });
-    const [sweep] = byType("OpenstackSweep");
+    const [sweep] = byType("OpenStackSweep");
     // Which cloud, user and project: the password is read when the sweep runs, never kept.
     assert.deepEqual(sweep.inputs.auth, {
       authUrl: "https://chi.uc.chameleoncloud.org:5000/v3",
@@ -328,6 +328,23 @@ describe("openstack testbeds (pulumi mocks)", () => {
     }
   });
 
+  test("a subnet with no room after its pool for Kolla's external pool: a Refusal says so, nothing throws", async () => {
+    const crowded = { ...openstackProvider, allocation_pool: { start: "10.87.23.10", end: "10.87.23.253" } };
+    await build({ provider: crowded, resources });
+    assert.deepEqual(
+      byType("Refusal").map((r) => [r.name, r.inputs.reason]),
+      [
+        [
+          "testbed-external-pool",
+          "subnet 10.87.23.0/24 has no addresses after its allocation pool (ending 10.87.23.253) for Kolla's external " +
+            "pool; with configure_network, shrink provider.allocation_pool or widen provider.subnet.cidr; without it, " +
+            "name in provider.subnet a subnet with free addresses after its allocation pool (the cloud's admin can " +
+            "shrink the pool)",
+        ],
+      ],
+    );
+  });
+
   test("configure_network: network, subnet with the pool and DNS, router to the external network", async () => {
     const experiment = await build({ provider: openstackProvider, resources });
     assert.deepEqual(
@@ -340,7 +357,10 @@ describe("openstack testbeds (pulumi mocks)", () => {
       ["10.87.23.0/24", [{ start: "10.87.23.10", end: "10.87.23.100" }], ["8.8.8.8", "8.8.4.4"]],
     );
     assert.equal(byType("Router")[0].inputs.externalNetworkId, "ext-id");
-    assert.deepEqual(byType("RouterInterface")[0].inputs, { routerId: "router-id", subnetId: "subnet-id" });
+    assert.deepEqual(byType("RouterInterface")[0].inputs, {
+      routerId: "testbed-router-id",
+      subnetId: "testbed-subnet-id",
+    });
     const network = await settled(experiment.network);
     assert.equal(network.extraIps.length, 5, "five VIP ports");
     assert.deepEqual(network.external, {
@@ -391,7 +411,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
       [association.token, association.inputs],
       [
         "openstack:networking/floatingIpAssociate:FloatingIpAssociate",
-        { floatingIp: "203.0.113.7", portId: "control-1-port-id" },
+        { floatingIp: "203.0.113.7", portId: "testbed-control-1-port-id" },
       ],
     );
     const hosts = await settled(experiment.hosts);
@@ -405,10 +425,14 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.match(renderKnownHosts(hosts), /^203\.0\.113\.7 ssh-ed25519 GGGG$/m);
     const proxy = (await settled(pulumi.output(connectionOf({ ...hosts[0], keyfile: undefined })))).proxy;
     assert.deepEqual([proxy?.host, proxy?.user, proxy?.hostKey], ["203.0.113.7", "debian", "ssh-ed25519 GGGG"]);
-    assert.throws(
-      () => connectionOf({ ...hosts[0], jumpHostKey: undefined }),
+    const unpinned = { ...hosts[0], jumpHostKey: undefined };
+    assert.match(
+      connectionProblem(unpinned) ?? "",
       /host control-1: the testbed knows no host key for its jump host debian@203\.0\.113\.7/,
     );
+    assert.equal(connectionProblem({ ...hosts[0], keyfile: undefined }), undefined);
+    // Made inside an apply, where a throw would be an unhandled rejection: the phases' preconditions stop it.
+    assert.doesNotThrow(() => connectionOf(unpinned));
     const probe = byType("StaticHostsProbe")[0].inputs.hosts as { jump?: string }[];
     assert.ok(
       probe.every((t) => t.jump === "debian@203.0.113.7"),
@@ -463,9 +487,24 @@ describe("openstack testbeds (pulumi mocks)", () => {
     assert.deepEqual(
       byType("Instance").map((r) => [r.name, r.inputs.flavorName, r.inputs.imageName, r.inputs.schedulerHints]),
       [
-        ["control-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
-        ["network-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sky" } }]],
-        ["compute-1", "baremetal", "CC-Ubuntu22.04", [{ additionalProperties: { reservation: "res-sto" } }]],
+        [
+          "testbed-instances-control-1",
+          "baremetal",
+          "CC-Ubuntu22.04",
+          [{ additionalProperties: { reservation: "res-sky" } }],
+        ],
+        [
+          "testbed-instances-network-1",
+          "baremetal",
+          "CC-Ubuntu22.04",
+          [{ additionalProperties: { reservation: "res-sky" } }],
+        ],
+        [
+          "testbed-instances-compute-1",
+          "baremetal",
+          "CC-Ubuntu22.04",
+          [{ additionalProperties: { reservation: "res-sto" } }],
+        ],
       ],
     );
     assert.deepEqual([byType("Network"), byType("Router")], [[], []], "sharednet1 is used, not made");
@@ -593,10 +632,10 @@ describe("openstack testbeds (pulumi mocks)", () => {
 
   // Last: the graphs above, all variants (network made or looked up, gateway or not, KVM, bare metal).
   test("every class, function and input the graphs asked of @pulumi/openstack is one the installed plugin accepts", () => {
-    const schema = installedOpenstackSchema();
-    assert.ok(askedOfOpenstack.length > 0);
+    const schema = installedOpenStackSchema();
+    assert.ok(askedOfOpenStack.length > 0);
     const refused = new Set<string>();
-    for (const { token, inputs, kind } of askedOfOpenstack) {
+    for (const { token, inputs, kind } of askedOfOpenStack) {
       const accepted =
         kind === "resource" ? schema.resources[token]?.inputProperties : schema.functions[token]?.inputs?.properties;
       if (!accepted) refused.add(`${kind} ${token}: not mapped by the plugin`);

@@ -27,3 +27,21 @@ export class Refusal extends pulumi.dynamic.Resource {
     super(refusalProvider, name, { refused: name, reason }, opts, "enos", "Refusal");
   }
 }
+
+/**
+ * What `compute` gives, or, when it throws, a Refusal with its message (and `placeholder`, which nothing
+ * gets to use: preview and up stop at the Refusal). For a problem only an apply can find, where a throw
+ * would be an unhandled rejection naming no resource.
+ */
+export function refusedOnError<T>(
+  name: string,
+  compute: () => T,
+  placeholder: T,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.Output<pulumi.Unwrap<T>> {
+  try {
+    return pulumi.output(compute());
+  } catch (error) {
+    return new Refusal(name, (error as Error).message, opts).id.apply(() => pulumi.output(placeholder));
+  }
+}
