@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEV_CLOUD_SCRIPTS, devCloudDown, devCloudUp } from "../../components/dev-cloud";
-import { exposedFiles, holdingSecret, namespacePids } from "./dev-cloud-checks";
+import { exposedFiles, holdingSecret, namespacePids } from "../support/dev-cloud-checks";
 
 const NAMESPACE = `enos-dcs${process.pid}`;
 const [HERE, ADDRESS] = ["10.238.0.1", "10.238.0.2"];

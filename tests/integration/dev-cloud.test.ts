@@ -9,8 +9,8 @@ import { renderInitCommand } from "../../components/init/script";
 import { PROJECT_DIR } from "../../config/paths";
 import type { Host, TestbedNetwork } from "../../config/types";
 import type { SummaryRow } from "../../workloads/rally-summary";
-import { exposedFiles, holdingSecret, namespacePids } from "./dev-cloud-checks";
-import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { exposedFiles, holdingSecret, namespacePids } from "../support/dev-cloud-checks";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 const provider = { type: "local", api_cidr: "10.235.0.0/24", external_cidr: "10.236.0.0/24" };
 const resources = { control: 1, network: 1, compute: 1 };

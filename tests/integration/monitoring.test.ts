@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { callbackEnv } from "../../components/monitoring/render";
 import { PROJECT_DIR } from "../../config/paths";
-import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 const VENV_BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };

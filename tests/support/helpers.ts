@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../config/paths";
+import { PROJECT_DIR } from "../../config/paths";
 
 /** Tests run from dist/tests; fixtures stay in the source tree. */
 export const FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures");

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { watchEngine } from "../../plugins/engine-watch";
+import { watchEngine } from "../../../plugins/engine-watch";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,16 +1,16 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { addressProblems, baseRttSamples, kernelProblems } from "../../components/network-emulation";
-import { parseFping } from "../../components/tc/measure";
-import { accurateRules, baseRtts, type GroupRule, planGroupRules, planHostRules } from "../../components/tc/plan";
-import { MAX_CLASSES, renderApplyScript, renderBatch, renderResetScript } from "../../components/tc/render";
-import { judgePair, lossInterval, renderMarkdown, renderSvg } from "../../components/tc/validate";
-import { parseKernelProbe } from "../../config/kernel";
-import { loadExperiment } from "../../config/load";
-import type { Host } from "../../config/types";
-import { parseDelay } from "../../config/units";
-import { FIXTURES } from "../helpers";
+import { addressProblems, baseRttSamples, kernelProblems } from "../../../../components/network-emulation";
+import { parseFping } from "../../../../components/tc/measure";
+import { accurateRules, baseRtts, type GroupRule, planGroupRules, planHostRules } from "../../../../components/tc/plan";
+import { MAX_CLASSES, renderApplyScript, renderBatch, renderResetScript } from "../../../../components/tc/render";
+import { judgePair, lossInterval, renderMarkdown, renderSvg } from "../../../../components/tc/validate";
+import { parseKernelProbe } from "../../../../config/kernel";
+import { loadExperiment } from "../../../../config/load";
+import type { Host } from "../../../../config/types";
+import { parseDelay } from "../../../../config/units";
+import { FIXTURES } from "../../../support/helpers";
 
 const seed = (file: string) =>
   loadExperiment({ stack: { reservationFile: path.join(FIXTURES, "seed", file) }, baseDir: FIXTURES });

@@ -6,9 +6,9 @@ import type * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { INIT_PY, initRequest, renderInitCommand } from "../../components/init/script";
-import { PROJECT_DIR } from "../../config/paths";
-import { freePort } from "../helpers";
+import { INIT_PY, initRequest, renderInitCommand } from "../../../../components/init/script";
+import { PROJECT_DIR } from "../../../../config/paths";
+import { freePort } from "../../../support/helpers";
 
 const BIN = path.join(PROJECT_DIR, ".venv", "bin");
 const external = {

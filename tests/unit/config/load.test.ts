@@ -2,9 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError } from "../../config/errors";
-import { loadExperiment } from "../../config/load";
-import { FIXTURES } from "../helpers";
+import { ConfigError } from "../../../config/errors";
+import { loadExperiment } from "../../../config/load";
+import { FIXTURES } from "../../support/helpers";
 
 const SEED = path.join(FIXTURES, "seed");
 const fromFile = (name: string) => loadExperiment({ stack: { reservationFile: path.join(SEED, name) }, baseDir: SEED });

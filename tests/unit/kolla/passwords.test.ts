@@ -5,13 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import * as yaml from "js-yaml";
-import { rsaKeyPair } from "../../components/rsa-key-pair";
-import { ConfigError } from "../../config/errors";
-import { PROJECT_DIR } from "../../config/paths";
-import { describeCheck, parseCheckOutput, rolesByHost } from "../../kolla/check";
-import { kollaAnsibleCopy, renderInstallScript, resolvePatches } from "../../kolla/install";
-import { fernetFromBase64, maskSecrets, renderPasswords, secretKinds, uuidFromBytes } from "../../kolla/passwords";
-import { renderRegistryRemovalScript, renderRegistryScript } from "../../kolla/registry";
+import { rsaKeyPair } from "../../../components/rsa-key-pair";
+import { ConfigError } from "../../../config/errors";
+import { PROJECT_DIR } from "../../../config/paths";
+import { describeCheck, parseCheckOutput, rolesByHost } from "../../../kolla/check";
+import { kollaAnsibleCopy, renderInstallScript, resolvePatches } from "../../../kolla/install";
+import { fernetFromBase64, maskSecrets, renderPasswords, secretKinds, uuidFromBytes } from "../../../kolla/passwords";
+import { renderRegistryRemovalScript, renderRegistryScript } from "../../../kolla/registry";
 
 const TEMPLATE = fs.readFileSync(
   path.join(PROJECT_DIR, ".venv", "share", "kolla-ansible", "etc_examples", "kolla", "passwords.yml"),

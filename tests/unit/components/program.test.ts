@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { stackConfig } from "../../components/program";
-import { loadExperiment } from "../../config/load";
-import { FIXTURES } from "../helpers";
+import { stackConfig } from "../../../components/program";
+import { loadExperiment } from "../../../config/load";
+import { FIXTURES } from "../../support/helpers";
 
 // Config as the engine hands it to the program: every value as text, a YAML mapping as its JSON.
 describe("stack config: each key read with its schema's type", () => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { vmDeadline, vmImage } from "../netem-vm/harness";
+import { vmDeadline, vmImage } from "../../netem-vm/harness";
 
 test("the netem VM image comes from scripts/setup's cache; a test never builds it", () => {
   const empty = fs.mkdtempSync(path.join(os.tmpdir(), "enos-no-vm-"));

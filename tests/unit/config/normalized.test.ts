@@ -5,18 +5,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import * as yaml from "js-yaml";
-import { renderCheck } from "../../cli/check";
-import { ConfigError } from "../../config/errors";
-import { type ExperimentConfig, loadExperiment } from "../../config/load";
-import { renderNormalizedYaml } from "../../config/normalized";
-import { PROJECT_DIR } from "../../config/paths";
-import { planSlots, slotHost } from "../../config/slots";
-import type { Host } from "../../config/types";
-import { allocateVips, vipShortage } from "../../config/vips";
-import { groupMembers } from "../../kolla/inventory";
-import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../../kolla/render";
-import { readWorkload } from "../../workloads/run-file";
-import { FIXTURES } from "../helpers";
+import { renderCheck } from "../../../cli/check";
+import { ConfigError } from "../../../config/errors";
+import { type ExperimentConfig, loadExperiment } from "../../../config/load";
+import { renderNormalizedYaml } from "../../../config/normalized";
+import { PROJECT_DIR } from "../../../config/paths";
+import { planSlots, slotHost } from "../../../config/slots";
+import type { Host } from "../../../config/types";
+import { allocateVips, vipShortage } from "../../../config/vips";
+import { groupMembers } from "../../../kolla/inventory";
+import { inventoryProblems, inventoryTemplate, renderKollaFiles, staticHostsOf } from "../../../kolla/render";
+import { readWorkload } from "../../../workloads/run-file";
+import { FIXTURES } from "../../support/helpers";
 
 /**
  * The compatibility corpus: files Enos 3.0 ran (its samples, documentation and jenkins jobs), each

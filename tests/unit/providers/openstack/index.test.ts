@@ -6,17 +6,17 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { readStackFile } from "../../cli/stack-file";
-import { connectionOf } from "../../components/commands";
-import { renderKnownHosts, renderSshConfig } from "../../components/ssh-config";
-import { loadExperiment } from "../../config/load";
-import { PROJECT_DIR } from "../../config/paths";
-import { cloudIdentity, credentialsNow, openstackAuth } from "../../providers/openstack/auth";
-import { invokeErrorText, openstackCloudProblem } from "../../providers/openstack/cloud";
-import { externalPool } from "../../providers/openstack/plan";
-import { openstackPluginProblem } from "../../providers/openstack/plugin";
-import { mockedRandomOutputs } from "./mocked-random";
-import { installedOpenstackSchema } from "./openstack-schema";
+import { readStackFile } from "../../../../cli/stack-file";
+import { connectionOf } from "../../../../components/commands";
+import { renderKnownHosts, renderSshConfig } from "../../../../components/ssh-config";
+import { loadExperiment } from "../../../../config/load";
+import { PROJECT_DIR } from "../../../../config/paths";
+import { cloudIdentity, credentialsNow, openstackAuth } from "../../../../providers/openstack/auth";
+import { invokeErrorText, openstackCloudProblem } from "../../../../providers/openstack/cloud";
+import { externalPool } from "../../../../providers/openstack/plan";
+import { openstackPluginProblem } from "../../../../providers/openstack/plugin";
+import { mockedRandomOutputs } from "../../../support/mocked-random";
+import { installedOpenstackSchema } from "../../../support/openstack-schema";
 
 /** OpenStack and chameleonkvm resource graphs under pulumi mocks: what the provider would be asked to make. */
 const registered: { type: string; token: string; name: string; inputs: Record<string, unknown> }[] = [];
@@ -82,7 +82,7 @@ const byType = (type: string) => registered.filter((r) => r.type === type);
 async function build(config: Record<string, unknown>) {
   registered.length = 0;
   invoked.length = 0;
-  const { Experiment } = await import("../../components/experiment");
+  const { Experiment } = await import("../../../../components/experiment");
   const experiment = new Experiment("experiment", {
     config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }),
     stack: "tbos",
@@ -308,7 +308,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
   });
 
   test("the sweep of a create that was in flight (no marker yet) calls nothing: an undefined marker matches every server without one", async () => {
-    const { sweepProvider } = await import("../../providers/openstack/sweep");
+    const { sweepProvider } = await import("../../../../providers/openstack/sweep");
     let calls = 0;
     const cloud = http.createServer((_request, response) => {
       calls++;
@@ -530,7 +530,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
   // The testbed alone, with the engine home given: the project's own may hold the plugin.
   async function buildBaremetal(pulumiHome: string) {
     registered.length = 0;
-    const { ChameleonBaremetalTestbed } = await import("../../providers/chameleon");
+    const { ChameleonBaremetalTestbed } = await import("../../../../providers/chameleon");
     const config = loadExperiment({
       stack: {
         provider: { type: "chameleonbaremetal", key_name: "cc-key" },

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { percentile, renderSummaryMarkdown, summarizeRun } from "../../workloads/rally-summary";
-import { FIXTURES } from "../helpers";
+import { percentile, renderSummaryMarkdown, summarizeRun } from "../../../workloads/rally-summary";
+import { FIXTURES } from "../../support/helpers";
 
 /** A real report of Rally 5.1.1 (`rally task report --json`): two workloads, one with random failures. */
 const report = JSON.parse(fs.readFileSync(path.join(FIXTURES, "rally", "two-workloads.json"), "utf8"));

@@ -14,9 +14,9 @@ import {
   renderDeployScript,
   renderMonitoringInventory,
   renderRemoveScript,
-} from "../../components/monitoring/render";
-import type { Host } from "../../config/types";
-import { testbedNetwork } from "../../config/vips";
+} from "../../../../components/monitoring/render";
+import type { Host } from "../../../../config/types";
+import { testbedNetwork } from "../../../../config/vips";
 
 const host = (alias: string, roles: string[], n: number): Host => ({
   alias,

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { PROJECT_DIR } from "../../config/paths";
-import { installedOpenstackSchema } from "./openstack-schema";
+import { PROJECT_DIR } from "../../../../config/paths";
+import { installedOpenstackSchema } from "../../../support/openstack-schema";
 
 /** The project's sources (not its tests, builds or dependencies). */
 function sources(dir: string): string[] {

@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import * as yaml from "js-yaml";
-import { engineFailure, experimentStackOf, UsageError } from "../../cli/context";
-import { PROJECT_DIR } from "../../config/paths";
+import { engineFailure, experimentStackOf, UsageError } from "../../../cli/context";
+import { PROJECT_DIR } from "../../../config/paths";
 
 // The compiled CLI, without bin/enos' compile step: parsing and usage errors touch no engine.
 const enos = (...args: string[]) => {

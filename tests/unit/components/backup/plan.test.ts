@@ -12,7 +12,7 @@ import {
   planBackup,
   renderIndexMarkdown,
   summarize,
-} from "../../components/backup/plan";
+} from "../../../../components/backup/plan";
 
 const hosts = [
   { alias: "grp1-control-1", devices: ["eth0", "eth1"] },

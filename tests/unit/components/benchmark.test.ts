@@ -4,11 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../../config/errors";
-import { loadExperiment } from "../../config/load";
-import { PROJECT_DIR } from "../../config/paths";
-import { testbedNetwork } from "../../config/vips";
-import { readWorkload } from "../../workloads/run-file";
+import { ConfigError } from "../../../config/errors";
+import { loadExperiment } from "../../../config/load";
+import { PROJECT_DIR } from "../../../config/paths";
+import { testbedNetwork } from "../../../config/vips";
+import { readWorkload } from "../../../workloads/run-file";
 
 /** Commands the phases register: name -> inputs; and every resource's type. */
 const commands = new Map<string, Record<string, unknown>>();
@@ -44,7 +44,7 @@ async function registered(create: () => void): Promise<Map<string, Record<string
 
 describe("benchmark and init resource graphs (pulumi mocks)", () => {
   test("without OpenStack: Rally in an empty environment, one command per run, Shaker skipped", async () => {
-    const { Benchmark } = await import("../../components/benchmark");
+    const { Benchmark } = await import("../../../components/benchmark");
     const made = await registered(() => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s" }));
     const rallyRuns = cloudWorkload.runs.filter((r) => r.type === "rally");
     assert.deepEqual([...made.keys()].filter((n) => n.startsWith("run:")).length, rallyRuns.length);
@@ -62,7 +62,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   });
 
   test("with an admin-openrc: Rally's environment from it, and each Shaker alias run against the cloud", async () => {
-    const { Benchmark } = await import("../../components/benchmark");
+    const { Benchmark } = await import("../../../components/benchmark");
     const made = await registered(
       () => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s", openrc: "/k/admin-openrc" }),
     );
@@ -79,7 +79,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   });
 
   test("a run id changes every run's triggers; nothing else does", async () => {
-    const { runFingerprint } = await import("../../components/benchmark");
+    const { runFingerprint } = await import("../../../components/benchmark");
     const run = cloudWorkload.runs[0];
     assert.equal(runFingerprint(run, cloudWorkload.dir), runFingerprint(run, cloudWorkload.dir));
     assert.notEqual(runFingerprint(run, cloudWorkload.dir, "2"), runFingerprint(run, cloudWorkload.dir));
@@ -90,7 +90,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   });
 
   test("init: skipped without OpenStack; otherwise one command running init.py with the venv's python, the openrc and the testbed's pool", async () => {
-    const { OpenStackInit } = await import("../../components/openstack-init");
+    const { OpenStackInit } = await import("../../../components/openstack-init");
     assert.equal((await registered(() => new OpenStackInit("init", { network }))).size, 0);
     const made = await registered(
       () => new OpenStackInit("init", { network, openrc: "/k/admin-openrc", image: "/images/cirros.img" }),
@@ -112,7 +112,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   });
 
   test("a wrong run.yml stops the program before any resource is registered", async () => {
-    const { Experiment } = await import("../../components/experiment");
+    const { Experiment } = await import("../../../components/experiment");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
     fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
     const config = loadExperiment({

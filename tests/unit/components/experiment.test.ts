@@ -2,11 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostPlan } from "../../components/tc/plan";
-import { loadExperiment } from "../../config/load";
-import { PROJECT_DIR } from "../../config/paths";
-import { recordDependencies } from "./mocked-dependencies";
-import { mockedRandomOutputs } from "./mocked-random";
+import type { HostPlan } from "../../../components/tc/plan";
+import { loadExperiment } from "../../../config/load";
+import { PROJECT_DIR } from "../../../config/paths";
+import { recordDependencies } from "../../support/mocked-dependencies";
+import { mockedRandomOutputs } from "../../support/mocked-random";
 
 /** The text of an input that may be secret (mocks get a secret as a tagged object). */
 const textOf = (value: unknown) =>
@@ -90,7 +90,7 @@ async function build(config: Record<string, unknown>) {
   registered.length = 0;
   dependencies.clear();
   slot = 10;
-  const { Experiment } = await import("../../components/experiment");
+  const { Experiment } = await import("../../../components/experiment");
   const experiment = new Experiment("experiment", {
     config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }),
     stack: "graph",
@@ -326,7 +326,7 @@ describe("resource graphs (pulumi mocks)", () => {
       backup_on_destroy: true,
       network_constraints: { enable: true, default_delay: "0ms", default_rate: "40mbit", default_loss: "0%" },
     });
-    const { phasesTargets } = await import("../../cli/targets");
+    const { phasesTargets } = await import("../../../cli/targets");
     // A target's pattern names a component type between "**" marks.
     const covered = phasesTargets("graph")
       .map((t) => /\*\*(enos:[^*]+)\*\*/.exec(t)?.[1])

@@ -2,10 +2,17 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
-import { planSlots } from "../../config/slots";
-import { g5kCall } from "../../providers/g5k/api";
-import { jobSubmission } from "../../providers/g5k/job";
-import { assignNodes, clusterOf, interfacesOf, kavlanName, planSiteJobs, vlanNetwork } from "../../providers/g5k/plan";
+import { planSlots } from "../../../../config/slots";
+import { g5kCall } from "../../../../providers/g5k/api";
+import { jobSubmission } from "../../../../providers/g5k/job";
+import {
+  assignNodes,
+  clusterOf,
+  interfacesOf,
+  kavlanName,
+  planSiteJobs,
+  vlanNetwork,
+} from "../../../../providers/g5k/plan";
 
 const sites = { paravance: "rennes", parasilo: "rennes", grisou: "nancy" };
 const demands = [

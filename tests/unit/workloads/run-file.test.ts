@@ -4,11 +4,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError } from "../../config/errors";
-import { PROJECT_DIR } from "../../config/paths";
-import { argsSlug, type BenchRun, cartesianProduct, runDir } from "../../workloads/expand";
-import { readWorkload } from "../../workloads/run-file";
-import { FIXTURES } from "../helpers";
+import { ConfigError } from "../../../config/errors";
+import { PROJECT_DIR } from "../../../config/paths";
+import { argsSlug, type BenchRun, cartesianProduct, runDir } from "../../../workloads/expand";
+import { readWorkload } from "../../../workloads/run-file";
+import { FIXTURES } from "../../support/helpers";
 
 /** A workload directory holding this run.yml and these (empty) files. */
 function workloadDir(runYml: string, files: string[] = []): string {

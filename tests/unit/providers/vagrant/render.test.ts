@@ -4,9 +4,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { planSlots } from "../../config/slots";
-import { vagrantDestroy, vagrantUp } from "../../providers/vagrant/machines";
-import { parseSshConfig, planMachines, renderVagrantfile } from "../../providers/vagrant/render";
+import { planSlots } from "../../../../config/slots";
+import { vagrantDestroy, vagrantUp } from "../../../../providers/vagrant/machines";
+import { parseSshConfig, planMachines, renderVagrantfile } from "../../../../providers/vagrant/render";
 
 const demands = [
   { bucket: "medium", role: "control", count: 1 },

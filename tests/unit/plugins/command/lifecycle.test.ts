@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
 import { test } from "node:test";
-import { decode, localInputs, remoteInputs } from "../../plugins/command/inputs";
-import { MASKED, maskOf, runCommand } from "../../plugins/command/lifecycle";
-import { local } from "../../plugins/command/local";
-import { secret, type WireProps } from "../../plugins/shared/wire";
+import { decode, localInputs, remoteInputs } from "../../../../plugins/command/inputs";
+import { MASKED, maskOf, runCommand } from "../../../../plugins/command/lifecycle";
+import { local } from "../../../../plugins/command/local";
+import { secret, type WireProps } from "../../../../plugins/shared/wire";
 
 const never = new AbortController().signal;
 const noPrevious = { stdout: "", stderr: "" };

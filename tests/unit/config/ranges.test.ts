@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { expandKeys, expandRange } from "../../config/ranges";
-import { parseDelay, parseLoss, parseRate } from "../../config/units";
-import { loadYaml11 } from "../../config/yaml11";
+import { expandKeys, expandRange } from "../../../config/ranges";
+import { parseDelay, parseLoss, parseRate } from "../../../config/units";
+import { loadYaml11 } from "../../../config/yaml11";
 
 describe("group ranges", () => {
   test("a plain name stands for itself", () => assert.deepEqual(expandRange("grp1"), ["grp1"]));
