@@ -9,6 +9,7 @@ import { loadExperiment } from "../../../config/load";
 import { PROJECT_DIR } from "../../../config/paths";
 import { testbedNetwork } from "../../../config/vips";
 import { readWorkload } from "../../../workloads/run-file";
+import { waitForRPCs } from "../../support/pulumi-mocks";
 
 /** Commands the phases register: name -> inputs; and every resource's type. */
 const commands = new Map<string, Record<string, unknown>>();
@@ -27,7 +28,6 @@ pulumi.runtime.setMocks(
   false,
 );
 
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 const cloudWorkload = readWorkload(path.join(PROJECT_DIR, "workloads", "default"));
 const network = testbedNetwork(
   [],

@@ -3,10 +3,9 @@ import * as fs from "node:fs";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../../components/tc/plan";
-import { loadExperiment } from "../../../config/load";
-import { PROJECT_DIR } from "../../../config/paths";
 import { recordDependencies } from "../../support/mocked-dependencies";
 import { mockedRandomOutputs } from "../../support/mocked-random";
+import { mockedExperiment, settled } from "../../support/pulumi-mocks";
 
 /** The text of an input that may be secret (mocks get a secret as a tagged object). */
 const textOf = (value: unknown) =>
@@ -64,9 +63,6 @@ pulumi.runtime.setMocks(
 );
 const dependencies = recordDependencies();
 
-// The SDK's own wait for every pending registration (exported by its runtime, not in its typings).
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-const settled = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };
 /** Machines of one's own: a testbed where OpenStack and monitoring are deployed for real. */
 const staticNetwork = {
@@ -90,15 +86,7 @@ async function build(config: Record<string, unknown>) {
   registered.length = 0;
   dependencies.clear();
   slot = 10;
-  const { Experiment } = await import("../../../components/experiment");
-  const experiment = new Experiment("experiment", {
-    config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }),
-    stack: "graph",
-    stateDir: "/tmp/enos-graph",
-    resultsDir: "/tmp/enos-graph/results",
-  });
-  await waitForRPCs();
-  return experiment;
+  return mockedExperiment("graph", config);
 }
 const names = (type: string) => registered.filter((r) => r.type === type).map((r) => r.name);
 /** A secret input as the mocks see it. */

@@ -17,6 +17,7 @@ import { externalPool } from "../../../../providers/openstack/plan";
 import { openstackPluginProblem } from "../../../../providers/openstack/plugin";
 import { mockedRandomOutputs } from "../../../support/mocked-random";
 import { installedOpenstackSchema } from "../../../support/openstack-schema";
+import { mockedExperiment, settled, waitForRPCs } from "../../../support/pulumi-mocks";
 
 /** OpenStack and chameleonkvm resource graphs under pulumi mocks: what the provider would be asked to make. */
 const registered: { type: string; token: string; name: string; inputs: Record<string, unknown> }[] = [];
@@ -75,22 +76,12 @@ pulumi.runtime.setMocks(
   false,
 );
 
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-const settled = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 const byType = (type: string) => registered.filter((r) => r.type === type);
 
 async function build(config: Record<string, unknown>) {
   registered.length = 0;
   invoked.length = 0;
-  const { Experiment } = await import("../../../../components/experiment");
-  const experiment = new Experiment("experiment", {
-    config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }),
-    stack: "tbos",
-    stateDir: "/tmp/enos-tbos",
-    resultsDir: "/tmp/enos-tbos/results",
-  });
-  await waitForRPCs();
-  return experiment;
+  return mockedExperiment("tbos", config);
 }
 
 const resources = { "m1.large": { control: 1, network: 1 }, "m1.medium": { compute: 2 } };
