@@ -9,7 +9,7 @@ import { DEV_CLOUD_SCRIPTS, devCloudDown, devCloudUp } from "../../components/de
 import { exposedFiles, holdingSecret, namespacePids } from "../support/dev-cloud-checks";
 
 const NAMESPACE = `enos-dcs${process.pid}`;
-const [HERE, ADDRESS] = ["10.238.0.1", "10.238.0.2"];
+const [HERE, ADDRESS] = ["10.189.0.1", "10.189.0.2"];
 const HOST_END = `dcs${process.pid}`.slice(0, 15);
 /** The services whose /etc, /var/lib and /var/log directories the packages' own scripts fill. */
 const SERVICES = ["keystone", "glance", "nova", "neutron", "placement"];
