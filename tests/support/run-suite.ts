@@ -57,6 +57,7 @@ function compiled(file: string): string {
 /** Runs one file; `bash -c times` reports the CPU time of the processes it waited for. */
 function runFile(file: string): Promise<Result> {
   const started = Date.now();
+  process.stdout.write(`### ${file}: started\n`);
   const child = spawn("bash", ["-c", 'node --test "$1"; status=$?; times >&3; exit $status', "run", compiled(file)], {
     cwd: PROJECT_DIR,
     stdio: ["ignore", "pipe", "pipe", "pipe"],
