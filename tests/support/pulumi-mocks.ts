@@ -10,16 +10,20 @@ export const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { w
 export const settled = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 
 /**
- * The experiment program for a stack's `config`, under the mocks the test file set (the component is
- * imported after them), once every resource it registers is registered.
+ * The experiment program for a stack's `config` with its state in `stateDir`, under the mocks the test
+ * file set (the component is imported after them), once every resource it registers is registered.
  */
-export async function mockedExperiment(stack: string, config: Record<string, unknown>): Promise<Experiment> {
+export async function mockedExperiment(
+  stack: string,
+  config: Record<string, unknown>,
+  stateDir = `/tmp/enos-${stack}`,
+): Promise<Experiment> {
   const { Experiment } = await import("../../components/experiment");
   const experiment = new Experiment("experiment", {
     config: loadExperiment({ stack: config, baseDir: PROJECT_DIR }),
     stack,
-    stateDir: `/tmp/enos-${stack}`,
-    resultsDir: `/tmp/enos-${stack}/results`,
+    stateDir,
+    resultsDir: `${stateDir}/results`,
   });
   await waitForRPCs();
   return experiment;

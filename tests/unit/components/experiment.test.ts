@@ -1,5 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPlan } from "../../../components/tc/plan";
@@ -86,7 +88,7 @@ async function build(config: Record<string, unknown>) {
   registered.length = 0;
   dependencies.clear();
   slot = 10;
-  return mockedExperiment("graph", config);
+  return mockedExperiment("graph", config, STATE_DIR);
 }
 const names = (type: string) => registered.filter((r) => r.type === type).map((r) => r.name);
 /** A secret input as the mocks see it. */
@@ -104,13 +106,16 @@ const checkNames = () =>
         (r.inputs.environment as Record<string, unknown> | undefined)?.PROBLEM !== undefined,
     )
     .map((r) => r.name);
+// The experiment's state directory, this process's own (another run of this file may be going on);
+// `inState` shows a command with it as STATE.
+const STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "enos-graph-"));
+const inState = (value: unknown) => String(value).replaceAll(STATE_DIR, "STATE");
 // The local testbed's key, which remote commands read (the SshKeyPair resource writes it for real).
-const KEYFILE = "/tmp/enos-graph/graph/id_ed25519";
 before(() => {
-  fs.mkdirSync("/tmp/enos-graph/graph", { recursive: true });
-  fs.writeFileSync(KEYFILE, "the local testbed's private key\n");
+  fs.mkdirSync(path.join(STATE_DIR, "graph"));
+  fs.writeFileSync(path.join(STATE_DIR, "graph", "id_ed25519"), "the local testbed's private key\n");
 });
-after(() => fs.rmSync("/tmp/enos-graph", { recursive: true, force: true }));
+after(() => fs.rmSync(STATE_DIR, { recursive: true, force: true }));
 
 describe("resource graphs (pulumi mocks)", () => {
   test("local testbed: a key, two bridges, one host per role count, ssh files; no tc phase without constraints", async () => {
@@ -229,7 +234,7 @@ describe("resource graphs (pulumi mocks)", () => {
       ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"],
     );
     assert.deepEqual(request.influxdb, { alias: "grp1-control-1", container: "enos-influxdb" });
-    assert.equal(request.resultsDir, "/tmp/enos-graph/results");
+    assert.equal(request.resultsDir, path.join(STATE_DIR, "results"));
   });
 
   test("static testbed: one probe of every host, no resource that acquires anything", async () => {
@@ -284,14 +289,14 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.equal(keys.database_password.type, "RandomPassword");
     assert.equal(keys.nova_ssh_key.type, "RsaKeyPair");
     const check = registered.find((r) => r.name === "kolla-check")!;
-    assert.match(String(check.inputs.create), /ansible -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' all -m ping/);
+    assert.match(inState(check.inputs.create), /ansible -i 'STATE\/graph\/kolla\/multinode' all -m ping/);
     assert.match(String(check.inputs.create), /kolla-ansible deploy .* --check --tags enos-check-only/);
     assert.equal(experiment.kolla?.adminOpenrc, undefined);
     const multinode = registered.find((r) => r.name === "kolla-multinode")!;
     // The kolla files are made from the passwords too, so they are secret.
     assert.match(textOf(multinode.inputs.stdin), /\[control\]\ngrp1-control-1 ansible_host=10\.231\.0\.\d+ /);
     const passwords = registered.find((r) => r.type === "Command" && r.name === "kolla-passwords")!;
-    assert.match(String(passwords.inputs.create), /chmod 600 '\/tmp\/enos-graph\/graph\/kolla\/passwords\.yml\.tmp'/);
+    assert.match(inState(passwords.inputs.create), /chmod 600 'STATE\/graph\/kolla\/passwords\.yml\.tmp'/);
     assert.equal(passwords.inputs.logging, "none");
     assert.match(
       textOf(passwords.inputs.stdin),
@@ -334,10 +339,10 @@ describe("resource graphs (pulumi mocks)", () => {
     const cloud = registered.find((r) => r.type === "Command" && r.name === "dev-cloud")!;
     // The control host is grp1-control-1, at the address its LocalHost got.
     assert.match(
-      String(cloud.inputs.create),
-      /components\/dev-cloud\/up\.sh' 'enos-graph-grp1-control-1' '\/tmp\/enos-graph\/graph\/dev-cloud' '10\.231\.0\.\d+' '\/tmp\/enos-graph\/graph\/kolla\/admin-openrc\.sh'$/,
+      inState(cloud.inputs.create),
+      /components\/dev-cloud\/up\.sh' 'enos-graph-grp1-control-1' 'STATE\/graph\/dev-cloud' '10\.231\.0\.\d+' 'STATE\/graph\/kolla\/admin-openrc\.sh'$/,
     );
-    assert.match(String(cloud.inputs.delete), /down\.sh' '\/tmp\/enos-graph\/graph\/dev-cloud'$/);
+    assert.match(inState(cloud.inputs.delete), /down\.sh' 'STATE\/graph\/dev-cloud'$/);
     const password = registered.find((r) => r.name === "dev-cloud-admin-password")!;
     assert.equal(password.type, "RandomPassword");
     // The password reaches the script in its environment, never on its command line.
@@ -348,11 +353,11 @@ describe("resource graphs (pulumi mocks)", () => {
     );
     assert.doesNotMatch(String(cloud.inputs.create), /password-value/);
     const init = registered.find((r) => r.type === "Command" && r.name === "init")!;
-    assert.match(String(init.inputs.create), /source '\/tmp\/enos-graph\/graph\/kolla\/admin-openrc\.sh'/);
+    assert.match(inState(init.inputs.create), /source 'STATE\/graph\/kolla\/admin-openrc\.sh'/);
     // The dev cloud's own cirros-like image, not the download.
     assert.equal(
       JSON.parse(/init\.py' '(\{.*\})'$/m.exec(String(init.inputs.create))![1]).image,
-      "/tmp/enos-graph/graph/dev-cloud/cirros.qcow2",
+      path.join(STATE_DIR, "graph", "dev-cloud", "cirros.qcow2"),
     );
     assert.match(String(registered.find((r) => r.name === "rally-env")!.inputs.create), /admin-openrc\.sh/);
   });
@@ -381,8 +386,8 @@ describe("resource graphs (pulumi mocks)", () => {
       /openstack server delete --wait[\s\S]*kolla-ansible destroy .* --yes-i-really-really-mean-it/,
     );
     assert.match(
-      String(command("kolla-deploy").create),
-      /kolla-ansible deploy -i '\/tmp\/enos-graph\/graph\/kolla\/multinode' --configdir '\/tmp\/enos-graph\/graph\/kolla'/,
+      inState(command("kolla-deploy").create),
+      /kolla-ansible deploy -i 'STATE\/graph\/kolla\/multinode' --configdir 'STATE\/graph\/kolla'/,
     );
     // The registry VIP: Enos' second pop_ip, the fourth of the five extra_ips.
     assert.match(
