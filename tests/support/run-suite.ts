@@ -74,10 +74,11 @@ function runFile(file: string): Promise<Result> {
       const output = Buffer.concat(chunks).toString();
       process.stdout.write(`\n### ${file}\n${output}`);
       // `times`: the shell's own user and system time, then its children's: "0m1.5s 0m0.2s".
-      const children = (times.trim().split("\n")[1] ?? "").match(/(\d+)m([\d.]+)s/g) ?? [];
-      const cpu = children
-        .map((t) => t.match(/(\d+)m([\d.]+)s/)!)
-        .reduce((sum, [, m, s]) => sum + Number(m) * 60 + Number(s), 0);
+      const children = times.trim().split("\n")[1] ?? "";
+      const cpu = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+        (sum, [, m, s]) => sum + Number(m) * 60 + Number(s),
+        0,
+      );
       const counts = Object.fromEntries(
         [...output.matchAll(/^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]),
       );
@@ -126,10 +127,8 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => r.code !== 0);
   console.log(`\n## ${results.length} files, ${((Date.now() - started) / 60000).toFixed(1)} min, ${jobs} side by side`);
   for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.file}: ${summary(r)}`);
-  console.log(
-    `## tests ${total("tests")}, pass ${total("pass")}, fail ${total("fail")}, cancelled ${total("cancelled")}, ` +
-      `skipped ${total("skipped")}, todo ${total("todo")}; files failed: ${failed.map((r) => r.file).join(", ") || "none"}`,
-  );
+  const counts = ["tests", "pass", "fail", "cancelled", "skipped", "todo"].map((key) => `${key} ${total(key)}`);
+  console.log(`## ${counts.join(", ")}; files failed: ${failed.map((r) => r.file).join(", ") || "none"}`);
   return failed.length ? 1 : 0;
 }
 
