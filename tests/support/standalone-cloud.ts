@@ -4,9 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { devCloudDown, devCloudUp } from "../../components/dev-cloud";
-import { PROJECT_DIR } from "../../config/paths";
+import { openrcEnv, openstackShell } from "./openstack-shell";
 
-const OPENSTACK = path.join(PROJECT_DIR, ".venv", "bin", "openstack");
 const sh = (script: string, env: NodeJS.ProcessEnv = process.env) =>
   execFileSync("bash", ["-c", script], { encoding: "utf8", env });
 
@@ -63,16 +62,18 @@ export function standaloneCloud(name: string, cidr: string, externalCidr: string
     remove();
     throw error;
   }
-  const env = Object.fromEntries(
-    [
-      ...fs
-        .readFileSync(path.join(cloudDir, "admin-openrc.sh"), "utf8")
-        .matchAll(/^export (OS_\w+)=(?:'([^']*)'|(\S*))$/gm),
-    ].map((m) => [m[1], m[2] ?? m[3]]),
-  );
-  const openstack = (...args: string[]) =>
-    execFileSync(OPENSTACK, args, { encoding: "utf8", env: { ...process.env, ...env } });
+  const env = openrcEnv(path.join(cloudDir, "admin-openrc.sh"));
+  const shell = openstackShell(env);
   const signal = (daemon: string, sig: string) =>
     sh(`kill -${sig} -- -"$(cat ${path.join(cloudDir, "run", `${daemon}.pid`)})"`);
-  return { env, image: path.join(cloudDir, "cirros.qcow2"), openstack, signal, remove };
+  return {
+    env,
+    image: path.join(cloudDir, "cirros.qcow2"),
+    openstack: shell.run,
+    signal,
+    remove() {
+      shell.close();
+      remove();
+    },
+  };
 }
