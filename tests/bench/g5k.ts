@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { FakeG5k } from "../fakes/g5k";
 import { machineRoom } from "../fakes/g5k-room";
-import { cleanUp, testExperiment } from "../integration/harness";
+import { cleanUp, testExperiment } from "../support/harness";
 
 export interface G5kBenchRow {
   nodes: number;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { planGroupRules, planHostRules } from "../../components/tc/plan";
 import type { Host } from "../../config/types";
-import { cleanUp, recordOf, testExperiment } from "../integration/harness";
+import { cleanUp, recordOf, testExperiment } from "../support/harness";
 
 export interface TcBenchRow {
   hosts: number;

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { cleanUp, leftovers, testExperiment } from "../integration/harness";
+import { cleanUp, leftovers, testExperiment } from "../support/harness";
 
 export interface TestbedBenchRow {
   hosts: number;

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import type { KernelFacts } from "../../config/kernel";
-import { cleanUp, recordOf, type TestExperiment, testExperiment } from "../integration/harness";
+import { cleanUp, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 import { FakeDns } from "./dns";
 import type { FakeMachine } from "./g5k";
 

@@ -9,7 +9,7 @@ import { runBackup } from "../../components/backup/collect";
 import type { BackupIndex } from "../../components/backup/plan";
 import type { Host } from "../../config/types";
 import { localNames } from "../../providers/local/plan";
-import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, grp2: { default: { compute: 1 } } };

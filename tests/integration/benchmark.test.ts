@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROJECT_DIR } from "../../config/paths";
 import type { SummaryRow } from "../../workloads/rally-summary";
-import { cleanUp, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, type TestExperiment, testExperiment } from "../support/harness";
 
 const provider = { type: "local", api_cidr: "10.247.0.0/24", external_cidr: "10.248.0.0/24" };
 const resources = { control: 1, network: 1, compute: 1 };

@@ -7,12 +7,12 @@ import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
 import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
 import { leaseReservations } from "../../providers/chameleon/plan";
 import { FakeBlazar, type FakeBlazarOptions } from "../fakes/blazar";
-import { engineInOwnGroup, killUpdateWhen, TEST_PASSPHRASE } from "./harness";
+import { engineInOwnGroup, killUpdateWhen, TEST_PASSPHRASE } from "../support/harness";
 
 /**
  * Chameleon's Blazar lease through the engine against a fake Keystone + Blazar. The instances need
  * an OpenStack cloud, so the stack holds the lease resources only (the graph with instances is
- * checked under mocks in tests/unit/openstack.test.ts).
+ * checked under mocks in tests/unit/providers/openstack/index.test.ts).
  */
 const demands = [
   { bucket: "compute_skylake", role: "control", count: 1 },

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../config/paths";
-import { leftovers } from "./harness";
+import { leftovers } from "../support/harness";
 
 // The enos command as a user runs it, on a stack of the project (its own subnets, so that it never
 // meets the dev stack), from new to destroy.

@@ -9,8 +9,8 @@ import { local, remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
-import { type Sshd, startSshd } from "../helpers";
-import { TEST_PASSPHRASE } from "./harness";
+import { TEST_PASSPHRASE } from "../support/harness";
+import { type Sshd, startSshd } from "../support/helpers";
 
 /**
  * Conformance of enos-pulumi's own pulumi-resource-command with @pulumi/command 1.2.1: the real SDK

@@ -6,10 +6,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DEV_CLOUD_SCRIPTS, devCloudDown, devCloudUp } from "../../components/dev-cloud";
-import { exposedFiles, holdingSecret, namespacePids } from "./dev-cloud-checks";
+import { exposedFiles, holdingSecret, namespacePids } from "../support/dev-cloud-checks";
 
 const NAMESPACE = `enos-dcs${process.pid}`;
-const [HERE, ADDRESS] = ["10.238.0.1", "10.238.0.2"];
+const [HERE, ADDRESS] = ["10.189.0.1", "10.189.0.2"];
 const HOST_END = `dcs${process.pid}`.slice(0, 15);
 /** The services whose /etc, /var/lib and /var/log directories the packages' own scripts fill. */
 const SERVICES = ["keystone", "glance", "nova", "neutron", "placement"];
@@ -145,7 +145,7 @@ describe("the dev cloud's scripts: a self-contained stand-up, what a failed or k
     );
     assert.deepEqual(
       listeners
-        .filter((l) => !/^(127\.0\.0\.1|\[::1\]|10\.238\.0\.2):\d+$/.test(l[3]))
+        .filter((l) => !["127.0.0.1", "[::1]", ADDRESS].includes(l[3].replace(/:\d+$/, "")))
         .map((l) => l.slice(3).join(" ")),
       [],
     );

@@ -9,14 +9,14 @@ import { renderInitCommand } from "../../components/init/script";
 import { PROJECT_DIR } from "../../config/paths";
 import type { Host, TestbedNetwork } from "../../config/types";
 import type { SummaryRow } from "../../workloads/rally-summary";
-import { exposedFiles, holdingSecret, namespacePids } from "./dev-cloud-checks";
-import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { exposedFiles, holdingSecret, namespacePids } from "../support/dev-cloud-checks";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
+import { type OpenstackShell, openrcEnv, openstackShell } from "../support/openstack-shell";
 
 const provider = { type: "local", api_cidr: "10.235.0.0/24", external_cidr: "10.236.0.0/24" };
 const resources = { control: 1, network: 1, compute: 1 };
 const CONTROL = "control-1";
 const BIN = path.join(PROJECT_DIR, ".venv", "bin");
-const OPENSTACK = path.join(BIN, "openstack");
 /** Every object init makes or could make, as "kind name id", read through openstacksdk in one process. */
 const LIST_OBJECTS = `import json, openstack
 c = openstack.connect()
@@ -38,11 +38,9 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
   /** How long the init phase took in the first `up` (Pulumi's "init created (Ns)"). */
   let initSeconds: string | undefined;
   const cloudDir = () => path.join(cloud.stateDir, cloud.name, "dev-cloud");
-  const openstack = (...args: string[]) =>
-    execFileSync("bash", ["-c", `set -a; . "$OPENRC"; set +a; exec "${OPENSTACK}" "$@"`, "openstack", ...args], {
-      encoding: "utf8",
-      env: { ...process.env, OPENRC: openrc },
-    });
+  /** The openstack client as the admin-openrc's admin. */
+  let shell: OpenstackShell | undefined;
+  const openstack = (...args: string[]) => shell!.run(...args);
 
   /** The cloud's objects (LIST_OBJECTS), as the admin sees them. */
   const objects = (): string[] =>
@@ -97,8 +95,12 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     network = record.network;
     sshConfig = up.outputs.sshConfig.value;
     openrc = path.join(cloud.stateDir, cloud.name, "kolla", "admin-openrc.sh");
+    shell = openstackShell(openrcEnv(openrc));
   });
-  after(async () => cleanUp(cloud));
+  after(async () => {
+    shell?.close();
+    await cleanUp(cloud);
+  });
 
   test("up stands the cloud up in the control host's namespace, with an admin-openrc where Kolla's goes", () => {
     const address = hosts.find((h) => h.alias === CONTROL)!.address;

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { local } from "@pulumi/command";
 import { openStack } from "../../cli/workspace";
-import { engineInOwnGroup, enginePids, killEngine, machineLeftovers, TEST_PASSPHRASE } from "./harness";
+import { engineInOwnGroup, enginePids, killEngine, machineLeftovers, TEST_PASSPHRASE } from "../support/harness";
 
 // Processes of this file's, found by their exact command lines.
 const HUNG = "sleep 600.131";

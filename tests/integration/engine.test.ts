@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { openStack } from "../../cli/workspace";
 import { phaseTimeout } from "../../components/commands";
-import { TEST_PASSPHRASE } from "./harness";
+import { TEST_PASSPHRASE } from "../support/harness";
 
 // Proof that the engine built by scripts/setup works end to end: resources of the project's random and
 // command plugins, up, re-up with no change, destroy.

@@ -5,7 +5,7 @@ import { readStackFile } from "../../cli/stack-file";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { FakeG5k } from "../fakes/g5k";
-import { cleanUp, testExperiment } from "./harness";
+import { cleanUp, testExperiment } from "../support/harness";
 
 /** The example stacks of the remote testbeds: valid, and previewed as far as this machine allows. */
 const examples = ["g5k", "vagrant", "openstack", "chameleonkvm", "chameleonbaremetal"];

@@ -6,7 +6,7 @@ import { recoverInterruptedUpdate } from "../../cli/workspace";
 import type { Host } from "../../config/types";
 import { FakeG5k, type FakeG5kOptions } from "../fakes/g5k";
 import { type MachineRoom, machineRoom } from "../fakes/g5k-room";
-import { cleanUp, killUpdateWhen, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, killUpdateWhen, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 /**
  * The g5k testbed through the Automation API against a stateful fake of the Grid'5000 API, whose

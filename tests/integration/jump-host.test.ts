@@ -9,7 +9,7 @@ import type { Host } from "../../config/types";
 import type { Connection } from "../../plugins/command/inputs";
 import { dial } from "../../plugins/command/remote/ssh";
 import { probeAll } from "../../providers/shared/probe";
-import { cleanUp, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 // Subnets 10.187/10.188 are this file's.
 const provider = { type: "local", api_cidr: "10.187.0.0/24", external_cidr: "10.188.0.0/24" };

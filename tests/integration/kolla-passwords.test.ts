@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { openStack } from "../../cli/workspace";
 import { KollaPasswords } from "../../components/kolla-passwords";
-import { TEST_PASSPHRASE } from "./harness";
+import { TEST_PASSPHRASE } from "../support/harness";
 
 // passwords.yml's values on @pulumi/random (the project's plugin) and RsaKeyPair, through the real
 // engine: each kind's form, secrecy in the state, the same URNs whichever way the template is read,

@@ -7,7 +7,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../config/paths";
 import { secretKinds } from "../../kolla/passwords";
-import { cleanUp, clearInState, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, clearInState, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 const provider = { type: "local", api_cidr: "10.245.0.0/24", external_cidr: "10.246.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };

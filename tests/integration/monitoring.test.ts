@@ -8,10 +8,10 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { callbackEnv } from "../../components/monitoring/render";
 import { PROJECT_DIR } from "../../config/paths";
-import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 const VENV_BIN = path.join(PROJECT_DIR, ".venv", "bin");
-const provider = { type: "local", api_cidr: "10.249.0.0/24", external_cidr: "10.250.0.0/24" };
+const provider = { type: "local", api_cidr: "10.228.0.0/24", external_cidr: "10.229.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, grp2: { default: { compute: 1 } } };
 
 /** Ansible's recap line of one host: counts by name. */

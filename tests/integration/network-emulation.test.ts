@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cleanUp, clearInState, recordOf, sshRun, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, clearInState, recordOf, sshRun, type TestExperiment, testExperiment } from "../support/harness";
 
 const provider = { type: "local", api_cidr: "10.243.0.0/24", external_cidr: "10.244.0.0/24" };
 const topology = { grp1: { default: { control: 1, network: 1 } }, "grp[2-3]": { default: { compute: 1 } } };

@@ -5,8 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FakeBlazar } from "../fakes/blazar";
-import { cleanUp, killEngine, type TestExperiment, testExperiment } from "./harness";
-import { type StandaloneCloud, standaloneCloud } from "./standalone-cloud";
+import { cleanUp, killEngine, type TestExperiment, testExperiment } from "../support/harness";
+import { type StandaloneCloud, standaloneCloud } from "../support/standalone-cloud";
 
 const EXTERNAL_CIDR = "10.226.0.0/24";
 const KEY_NAME = "enos-test-key";

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, test } from "node:test";
 import { probeAll } from "../../providers/shared/probe";
-import { freePort, type Sshd, startSshd } from "../helpers";
+import { freePort, type Sshd, startSshd } from "../support/helpers";
 
 /**
  * The host probe of a fresh machine: sshd starts tens of seconds after the testbed says the machine is

@@ -9,7 +9,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import * as random from "@pulumi/random";
 import { openStack } from "../../cli/workspace";
 import { PULUMI_HOME } from "../../config/paths";
-import { TEST_PASSPHRASE } from "./harness";
+import { TEST_PASSPHRASE } from "../support/harness";
 
 // Conformance of the project's pulumi-resource-random (plugins/random) with @pulumi/random 4.21.2: only
 // the SDK's own classes, through the real CLI and engine, with the plugin as scripts/install-plugins

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../config/paths";
-import { leftovers } from "./harness";
+import { leftovers } from "../support/harness";
 
 // Enos' habit: `enos deploy -f reservation.yaml`. The file is the experiment, on a stack of its own.
 const NAME = `rf${process.pid}`;

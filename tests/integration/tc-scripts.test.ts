@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import type { HostPlan } from "../../components/tc/plan";
 import { renderApplyScript, renderResetScript } from "../../components/tc/render";
 import { localNames } from "../../providers/local/plan";
-import { cleanUp, type TestExperiment, testExperiment } from "./harness";
+import { cleanUp, type TestExperiment, testExperiment } from "../support/harness";
 
 // The tc phase's scripts run for real, the way the phase runs them (a shell reading the script on
 // stdin), in a namespace of this file's (enos-rf-tc) holding two veths, as root and as two users of

@@ -12,7 +12,7 @@ import {
   sshRun,
   type TestExperiment,
   testExperiment,
-} from "./harness";
+} from "../support/harness";
 
 interface HostOutput {
   alias: string;

@@ -1,0 +1,143 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../../../config/errors";
+import { loadExperiment } from "../../../config/load";
+import { PROJECT_DIR } from "../../../config/paths";
+import { testbedNetwork } from "../../../config/vips";
+import { readWorkload } from "../../../workloads/run-file";
+import { waitForRPCs } from "../../support/pulumi-mocks";
+
+/** Commands the phases register: name -> inputs; and every resource's type. */
+const commands = new Map<string, Record<string, unknown>>();
+const types: string[] = [];
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      types.push(args.type);
+      if (args.type.endsWith(":Command")) commands.set(args.name, args.inputs);
+      return { id: `${args.name}-id`, state: { ...args.inputs, stdout: args.name === "rally-env" ? "env-uuid" : "" } };
+    },
+    call: () => ({}),
+  },
+  "enos",
+  "bench-graph",
+  false,
+);
+
+const cloudWorkload = readWorkload(path.join(PROJECT_DIR, "workloads", "default"));
+const network = testbedNetwork(
+  [],
+  { cidr: "10.248.0.0/24", start: "10.248.0.100", end: "10.248.0.200", gateway: "10.248.0.1", dns: "10.248.0.1" },
+  ["eth0", "eth1"],
+);
+
+async function registered(create: () => void): Promise<Map<string, Record<string, unknown>>> {
+  commands.clear();
+  create();
+  await waitForRPCs();
+  return new Map(commands);
+}
+
+describe("benchmark and init resource graphs (pulumi mocks)", () => {
+  test("without OpenStack: Rally in an empty environment, one command per run, Shaker skipped", async () => {
+    const { Benchmark } = await import("../../../components/benchmark");
+    const made = await registered(() => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s" }));
+    const rallyRuns = cloudWorkload.runs.filter((r) => r.type === "rally");
+    assert.deepEqual([...made.keys()].filter((n) => n.startsWith("run:")).length, rallyRuns.length);
+    assert.ok(made.has("rally-env") && made.has("rally-summary"));
+    assert.doesNotMatch(String(made.get("rally-env")!.create), /from-sysenv|source/);
+    assert.equal(
+      [...made.keys()].some((n) => n.startsWith("run:shaker")),
+      false,
+    );
+    const first = made.get("run:rally/boot-and-list-servers/concurrency-1_times-20_sla_max_avg_duration-30")!;
+    assert.match(
+      String(first.create),
+      /"args": \{\n\s+"concurrency": 1,\n\s+"times": 20,\n\s+"sla_max_avg_duration": 30\n\s+\}/,
+    );
+  });
+
+  test("with an admin-openrc: Rally's environment from it, and each Shaker alias run against the cloud", async () => {
+    const { Benchmark } = await import("../../../components/benchmark");
+    const made = await registered(
+      () => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s", openrc: "/k/admin-openrc" }),
+    );
+    assert.match(
+      String(made.get("rally-env")!.create),
+      /source '\/k\/admin-openrc'.*\n.* env '\/r\/s\/rally\/rally.conf' enos --from-sysenv/,
+    );
+    const shaker = String(made.get("run:shaker/l2-throughput/default")!.create);
+    assert.match(
+      shaker,
+      /shaker' --server-endpoint "\$address:5999" --scenario 'openstack\/perf_l2' --external-net public --output "\$out\/results.json" --report "\$out\/report.html"/,
+    );
+    assert.ok(made.has("run:shaker/l3-east-west-throughput/default"));
+  });
+
+  test("a run id changes every run's triggers; nothing else does", async () => {
+    const { runFingerprint } = await import("../../../components/benchmark");
+    const run = cloudWorkload.runs[0];
+    assert.equal(runFingerprint(run, cloudWorkload.dir), runFingerprint(run, cloudWorkload.dir));
+    assert.notEqual(runFingerprint(run, cloudWorkload.dir, "2"), runFingerprint(run, cloudWorkload.dir));
+    assert.notEqual(
+      runFingerprint({ ...run, args: { ...run.args, times: 21 } }, cloudWorkload.dir),
+      runFingerprint(run, cloudWorkload.dir),
+    );
+  });
+
+  test("init: skipped without OpenStack; otherwise one command running init.py with the venv's python, the openrc and the testbed's pool", async () => {
+    const { OpenStackInit } = await import("../../../components/openstack-init");
+    assert.equal((await registered(() => new OpenStackInit("init", { network }))).size, 0);
+    const made = await registered(
+      () => new OpenStackInit("init", { network, openrc: "/k/admin-openrc", image: "/images/cirros.img" }),
+    );
+    const create = String(made.get("init")!.create);
+    const python = path.join(PROJECT_DIR, ".venv", "bin", "python");
+    const initPy = path.join(PROJECT_DIR, "components", "init", "init.py");
+    const [, request] = new RegExp(
+      `^set -a; source '/k/admin-openrc'; set \\+a\nexec '${python}' '${initPy}' '(\\{.*\\})'$`,
+      "m",
+    ).exec(create)!;
+    assert.deepEqual(JSON.parse(request), {
+      image: "/images/cirros.img",
+      external: network.external,
+      bootTimeout: 300,
+      pollInterval: 5,
+    });
+    assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) command in place");
+  });
+
+  test("a wrong run.yml stops the program before any resource is registered", async () => {
+    const { Experiment } = await import("../../../components/experiment");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
+    fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
+    const config = loadExperiment({
+      stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, workload: dir },
+      baseDir: PROJECT_DIR,
+    });
+    types.length = 0;
+    assert.throws(
+      () =>
+        new Experiment("experiment", {
+          config,
+          stack: "graph",
+          stateDir: "/tmp/enos-graph",
+          resultsDir: "/tmp/enos-graph/results",
+        }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        /run.yml:rally.scenarios\[0\].file: .*missing.yml does not exist/.test(error.message),
+    );
+    await waitForRPCs();
+    fs.rmSync(dir, { recursive: true });
+    assert.deepEqual(
+      types.filter((t) => !t.endsWith(":Experiment")),
+      [],
+      "no resource but the (empty) experiment component",
+    );
+  });
+});
