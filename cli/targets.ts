@@ -12,6 +12,12 @@ const PHASES = {
   tc: ["**enos:phases:NetworkEmulation**"],
 } as const;
 export type Phase = keyof typeof PHASES;
+
+/**
+ * Reservations (a Grid'5000 job, a Blazar lease) outlive --force-deploy: as in Enos, it installs the
+ * nodes of the same job or lease again, and the researcher keeps the slot the testbed gave.
+ */
+export const RESERVATIONS = ["**/enos:OarJob::**", "**/enos:BlazarLease::**"];
 export const ALL_PHASES = Object.keys(PHASES) as Phase[];
 
 /** What each verb brings up: its phase and what that phase consumes. */

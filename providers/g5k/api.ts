@@ -86,6 +86,7 @@ export interface OarJobView {
   uid: number;
   name?: string;
   state: string;
+  types?: string[];
   assigned_nodes?: string[];
   resources_by_type?: { vlans?: string[]; subnets?: string[] };
   walltime?: number;
