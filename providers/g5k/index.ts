@@ -58,19 +58,20 @@ export class G5kTestbed extends pulumi.ComponentResource {
       Promise.resolve()
         .then(async () => {
           const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
-          return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
+          return { jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
         })
         .catch((error: Error) => ({ refusal: error.message })),
     );
     const deployed = planned.apply((plan) => {
       if (!("jobs" in plan)) return new Refusal("g5k", plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
-      const secretApi = pulumi.secret(plan.api);
+      // Only which API: the resources read the credentials at each call.
+      const account = { url: p.api_url, credentialsFile: p.credentials_file };
       return pulumi.all(
         plan.jobs.map((job) => {
           const oar = new OarJob(
             `job-${job.site}`,
             {
-              api: secretApi,
+              api: account,
               site: job.site,
               name: jobName,
               resources: job.resources,
@@ -88,7 +89,7 @@ export class G5kTestbed extends pulumi.ComponentResource {
           const nodes = new JobNodes(
             `nodes-${job.site}`,
             {
-              api: secretApi,
+              api: account,
               site: job.site,
               uid: oar.uid,
               envName: p.env_name,

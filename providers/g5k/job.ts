@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENDED_STATES, type G5kApi, g5kCall, type OarJobView } from "./api";
+import { stackKeys } from "../openstack/api";
+import { ENDED_STATES, type G5kAccount, type G5kApi, g5kCall, type OarJobView } from "./api";
+import { g5kApiNow } from "./credentials";
 import { clusterOf } from "./plan";
 
 /**
@@ -12,7 +14,8 @@ import { clusterOf } from "./plan";
  * (Dynamic providers are serialized: only the api module's functions and globals are used.)
  */
 export interface OarJobInputs {
-  api: G5kApi;
+  /** Which API; the credentials are read at each call (see g5kApiNow). */
+  api: G5kAccount;
   site: string;
   name: string;
   resources: string;
@@ -89,35 +92,30 @@ export function reuseProblem(
   return holds === asks ? undefined : `${what} but holds ${holds} where it asks ${asks}; ${fix}`;
 }
 
+const keys = stackKeys("enos");
+
 const oarJobProvider: pulumi.dynamic.ResourceProvider = {
+  configure: keys.configure,
   async create(inputs: OarJobInputs) {
-    const open = await findJobByName(inputs.api, inputs.site, inputs.name);
+    const api = g5kApiNow(inputs.api, keys.get);
+    const open = await findJobByName(api, inputs.site, inputs.name);
     if (open) {
       const problem = reuseProblem(open, inputs.site, inputs.clusters, inputs.vlan);
       if (problem) throw new Error(problem);
       return { id: `${inputs.site}/${open.uid}`, outs: { ...inputs, uid: open.uid, reused: true } };
     }
-    const job = await g5kCall<OarJobView>(inputs.api, "POST", `sites/${inputs.site}/jobs`, jobSubmission(inputs));
+    const job = await g5kCall<OarJobView>(api, "POST", `sites/${inputs.site}/jobs`, jobSubmission(inputs));
     return { id: `${inputs.site}/${job!.uid}`, outs: { ...inputs, uid: job!.uid, reused: false } };
   },
 
   async diff(_id: string, olds: OarJobState, news: OarJobInputs) {
     const replaces = (["site", "name", "resources", "reservation"] as const).filter((k) => olds[k] !== news[k]);
     if (replaces.length === 0 && olds.uid !== undefined) {
-      // With the new credentials: the old ones may be why they changed.
-      const job = await g5kCall<OarJobView>(
-        news.api ?? olds.api,
-        "GET",
-        `sites/${olds.site}/jobs/${olds.uid}`,
-        undefined,
-        true,
-      );
+      const api = g5kApiNow(news.api, keys.get);
+      const job = await g5kCall<OarJobView>(api, "GET", `sites/${olds.site}/jobs/${olds.uid}`, undefined, true);
       if (!job || ENDED_STATES.includes(job.state)) replaces.push("site");
     }
-    const changes =
-      replaces.length > 0 ||
-      olds.api.url !== news.api.url ||
-      JSON.stringify(olds.api.credentials) !== JSON.stringify(news.api.credentials);
+    const changes = replaces.length > 0 || JSON.stringify(olds.api) !== JSON.stringify(news.api);
     return { changes, replaces, deleteBeforeReplace: true };
   },
 
@@ -128,16 +126,17 @@ const oarJobProvider: pulumi.dynamic.ResourceProvider = {
   /** Only a job whose submission was in flight is looked for (see recoverInterruptedUpdate); none found: none was made. */
   async read(id: string, props: OarJobState) {
     if (props.uid !== undefined) return { id, props };
-    const job = await findJobByName(props.api, props.site, props.name);
+    const job = await findJobByName(g5kApiNow(props.api, keys.get), props.site, props.name);
     return job ? { id: `${props.site}/${job.uid}`, props: { ...props, uid: job.uid } } : {};
   },
 
   async delete(_id: string, props: OarJobState) {
-    const uid = props.uid ?? (await findJobByName(props.api, props.site, props.name))?.uid;
+    const api = g5kApiNow(props.api, keys.get);
+    const uid = props.uid ?? (await findJobByName(api, props.site, props.name))?.uid;
     if (uid === undefined) return;
     const path = `sites/${props.site}/jobs/${uid}`;
-    const job = await g5kCall<OarJobView>(props.api, "GET", path, undefined, true);
-    if (job && !ENDED_STATES.includes(job.state)) await g5kCall(props.api, "DELETE", path, undefined, true);
+    const job = await g5kCall<OarJobView>(api, "GET", path, undefined, true);
+    if (job && !ENDED_STATES.includes(job.state)) await g5kCall(api, "DELETE", path, undefined, true);
   },
 };
 
@@ -150,13 +149,6 @@ export class OarJob extends pulumi.dynamic.Resource {
     args: { [K in keyof OarJobInputs]: pulumi.Input<OarJobInputs[K]> },
     opts?: pulumi.CustomResourceOptions,
   ) {
-    super(
-      oarJobProvider,
-      name,
-      { ...args, uid: undefined, reused: undefined },
-      { ...opts, additionalSecretOutputs: ["api"] },
-      "enos",
-      "OarJob",
-    );
+    super(oarJobProvider, name, { ...args, uid: undefined, reused: undefined }, opts, "enos", "OarJob");
   }
 }

@@ -167,6 +167,16 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
         checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"),
         "the password is only stored encrypted",
       );
+      // Not even encrypted: the jobs and deployments read it at each call, as the OpenStack resources do.
+      const exported = await g5k.stack.exportStack(); // secrets decrypted
+      const keeping = (exported.deployment.resources as { urn: string }[]).filter(
+        (r) => r.urn.includes("dynamic/enos:") && JSON.stringify(r).includes("s3cret"),
+      );
+      assert.deepEqual(
+        keeping.map((r) => r.urn.split("::").pop()),
+        [],
+        "no resource of enos keeps the password",
+      );
 
       const again = await g5k.stack.up({ parallel: 64 });
       assert.equal(again.summary.resourceChanges?.create, undefined, "a second up submits nothing");
