@@ -5,8 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { resourcesOf } from "../../cli/context";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
 import type { Host } from "../../config/types";
-import { g5kCall, type OarJobView } from "../../providers/g5k/api";
-import { FakeG5k, type FakeG5kOptions } from "../fakes/g5k";
+import { FakeG5k, type FakeG5kOptions, jobOutside } from "../fakes/g5k";
 import { type MachineRoom, machineRoom } from "../fakes/g5k-room";
 import { cleanUp, killUpdateWhen, recordOf, type TestExperiment, testExperiment } from "./harness";
 
@@ -276,22 +275,12 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       );
     }));
 
-  /** A job of the user's named `name` on rennes, submitted outside the stack, once it runs. */
-  async function jobBefore(fake: FakeG5k, name: string, resources: string): Promise<OarJobView> {
-    const api = { url: fake.url, credentials: { username: "alice", password: "s3cret" } };
-    const submission = { name, resources, command: "sleep 31536000", types: ["deploy"] };
-    const { uid } = (await g5kCall<OarJobView>(api, "POST", "sites/rennes/jobs", submission))!;
-    for (;;) {
-      const job = (await g5kCall<OarJobView>(api, "GET", `sites/rennes/jobs/${uid}`))!;
-      if (job.state === "running") return job;
-    }
-  }
   const rennesResources =
     "{cluster='paravance'}/nodes=2+{cluster='parasilo'}/nodes=2+{type='kavlan'}/vlan=1,walltime=04:00:00";
 
   test("a running job named like the experiment's, holding what it asks, is reused and said so; destroy deletes it", () =>
     withG5k({}, { provider: { name: "myexp" } }, async (fake, g5k) => {
-      const before = await jobBefore(fake, "myexp", rennesResources);
+      const before = await jobOutside(fake, "rennes", "myexp", rennesResources);
       let output = "";
       const up = await g5k.stack.up({ parallel: 64, onOutput: (text) => (output += text) });
       assert.equal(fake.jobs.length, 2, "a job submitted for nancy only");
@@ -317,30 +306,6 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       assert.equal(sshG5k(g5k, "control-1", "echo reached").trim(), "reached");
       await g5k.stack.destroy({ parallel: 64 });
       assert.deepEqual(fake.openJobs(), [], "the reused job is the stack's: destroy deletes it");
-    }));
-
-  test("a running job named like the experiment's holding other nodes is refused, named, and left running", () =>
-    withG5k({}, {}, async (fake, g5k) => {
-      const before = await jobBefore(
-        fake,
-        `enos-${g5k.name}`,
-        rennesResources.replace("paravance'}/nodes=2", "paravance'}/nodes=3"),
-      );
-      await assert.rejects(
-        g5k.stack.up({ parallel: 64 }),
-        new RegExp(
-          `OAR job ${before.uid} on rennes is named enos-${g5k.name} like this experiment's job but holds ` +
-            "parasilo: 2, paravance: 3 and a KaVLAN where it asks parasilo: 2, paravance: 2 and a KaVLAN; " +
-            `delete it \\(oardel ${before.uid} on the rennes frontend\\) or give this experiment another provider.name`,
-        ),
-      );
-      await g5k.stack.destroy({ parallel: 64 });
-      assert.deepEqual(
-        fake.openJobs().map((j) => [j.uid, j.state]),
-        [[before.uid, "running"]],
-        "the other job is not the stack's to delete",
-      );
-      fake.expire(before.uid);
     }));
 
   test("--force-deploy (the testbed's resources replaced, as the CLI asks): the same jobs' nodes deployed again", () =>
