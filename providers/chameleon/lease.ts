@@ -54,8 +54,9 @@ export function leaseReuseProblem(lease: LeaseView, asked: BlazarLeaseInputs["re
   const [holds, asks] = [reserving(lease.reservations), reserving(asked)];
   if (holds === asks) return undefined;
   return (
-    `Blazar lease ${lease.name} (${lease.id}) is named like this experiment's lease but reserves ${holds || "nothing"} ` +
-    `where it asks ${asks}; delete it (openstack reservation lease delete ${lease.id}) ` +
+    `Blazar lease ${lease.name} (${lease.id}) is named like this experiment's lease ` +
+    `but reserves ${holds || "nothing"} where it asks ${asks}; ` +
+    `delete it (openstack reservation lease delete ${lease.id}) ` +
     "or give this experiment another provider.lease_name"
   );
 }

@@ -11,7 +11,7 @@ import { clusterOf } from "./plan";
  * whose submission was in flight when the engine died has no uid in the state: it is found by its name.
  * An open job of the user's that already carries the name is reused instead of submitting one, as Enos
  * did, once it runs and holds what the plan asks (see reuseProblem).
- * (Dynamic providers are serialized: only the api module's functions and globals are used.)
+ * (Dynamic providers are serialized: only module functions and globals are used.)
  */
 export interface OarJobInputs {
   /** Which API; the credentials are read at each call (see g5kApiNow). */
@@ -59,7 +59,7 @@ export async function findJobByName(api: G5kApi, site: string, name: string): Pr
   return named[0];
 }
 
-/** `paravance: 2, parasilo: 1 and a KaVLAN`: nodes per cluster, in cluster order. */
+/** `parasilo: 1, paravance: 2 and a KaVLAN`: nodes per cluster, in cluster order. */
 function holding(perCluster: Record<string, number>, vlan: boolean): string {
   const nodes = Object.entries(perCluster).sort(([a], [b]) => a.localeCompare(b));
   return `${nodes.map(([c, n]) => `${c}: ${n}`).join(", ") || "no node"}${vlan ? " and a KaVLAN" : ""}`;
@@ -81,9 +81,7 @@ export function reuseProblem(
   if (!job.types?.includes("deploy"))
     return `${what} but is not a deploy job (types: ${job.types?.join(", ") || "none"}); ${fix}`;
   if (job.state !== "running") {
-    return (
-      `${what} but is ${job.state}: what it holds is known once it runs; run up again then to reuse it, ` + `or ${fix}`
-    );
+    return `${what} but is ${job.state}: what it holds is known once it runs; run up again then to reuse it, or ${fix}`;
   }
   const held: Record<string, number> = {};
   for (const node of job.assigned_nodes ?? []) held[clusterOf(node)] = (held[clusterOf(node)] ?? 0) + 1;

@@ -246,7 +246,8 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
         new RegExp(
           `Blazar lease enos-lease \\(${before.id}\\) is named like this experiment's lease but reserves ` +
             'physical:host \\["==","\\$node_type","storage"\\] x1 where it asks .*; ' +
-            `delete it \\(openstack reservation lease delete ${before.id}\\) or give this experiment another provider.lease_name`,
+            `delete it \\(openstack reservation lease delete ${before.id}\\) ` +
+            "or give this experiment another provider.lease_name",
         ),
       );
       assert.equal(fake.leases.length, 1, "no lease asked for");

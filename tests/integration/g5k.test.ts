@@ -278,7 +278,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
   const rennesResources =
     "{cluster='paravance'}/nodes=2+{cluster='parasilo'}/nodes=2+{type='kavlan'}/vlan=1,walltime=04:00:00";
 
-  test("a running job named like the experiment's, holding what it asks, is reused and said so; destroy deletes it", () =>
+  test("a running job with the experiment's name holding what it asks is reused, said so; destroy deletes it", () =>
     withG5k({}, { provider: { name: "myexp" } }, async (fake, g5k) => {
       const before = await jobOutside(fake, "rennes", "myexp", rennesResources);
       let output = "";

@@ -27,9 +27,12 @@ describe("reusing a Blazar lease found by its name", () => {
 
   test("another host count or node type: refused, naming the lease, both reservations and the fix", () => {
     const problem = leaseReuseProblem(found, leaseReservations([{ bucket: "storage", role: "compute", count: 3 }]));
-    assert.match(
-      problem ?? "",
-      /^Blazar lease enos-mine \(5f0c\) is named like this experiment's lease but reserves physical:host \["==","\$node_type","compute_skylake"\] x2, physical:host \["==","\$node_type","storage"\] x1 where it asks physical:host \["==","\$node_type","storage"\] x3; delete it \(openstack reservation lease delete 5f0c\) or give this experiment another provider\.lease_name$/,
+    const host = (type: string, n: number) => `physical:host ["==","$node_type","${type}"] x${n}`;
+    assert.equal(
+      problem,
+      "Blazar lease enos-mine (5f0c) is named like this experiment's lease " +
+        `but reserves ${host("compute_skylake", 2)}, ${host("storage", 1)} where it asks ${host("storage", 3)}; ` +
+        "delete it (openstack reservation lease delete 5f0c) or give this experiment another provider.lease_name",
     );
   });
 });

@@ -31,7 +31,7 @@ describe("Grid'5000 credentials, read at each call", () => {
   test("none at all: the error says both ways to give them", () => {
     assert.throws(
       () => g5kCredentials(none, path.join(dir, "missing.yaml")),
-      /Grid'5000 credentials missing: set them with `pulumi config set enos:g5k_username LOGIN` .* or write .*missing\.yaml/,
+      /Grid'5000 credentials missing: set them with `pulumi config set enos:g5k_username LOGIN` .* or write .*missing/,
     );
     fs.rmSync(dir, { recursive: true, force: true });
   });
