@@ -5,7 +5,7 @@ import * as yaml from "js-yaml";
 import { type ExperimentConfig, loadExperiment } from "../config/load";
 import { PROJECT_DIR } from "../config/paths";
 import { readStackFile } from "./stack-file";
-import { type Phase, phaseTargets, targetsOf } from "./targets";
+import { KEPT_ON_REPLACE, type Phase, phaseTargets, targetsOf } from "./targets";
 import {
   destroyBackingUpFirst,
   type ExperimentRecord,
@@ -154,13 +154,15 @@ export function engineFailure(errors: DiagnosticEvent[], stderr: string): string
   return said || "the engine failed without saying why (rerun with -vv for its logs)";
 }
 
-/** URNs of the resources under the given phases: for `replace` (force-deploy, bench --reset). */
+/** URNs of the resources under the given phases but reservations and probes: for `replace` (force-deploy, bench --reset). */
 export async function resourcesOf(stack: Stack, phases: Phase[]): Promise<string[]> {
   const patterns = phases.flatMap((phase) => phaseTargets(phase, stack.name)).map(globToRegExp);
+  const kept = KEPT_ON_REPLACE.map(globToRegExp);
   const state = await stack.exportStack();
   return (state.deployment.resources ?? [])
     .filter((r: { custom?: boolean; urn: string }) => r.custom && patterns.some((p) => p.test(r.urn)))
-    .map((r: { urn: string }) => r.urn);
+    .map((r: { urn: string }) => r.urn)
+    .filter((urn: string) => !kept.some((p) => p.test(urn)));
 }
 
 const globToRegExp = (glob: string) =>

@@ -9,7 +9,10 @@ export function register(program: Command) {
     .description(
       "everything the stack declares: testbed, monitoring, OpenStack, init, network emulation, benchmarks (= pulumi up)",
     )
-    .option("--force-deploy", "replace the testbed's machines and run every phase again, even when nothing changed")
+    .option(
+      "--force-deploy",
+      "install the testbed's machines again (same job or lease) and run every phase again, even when nothing changed",
+    )
     .action(
       exitWith(async (options: { forceDeploy?: boolean }, command: Command) =>
         update(command.optsWithGlobals<GlobalOptions>(), undefined, options.forceDeploy ? ALL_PHASES : []),

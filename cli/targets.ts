@@ -26,6 +26,17 @@ const PHASES = {
   tc: [component(NetworkEmulation)],
 } as const;
 export type Phase = keyof typeof PHASES;
+
+/**
+ * Reservations (a Grid'5000 job, a Blazar lease) outlive --force-deploy: as in Enos, it installs the
+ * nodes of the same job or lease again, and the researcher keeps the slot the testbed gave.
+ */
+export const RESERVATIONS = ["**/enos:OarJob::**", "**/enos:BlazarLease::**"];
+/**
+ * Nor is the SSH probe replaced: it follows its hosts, and an update learns a redeployed node's new
+ * host key. A replacement would be made before the old probe's delete, which removes the learnt keys.
+ */
+export const KEPT_ON_REPLACE = [...RESERVATIONS, "**/enos:StaticHostsProbe::**"];
 export const ALL_PHASES = Object.keys(PHASES) as Phase[];
 
 /** What each verb brings up: its phase and what that phase consumes. */

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { exitWith, type GlobalOptions, UsageError, update } from "./context";
 
-/** `enos up`: acquire the testbed only. --force-deploy replaces its machines (a new reservation, fresh installs). */
+/** `enos up`: acquire the testbed only. --force-deploy installs its machines again (the reservation is kept). */
 export function register(program: Command) {
   program
     .command("up")
     .description("acquire the testbed only (machines, keys, ssh_config)")
     .option(
       "--force-deploy",
-      "replace the testbed's machines even when nothing changed (new reservation, fresh install)",
+      "install the testbed's machines again even when nothing changed (same Grid'5000 job or Blazar lease)",
     )
     .option("-t, --tags <tags>", "Enos' playbook tags: refused here, since up runs no playbook (use them with enos os)")
     .action(

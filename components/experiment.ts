@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
 import { kollaConfigDirOf, PULUMI_HOME } from "../config/paths";
-import type { Host, TestbedNetwork } from "../config/types";
+import type { Host, Reservation, TestbedNetwork } from "../config/types";
 import { adminOpenrc } from "../kolla/commands";
 import { shortHash } from "../kolla/install";
 import { ChameleonBaremetalTestbed } from "../providers/chameleon";
@@ -37,6 +37,7 @@ export class Experiment extends pulumi.ComponentResource {
   public static readonly __pulumiType = "enos:phases:Experiment";
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
+  public readonly reservations?: pulumi.Output<Reservation[]>;
   public readonly sshConfig: pulumi.Output<string>;
   public readonly networkEmulation?: NetworkEmulation;
   public readonly monitoring?: Monitoring;
@@ -54,6 +55,7 @@ export class Experiment extends pulumi.ComponentResource {
     const testbed = createTestbed(args, learntHosts, this);
     this.hosts = testbed.hosts;
     this.network = testbed.network;
+    this.reservations = testbed.reservations;
 
     const knownHosts = localFile(
       "known-hosts",

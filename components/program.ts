@@ -42,6 +42,8 @@ export function experimentProgram(options: ProgramOptions) {
     return {
       provider: config.provider.type,
       hosts: experiment.hosts.apply((hosts) => Object.fromEntries(hosts.map((host) => [host.alias, host.address]))),
+      // Grid'5000 jobs, a Blazar lease: which, and whether each was reused (found open by its name).
+      ...(experiment.reservations ? { reservations: experiment.reservations } : {}),
       // Only what this stack has: an undefined output is a warning of the engine's.
       ...(experiment.kolla
         ? {

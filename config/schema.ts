@@ -55,7 +55,9 @@ const staticProvider = z.strictObject({
 
 const g5k = z.strictObject({
   type: z.literal("g5k"),
-  name: name.default("Enos"),
+  // The OAR job's name; an open job of the user's with it is reused. Unset: enos-<stack> (Enos: Enos,
+  // which every experiment shared, so that one could take another's job).
+  name: name.optional(),
   walltime: walltime.default("02:00:00"),
   env_name: name.default("debian12-min"),
   // Enos documented its default as Python's None.
@@ -104,7 +106,9 @@ const openstack = z.strictObject({ type: z.literal("openstack"), ...openstackFie
 const chameleonbaremetal = z.strictObject({
   ...openstackFields,
   type: z.literal("chameleonbaremetal"),
-  lease_name: name.default("enos-lease"),
+  // The Blazar lease's name; an open lease of the project with it is reused. Unset: enos-<stack>
+  // (Enos: enos-lease, shared by every experiment).
+  lease_name: name.optional(),
   walltime: walltime.default("02:00:00"),
   // Not Enos keys: how often/how long to wait for the lease to be ACTIVE (seconds).
   poll_interval: z.number().positive().default(10),

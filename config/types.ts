@@ -28,6 +28,15 @@ export interface Host {
   jumpHostKey?: string;
 }
 
+/** A reservation a testbed holds (a Grid'5000 job, a Blazar lease): the stack's `reservations` output. */
+export interface Reservation {
+  /** `OAR job 1234 on rennes`, `Blazar lease <id>`. */
+  reservation: string;
+  name: string;
+  /** Found open by its name and adopted (as Enos did), rather than made by this stack. */
+  reused: boolean;
+}
+
 export interface TestbedNetwork {
   /** Free addresses on the API network that the VIPs are taken from first (Enos' extra_ips). */
   extraIps: string[];

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { Host, TestbedNetwork } from "../config/types";
+import type { Host, Reservation, TestbedNetwork } from "../config/types";
 
 /** The module of every testbed component's type token (`enos:testbed:Local`…): `enos up` targets them all. */
 export const TESTBED_MODULE = "enos:testbed";
@@ -20,4 +20,6 @@ export interface Testbed extends pulumi.ComponentResource {
    * (the local testbed) have them, and only they can run the dev cloud.
    */
   readonly namespaces?: Record<string, string>;
+  /** The jobs or leases held, on testbeds that reserve (Grid'5000, Chameleon), said reused when found by name. */
+  readonly reservations?: pulumi.Output<Reservation[]>;
 }

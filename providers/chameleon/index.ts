@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
-import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import type { Host, Reservation, RoleDemand, TestbedNetwork } from "../../config/types";
 import { OpenStackTestbed, openstackProblem, stackOpenStackAuth } from "../openstack";
 import { cloudIdentity } from "../openstack/auth";
 import { Refusal } from "../shared/refusal";
@@ -27,12 +27,14 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource implemen
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
+  /** The Blazar lease, said reused when it was found open by its name. */
+  public readonly reservations: pulumi.Output<Reservation[]>;
 
   constructor(name: string, args: ChameleonBaremetalArgs, opts?: pulumi.ComponentResourceOptions) {
     super(ChameleonBaremetalTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
     // No lease without the plugin or a cloud: no instance could be made in it (the instances report the problem).
-    const reservations = openstackProblem(args.pulumiHome) ? undefined : this.lease(name, p, args.demands);
+    const leased = openstackProblem(args.pulumiHome) ? undefined : this.lease(name, p, args.demands, args.stack);
     const instances = new OpenStackTestbed(
       `${name}-instances`,
       {
@@ -42,37 +44,46 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource implemen
         demands: args.demands,
         knownHostsFile: args.knownHostsFile,
         flavor: "baremetal",
-        reservations,
+        reservations: leased?.ids,
       },
       { parent: this },
     );
     this.hosts = instances.hosts;
     this.network = instances.network;
     this.aliases = instances.aliases;
-    this.registerOutputs({ hosts: this.hosts, network: this.network });
+    this.reservations = leased?.held ? leased.held.apply((held) => [held]) : pulumi.output([]);
+    this.registerOutputs({ hosts: this.hosts, network: this.network, reservations: this.reservations });
   }
 
-  /** The lease, then its reservation id per node type once it is ACTIVE. */
+  /** The lease (what it is, `held`), then its reservation id per node type once it is ACTIVE. */
   private lease(
     name: string,
     p: ChameleonBaremetalArgs["provider"],
     demands: RoleDemand[],
-  ): pulumi.Output<Record<string, string>> {
+    stack: string,
+  ): { ids: pulumi.Output<Record<string, string>>; held?: pulumi.Output<Reservation> } {
     const credentials = stackOpenStackAuth();
     if ("problem" in credentials) {
-      return new Refusal(
+      const refusal = new Refusal(
         `${name}-lease`,
         `chameleonbaremetal needs OpenStack credentials to lease nodes: ${credentials.problem}`,
         { parent: this },
-      ).id.apply((): Record<string, string> => ({}));
+      );
+      return { ids: refusal.id.apply((): Record<string, string> => ({})) };
     }
     const auth = cloudIdentity(credentials.auth);
+    // Leases found open by this name are reused: a name of the stack's own keeps two stacks from sharing one.
+    const leaseName = p.lease_name ?? `enos-${stack}`;
     const lease = new BlazarLease(
       `${name}-lease`,
-      { auth, name: p.lease_name, walltime: p.walltime, reservations: leaseReservations(demands) },
+      { auth, name: leaseName, walltime: p.walltime, reservations: leaseReservations(demands) },
       { parent: this },
     );
-    return new LeaseReady(
+    const held = pulumi.all([lease.leaseId, lease.reused]).apply(([id, reused]): Reservation => {
+      if (reused) pulumi.log.info(`Blazar lease ${id} (name ${leaseName}) reused: found open by its name`, this);
+      return { reservation: `Blazar lease ${id}`, name: leaseName, reused: Boolean(reused) };
+    });
+    const ids = new LeaseReady(
       `${name}-lease-ready`,
       {
         auth,
@@ -83,5 +94,6 @@ export class ChameleonBaremetalTestbed extends pulumi.ComponentResource implemen
       },
       { parent: this },
     ).reservations;
+    return { ids, held };
   }
 }

@@ -8,7 +8,9 @@ import { leaseEnd, nodeTypeFilter } from "./plan";
  * A Blazar lease of bare-metal hosts. As with Grid'5000 jobs, create only asks for the lease and
  * returns its id at once, so the lease is in the stack's state before anything waits on it; a
  * failed or interrupted up is released by destroy. A lease that has ended is replaced on the next up.
- * A lease asked for while the engine died has no id in the state: it is found by its name.
+ * A lease asked for while the engine died has no id in the state: it is found by its name. An open
+ * lease of the project that already carries the name is reused instead, as Enos did, when it reserves
+ * the hosts asked (see leaseReuseProblem).
  * LeaseReady waits for it to be ACTIVE and reads the reservation id of each node type.
  * (A dynamic provider's code: ARCHITECTURE.md, "The serialization rule".)
  */
@@ -29,6 +31,34 @@ export interface BlazarLeaseInputs {
 interface BlazarLeaseState extends BlazarLeaseInputs {
   leaseId: string;
   endDate: string;
+  /** The lease was found open by its name and adopted, not asked for by this stack. */
+  reused: boolean;
+}
+
+/** Blazar's end_date ("2026-11-25T05:00:00.000000") in the form create keeps. */
+const keptDate = (date: string) => date.slice(0, 16).replace("T", " ");
+
+/** `physical:host ["==","$node_type","storage"] x2, …`: host reservations, sorted. */
+function reserving(reservations: { resource_type: string; resource_properties?: string; min?: number }[]): string {
+  return reservations
+    .map((r) => `${r.resource_type} ${r.resource_properties ?? ""} x${r.min}`)
+    .sort()
+    .join(", ");
+}
+
+/**
+ * Why `lease`, an open lease found by the experiment's lease_name, cannot be reused as its
+ * reservation, or undefined: it must reserve the hosts asked, node type by node type.
+ */
+export function leaseReuseProblem(lease: LeaseView, asked: BlazarLeaseInputs["reservations"]): string | undefined {
+  const [holds, asks] = [reserving(lease.reservations), reserving(asked)];
+  if (holds === asks) return undefined;
+  return (
+    `Blazar lease ${lease.name} (${lease.id}) is named like this experiment's lease ` +
+    `but reserves ${holds || "nothing"} where it asks ${asks}; ` +
+    `delete it (openstack reservation lease delete ${lease.id}) ` +
+    "or give this experiment another provider.lease_name"
+  );
 }
 
 /**
@@ -53,6 +83,12 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
   configure: keys.configure,
   async create(inputs: BlazarLeaseInputs) {
     const session = await blazarSession(inputs.auth, keys.get);
+    const open = await findLeaseByName(session, inputs.name);
+    if (open) {
+      const problem = leaseReuseProblem(open, inputs.reservations);
+      if (problem) throw new Error(problem);
+      return { id: open.id, outs: { ...inputs, leaseId: open.id, endDate: keptDate(open.end_date), reused: true } };
+    }
     const endDate = leaseEnd(new Date(), inputs.walltime);
     const created = await blazarCall<{ lease: LeaseView }>(session, "POST", "leases", {
       name: inputs.name,
@@ -61,7 +97,7 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
       reservations: inputs.reservations,
       events: [],
     });
-    return { id: created!.lease.id, outs: { ...inputs, leaseId: created!.lease.id, endDate } };
+    return { id: created!.lease.id, outs: { ...inputs, leaseId: created!.lease.id, endDate, reused: false } };
   },
 
   async diff(_id: string, olds: BlazarLeaseState, news: BlazarLeaseInputs) {
@@ -82,7 +118,7 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id: string, olds: BlazarLeaseState, news: BlazarLeaseInputs) {
-    return { outs: { ...news, leaseId: olds.leaseId, endDate: olds.endDate } };
+    return { outs: { ...news, leaseId: olds.leaseId, endDate: olds.endDate, reused: olds.reused } };
   },
 
   /**
@@ -92,10 +128,7 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
   async read(id: string, props: BlazarLeaseState) {
     if (props.leaseId) return { id, props };
     const lease = await findLeaseByName(await blazarSession(props.auth, keys.get), props.name);
-    // Blazar's end_date ("2026-11-25T05:00:00.000000") in the form create keeps.
-    return lease
-      ? { id: lease.id, props: { ...props, leaseId: lease.id, endDate: lease.end_date.slice(0, 16).replace("T", " ") } }
-      : {};
+    return lease ? { id: lease.id, props: { ...props, leaseId: lease.id, endDate: keptDate(lease.end_date) } } : {};
   },
 
   async delete(_id: string, props: BlazarLeaseState) {
@@ -111,6 +144,7 @@ const leaseProvider: pulumi.dynamic.ResourceProvider = {
 export class BlazarLease extends pulumi.dynamic.Resource {
   public readonly leaseId!: pulumi.Output<string>;
   public readonly endDate!: pulumi.Output<string>;
+  public readonly reused!: pulumi.Output<boolean>;
 
   constructor(
     name: string,
@@ -120,7 +154,7 @@ export class BlazarLease extends pulumi.dynamic.Resource {
     super(
       leaseProvider,
       name,
-      { ...args, leaseId: undefined, endDate: undefined },
+      { ...args, leaseId: undefined, endDate: undefined, reused: undefined },
       { ...opts, additionalSecretOutputs: ["auth"] },
       "enos",
       "BlazarLease",

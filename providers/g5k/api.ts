@@ -13,6 +13,16 @@ export interface G5kApi {
   credentials: G5kCredentials;
 }
 
+/**
+ * Which API, as enos' resources keep it in the state: the credentials are read again at each call
+ * (see g5kApiNow), so a password changed since the up is used, and no copy of it is kept.
+ */
+export interface G5kAccount {
+  url: string;
+  /** The python-grid5000 file read when the stack has no enos:g5k_username/g5k_password. */
+  credentialsFile: string;
+}
+
 /** Tries of a read or a delete before its failure counts: a poll over hours must outlive a network hiccup. */
 const TRIES = 4;
 
@@ -86,6 +96,7 @@ export interface OarJobView {
   uid: number;
   name?: string;
   state: string;
+  types?: string[];
   assigned_nodes?: string[];
   resources_by_type?: { vlans?: string[]; subnets?: string[] };
   walltime?: number;

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
-import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
+import type { Host, Reservation, RoleDemand, TestbedNetwork } from "../../config/types";
 import { SshKeyPair } from "../shared/keypair";
 import { probedFacts, StaticHostsProbe } from "../shared/probe";
 import { Refusal } from "../shared/refusal";
@@ -42,11 +42,15 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly hosts: pulumi.Output<Host[]>;
   public readonly network: pulumi.Output<TestbedNetwork>;
   public readonly aliases: string[];
+  /** The OAR jobs, each said reused when it was found open by its name. */
+  public readonly reservations: pulumi.Output<Reservation[]>;
 
   constructor(name: string, args: G5kTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
     super(G5kTestbed.__pulumiType, name, {}, opts);
     const p = args.provider;
     const slots = planSlots(args.demands);
+    // Jobs found open by this name are reused: a name of the stack's own keeps two stacks from sharing one.
+    const jobName = p.name ?? `enos-${args.stack}`;
     this.aliases = slots.map((s) => s.alias);
     const keyfile = path.join(args.stateDir, args.stack, "id_ed25519");
     const keyPair = new SshKeyPair(`${name}-ssh-key`, { file: keyfile }, { parent: this });
@@ -56,31 +60,39 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
       Promise.resolve()
         .then(async () => {
           const api: G5kApi = { url: p.api_url, credentials: readG5kCredentials(p.credentials_file) };
-          return { api, jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
+          return { jobs: planSiteJobs(args.demands, await clusterSites(api), p.vlans, p.walltime) };
         })
         .catch((error: Error) => ({ refusal: error.message })),
     );
     const deployed = planned.apply((plan) => {
       if (!("jobs" in plan))
         return new Refusal(`${name}-g5k`, plan.refusal, { parent: this }).id.apply((): SiteNodes[] => []);
-      const secretApi = pulumi.secret(plan.api);
+      // Only which API: the resources read the credentials at each call.
+      const account = { url: p.api_url, credentialsFile: p.credentials_file };
       return pulumi.all(
         plan.jobs.map((job) => {
           const oar = new OarJob(
             `${name}-job-${job.site}`,
             {
-              api: secretApi,
+              api: account,
               site: job.site,
-              name: p.name,
+              name: jobName,
               resources: job.resources,
+              clusters: job.clusters,
+              vlan: job.vlan,
               reservation: p.reservation,
             },
             { parent: this },
           );
+          const reservation = pulumi.all([oar.uid, oar.reused]).apply(([uid, reused]): Reservation => {
+            const held = { reservation: `OAR job ${uid} on ${job.site}`, name: jobName, reused: Boolean(reused) };
+            if (reused) pulumi.log.info(`${held.reservation} (name ${jobName}) reused: found open by its name`, this);
+            return held;
+          });
           const nodes = new JobNodes(
             `${name}-nodes-${job.site}`,
             {
-              api: secretApi,
+              api: account,
               site: job.site,
               uid: oar.uid,
               envName: p.env_name,
@@ -94,10 +106,11 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
             { parent: this },
           );
           return pulumi
-            .all([nodes.nodes, nodes.deployment, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters])
+            .all([nodes.nodes, nodes.deployment, nodes.vlan, nodes.vlanNetwork, nodes.dns, nodes.adapters, reservation])
             .apply(
-              ([n, deployment, vlan, vlanNet, dns, adapters]): SiteNodes => ({
+              ([n, deployment, vlan, vlanNet, dns, adapters, held]): SiteNodes => ({
                 site: job.site,
+                reservation: held,
                 nodes: n,
                 deployment,
                 vlan,
@@ -169,13 +182,15 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
       const eths: [string, string] = [hosts[0].interfaces.api, hosts[0].interfaces.external];
       return vlanNetwork(withVlan.vlan, withVlan.vlanNet.network, withVlan.vlanNet.gateway, withVlan.dns, eths);
     });
-    this.registerOutputs({ hosts: this.hosts, network: this.network });
+    this.reservations = deployed.apply((sites) => sites.map((s) => s.reservation));
+    this.registerOutputs({ hosts: this.hosts, network: this.network, reservations: this.reservations });
   }
 }
 
 /** What one site's job gave, as JobNodes read it. */
 interface SiteNodes {
   site: string;
+  reservation: Reservation;
   nodes: string[];
   deployment: string;
   vlan: string | null;

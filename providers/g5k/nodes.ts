@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENDED_STATES, type G5kApi, g5kCall, type OarJobView, pollUntil } from "./api";
+import { stackKeys } from "../openstack/api";
+import { ENDED_STATES, type G5kAccount, g5kCall, type OarJobView, pollUntil } from "./api";
+import { g5kApiNow } from "./credentials";
 import { type Adapter, distributionProblem } from "./plan";
 
 /**
@@ -9,7 +11,8 @@ import { type Adapter, distributionProblem } from "./plan";
  * releases nothing: deleting the job (its dependency) does.
  */
 export interface JobNodesInputs {
-  api: G5kApi;
+  /** Which API; the credentials are read at each call (see g5kApiNow). */
+  api: G5kAccount;
   site: string;
   uid: number;
   envName: string;
@@ -47,8 +50,11 @@ function secondsUntil(date: string | null): number {
   return date ? Math.max(0, (Date.parse(date.replace(" ", "T")) - Date.now()) / 1000) : 0;
 }
 
+const keys = stackKeys("enos");
+
 async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
-  const { api, site, uid } = inputs;
+  const { site, uid } = inputs;
+  const api = g5kApiNow(inputs.api, keys.get);
   const where = `OAR job ${uid} on ${site}`;
   const job = await pollUntil(
     async () => {
@@ -125,6 +131,7 @@ async function deployJob(inputs: JobNodesInputs): Promise<JobNodesOutputs> {
 }
 
 const jobNodesProvider: pulumi.dynamic.ResourceProvider = {
+  configure: keys.configure,
   async create(inputs: JobNodesInputs) {
     return { id: `${inputs.site}/${inputs.uid}`, outs: await deployJob(inputs) };
   },
@@ -180,7 +187,7 @@ export class JobNodes extends pulumi.dynamic.Resource {
         dns: undefined,
         adapters: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["api"] },
+      opts,
       "enos",
       "G5kJobNodes",
     );

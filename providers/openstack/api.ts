@@ -13,17 +13,17 @@ export interface OpenStackSession {
 }
 
 /**
- * The stack's `openstack:` keys as the engine hands them to a dynamic provider: it passes the whole
- * stack configuration to its configure. (Held in an object, so that the provider's functions share it:
- * ARCHITECTURE.md, "The serialization rule".)
+ * The stack's `openstack:` (or `namespace`:) keys as the engine hands them to a dynamic provider: it
+ * passes the whole stack configuration to its configure. (Held in an object, so that the provider's
+ * functions share it: ARCHITECTURE.md, "The serialization rule".)
  */
-export function stackKeys() {
+export function stackKeys(namespace = "openstack") {
   const held: { config?: pulumi.dynamic.Config } = {};
   return {
     configure: async (request: pulumi.dynamic.ConfigureRequest) => {
       held.config = request.config;
     },
-    get: (key: string) => held.config?.get(`openstack:${key}`),
+    get: (key: string) => held.config?.get(`${namespace}:${key}`),
   };
 }
 

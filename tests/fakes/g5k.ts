@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import { g5kCall, type OarJobView } from "../../providers/g5k/api";
 
 /**
  * A stateful stand-in for the Grid'5000 REST API (api.grid5000.fr/stable), on 127.0.0.1 only, with
@@ -413,5 +414,26 @@ export class FakeG5k {
         (error, _out, err) => (error ? reject(new Error(err.trim() || error.message)) : resolve()),
       ),
     );
+  }
+}
+
+/**
+ * A deploy job of the fake's user submitted outside any stack (by hand, by an earlier run), through the
+ * API; returned once it runs, or as it is at once with `waiting`.
+ */
+export async function jobOutside(
+  fake: FakeG5k,
+  site: string,
+  name: string,
+  resources: string,
+  waiting = false,
+): Promise<OarJobView> {
+  const credentials = { username: fake.options.username ?? "alice", password: fake.options.password ?? "s3cret" };
+  const api = { url: fake.url, credentials };
+  const submission = { name, resources, command: "sleep 31536000", types: ["deploy"] };
+  const { uid } = (await g5kCall<OarJobView>(api, "POST", `sites/${site}/jobs`, submission))!;
+  for (;;) {
+    const job = (await g5kCall<OarJobView>(api, "GET", `sites/${site}/jobs/${uid}`))!;
+    if (waiting || job.state === "running") return job;
   }
 }

@@ -4,8 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { openStack, recoverInterruptedUpdate } from "../../cli/workspace";
+import { blazarCall, type LeaseView } from "../../providers/chameleon/api";
 import { BlazarLease, LeaseReady } from "../../providers/chameleon/lease";
-import { leaseReservations } from "../../providers/chameleon/plan";
+import { leaseEnd, leaseReservations } from "../../providers/chameleon/plan";
+import { keystoneSession, serviceEndpoint } from "../../providers/openstack/api";
 import { FakeBlazar, type FakeBlazarOptions } from "../fakes/blazar";
 import { engineInOwnGroup, killUpdateWhen, TEST_PASSPHRASE } from "../support/harness";
 
@@ -57,7 +59,7 @@ async function withLease(
       pollSeconds: 0.05,
       waitSeconds: 20,
     });
-    return { leaseId: lease.leaseId, endDate: lease.endDate, reservations: ready.reservations };
+    return { leaseId: lease.leaseId, endDate: lease.endDate, reused: lease.reused, reservations: ready.reservations };
   };
   const stack = await openStack(name, "enos", program, {
     stateDir,
@@ -80,6 +82,31 @@ async function withLease(
     fs.rmSync(dir, { recursive: true, force: true });
     await fake.stop(); // throws if a lease is left open
   }
+}
+
+/** Blazar, as the project's user reaches it through Keystone (for leases made outside the stack). */
+async function blazarOf(fake: FakeBlazar) {
+  const session = await keystoneSession({
+    authUrl: `${fake.url}/identity`,
+    username: "alice",
+    password: "s3cret",
+    projectName: "CH-0001",
+    userDomainName: "Default",
+    projectDomainName: "Default",
+  });
+  return { session, endpoint: serviceEndpoint(session, "reservation", "Blazar") };
+}
+
+/** A lease named enos-lease made outside the stack (an earlier run, by hand) for `asked`. */
+async function leaseBefore(fake: FakeBlazar, asked: typeof demands): Promise<LeaseView> {
+  const made = await blazarCall<{ lease: LeaseView }>(await blazarOf(fake), "POST", "leases", {
+    name: "enos-lease",
+    start_date: "now",
+    end_date: leaseEnd(new Date(), "02:00:00"),
+    reservations: leaseReservations(asked),
+    events: [],
+  });
+  return made!.lease;
 }
 
 describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { timeout: 300_000 }, () => {
@@ -197,5 +224,35 @@ describe("chameleonbaremetal: Blazar lease against a fake Keystone + Blazar", { 
       await recoverInterruptedUpdate(stack, stateDir, true);
       await stack.destroy();
       assert.equal(fake.leases[0].deleted, true);
+    }));
+
+  test("an open lease named like the experiment's, reserving the hosts asked, is reused: none asked for", () =>
+    withLease({}, async (fake, stack) => {
+      const before = await leaseBefore(fake, demands);
+      const up = await stack.up();
+      assert.equal(fake.leases.length, 1, "no lease asked for");
+      assert.deepEqual([up.outputs.leaseId.value, up.outputs.reused.value], [before.id, true]);
+      assert.equal(up.outputs.endDate.value, before.end_date, "its end, as Blazar has it");
+      assert.ok(up.outputs.reservations.value.storage, "waited ACTIVE, its reservations read");
+      await stack.destroy();
+      assert.equal(fake.leases[0].deleted, true, "destroy releases it with the stack");
+    }));
+
+  test("an open lease named like the experiment's reserving other hosts is refused, named, and left alone", () =>
+    withLease({}, async (fake, stack) => {
+      const before = await leaseBefore(fake, [{ bucket: "storage", role: "compute", count: 1 }]);
+      await assert.rejects(
+        stack.up(),
+        new RegExp(
+          `Blazar lease enos-lease \\(${before.id}\\) is named like this experiment's lease but reserves ` +
+            'physical:host \\["==","\\$node_type","storage"\\] x1 where it asks .*; ' +
+            `delete it \\(openstack reservation lease delete ${before.id}\\) ` +
+            "or give this experiment another provider.lease_name",
+        ),
+      );
+      assert.equal(fake.leases.length, 1, "no lease asked for");
+      await stack.destroy();
+      assert.equal(fake.leases[0].deleted, false, "the other lease is not the stack's to delete");
+      await blazarCall(await blazarOf(fake), "DELETE", `leases/${before.id}`);
     }));
 });

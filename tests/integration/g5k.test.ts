@@ -2,9 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { resourcesOf } from "../../cli/context";
 import { recoverInterruptedUpdate } from "../../cli/workspace";
 import type { Host } from "../../config/types";
-import { FakeG5k, type FakeG5kOptions } from "../fakes/g5k";
+import { FakeG5k, type FakeG5kOptions, jobOutside } from "../fakes/g5k";
 import { type MachineRoom, machineRoom } from "../fakes/g5k-room";
 import { cleanUp, killUpdateWhen, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
@@ -90,18 +91,24 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
 
   test("multi-site up: one deploy job per site, waited for, deployed; destroy deletes every job", () =>
     withG5k({ pollsBeforeRunning: 3 }, {}, async (fake, g5k) => {
-      await g5k.stack.up({ parallel: 64 });
+      const up = await g5k.stack.up({ parallel: 64 });
+      // Named after the stack: Enos' default name, shared by every experiment, could take another's job.
+      const name = `enos-${g5k.name}`;
       assert.deepEqual(
         bySite(fake.jobs).map((j) => [j.site, j.resources, j.types, j.name]),
         [
-          ["nancy", "{cluster='grisou'}/nodes=1,walltime=02:00:00", ["deploy"], "Enos"],
+          ["nancy", "{cluster='grisou'}/nodes=1,walltime=02:00:00", ["deploy"], name],
           [
             "rennes",
             "{cluster='paravance'}/nodes=2+{cluster='parasilo'}/nodes=2+{type='kavlan'}/vlan=1,walltime=02:00:00",
             ["deploy"],
-            "Enos",
+            name,
           ],
         ],
+      );
+      assert.deepEqual(
+        up.outputs.reservations.value,
+        bySite(fake.jobs).map((j) => ({ reservation: `OAR job ${j.uid} on ${j.site}`, name, reused: false })),
       );
       assert.ok(
         fake.jobs.every((j) => j.polls >= 3),
@@ -158,6 +165,16 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       assert.ok(
         checkpoint.includes("ciphertext") && !checkpoint.includes("s3cret"),
         "the password is only stored encrypted",
+      );
+      // Not even encrypted: the jobs and deployments read it at each call, as the OpenStack resources do.
+      const exported = await g5k.stack.exportStack(); // secrets decrypted
+      const keeping = (exported.deployment.resources as { urn: string }[]).filter(
+        (r) => r.urn.includes("dynamic/enos:") && JSON.stringify(r).includes("s3cret"),
+      );
+      assert.deepEqual(
+        keeping.map((r) => r.urn.split("::").pop()),
+        [],
+        "no resource of enos keeps the password",
       );
 
       const again = await g5k.stack.up({ parallel: 64 });
@@ -256,6 +273,60 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
         fake.jobs.map((j) => j.deleted),
         [true, true],
       );
+    }));
+
+  const rennesResources =
+    "{cluster='paravance'}/nodes=2+{cluster='parasilo'}/nodes=2+{type='kavlan'}/vlan=1,walltime=04:00:00";
+
+  test("a running job with the experiment's name holding what it asks is reused, said so; destroy deletes it", () =>
+    withG5k({}, { provider: { name: "myexp" } }, async (fake, g5k) => {
+      const before = await jobOutside(fake, "rennes", "myexp", rennesResources);
+      let output = "";
+      const up = await g5k.stack.up({ parallel: 64, onOutput: (text) => (output += text) });
+      assert.equal(fake.jobs.length, 2, "a job submitted for nancy only");
+      assert.deepEqual(
+        up.outputs.reservations.value.map((r: { reservation: string; reused: boolean }) => [r.reservation, r.reused]),
+        [
+          [`OAR job ${fake.jobs[1].uid} on nancy`, false],
+          [`OAR job ${before.uid} on rennes`, true],
+        ],
+      );
+      assert.match(
+        output,
+        new RegExp(`OAR job ${before.uid} on rennes \\(name myexp\\) reused: found open by its name`),
+      );
+      assert.deepEqual(
+        bySite(fake.deployments).map((d) => [d.site, d.nodes]),
+        [
+          ["nancy", ["grisou-1.nancy.grid5000.fr"]],
+          ["rennes", before.assigned_nodes],
+        ],
+        "the reused job's nodes are deployed",
+      );
+      assert.equal(sshG5k(g5k, "control-1", "echo reached").trim(), "reached");
+      await g5k.stack.destroy({ parallel: 64 });
+      assert.deepEqual(fake.openJobs(), [], "the reused job is the stack's: destroy deletes it");
+    }));
+
+  test("--force-deploy (the testbed's resources replaced, as the CLI asks): the same jobs' nodes deployed again", () =>
+    withG5k({}, {}, async (fake, g5k) => {
+      await g5k.stack.up({ parallel: 64 });
+      const jobs = fake.jobs.map((j) => j.uid);
+      const replace = await resourcesOf(g5k.stack, ["testbed"]);
+      assert.ok(
+        replace.some((urn) => urn.endsWith("::nodes-rennes")),
+        "the nodes are replaced",
+      );
+      await g5k.stack.up({ parallel: 64, replace });
+      assert.deepEqual(
+        fake.jobs.map((j) => [j.uid, j.state]),
+        jobs.map((uid) => [uid, "running"]),
+        "no job deleted or submitted",
+      );
+      assert.equal(fake.deployments.length, 4, "each site's nodes deployed again");
+      assert.equal(sshG5k(g5k, "control-1", "echo reached").trim(), "reached", "reached with the new host key");
+      await g5k.stack.destroy({ parallel: 64 });
+      assert.deepEqual(fake.openJobs(), []);
     }));
 
   test("strict: a node lost in deployment fails the up with the fix", () =>

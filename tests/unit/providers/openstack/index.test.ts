@@ -458,7 +458,7 @@ describe("openstack testbeds (pulumi mocks)", () => {
       resources: { compute_skylake: { control: 1, network: 1 }, storage: { compute: 1 } },
     });
     const [lease] = byType("BlazarLease");
-    assert.deepEqual([lease.inputs.name, lease.inputs.walltime], ["enos-lease", "02:00:00"]);
+    assert.deepEqual([lease.inputs.name, lease.inputs.walltime], ["enos-tbos", "02:00:00"], "named after the stack");
     assert.deepEqual(
       (lease.inputs.reservations as { resource_properties: string; min: number }[]).map((r) => [
         r.resource_properties,
