@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExperimentConfig } from "../config/load";
@@ -192,6 +193,13 @@ export class Experiment extends pulumi.ComponentResource {
           runId: args.config.benchRunId,
           openrc,
           networkPlan: this.networkEmulation?.plan.apply((plan) => shortHash(plan)),
+          conditions: {
+            configuration: createHash("sha256").update(JSON.stringify(args.config.normalized.value)).digest("hex"),
+            openstack: openrc
+              ? { source: this.devCloud ? "dev cloud" : "kolla-ansible", globals: path.join(kollaDir, "globals.yml") }
+              : null,
+            tcReportDir: constraints?.enable && constraints.test ? path.join(args.resultsDir, "tc") : undefined,
+          },
         },
         {
           parent: this,
