@@ -7,6 +7,7 @@ import { PROJECT_DIR } from "../config/paths";
 import { shellQuote } from "../config/shell";
 import { type BenchRun, runDir } from "../workloads/expand";
 import type { Workload } from "../workloads/run-file";
+import type { ClientRoute } from "./bench/client";
 import { type BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
 import type { Conditions } from "./bench/stamp";
 import type { SummaryRequest } from "./bench/summarize";
@@ -31,6 +32,8 @@ export interface BenchmarkArgs {
    * under test, and the tc report's directory when the emulation is measured (network_constraints.test).
    */
   conditions: Omit<Conditions, "network"> & { tcReportDir?: string };
+  /** How the clients reach the VIPs, and the ssh_config of the hosts (a SOCKS proxy's way); direct when absent. */
+  client?: pulumi.Input<{ route: ClientRoute; sshConfig: string }>;
 }
 
 /** Every byte a path holds: a file, or each file of a directory in name order (Python's bytecode caches left out: loading a plugin writes them). */
@@ -65,6 +68,7 @@ export class Benchmark extends pulumi.ComponentResource {
   constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("enos:phases:Benchmark", name, {}, opts);
     const openrc = args.openrc === undefined ? undefined : pulumi.output(args.openrc);
+    const client = pulumi.output(args.client);
     const paths = (rc?: string): BenchPaths => ({
       bin: path.join(PROJECT_DIR, ".venv", "bin"),
       // pyshaker needs Jinja2 < 3, which ansible-core cannot use: it has a venv of its own.
@@ -75,7 +79,7 @@ export class Benchmark extends pulumi.ComponentResource {
       conditions: path.join(args.resultsDir, "conditions.json"),
     });
     const withOpenrc = <T>(render: (p: BenchPaths) => T) =>
-      openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths()));
+      pulumi.all([openrc, client]).apply(([rc, c]) => render({ ...paths(rc), client: c }));
     const identity = (hash: string) => ({ runId: args.runId ?? null, fingerprint: hash });
     const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);
     const network = args.networkPlan ?? "no network emulation";

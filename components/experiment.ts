@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../config/errors";
 import type { ExperimentConfig } from "../config/load";
 import { kollaConfigDirOf, PULUMI_HOME } from "../config/paths";
 import type { Host, TestbedNetwork } from "../config/types";
@@ -14,6 +15,7 @@ import { StaticTestbed } from "../providers/static";
 import { VagrantTestbed } from "../providers/vagrant";
 import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
+import { clientRoute, routeFor, shakerProblem } from "./bench/client";
 import { Benchmark } from "./benchmark";
 import { localFile, phaseTimeout } from "./commands";
 import { DevCloud, devCloudDir, devCloudHost, devCloudSource } from "./dev-cloud";
@@ -55,6 +57,8 @@ export class Experiment extends pulumi.ComponentResource {
     super("enos:index:Experiment", name, {}, opts);
     // Read before any resource exists: a wrong run.yml must leave nothing behind.
     const workload = args.config.workload === undefined ? undefined : readWorkload(args.config.workload);
+    const shaker = workload && shakerProblem(clientRoute(args.config.provider), workload);
+    if (shaker) throw new ConfigError([shaker]);
     const dir = path.join(args.stateDir, args.stack);
     const learntHosts = path.join(dir, "known_hosts.learnt");
     const testbed = createTestbed(args, learntHosts, this);
@@ -200,6 +204,10 @@ export class Experiment extends pulumi.ComponentResource {
               : null,
             tcReportDir: constraints?.enable && constraints.test ? path.join(args.resultsDir, "tc") : undefined,
           },
+          // Where the VIPs are reachable from, as the testbed puts them (components/bench/client.ts).
+          client: pulumi
+            .all([this.hosts, this.sshConfig])
+            .apply(([hosts, sshConfig]) => ({ route: routeFor(args.config.provider, hosts), sshConfig })),
         },
         {
           parent: this,

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import { shellQuote } from "../../config/shell";
 import { type BenchRun, runDir } from "../../workloads/expand";
+import { type ClientRoute, renderClientRoute } from "./client";
 import type { StampRequest } from "./stamp";
 
 /** Everything a benchmark script needs to know of where things are. */
@@ -17,6 +18,8 @@ export interface BenchPaths {
   openrc?: string;
   /** results/<stack>/conditions.json: what the runs are measured under (components/bench/stamp.ts). */
   conditions: string;
+  /** How the clients reach the VIPs (components/bench/client.ts); direct when absent. */
+  client?: { route: ClientRoute; sshConfig: string };
 }
 
 /** What names and triggers a run: the stack's run id and the run's fingerprint. */
@@ -85,6 +88,7 @@ export function renderRallyRunScript(run: BenchRun, id: RunIdentity, p: BenchPat
   return [
     "set -euo pipefail",
     newRunDir(run, id, p),
+    ...(p.client ? renderClientRoute(p.client.route, p.client.sshConfig, path.join(p.bin, "python")) : []),
     `cat > "$out/request.json" <<'ENOS_JSON'\n${JSON.stringify(request, null, 2)}\nENOS_JSON`,
     `if ! ${rallyTask(p)} run "$out/request.json" > "$out/rally.log" 2>&1; then`,
     `  echo "rally failed for this run; its log is $out/rally.log:" >&2; tail -25 "$out/rally.log" >&2; exit 1`,
