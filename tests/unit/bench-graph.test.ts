@@ -10,6 +10,7 @@ import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
 import { testbedNetwork } from "../../config/vips";
 import { readWorkload } from "../../workloads/run-file";
+import { FIXTURES } from "../helpers";
 
 /** Commands the phases register: name -> inputs; and every resource's type. */
 const commands = new Map<string, Record<string, unknown>>();
@@ -155,14 +156,9 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) command in place");
   });
 
-  test("a wrong run.yml stops the program before any resource is registered", async () => {
+  /** Constructs the experiment, which must throw `expected` before registering any resource. */
+  async function refusedBeforeAnyResource(config: ReturnType<typeof loadExperiment>, expected: RegExp) {
     const { Experiment } = await import("../../components/experiment");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
-    fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
-    const config = loadExperiment({
-      stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, workload: dir },
-      baseDir: PROJECT_DIR,
-    });
     types.length = 0;
     assert.throws(
       () =>
@@ -172,16 +168,42 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
           stateDir: "/tmp/enos-graph",
           resultsDir: "/tmp/enos-graph/results",
         }),
-      (error: Error) =>
-        error instanceof ConfigError &&
-        /run.yml:rally.scenarios\[0\].file: .*missing.yml does not exist/.test(error.message),
+      (error: Error) => error instanceof ConfigError && expected.test(error.message),
     );
     await waitForRPCs();
-    fs.rmSync(dir, { recursive: true });
     assert.deepEqual(
       types.filter((t) => !t.endsWith(":Experiment")),
       [],
       "no resource but the (empty) experiment component",
+    );
+  }
+
+  test("a wrong run.yml stops the program before any resource is registered", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
+    fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
+    const config = loadExperiment({
+      stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, workload: dir },
+      baseDir: PROJECT_DIR,
+    });
+    try {
+      await refusedBeforeAnyResource(config, /run.yml:rally.scenarios\[0\].file: .*missing.yml does not exist/);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  test("Shaker on a testbed whose VIPs are reached through the SOCKS proxy: refused before any resource", async () => {
+    const seed = path.join(FIXTURES, "seed");
+    const config = loadExperiment({
+      stack: {
+        reservationFile: path.join(seed, "openstack.yaml"),
+        workload: path.join(PROJECT_DIR, "workloads", "default"),
+      },
+      baseDir: seed,
+    });
+    await refusedBeforeAnyResource(
+      config,
+      /workloads\/default\/run.yml:shaker: Shaker's agents, .* reach: the hosts are behind the gateway host's floating IP, gateway: true\. Set shaker.enabled: false/,
     );
   });
 });
