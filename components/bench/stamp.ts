@@ -24,7 +24,7 @@ export interface Stamp {
   run: BenchRun;
   /** enos:bench_run_id, null when unset. */
   runId: string | null;
-  /** UTC, ISO 8601, to the second. */
+  /** UTC, ISO 8601, to the second (its directory's name may be a second on: see stampRun). */
   started: string;
   /** What triggers a re-run of this entry (components/benchmark.ts: runFingerprint). */
   fingerprint: string;
@@ -72,12 +72,12 @@ function releaseOf(source: string, globals: Record<string, unknown>): string | n
 export function stampRun(request: StampRequest, now = new Date()): string {
   const conditions: Conditions = JSON.parse(fs.readFileSync(request.conditions, "utf8"));
   fs.mkdirSync(request.base, { recursive: true });
-  let started = now;
-  let dir = path.join(request.base, runName(started, request.runId));
-  // Two runs of an entry within a second (a fast Dummy task run again at once): the later one a second on.
+  // Two runs of an entry within a second (a fast Dummy task run again at once): the later one named a second on.
+  let named = now;
+  let dir = path.join(request.base, runName(named, request.runId));
   while (fs.existsSync(dir)) {
-    started = new Date(started.getTime() + 1000);
-    dir = path.join(request.base, runName(started, request.runId));
+    named = new Date(named.getTime() + 1000);
+    dir = path.join(request.base, runName(named, request.runId));
   }
   fs.mkdirSync(dir);
   let report: string | null = null;
@@ -93,7 +93,7 @@ export function stampRun(request: StampRequest, now = new Date()): string {
   const stamp: Stamp = {
     run: request.run,
     runId: request.runId,
-    started: started.toISOString().replace(/\.\d+Z$/, "Z"),
+    started: now.toISOString().replace(/\.\d+Z$/, "Z"),
     fingerprint: request.fingerprint,
     configuration: conditions.configuration,
     openstack:

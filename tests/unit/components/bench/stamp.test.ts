@@ -38,7 +38,8 @@ describe("a run's own directory and stamp", () => {
     assert.deepEqual(stampOf(second), {
       run,
       runId: "r1",
-      started: "2026-12-07T05:15:01Z",
+      // Its true start; only its directory's name is a second on.
+      started: "2026-12-07T05:15:00Z",
       fingerprint: "f".repeat(64),
       configuration: "c".repeat(64),
       openstack: null,
