@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import type { Command } from "commander";
+import { clientRoute, describeRoute } from "../components/bench/client";
 import { readWorkload } from "../workloads/run-file";
-import { exitWith, type GlobalOptions, settledStack, stackName, UsageError, update } from "./context";
+import { exitWith, type GlobalOptions, settledStack, stackName, UsageError, update, validate } from "./context";
 
 /** `enos bench`: the workload's benchmarks, as a targeted update (DIR becomes enos:workload). */
 export function register(program: Command) {
@@ -10,13 +11,24 @@ export function register(program: Command) {
     .description("run the workload's benchmarks, after what they need (OpenStack, init, the emulated network)")
     .option("--workload <dir>", "the workload directory (its run.yml); it becomes the stack's enos:workload")
     .option("--reset", "run every benchmark again, even those whose inputs did not change")
-    .option("--plan", "dry run: print the runs the workload's run.yml expands to, as JSON in execution order")
+    .option(
+      "--plan",
+      "dry run: the runs the workload's run.yml expands to, as JSON in execution order, with where each client runs",
+    )
     .action(
       exitWith(async (options: { workload?: string; reset?: boolean; plan?: boolean }, command: Command) => {
         const global = command.optsWithGlobals<GlobalOptions>();
         if (options.plan) {
           if (!options.workload) throw new UsageError("bench --plan needs --workload DIR");
-          console.log(JSON.stringify(readWorkload(path.resolve(options.workload)).runs, null, 2));
+          const { runs } = readWorkload(path.resolve(options.workload));
+          const client = describeRoute(clientRoute(validate(global).provider));
+          console.log(
+            JSON.stringify(
+              runs.map((run) => ({ ...run, client })),
+              null,
+              2,
+            ),
+          );
           return 0;
         }
         if (options.workload) {

@@ -12,6 +12,7 @@ import * as kolla from "./kolla";
 import * as newStack from "./new";
 import * as os from "./os";
 import * as preview from "./preview";
+import * as tunnel from "./ssh-tunnel";
 import * as tc from "./tc";
 import * as up from "./up";
 
@@ -39,7 +40,7 @@ function program(): Command {
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(enos <verb> --help lists every option of a verb)")
     .exitOverride();
-  for (const verb of [newStack, check, deploy, up, os, init, bench, tc, backup, info, preview, destroy, kolla])
+  for (const verb of [newStack, check, deploy, up, os, init, bench, tc, backup, info, tunnel, preview, destroy, kolla])
     verb.register(enos);
   for (const command of enos.commands) command.exitOverride();
   return enos;

@@ -7,9 +7,11 @@ import { PROJECT_DIR } from "../config/paths";
 import { shellQuote } from "../config/shell";
 import { type BenchRun, runDir } from "../workloads/expand";
 import type { Workload } from "../workloads/run-file";
+import type { ClientRoute } from "./bench/client";
 import { type BenchPaths, renderRallyEnvScript, renderRallyRunScript, renderShakerRunScript } from "./bench/render";
+import type { Conditions } from "./bench/stamp";
 import type { SummaryRequest } from "./bench/summarize";
-import { BASH, replacedFirst } from "./commands";
+import { BASH, localFile, replacedFirst } from "./commands";
 
 export interface BenchmarkArgs {
   /** The validated workload (workloads/run-file.ts: readWorkload). */
@@ -25,6 +27,13 @@ export interface BenchmarkArgs {
    * so a change (new constraints, emulation turned off) re-runs every run.
    */
   networkPlan?: pulumi.Input<string>;
+  /**
+   * What each run is stamped with besides the network's plan: the configuration's hash, the OpenStack
+   * under test, and the tc report's directory when the emulation is measured (network_constraints.test).
+   */
+  conditions: Omit<Conditions, "network"> & { tcReportDir?: string };
+  /** How the clients reach the VIPs, and the ssh_config of the hosts (a SOCKS proxy's way); direct when absent. */
+  client?: pulumi.Input<{ route: ClientRoute; sshConfig: string }>;
 }
 
 /**
@@ -63,6 +72,7 @@ export class Benchmark extends pulumi.ComponentResource {
   constructor(name: string, args: BenchmarkArgs, opts?: pulumi.ComponentResourceOptions) {
     super(Benchmark.__pulumiType, name, {}, opts);
     const openrc = args.openrc === undefined ? undefined : pulumi.output(args.openrc);
+    const client = pulumi.output(args.client);
     const paths = (rc?: string): BenchPaths => ({
       bin: path.join(PROJECT_DIR, ".venv", "bin"),
       // pyshaker needs Jinja2 < 3, which ansible-core cannot use: it has a venv of its own.
@@ -70,12 +80,29 @@ export class Benchmark extends pulumi.ComponentResource {
       workloadDir: args.workload.dir,
       resultsDir: args.resultsDir,
       openrc: rc,
+      conditions: path.join(args.resultsDir, "conditions.json"),
     });
     const withOpenrc = <T>(render: (p: BenchPaths) => T) =>
-      openrc ? openrc.apply((rc) => render(paths(rc))) : pulumi.output(render(paths()));
-    const after = opts?.dependsOn;
+      pulumi.all([openrc, client]).apply(([rc, c]) => render({ ...paths(rc), client: c }));
+    const identity = (hash: string) => ({ runId: args.runId ?? null, fingerprint: hash });
     const fingerprint = (run: BenchRun) => runFingerprint(run, args.workload.dir, args.runId);
     const network = args.networkPlan ?? "no network emulation";
+    // Read by each run when it starts, not an input of the runs: a change of it re-runs nothing.
+    const { tcReportDir, ...known } = args.conditions;
+    const conditions = localFile(
+      "bench-conditions",
+      {
+        path: paths().conditions,
+        content: pulumi.output(args.networkPlan).apply((plan) =>
+          JSON.stringify({
+            ...known,
+            network: plan ? { plan, reportDir: tcReportDir ?? null } : null,
+          } satisfies Conditions),
+        ),
+      },
+      { parent: this, dependsOn: opts?.dependsOn },
+    ).command;
+    const after = [conditions];
 
     const shakerRuns = args.workload.runs.filter((r) => r.type === "shaker");
     if (shakerRuns.length && !openrc) {
@@ -101,18 +128,18 @@ export class Benchmark extends pulumi.ComponentResource {
         command = new local.Command(
           `run:${runDir(run)}`,
           {
-            create: withOpenrc((p) => renderRallyRunScript(run, `enos-${hash.slice(0, 16)}`, p)),
+            create: withOpenrc((p) => renderRallyRunScript(run, identity(hash), p)),
             interpreter: BASH,
             triggers: [hash, env.stdout, network],
           },
-          replacedFirst({ parent: this, dependsOn: [env, ...previous] }),
+          replacedFirst({ parent: this, dependsOn: [env, ...waitFor()] }),
         );
         rallyRuns.push({ run, command, hash });
       } else if (openrc) {
         command = new local.Command(
           `run:${runDir(run)}`,
           {
-            create: openrc.apply((rc) => renderShakerRunScript(run, { ...paths(rc), openrc: rc })),
+            create: openrc.apply((rc) => renderShakerRunScript(run, identity(hash), { ...paths(rc), openrc: rc })),
             interpreter: BASH,
             triggers: [hash, network],
           },
@@ -125,14 +152,15 @@ export class Benchmark extends pulumi.ComponentResource {
     }
 
     if (env) {
-      const request: SummaryRequest = {
-        resultsDir: args.resultsDir,
-        runs: rallyRuns.map(({ run }) => ({ scenario: run.name, args: run.args, dir: runDir(run) })),
-      };
+      // The runs of this update's entries are the current ones; the summary lists every run there is.
+      const request = pulumi
+        .all(rallyRuns.map(({ command }) => command.stdout))
+        .apply((dirs): SummaryRequest => ({ resultsDir: args.resultsDir, current: dirs.map((d) => d.trim()) }));
+      const summarize = shellQuote(path.join(__dirname, "bench", "summarize.js"));
       const summary = new local.Command(
         "rally-summary",
         {
-          create: `node ${shellQuote(path.join(__dirname, "bench", "summarize.js"))} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n`,
+          create: request.apply((r) => `node ${summarize} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(r)}\nENOS_JSON\n`),
           interpreter: BASH,
           triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout, network],
         },

@@ -5,6 +5,9 @@
  * interpolated linearly as Rally does, so that the numbers match its HTML report.
  */
 
+import * as path from "node:path";
+import type { Stamp } from "../components/bench/stamp";
+
 /** The parts of Rally's JSON report the summary reads. */
 export interface RallyReport {
   tasks: {
@@ -22,7 +25,13 @@ export interface RallyReport {
   }[];
 }
 
-export interface SummaryRow {
+/** Which run a row is of: its record, and whether it is its entry's latest (the workload as it is). */
+export interface RunOf {
+  stamp: Stamp;
+  current: boolean;
+}
+
+export interface SummaryRow extends Partial<RunOf> {
   scenario: string;
   args: Record<string, unknown>;
   /** Where the run's reports are, relative to results/<stack>. */
@@ -49,6 +58,7 @@ export function percentile(sorted: number[], fraction: number): number {
 export function summarizeRun(
   run: { scenario: string; args: Record<string, unknown>; dir: string },
   report: RallyReport,
+  of?: RunOf,
 ): SummaryRow[] {
   return report.tasks.flatMap((task) =>
     task.subtasks.flatMap((subtask) =>
@@ -56,6 +66,7 @@ export function summarizeRun(
         const durations = w.data.map((i) => i.duration).sort((a, b) => a - b);
         return {
           ...run,
+          ...of,
           workload: Object.keys(w.scenario)[0],
           iterations: w.total_iteration_count,
           failed: w.failed_iteration_count,
@@ -83,11 +94,26 @@ export function summarizeRun(
 const seconds = (v: number | undefined) => (v === undefined ? "n/a" : v.toFixed(3));
 const cell = (text: string) => text.replace(/\|/g, "\\|");
 
-/** The summary as a markdown table. */
-export function renderSummaryMarkdown(rows: SummaryRow[]): string {
+/** What a run ran under, in a line: OpenStack, the configuration's and globals.yml's hashes, the network. */
+function conditionsOf(stamp: Stamp): string {
+  const short = (hash: string) => hash.slice(0, 12);
+  const os = stamp.openstack;
+  const openstack = os
+    ? `${os.source} ${os.release ?? "(release unknown)"}, globals.yml ${short(os.globalsSha256)}`
+    : "no OpenStack";
+  const tc = stamp.network;
+  const network = tc
+    ? `tc plan ${short(tc.plan)}, ${tc.report ? `measured: \`${tc.report}\`` : "not measured"}`
+    : "no network emulation";
+  return `${openstack}; configuration ${short(stamp.configuration)}; ${network}`;
+}
+
+/** The summary as a markdown table, every run's conditions, and the runs that left no results. */
+export function renderSummaryMarkdown(rows: SummaryRow[], failed: string[] = []): string {
   const header =
-    "| scenario | args | workload | iterations | success | min (s) | median (s) | p95 (s) | max (s) | SLA |\n" +
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+    "| scenario | args | run | workload | iterations | success | min (s) | median (s) | p95 (s) | max (s) | SLA |\n" +
+    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+  const runName = (r: SummaryRow) => (r.stamp ? `${path.basename(r.dir)}${r.current ? " (current)" : ""}` : "-");
   const lines = rows.map(
     (r) =>
       "| " +
@@ -98,6 +124,7 @@ export function renderSummaryMarkdown(rows: SummaryRow[]): string {
             .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
             .join(" ") || "-",
         ),
+        cell(runName(r)),
         cell(r.workload),
         String(r.iterations),
         r.successRate === null ? "n/a" : `${(r.successRate * 100).toFixed(1)}%`,
@@ -109,12 +136,18 @@ export function renderSummaryMarkdown(rows: SummaryRow[]): string {
       ].join(" | ") +
       " |",
   );
+  const unique = (list: string[]) => list.filter((l, i) => list.indexOf(l) === i);
+  const runs = unique(
+    rows.map(
+      (r) => `- ${cell(r.scenario)} (${r.workload}): \`${r.dir}\`${r.stamp ? ` — ${cell(conditionsOf(r.stamp))}` : ""}`,
+    ),
+  );
   return (
-    `# Rally summary\n\n${header}${lines.join("\n")}\n\nReports: \`<dir>/report.html\` and \`<dir>/results.json\` per run:\n\n` +
-    rows
-      .map((r) => `- ${cell(r.scenario)} (${r.workload}): \`${r.dir}\``)
-      .filter((l, i, all) => all.indexOf(l) === i)
-      .join("\n") +
-    "\n"
+    `# Rally summary\n\n${header}${lines.join("\n")}\n\n` +
+    "Runs: `<dir>/report.html`, `<dir>/results.json` and what it ran under, `<dir>/stamp.json`:\n\n" +
+    `${runs.join("\n")}\n` +
+    (failed.length
+      ? `\nRuns without results (see their rally.log):\n\n${failed.map((d) => `- \`${d}\``).join("\n")}\n`
+      : "")
   );
 }

@@ -2,7 +2,7 @@
 `task report` would do, in one process per step: each rally command spends seconds importing.
 
   rally_task.py env CONFIG NAME [--from-sysenv]   fresh database + environment; prints its uuid
-  rally_task.py run REQUEST.json                  one task; writes results.json and report.html
+  rally_task.py run RUN_DIR/request.json          one task; writes results.json and report.html beside it
 """
 import json
 import os
@@ -28,7 +28,7 @@ def create_env(config, name, from_sysenv):
     print(env_mgr.EnvManager.create(name, spec).uuid)
 
 
-def run_task(request):
+def run_task(request, out):
     api = rally_api.API(config_file=request["config"], plugin_paths=request["pluginPaths"] or None)
     with open(request["task"]) as f:
         rendered = api.task.render_template(
@@ -41,7 +41,7 @@ def run_task(request):
         sys.exit(f"task {task['uuid']} ended {status}")
     for output_type, name in (("json", "results.json"), ("html", "report.html")):
         report = api.task.export(tasks=[task["uuid"]], output_type=output_type,
-                                 output_dest=os.path.join(request["out"], name))
+                                 output_dest=os.path.join(out, name))
         for path, content in report.get("files", {}).items():
             with open(path, "w") as f:
                 f.write(content)
@@ -54,4 +54,4 @@ if __name__ == "__main__":
         create_env(sys.argv[2], sys.argv[3], "--from-sysenv" in sys.argv[4:])
     else:
         with open(sys.argv[2]) as f:
-            run_task(json.load(f))
+            run_task(json.load(f), os.path.dirname(os.path.abspath(sys.argv[2])))

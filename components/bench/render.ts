@@ -2,6 +2,8 @@ import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import { shellQuote } from "../../config/shell";
 import { type BenchRun, runDir } from "../../workloads/expand";
+import { type ClientRoute, renderClientRoute } from "./client";
+import type { StampRequest } from "./stamp";
 
 /** Everything a benchmark script needs to know of where things are. */
 export interface BenchPaths {
@@ -14,6 +16,16 @@ export interface BenchPaths {
   resultsDir: string;
   /** An admin-openrc file; absent on a stack without OpenStack. */
   openrc?: string;
+  /** results/<stack>/conditions.json: what the runs are measured under (components/bench/stamp.ts). */
+  conditions: string;
+  /** How the clients reach the VIPs (components/bench/client.ts); direct when absent. */
+  client?: { route: ClientRoute; sshConfig: string };
+}
+
+/** What names and triggers a run: the stack's run id and the run's fingerprint. */
+export interface RunIdentity {
+  runId: string | null;
+  fingerprint: string;
 }
 
 /** The Rally environment every task of the stack runs in. */
@@ -52,22 +64,31 @@ export function renderRallyEnvScript(p: BenchPaths): string {
   ].join("\n");
 }
 
-/** One Rally task with one element of the args product; its log, results.json and report.html in its directory. */
-export function renderRallyRunScript(run: BenchRun, tag: string, p: BenchPaths): string {
-  const out = path.join(p.resultsDir, runDir(run));
+/**
+ * A new directory for this run beside the entry's earlier runs (stamp.ts names it by time and run id,
+ * and stamps it), in $out.
+ */
+function newRunDir(run: BenchRun, id: RunIdentity, p: BenchPaths): string {
+  const request: StampRequest = { conditions: p.conditions, base: path.join(p.resultsDir, runDir(run)), run, ...id };
+  const stamp = shellQuote(path.join(__dirname, "stamp.js"));
+  return `out=$(node ${stamp} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n)`;
+}
+
+/** One Rally task with one element of the args product: its log, results.json and report.html; a new directory. */
+export function renderRallyRunScript(run: BenchRun, id: RunIdentity, p: BenchPaths): string {
   const request = {
     config: rallyFiles(p).config,
     env: RALLY_ENV,
     task: path.join(p.workloadDir, run.file),
     args: run.args,
     pluginPaths: run.plugin ? [path.join(p.workloadDir, run.plugin)] : [],
-    tags: [tag],
-    out,
+    // Rally's tag: the task of this entry's fingerprint among the database's tasks.
+    tags: [`enos-${id.fingerprint.slice(0, 16)}`],
   };
   return [
     "set -euo pipefail",
-    `out=${shellQuote(out)}`,
-    `rm -rf "$out"; mkdir -p "$out"`,
+    newRunDir(run, id, p),
+    ...(p.client ? renderClientRoute(p.client.route, p.client.sshConfig, path.join(p.bin, "python")) : []),
     `cat > "$out/request.json" <<'ENOS_JSON'\n${JSON.stringify(request, null, 2)}\nENOS_JSON`,
     `if ! ${rallyTask(p)} run "$out/request.json" > "$out/rally.log" 2>&1; then`,
     `  echo "rally failed for this run; its log is $out/rally.log:" >&2; tail -25 "$out/rally.log" >&2; exit 1`,
@@ -81,8 +102,7 @@ export function renderRallyRunScript(run: BenchRun, tag: string, p: BenchPaths):
  * One Shaker scenario alias. Its agents, booted in the cloud, connect back to the server Shaker runs
  * here: the endpoint is this machine's address on the route to the cloud's API.
  */
-export function renderShakerRunScript(run: BenchRun, p: BenchPaths & { openrc: string }): string {
-  const out = path.join(p.resultsDir, runDir(run));
+export function renderShakerRunScript(run: BenchRun, id: RunIdentity, p: BenchPaths & { openrc: string }): string {
   const shaker = path.join(p.shakerBin, "shaker");
   const venv = path.dirname(p.shakerBin);
   return [
@@ -91,8 +111,7 @@ export function renderShakerRunScript(run: BenchRun, p: BenchPaths & { openrc: s
     ...sourceOpenrc(p.openrc),
     `api=$(${shellQuote(path.join(p.bin, "python"))} -c 'import os, urllib.parse; print(urllib.parse.urlparse(os.environ["OS_AUTH_URL"]).hostname)')`,
     `address=$(ip -o route get "$api" | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p')`,
-    `out=${shellQuote(out)}`,
-    `rm -rf "$out"; mkdir -p "$out"`,
+    newRunDir(run, id, p),
     // The image and flavor Shaker's agents boot from; the builder reuses them when they exist.
     `${shellQuote(path.join(p.shakerBin, "shaker-image-builder"))} > "$out/image-builder.log" 2>&1`,
     `${shellQuote(shaker)} --server-endpoint "$address:${SHAKER_PORT}" --scenario ${shellQuote(run.file)} --external-net public` +

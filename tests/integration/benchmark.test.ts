@@ -33,6 +33,14 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
   let bench: TestExperiment;
   let workload: string;
   let resultsDir: string;
+  /** An entry's run directories (relative to the results), oldest first. */
+  const runsOf = (entry: string): string[] =>
+    fs.existsSync(path.join(resultsDir, entry))
+      ? fs
+          .readdirSync(path.join(resultsDir, entry))
+          .sort()
+          .map((run) => path.join(entry, run))
+      : [];
   const summary = (): SummaryRow[] =>
     JSON.parse(fs.readFileSync(path.join(resultsDir, "rally", "summary.json"), "utf8"));
   const config = (extra: Record<string, unknown> = {}) => ({
@@ -61,28 +69,41 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     // Rally's database keeps the admin password it was given (env --from-sysenv): its owner's only.
     assert.equal(fs.statSync(path.join(resultsDir, "rally")).mode & 0o777, 0o700);
     assert.equal(fs.statSync(path.join(resultsDir, "rally", "rally.sqlite")).mode & 0o777, 0o600);
-    const dirs = [
+    const entries = [
       "rally/sleep/concurrency-1_times-10_sleep-0.01",
       "rally/sleep/concurrency-2_times-10_sleep-0.01",
       "rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10",
       "rally/plugin-steps/concurrency-1_times-10_steps-3",
     ];
+    // Each run in a directory of its own under its entry's, named by its start (no run id set).
+    const dirs = entries.map((entry) => {
+      const runs = runsOf(entry);
+      assert.equal(runs.length, 1, `${entry}: one run`);
+      assert.match(path.basename(runs[0]), /^\d{8}T\d{6}Z$/);
+      return runs[0];
+    });
     for (const dir of dirs) {
       assert.match(fs.readFileSync(path.join(resultsDir, dir, "report.html"), "utf8"), /<html/i, `${dir}/report.html`);
       assert.equal(
         JSON.parse(fs.readFileSync(path.join(resultsDir, dir, "results.json"), "utf8")).tasks[0].status,
         "finished",
       );
+      const stamp = JSON.parse(fs.readFileSync(path.join(resultsDir, dir, "stamp.json"), "utf8"));
+      assert.deepEqual(
+        [stamp.runId, stamp.openstack, stamp.network, stamp.configuration.length],
+        [null, null, null, 64],
+        `${dir}/stamp.json: no run id, no OpenStack, no network emulation, the configuration's sha256`,
+      );
     }
     assert.deepEqual(
-      summary().map((r) => [r.dir, r.workload, r.iterations, r.successRate, r.sla.passed]),
+      summary().map((r) => [r.dir, r.workload, r.iterations, r.successRate, r.sla.passed, r.current]),
       [
-        [dirs[0], "Dummy.dummy", 10, 1, true],
-        [dirs[1], "Dummy.dummy", 10, 1, true],
+        [dirs[0], "Dummy.dummy", 10, 1, true, true],
+        [dirs[1], "Dummy.dummy", 10, 1, true, true],
         // from_iteration 1 to 10, each 5: iterations 5 and 10 fail; the SLA allows 10%.
-        [dirs[2], "Dummy.failure", 10, 0.8, false],
+        [dirs[2], "Dummy.failure", 10, 0.8, false, true],
         // The workload's own plugin, loaded by Rally.
-        [dirs[3], "Enos.steps", 10, 1, true],
+        [dirs[3], "Enos.steps", 10, 1, true, true],
       ],
     );
     const pluginRun = JSON.parse(fs.readFileSync(path.join(resultsDir, dirs[3], "results.json"), "utf8"));
@@ -94,7 +115,7 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
       assert.ok(row.duration && row.duration.min <= row.duration.median && row.duration.p95 <= row.duration.max);
     assert.match(
       fs.readFileSync(path.join(resultsDir, "rally", "summary.md"), "utf8"),
-      /\| failures \| concurrency=1 times=10 each=5 max_failure_percent=10 \| Dummy.failure \| 10 \| 80.0% \|/,
+      /\| failures \| concurrency=1 times=10 each=5 max_failure_percent=10 \| \d{8}T\d{6}Z \(current\) \| Dummy.failure \| 10 \| 80.0% \|/,
     );
   });
 
@@ -115,9 +136,15 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     ]);
     assert.deepEqual(runsWith(ops, "same").length, 3, "the other runs untouched");
     assert.equal(ops.get("rally-summary"), "replace");
-    assert.equal(
-      summary().find((r) => r.workload === "Dummy.failure")?.successRate,
-      0.5,
+    assert.deepEqual(
+      summary()
+        .filter((r) => r.workload === "Dummy.failure")
+        .map((r) => [r.dir.split("/")[2], r.successRate, r.current]),
+      [
+        // The run of the entry as it was stays, listed, no longer current.
+        ["concurrency-1_times-10_each-2_max_failure_percent-10", 0.5, true],
+        ["concurrency-1_times-10_each-5_max_failure_percent-10", 0.8, false],
+      ],
       "every 2nd of 10 iterations fails",
     );
   });
@@ -137,5 +164,33 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     const all = await upWithOps(bench);
     assert.equal(runsWith(all, "replace").length, 4);
     assert.equal(runsWith(all, "same").length, 0);
+  });
+
+  test("re-runs keep every earlier run; the summary lists them all, the latest of each entry current", () => {
+    const runs = [
+      ["rally/sleep/concurrency-1_times-10_sleep-0.01", 3],
+      ["rally/sleep/concurrency-2_times-10_sleep-0.01", 3],
+      ["rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10", 1],
+      ["rally/failures/concurrency-1_times-10_each-2_max_failure_percent-10", 2],
+      ["rally/plugin-steps/concurrency-1_times-10_steps-3", 2],
+    ] as const;
+    for (const [entry, count] of runs) {
+      const dirs = runsOf(entry);
+      assert.equal(dirs.length, count, `${entry}: ${dirs.join(", ")}`);
+      for (const dir of dirs)
+        assert.ok(fs.existsSync(path.join(resultsDir, dir, "results.json")), `${dir}/results.json`);
+      if (count > 1) assert.match(dirs[count - 1], /_second$/, "the run id names the latest run");
+    }
+    const rows = summary();
+    assert.deepEqual(rows.map((r) => r.dir).sort(), runs.flatMap(([entry]) => runsOf(entry)).sort());
+    assert.deepEqual(
+      rows.filter((r) => r.current).map((r) => [r.dir.split("/").slice(1, 3).join("/"), r.stamp?.runId]),
+      [
+        ["sleep/concurrency-1_times-10_sleep-0.01", "second"],
+        ["sleep/concurrency-2_times-10_sleep-0.01", "second"],
+        ["failures/concurrency-1_times-10_each-2_max_failure_percent-10", "second"],
+        ["plugin-steps/concurrency-1_times-10_steps-3", "second"],
+      ],
+    );
   });
 });

@@ -314,7 +314,7 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       const jobs = fake.jobs.map((j) => j.uid);
       const replace = await resourcesOf(g5k.stack, ["testbed"]);
       assert.ok(
-        replace.some((urn) => urn.endsWith("::nodes-rennes")),
+        replace.some((urn) => urn.endsWith("::testbed-nodes-rennes")),
         "the nodes are replaced",
       );
       await g5k.stack.up({ parallel: 64, replace });

@@ -27,6 +27,7 @@ const VERB_OPTIONS: Record<string, string[]> = {
   tc: ["--test", "--reset", "--plan"],
   backup: ["--backup_dir", "--plan"],
   info: ["--out"],
+  "ssh-tunnel": ["--port", "--host"],
   preview: [],
   destroy: ["--hard", "--include-images"],
   kolla: [],

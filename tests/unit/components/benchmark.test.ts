@@ -4,11 +4,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import type { BenchmarkArgs } from "../../../components/benchmark";
 import { ConfigError } from "../../../config/errors";
 import { loadExperiment } from "../../../config/load";
 import { PROJECT_DIR } from "../../../config/paths";
 import { testbedNetwork } from "../../../config/vips";
 import { readWorkload } from "../../../workloads/run-file";
+import { FIXTURES } from "../../support/helpers";
 import { waitForRPCs } from "../../support/pulumi-mocks";
 
 /** Commands the phases register: name -> inputs; and every resource's type. */
@@ -28,6 +30,7 @@ pulumi.runtime.setMocks(
   false,
 );
 
+const conditions = { configuration: "c0ffee", openstack: null };
 const cloudWorkload = readWorkload(path.join(PROJECT_DIR, "workloads", "default"));
 const network = testbedNetwork(
   [],
@@ -42,10 +45,27 @@ async function registered(create: () => void): Promise<Map<string, Record<string
   return new Map(commands);
 }
 
+/** The commands of the default workload's benchmarks against a cloud (an admin-openrc). */
+async function cloudBenchmark(args: Partial<BenchmarkArgs> = {}) {
+  const { Benchmark } = await import("../../../components/benchmark");
+  return registered(
+    () =>
+      new Benchmark("benchmark", {
+        workload: cloudWorkload,
+        resultsDir: "/r/s",
+        openrc: "/k/admin-openrc",
+        conditions,
+        ...args,
+      }),
+  );
+}
+
 describe("benchmark and init resource graphs (pulumi mocks)", () => {
   test("without OpenStack: Rally in an empty environment, one command per run, Shaker skipped", async () => {
     const { Benchmark } = await import("../../../components/benchmark");
-    const made = await registered(() => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s" }));
+    const made = await registered(
+      () => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s", conditions }),
+    );
     const rallyRuns = cloudWorkload.runs.filter((r) => r.type === "rally");
     assert.deepEqual([...made.keys()].filter((n) => n.startsWith("run:")).length, rallyRuns.length);
     assert.ok(made.has("rally-env") && made.has("rally-summary"));
@@ -62,10 +82,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   });
 
   test("with an admin-openrc: Rally's environment from it, and each Shaker alias run against the cloud", async () => {
-    const { Benchmark } = await import("../../../components/benchmark");
-    const made = await registered(
-      () => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s", openrc: "/k/admin-openrc" }),
-    );
+    const made = await cloudBenchmark();
     assert.match(
       String(made.get("rally-env")!.create),
       /source '\/k\/admin-openrc'.*\n.* env '\/r\/s\/rally\/rally.conf' enos --from-sysenv/,
@@ -76,6 +93,34 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
       /shaker' --server-endpoint "\$address:5999" --scenario 'openstack\/perf_l2' --external-net public --output "\$out\/results.json" --report "\$out\/report.html"/,
     );
     assert.ok(made.has("run:shaker/l3-east-west-throughput/default"));
+  });
+
+  test("what the runs run under goes to conditions.json, which each run reads when it starts", async () => {
+    const made = await cloudBenchmark({
+      networkPlan: "5eed",
+      conditions: {
+        configuration: "c0ffee",
+        openstack: { source: "kolla-ansible", globals: "/k/globals.yml" },
+        tcReportDir: "/r/s/tc",
+      },
+    });
+    const file = made.get("bench-conditions")!;
+    assert.match(String(file.create), /mv '\/r\/s\/conditions.json.tmp' '\/r\/s\/conditions.json'/);
+    assert.deepEqual(JSON.parse(String(file.stdin)), {
+      configuration: "c0ffee",
+      openstack: { source: "kolla-ansible", globals: "/k/globals.yml" },
+      network: { plan: "5eed", reportDir: "/r/s/tc" },
+    });
+    for (const [name, inputs] of made) {
+      if (!name.startsWith("run:")) continue;
+      const script = String(inputs.create);
+      assert.match(script, /"conditions":"\/r\/s\/conditions.json"/, name);
+      assert.doesNotMatch(
+        script,
+        /c0ffee|rm -rf/,
+        `${name}: reads the conditions when it runs, deletes no earlier run`,
+      );
+    }
   });
 
   test("a run id changes every run's triggers; nothing else does", async () => {
@@ -111,14 +156,9 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     assert.equal(made.get("init")!.update, create, "a changed input re-runs the (idempotent) command in place");
   });
 
-  test("a wrong run.yml stops the program before any resource is registered", async () => {
+  /** Constructs the experiment, which must throw `expected` before registering any resource. */
+  async function refusedBeforeAnyResource(config: ReturnType<typeof loadExperiment>, expected: RegExp) {
     const { Experiment } = await import("../../../components/experiment");
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
-    fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
-    const config = loadExperiment({
-      stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, workload: dir },
-      baseDir: PROJECT_DIR,
-    });
     types.length = 0;
     assert.throws(
       () =>
@@ -128,16 +168,42 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
           stateDir: "/tmp/enos-graph",
           resultsDir: "/tmp/enos-graph/results",
         }),
-      (error: Error) =>
-        error instanceof ConfigError &&
-        /run.yml:rally.scenarios\[0\].file: .*missing.yml does not exist/.test(error.message),
+      (error: Error) => error instanceof ConfigError && expected.test(error.message),
     );
     await waitForRPCs();
-    fs.rmSync(dir, { recursive: true });
     assert.deepEqual(
       types.filter((t) => !t.endsWith(":Experiment")),
       [],
       "no resource but the (empty) experiment component",
+    );
+  }
+
+  test("a wrong run.yml stops the program before any resource is registered", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bad-workload-"));
+    fs.writeFileSync(path.join(dir, "run.yml"), "rally:\n  scenarios:\n    - {name: a, file: missing.yml}\n");
+    const config = loadExperiment({
+      stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, workload: dir },
+      baseDir: PROJECT_DIR,
+    });
+    try {
+      await refusedBeforeAnyResource(config, /run.yml:rally.scenarios\[0\].file: .*missing.yml does not exist/);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  test("Shaker on a testbed whose VIPs are reached through the SOCKS proxy: refused before any resource", async () => {
+    const seed = path.join(FIXTURES, "seed");
+    const config = loadExperiment({
+      stack: {
+        reservationFile: path.join(seed, "openstack.yaml"),
+        workload: path.join(PROJECT_DIR, "workloads", "default"),
+      },
+      baseDir: seed,
+    });
+    await refusedBeforeAnyResource(
+      config,
+      /workloads\/default\/run.yml:shaker: Shaker's agents, .* reach: the hosts are behind the gateway host's floating IP, gateway: true\. Set shaker.enabled: false/,
     );
   });
 });

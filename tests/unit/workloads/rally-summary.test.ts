@@ -47,7 +47,7 @@ describe("Rally summary", () => {
     const markdown = renderSummaryMarkdown([actions, failures]);
     assert.match(
       markdown,
-      /\| two \| times=20 \| Dummy.dummy_random_fail_in_atomic \| 20 \| 40.0% \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| failed: Failure rate criteria/,
+      /\| two \| times=20 \| - \| Dummy.dummy_random_fail_in_atomic \| 20 \| 40.0% \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| failed: Failure rate criteria/,
     );
     assert.match(markdown, /- two \(Dummy.dummy_random_action\): `rally\/two\/times-20`/);
   });

@@ -233,11 +233,29 @@ describe("enos bench --plan", () => {
   const enos = (...args: string[]) =>
     spawnSync(process.execPath, [path.join(PROJECT_DIR, "dist", "cli", "enos.js"), ...args], { encoding: "utf8" });
 
-  test("prints the runs a workload expands to, in execution order, and runs nothing", () => {
+  test("prints the runs a workload expands to, in execution order, each with where its client runs", () => {
     const plan = enos("bench", "--plan", "--workload", path.join(FIXTURES, "seed", "bench"));
     assert.equal(plan.status, 0, plan.stderr);
-    assert.deepEqual(JSON.parse(plan.stdout), readWorkload(path.join(FIXTURES, "seed", "bench")).runs);
-    assert.deepEqual(Object.keys(JSON.parse(plan.stdout)[0]), ["type", "name", "file", "args", "plugin"]);
+    const client = "on this machine, straight to the VIPs (the local testbed's networks are bridges on this machine)";
+    assert.deepEqual(
+      JSON.parse(plan.stdout),
+      readWorkload(path.join(FIXTURES, "seed", "bench")).runs.map((run) => ({ ...run, client })),
+    );
+    assert.deepEqual(Object.keys(JSON.parse(plan.stdout)[0]), ["type", "name", "file", "args", "plugin", "client"]);
+    // An OpenStack testbed behind its gateway (the default): through the SOCKS proxy.
+    const behind = enos(
+      "-f",
+      path.join(FIXTURES, "seed", "openstack.yaml"),
+      "bench",
+      "--plan",
+      "--workload",
+      "workloads/dummy",
+    );
+    assert.equal(behind.status, 0, behind.stderr);
+    assert.match(
+      JSON.parse(behind.stdout)[0].client,
+      /^on this machine, through a SOCKS proxy ssh opens on the first control host \(the hosts are behind the gateway host's floating IP, gateway: true\)$/,
+    );
   });
 
   test("a wrong run.yml: the errors, exit code 1", () => {
