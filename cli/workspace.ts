@@ -10,7 +10,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import type { HostPlan } from "../components/tc/plan";
-import { CACHE_DIR, experimentDirOf, PROJECT_DIR, STATE_DIR, stateDirOf } from "../config/paths";
+import { CACHE_DIR, experimentDirOf, findExperimentDir, PROJECT_DIR, STATE_DIR, stateDirOf } from "../config/paths";
 
 export { STATE_DIR };
 
@@ -28,6 +28,9 @@ export const experimentStateDir = (): string => stateDirOf(experimentDir());
 export function initExperimentDir(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   const project = path.join(dir, "Pulumi.yaml");
+  if (fs.existsSync(project) && findExperimentDir(dir) !== dir) {
+    throw new Error(`${project} is another Pulumi project's: pick another directory for the experiment`);
+  }
   const files = {
     [project]:
       `# An enos-pulumi experiment: its stacks (Pulumi.<stack>.yaml), state (.pulumi-state/) and results\n` +

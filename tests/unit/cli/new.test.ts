@@ -65,5 +65,12 @@ describe("enos new: a commented sample reservation.yaml, as Enos printed", () =>
     const check = enosIn(experiment, "check", "--stack", "mine");
     assert.equal(check.code, 0, check.err);
     assert.match(check.out, /type: static/);
+    const other = path.join(dir, "website");
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, "Pulumi.yaml"), "name: website\nruntime: nodejs\n");
+    const refused = enosIn(dir, "new", "--dir", other);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /website\/Pulumi\.yaml is another Pulumi project's: pick another directory/);
+    assert.deepEqual(fs.readdirSync(other), ["Pulumi.yaml"], "nothing written there");
   });
 });
