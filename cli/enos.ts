@@ -28,11 +28,13 @@ function program(): Command {
     .description("Reproducible OpenStack experiments on testbeds: Enos' verbs over this project's Pulumi stacks")
     .option(
       "-S, --stack <name>",
-      "the stack (one experiment on one testbed: Pulumi.<name>.yaml); default: with ./reservation.yaml or -f the file's own, else dev",
+      "the stack (one experiment on one testbed: Pulumi.<name>.yaml); " +
+        "default: with ./reservation.yaml or -f the file's own, else dev",
     )
     .option(
       "-f, --file <reservation.yaml>",
-      "an Enos reservation file as the experiment (default ./reservation.yaml when there): the stack named after it (created, with enos:reservationFile), or --stack's",
+      "an Enos reservation file as the experiment (default ./reservation.yaml when there): " +
+        "the stack named after it (created, with enos:reservationFile), or --stack's",
     )
     .addOption(
       new Option("-v, --verbose", "more engine output (-vv: the engine's logs too)")

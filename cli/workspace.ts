@@ -41,7 +41,8 @@ export function initExperimentDir(dir: string): string {
   const written = Object.entries(files).filter(([file]) => !fs.existsSync(file));
   for (const [file, text] of written) fs.writeFileSync(file, text);
   if (written.length === 0) return `${dir} is an experiment directory already`;
-  return `${dir} is now an experiment directory (wrote ${written.map(([f]) => path.basename(f)).join(", ")}): its stacks, state and results stay there`;
+  const names = written.map(([file]) => path.basename(file)).join(", ");
+  return `${dir} is now an experiment directory (wrote ${names}): its stacks, state and results stay there`;
 }
 
 import type { Host, TestbedNetwork } from "../config/types";
