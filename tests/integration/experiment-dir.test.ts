@@ -35,26 +35,36 @@ describe("an experiment directory outside the clone", { timeout: 900_000 }, () =
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("enos deploy there uses ./reservation.yaml, makes the directory an experiment's, keeps the state there", () => {
-    const deploy = enosIn(dir, "deploy");
-    assert.equal(deploy.code, 0, deploy.out + deploy.err);
-    const [first] = deploy.err.split("\n");
+  test("enos preview there uses ./reservation.yaml, makes the directory an experiment's, its state there", () => {
+    const preview = enosIn(dir, "preview");
+    assert.equal(preview.code, 0, preview.out + preview.err);
+    const [first] = preview.err.split("\n");
     assert.equal(first, "enos: using ./reservation.yaml (Enos' default -f; --stack dev for the dev stack)");
-    assert.match(deploy.err, /is now an experiment directory \(wrote Pulumi\.yaml, \.gitignore\)/);
+    assert.match(preview.err, /is now an experiment directory \(wrote Pulumi\.yaml, \.gitignore\)/);
     assert.match(
       fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"),
       new RegExp(`\\nmain: ${path.join(PROJECT_DIR, "index.ts")}\\n`),
     );
-    const stackFile = yaml.load(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8"));
-    assert.deepEqual(
-      stackFile,
-      { config: { "enos:reservationFile": "reservation.yaml" } },
-      "relative: the dir can move",
-    );
+    const stackFile = yaml.load(fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8")) as { config: unknown };
+    assert.deepEqual(stackFile.config, { "enos:reservationFile": "reservation.yaml" }, "relative: the dir can move");
     assert.ok(fs.existsSync(path.join(state, ".pulumi", "stacks", "enos", `${STACK}.json`)), "its backend");
     assert.ok(fs.existsSync(path.join(state, "passphrases", STACK)), "its passphrase");
-    assert.ok(fs.existsSync(path.join(state, STACK, "ssh_config")), "its per-stack files");
     assert.ok(!fs.existsSync(path.join(PROJECT_DIR, `Pulumi.${STACK}.yaml`)), "nothing in the clone");
+    // pulumi, in the same directory: the same program (Pulumi.yaml's main), stack and passphrase.
+    const again = pulumi("preview", "--stack", STACK, "--non-interactive");
+    assert.equal(again.code, 0, again.out + again.err);
+    assert.match(
+      again.out,
+      new RegExp(`resultsDir: "${path.join(dir, "results", STACK)}"`),
+      "results in the directory",
+    );
+  });
+
+  test("enos deploy there: the same stack, its per-stack files in the directory", () => {
+    const deploy = enosIn(dir, "deploy");
+    assert.equal(deploy.code, 0, deploy.out + deploy.err);
+    assert.match(deploy.err, /^enos: using \.\/reservation\.yaml /);
+    assert.ok(fs.existsSync(path.join(state, STACK, "ssh_config")), "its per-stack files");
   });
 
   test("pulumi up --stack reservation there works on the same state: nothing to change", () => {
