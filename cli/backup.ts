@@ -4,8 +4,9 @@ import { runBackup } from "../components/backup/collect";
 import { planBackup, summarize } from "../components/backup/plan";
 import { devCloudSource } from "../components/dev-cloud";
 import { influxdbSource } from "../components/monitoring/render";
-import { PROJECT_DIR, resultsDirOf } from "../config/paths";
+import { resultsDirOf } from "../config/paths";
 import { exitWith, type GlobalOptions, stackName, upRecord, validate } from "./context";
+import { experimentDir } from "./workspace";
 
 /** `enos backup`: every host's logs and state, collected now into one timestamped directory with an index. */
 export function register(program: Command) {
@@ -26,7 +27,7 @@ export function register(program: Command) {
           stack: name,
           hosts,
           sshConfig,
-          resultsDir: resultsDirOf(PROJECT_DIR, name),
+          resultsDir: resultsDirOf(experimentDir(), name),
           backupDir: options.backup_dir && path.resolve(options.backup_dir),
           influxdb: config.enableMonitoring ? influxdbSource(hosts) : undefined,
           devCloud: config.devCloud ? devCloudSource(name, hosts) : undefined,

@@ -3,16 +3,18 @@ import * as path from "node:path";
 import { CommandError, type DiagnosticEvent, type Stack, type UpOptions } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
 import { type ExperimentConfig, loadExperiment } from "../config/load";
-import { PROJECT_DIR } from "../config/paths";
+import { findExperimentDir } from "../config/paths";
 import { readStackFile } from "./stack-file";
 import { KEPT_ON_REPLACE, type Phase, phaseTargets, targetsOf } from "./targets";
 import {
   destroyBackingUpFirst,
   type ExperimentRecord,
+  experimentDir,
   experimentRecord,
+  experimentStateDir,
+  initExperimentDir,
   openExperiment,
   recoverInterruptedUpdate,
-  STATE_DIR,
 } from "./workspace";
 
 /** The options every verb takes (Enos' -f, -v/-vv, -s; --stack/-S for the Pulumi stack). */
@@ -52,15 +54,24 @@ export function experimentStackOf(file: string, stack?: string, create = true): 
       .basename(reservation)
       .replace(/\.ya?ml$/, "")
       .replace(/[^A-Za-z0-9_.-]/g, "-");
-  const stackFile = path.join(PROJECT_DIR, `Pulumi.${name}.yaml`);
+  // Enos' habit: the directory holding reservation.yaml is the experiment's. Outside any project it
+  // becomes an experiment directory (its Pulumi.yaml runs this program), where its state and results go.
+  if (create && !findExperimentDir(process.cwd()) && path.dirname(reservation) === process.cwd()) {
+    console.error(`enos: ${initExperimentDir(process.cwd())}`);
+  }
+  const dir = experimentDir();
+  const stackFile = path.join(dir, `Pulumi.${name}.yaml`);
   if (!fs.existsSync(stackFile)) {
     if (!create) throw new UsageError(`no stack for ${reservation} yet: enos deploy -f ${file} makes it`);
-    fs.writeFileSync(stackFile, yaml.dump({ config: { "enos:reservationFile": reservation } }));
+    // Relative inside the directory: an experiment kept in a repository works wherever it is cloned.
+    const relative = path.relative(dir, reservation);
+    const named = relative.startsWith("..") ? reservation : relative;
+    fs.writeFileSync(stackFile, yaml.dump({ config: { "enos:reservationFile": named } }));
     console.error(`enos: new stack ${name} (${stackFile}) for ${reservation}`);
     return name;
   }
-  const named = readStackFile(PROJECT_DIR, name).reservationFile;
-  if (typeof named !== "string" || path.resolve(PROJECT_DIR, named) !== reservation) {
+  const named = readStackFile(dir, name).reservationFile;
+  if (typeof named !== "string" || path.resolve(dir, named) !== reservation) {
     throw new UsageError(
       `stack ${name} (${stackFile}) is another experiment${typeof named === "string" ? ` (reservationFile: ${named})` : ""}, ` +
         `not ${reservation}: pick another stack with --stack NAME, or leave --stack out to use one named after the file`,
@@ -73,8 +84,8 @@ export function experimentStackOf(file: string, stack?: string, create = true): 
 export function validate(options: GlobalOptions): ExperimentConfig {
   const stack = options.file
     ? { reservationFile: path.resolve(options.file) }
-    : readStackFile(PROJECT_DIR, options.stack ?? "dev");
-  const config = loadExperiment({ stack, baseDir: options.file ? process.cwd() : PROJECT_DIR });
+    : readStackFile(experimentDir(), options.stack ?? "dev");
+  const config = loadExperiment({ stack, baseDir: options.file ? process.cwd() : experimentDir() });
   for (const warning of config.warnings) console.error(`warning: ${warning}`);
   return config;
 }
@@ -82,7 +93,7 @@ export function validate(options: GlobalOptions): ExperimentConfig {
 /** The stack, with an interrupted update settled first (see recoverInterruptedUpdate). */
 export async function settledStack(name: string, forDestroy: boolean, create = false): Promise<Stack> {
   const stack = await openExperiment(name, create);
-  const settled = await recoverInterruptedUpdate(stack, STATE_DIR, forDestroy);
+  const settled = await recoverInterruptedUpdate(stack, experimentStateDir(), forDestroy);
   if (settled.length) console.error(`An earlier update was interrupted; settled: ${settled.join(", ")}`);
   return stack;
 }

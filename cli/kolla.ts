@@ -4,7 +4,7 @@ import { kollaCopyFor } from "../components/kolla";
 import { kollaConfigDirOf } from "../config/paths";
 import { ansibleConfig, renderManualScript } from "../kolla/commands";
 import { exitWith, type GlobalOptions, stackName, UsageError, upRecord, validate } from "./context";
-import { STATE_DIR } from "./workspace";
+import { experimentStateDir } from "./workspace";
 
 /**
  * kolla-ansible with a stack's inventory, globals.yml, passwords.yml and ssh_config, run by hand
@@ -15,7 +15,7 @@ export async function runKollaAnsible(options: GlobalOptions, args: string[]): P
   const config = validate({ ...options, file: undefined, stack: name });
   if (config.kollaMode === "none") throw new UsageError(`stack ${name} has no OpenStack (kolla_mode: none)`);
   const { sshConfig } = await upRecord(name);
-  const run = { venv: kollaCopyFor(config).venv, configDir: kollaConfigDirOf(STATE_DIR, name), sshConfig };
+  const run = { venv: kollaCopyFor(config).venv, configDir: kollaConfigDirOf(experimentStateDir(), name), sshConfig };
   const env = { ...process.env, ANSIBLE_CONFIG: ansibleConfig() };
   const result = spawnSync("bash", ["-c", renderManualScript(run, args)], { stdio: "inherit", env });
   return result.status ?? 1;

@@ -4,18 +4,37 @@ import type { Command } from "commander";
 import { PROJECT_DIR } from "../config/paths";
 import { PROVIDER_TYPES } from "../config/schema";
 import { exitWith, type GlobalOptions, UsageError } from "./context";
+import { experimentDir, initExperimentDir } from "./workspace";
 
-/** The project's example stack of each provider: `enos new` starts from it. */
+/** Enos' own sample (enos/templates/reservation.yaml.sample) opens with Grid'5000. */
+export const DEFAULT_PROVIDER = "g5k";
+
+/** The project's example stack of each provider: `enos new --stack` starts from it. */
 const EXAMPLE_STACK: Record<string, string> = { local: "dev" };
 
-/** Writes Pulumi.<stack>.yaml from the provider's example; returns its path. */
-export function newStackFile(projectDir: string, stack: string, provider: string): string {
+function checkProvider(provider: string): void {
   if (!(PROVIDER_TYPES as readonly string[]).includes(provider)) {
-    throw new Error(`--provider ${provider} is not a testbed; testbeds are ${PROVIDER_TYPES.join(", ")}`);
+    throw new UsageError(`--provider ${provider} is not a testbed; testbeds are ${PROVIDER_TYPES.join(", ")}`);
   }
-  const example = path.join(projectDir, `Pulumi.${EXAMPLE_STACK[provider] ?? provider}.yaml`);
+}
+
+/**
+ * A commented reservation.yaml for the provider, as `enos new` printed Enos' sample: the testbed's
+ * provider and resources, then the keys every experiment has (registry, monitoring, kolla).
+ */
+export function sampleReservation(provider: string): string {
+  checkProvider(provider);
+  const samples = path.join(PROJECT_DIR, "cli", "samples");
+  const read = (name: string) => fs.readFileSync(path.join(samples, `${name}.yaml`), "utf8");
+  return `---\n${read(provider)}${read("common")}`;
+}
+
+/** Writes Pulumi.<stack>.yaml of `dir` from the provider's example; returns its path. */
+export function newStackFile(dir: string, stack: string, provider: string): string {
+  checkProvider(provider);
+  const example = path.join(PROJECT_DIR, `Pulumi.${EXAMPLE_STACK[provider] ?? provider}.yaml`);
   if (!fs.existsSync(example)) throw new Error(`no example stack for ${provider} yet (${example})`);
-  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
   if (fs.existsSync(file)) throw new Error(`${file} exists already: pick another --stack name, or edit that file`);
   // The salt of the example's secrets belongs to that stack: the new one gets its own on first use.
   const text = fs
@@ -30,16 +49,31 @@ export function newStackFile(projectDir: string, stack: string, provider: string
 export function register(program: Command) {
   program
     .command("new")
-    .description("write Pulumi.<stack>.yaml from the provider's example (needs --stack NAME)")
-    .requiredOption("--provider <type>", `the testbed: ${PROVIDER_TYPES.join(", ")}`)
+    .description(
+      "print a commented reservation.yaml (enos new > reservation.yaml); --stack NAME writes Pulumi.NAME.yaml instead",
+    )
+    .option("--provider <type>", `the testbed: ${PROVIDER_TYPES.join(", ")}`, DEFAULT_PROVIDER)
+    .option(
+      "--dir <dir>",
+      "make DIR an experiment directory (Pulumi.yaml running this installation; its own state and results) " +
+        "and write the sample there as reservation.yaml",
+    )
     .action(
-      exitWith(async (options: { provider: string }, command: Command) => {
+      exitWith(async (options: { provider: string; dir?: string }, command: Command) => {
         const { stack } = command.optsWithGlobals<GlobalOptions>();
-        if (!stack) throw new UsageError("new needs --stack NAME: the name of the new stack");
-        const file = newStackFile(PROJECT_DIR, stack, options.provider);
-        console.log(
-          `wrote ${file}; edit it, then: npx enos check --stack ${stack} && pulumi up --stack ${stack} (or npx enos deploy --stack ${stack})`,
-        );
+        if (options.dir) console.error(`enos: ${initExperimentDir(path.resolve(options.dir))}`);
+        const dir = options.dir ? path.resolve(options.dir) : experimentDir();
+        if (stack) {
+          const file = newStackFile(dir, stack, options.provider);
+          console.log(`wrote ${file}; edit it, then: enos check --stack ${stack} && enos deploy --stack ${stack}`);
+        } else if (options.dir) {
+          const file = path.join(dir, "reservation.yaml");
+          if (fs.existsSync(file)) throw new Error(`${file} exists already: edit it, or remove it first`);
+          fs.writeFileSync(file, sampleReservation(options.provider));
+          console.log(`wrote ${file}; edit it, then in ${dir}: enos deploy`);
+        } else {
+          process.stdout.write(sampleReservation(options.provider));
+        }
         return 0;
       }),
     );

@@ -33,10 +33,11 @@ export type Phase = keyof typeof PHASES;
  */
 export const RESERVATIONS = ["**/enos:OarJob::**", "**/enos:BlazarLease::**"];
 /**
- * Nor is the SSH probe replaced: it follows its hosts, and an update learns a redeployed node's new
- * host key. A replacement would be made before the old probe's delete, which removes the learnt keys.
+ * Nor are the stack's SSH key pair and the SSH probe replaced: they are not machines, and each owns a
+ * file (the key, the learnt host keys) that a replacement would write before the old one's delete
+ * removed it. The probe follows its hosts: an update learns a redeployed node's new host key.
  */
-export const KEPT_ON_REPLACE = [...RESERVATIONS, "**/enos:StaticHostsProbe::**"];
+export const KEPT_ON_REPLACE = [...RESERVATIONS, "**/enos:SshKeyPair::**", "**/enos:StaticHostsProbe::**"];
 export const ALL_PHASES = Object.keys(PHASES) as Phase[];
 
 /** What each verb brings up: its phase and what that phase consumes. */

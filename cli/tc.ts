@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { shapedAddresses } from "../components/tc/addresses";
 import { measureAndReport } from "../components/tc/measure";
 import { type GroupRule, type HostPlan, planGroupRules } from "../components/tc/plan";
-import { PROJECT_DIR, resultsDirOf } from "../config/paths";
+import { resultsDirOf } from "../config/paths";
 import {
   destroy,
   exitWith,
@@ -16,7 +16,7 @@ import {
   validate,
 } from "./context";
 import { tcResetTargets } from "./targets";
-import { experimentRecord, openExperiment } from "./workspace";
+import { experimentDir, experimentRecord, openExperiment } from "./workspace";
 
 /**
  * The emulation comes after the OpenStack phases (as Enos applied tc after os and init-os): on a stack
@@ -72,7 +72,7 @@ export function register(program: Command) {
         if (options.test) {
           const name = stackName(global);
           const record = await upRecord(name);
-          const outDir = path.join(resultsDirOf(PROJECT_DIR, name), "tc");
+          const outDir = path.join(resultsDirOf(experimentDir(), name), "tc");
           const shaped = shapedAddresses(record.tcPlan ?? [], record.network.vips);
           const verdicts = await measureAndReport({
             stack: name,

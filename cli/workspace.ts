@@ -12,9 +12,40 @@ import {
 import { Backup } from "../components/backup";
 import { Experiment } from "../components/experiment";
 import type { HostPlan } from "../components/tc/plan";
-import { CACHE_DIR, PROJECT_DIR, STATE_DIR } from "../config/paths";
+import { CACHE_DIR, experimentDirOf, findExperimentDir, PROJECT_DIR, STATE_DIR, stateDirOf } from "../config/paths";
 
 export { STATE_DIR };
+
+/** The experiment directory the CLI works on (see experimentDirOf): its stack files, state and results. */
+export const experimentDir = (): string => experimentDirOf(process.cwd());
+/** That directory's state (local backend, passphrases, per-stack files); PULUMI_HOME stays the project's. */
+export const experimentStateDir = (): string => stateDirOf(experimentDir());
+
+/**
+ * Makes `dir` an experiment directory: a Pulumi.yaml whose program is this installation's (Pulumi
+ * runs `main` in its own directory, and passes Pulumi.yaml's directory to the program as its root:
+ * see index.ts), and a .gitignore keeping the state (keys, passphrases) out of a repository. Says what
+ * it wrote; leaves an existing file as it is.
+ */
+export function initExperimentDir(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const project = path.join(dir, "Pulumi.yaml");
+  if (fs.existsSync(project) && findExperimentDir(dir) !== dir) {
+    throw new Error(`${project} is another Pulumi project's: pick another directory for the experiment`);
+  }
+  const files = {
+    [project]:
+      `# An enos-pulumi experiment: its stacks (Pulumi.<stack>.yaml), state (.pulumi-state/) and results\n` +
+      `# (results/) are here; its program is the installation in ${PROJECT_DIR} (bin/: enos, pulumi).\n` +
+      `name: enos\nruntime: nodejs\nmain: ${path.join(PROJECT_DIR, "index.ts")}\n`,
+    [path.join(dir, ".gitignore")]: ".pulumi-state/\n",
+  };
+  const written = Object.entries(files).filter(([file]) => !fs.existsSync(file));
+  for (const [file, text] of written) fs.writeFileSync(file, text);
+  if (written.length === 0) return `${dir} is an experiment directory already`;
+  const names = written.map(([file]) => path.basename(file)).join(", ");
+  return `${dir} is now an experiment directory (wrote ${names}): its stacks, state and results stay there`;
+}
 
 import type { Host, TestbedNetwork } from "../config/types";
 
@@ -63,8 +94,8 @@ export function pulumiCommand(): Promise<PulumiCommand> {
  * NAME`. Only an update or a preview makes a stack that does not exist yet.
  */
 export async function openExperiment(stackName: string, create = false): Promise<Stack> {
-  const args = { stackName, workDir: PROJECT_DIR };
-  const options = { pulumiCommand: await pulumiCommand(), envVars: engineEnv({}) };
+  const args = { stackName, workDir: experimentDir() };
+  const options = { pulumiCommand: await pulumiCommand(), envVars: engineEnv({ stateDir: experimentStateDir() }) };
   if (create) return LocalWorkspace.createOrSelectStack(args, options);
   try {
     return await LocalWorkspace.selectStack(args, options);

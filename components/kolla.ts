@@ -35,7 +35,7 @@ export interface KollaArgs {
   network: pulumi.Input<TestbedNetwork>;
   /** The experiment's ssh_config: Ansible reaches every host through it. */
   sshConfig: pulumi.Input<string>;
-  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry"> & {
+  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry" | "cwd"> & {
     kollaMode: "deploy" | "check";
   };
   /** This experiment's kolla config dir (multinode, globals.yml, passwords.yml, admin-openrc.sh). */
@@ -53,13 +53,13 @@ const SETUP_VENV = path.join(PROJECT_DIR, ".venv");
 
 /** The kolla-ansible an experiment runs: release or repo, venv, patches. */
 export function kollaCopyFor(
-  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "patches">,
+  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "patches" | "cwd">,
 ): KollaAnsibleCopy {
   return kollaAnsibleCopy({
     kollaRepo: config.kollaRepo,
     kollaRef: config.kollaRef,
     globals: { openstack_release: DEFAULT_OPENSTACK_RELEASE, ...config.kolla },
-    patches: resolvePatches(config.patches, PROJECT_DIR),
+    patches: resolvePatches(config.patches, config.cwd),
     setupVenv: SETUP_VENV,
     setupRequirement: `kolla-ansible==${require(path.join(PROJECT_DIR, "package.json")).enos.kollaAnsible}`,
     cacheDir: CACHE_DIR,

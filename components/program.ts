@@ -4,7 +4,7 @@ import { resultsDirOf } from "../config/paths";
 import { Experiment } from "./experiment";
 
 export interface ProgramOptions {
-  /** The project directory: relative paths in stack config are relative to it. */
+  /** The experiment directory (the project, or Pulumi.yaml's): stack config's relative paths, `{{ cwd }}`, results. */
   projectDir: string;
   /** The project's state directory (.pulumi-state): keys and generated files go under <stateDir>/<stack>. */
   stateDir: string;

@@ -60,6 +60,8 @@ export interface ExperimentConfig {
   warnings: string[];
   /** What `enos check` prints: the user's keys, defaults filled in and listed. */
   normalized: NormalizedConfig;
+  /** What `{{ cwd }}` stands for in patches, as Enos' working directory: the experiment directory. */
+  cwd: string;
 }
 
 /** Roles the default inventory cannot do without. */
@@ -95,6 +97,7 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   const resolve = (p: unknown) => (typeof p === "string" && !path.isAbsolute(p) ? path.join(dir, p) : p);
   if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
   if (out.workload !== undefined) out.workload = resolve(out.workload);
+  if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
   if (Array.isArray(out.patches)) {
     out.patches = out.patches.map((p) =>
       p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{")
@@ -124,7 +127,7 @@ export function readReservationFile(file: string): Record<string, unknown> {
 export interface ConfigSource {
   /** `enos:` keys without their prefix, as set in the stack. */
   stack: Record<string, unknown>;
-  /** Where relative paths set in the stack are relative to (the project directory). */
+  /** Where relative paths set in the stack are relative to, and `{{ cwd }}`: the experiment directory. */
   baseDir: string;
 }
 
@@ -240,6 +243,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     timeouts: input.timeouts,
     warnings,
     normalized: normalize(written, { ...input, kolla_mode: kollaMode }),
+    cwd: baseDir,
   };
 }
 

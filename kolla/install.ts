@@ -27,19 +27,19 @@ export interface KollaAnsibleCopy {
 }
 
 /**
- * Enabled patches with `{{ cwd }}` replaced by the project directory. A `dst` written for Enos, which
+ * Enabled patches with `{{ cwd }}` replaced by the experiment directory. A `dst` written for Enos, which
  * cloned kolla-ansible into `kolla/`, starts with `kolla/`: that prefix is the tree itself.
  */
-export function resolvePatches(patches: PatchConfig[], projectDir: string): KollaPatch[] {
+export function resolvePatches(patches: PatchConfig[], cwd: string): KollaPatch[] {
   const problems: ConfigProblem[] = [];
   const resolved = patches.flatMap((patch, i): KollaPatch[] => {
     if (!patch.enabled) return [];
-    const src = patch.src.replace(/\{\{\s*cwd\s*\}\}/g, projectDir);
+    const src = patch.src.replace(/\{\{\s*cwd\s*\}\}/g, cwd);
     const dst = path.posix.normalize(patch.dst.replace(/^kolla\//, ""));
     if (!fs.existsSync(src))
       problems.push({
         path: `patches[${i}].src`,
-        message: `file ${src} does not exist; fix the path ({{ cwd }} is ${projectDir}) or set enabled: false`,
+        message: `file ${src} does not exist; fix the path ({{ cwd }} is ${cwd}) or set enabled: false`,
       });
     if (path.posix.isAbsolute(dst) || dst.startsWith(".."))
       problems.push({

@@ -40,7 +40,7 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
 
   test("usage errors exit 2, configuration errors exit 1 naming the key", () => {
     assert.equal(enos("bogus").code, 2);
-    assert.equal(enos("new", "--provider", "local").code, 2, "new needs --stack");
+    assert.equal(enos("new", "--provider", "grid5000").code, 2, "not a testbed");
     const bad = enos("check", "-f", path.join(PROJECT_DIR, "tests", "fixtures", "not-a-mapping.yaml"));
     assert.equal(bad.code, 1);
     assert.match(bad.err, /reservationFile/);

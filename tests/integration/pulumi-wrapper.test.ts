@@ -21,8 +21,8 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
   after(() => fs.rmSync(project, { recursive: true, force: true }));
 
   const env = { PATH: `${project}/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: process.env.HOME ?? "/root" };
-  const pulumi = (args: string[], extra: Record<string, string> = {}) => {
-    const result = spawnSync("pulumi", args, { cwd: project, env: { ...env, ...extra }, encoding: "utf8" });
+  const pulumi = (args: string[], extra: Record<string, string> = {}, cwd = project) => {
+    const result = spawnSync("pulumi", args, { cwd, env: { ...env, ...extra }, encoding: "utf8" });
     return { code: result.status, out: result.stdout, err: result.stderr };
   };
 
@@ -117,5 +117,26 @@ describe("bin/pulumi: the project's pulumi and its passphrases", { timeout: 300_
     );
     assert.ok(fs.existsSync(path.join(project, ".pulumi-state", ".pulumi", "stacks", "enos", "g5k.json")));
     assert.ok(fs.existsSync(path.join(project, ".pulumi-state", "home")), "PULUMI_HOME is the project's");
+  });
+
+  test("in an experiment directory (its Pulumi.yaml an enos one), even from below it: that directory's state", () => {
+    const experiment = fs.mkdtempSync(path.join(os.tmpdir(), "enos-wrapper-exp-"));
+    after(() => fs.rmSync(experiment, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(experiment, "Pulumi.yaml"), "name: enos\nruntime: nodejs\n");
+    fs.writeFileSync(path.join(experiment, "Pulumi.exp.yaml"), "config:\n  enos:provider: g5k\n");
+    fs.mkdirSync(path.join(experiment, "workload"));
+    const set = pulumi(["config", "set", "--secret", "enos:g5k_password", "s3cret", "--stack", "exp"], {}, experiment);
+    assert.equal(set.code, 0, set.err);
+    const state = path.join(experiment, ".pulumi-state");
+    assert.match(set.err, new RegExp(`passphrase is in ${state}/passphrases/exp \\(generated`));
+    assert.ok(fs.existsSync(path.join(state, ".pulumi", "stacks", "enos", "exp.json")), "its own backend");
+    const ls = pulumi(["stack", "ls", "--json"], {}, path.join(experiment, "workload"));
+    assert.equal(ls.code, 0, ls.err);
+    assert.deepEqual(
+      JSON.parse(ls.out).map((s: { name: string }) => s.name),
+      ["exp"],
+    );
+    assert.ok(!fs.existsSync(path.join(state, "home")), "PULUMI_HOME stays the project's");
+    assert.ok(!fs.existsSync(path.join(project, ".pulumi-state", "passphrases", "exp")), "nothing in the project");
   });
 });

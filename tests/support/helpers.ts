@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -6,6 +6,16 @@ import { PROJECT_DIR } from "../../config/paths";
 
 /** Tests run from dist/tests; fixtures stay in the source tree. */
 export const FIXTURES = path.join(PROJECT_DIR, "tests", "fixtures");
+
+/** The compiled enos CLI (without bin/enos' compile step) run in `cwd`. */
+export function enosIn(cwd: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(PROJECT_DIR, "dist", "cli", "enos.js"), ...args], {
+    cwd,
+    encoding: "utf8",
+    timeout: 900_000,
+  });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
 
 /** A free TCP port on 127.0.0.1, closed again: nothing listens on it until someone does. */
 export async function freePort(): Promise<number> {

@@ -17,7 +17,7 @@ const enos = (...args: string[]) => {
 };
 
 const VERB_OPTIONS: Record<string, string[]> = {
-  new: ["--provider"],
+  new: ["--provider", "--dir"],
   check: [],
   deploy: ["--force-deploy"],
   up: ["--force-deploy", "-t, --tags"],

@@ -121,7 +121,7 @@ describe("kolla-ansible copy and patches", () => {
     );
   });
 
-  test("Enos' patch: {{ cwd }} is the project directory, dst drops Enos' kolla/ prefix", () => {
+  test("Enos' patch: {{ cwd }} is the directory given, dst drops Enos' kolla/ prefix", () => {
     const [patch] = resolvePatches([seedPatch], dir);
     assert.deepEqual(
       { ...patch, sha256: patch.sha256.length },
