@@ -293,8 +293,9 @@ async function makeMachine(inputs: MachineHostInputs): Promise<{ id: string; out
     export DOCKER_HOST=${quote(inputs.dockerHost)}
     ssh-keygen -q -t ed25519 -N '' -C ${name} -f ${root}/etc/ssh/ssh_host_ed25519_key
     # Its own cgroup namespace: what systemd and the host's engine make stays below the container's cgroups.
-    docker create --name ${name} --hostname ${name} --privileged --cgroupns private --network none \\
-      --tmpfs /run --tmpfs /run/lock --volume /var/lib/docker --stop-signal SIGRTMIN+3 \\
+    # Its name resolves to its API address, as on a testbed's machine (Kolla's prechecks want that).
+    docker create --name ${name} --hostname ${name} --add-host ${name}:${net.address} --privileged \\
+      --cgroupns private --network none --tmpfs /run --tmpfs /run/lock --volume /var/lib/docker --stop-signal SIGRTMIN+3 \\
       ${inputs.fit ? `--volume ${quote(inputs.fitRuntime)}:${FIT_IN_HOST}:ro` : ""} ${inputs.image} ${init} >/dev/null
     docker cp ${root}/. ${name}:/
     docker start ${name} >/dev/null
