@@ -82,7 +82,7 @@ export function forgetHost(dir: string, alias: string, releaseSlot: boolean): vo
   if (releaseSlot && slot !== undefined) fs.rmSync(path.join(dir, "slots", slot));
 }
 
-/** Veth names and addresses of the host holding a slot (its interfaces are eth0 on the API bridge, eth1 on the external). */
+/** Veth names and addresses of the host holding a slot (eth0 inside on the API bridge, eth1 on the external). */
 export function hostNetwork(inputs: { apiCidr: string; externalCidr: string; vethPrefix: string }, slot: number) {
   const [vethApi, vethExternal] = vethsOf(inputs.vethPrefix, slot);
   return {

@@ -104,7 +104,7 @@ export interface MachineEngineOutputs extends MachineEngineInputs {
   image: string;
   /** Whether runc goes through the wrapper (in this engine and in the hosts'). */
   fit: boolean;
-  /** Whether this engine made /run/containerd (containerd's shims put their sockets there): its delete removes it if empty. */
+  /** Whether this engine made /run/containerd (its shims put their sockets there): delete removes it if empty. */
   madeContainerdDir: boolean;
 }
 
@@ -138,7 +138,9 @@ export async function removeEngine(props: MachineEngineInputs & { madeContainerd
     stop ${run}/containerd.pid
     # Shims of this engine's containerd (they name its socket), then anything still in its cgroups.
     for pid in $(pgrep containerd-shim || true); do
-      if tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | grep -qF -- "-address ${props.runDir}/"; then kill -KILL $pid; fi
+      if tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null | grep -qF -- "-address ${props.runDir}/"; then
+        kill -KILL $pid
+      fi
     done
     for procs in $(find ${cgroups} -name cgroup.procs 2>/dev/null || true); do
       xargs -r kill -KILL < "$procs" 2>/dev/null || true
@@ -151,7 +153,10 @@ export async function removeEngine(props: MachineEngineInputs & { madeContainerd
     for cgroup in ${cgroups}; do
       [ -d "$cgroup" ] || continue
       for _ in $(seq 50); do find "$cgroup" -depth -type d -exec rmdir {} + 2>/dev/null && break; sleep 0.1; done
-      [ ! -d "$cgroup" ] || { echo "cgroup $cgroup cannot be removed: $(find "$cgroup" -name cgroup.procs -exec cat {} +)" >&2; exit 1; }
+      if [ -d "$cgroup" ]; then
+        echo "cgroup $cgroup cannot be removed; processes: $(find "$cgroup" -name cgroup.procs -exec cat {} +)" >&2
+        exit 1
+      fi
     done
     ${props.madeContainerdDir ? "rmdir /run/containerd/s /run/containerd 2>/dev/null || true" : ""}`);
 }
@@ -193,7 +198,8 @@ async function startEngine(inputs: MachineEngineInputs): Promise<MachineEngineOu
       setsid -f dockerd --config-file ${runDir}/daemon.json --data-root ${quote(`${dir}/docker`)} \\
         --exec-root ${runDir}/exec --pidfile ${runDir}/dockerd.pid --host "$DOCKER_HOST" \\
         --containerd ${runDir}/containerd.sock --cgroup-parent /${inputs.cgroupParent} --storage-driver overlay2 \\
-        --iptables=false --ip-forward=false --ip-masq=false --bridge=none > ${quote(`${dir}/dockerd.log`)} 2>&1 < /dev/null
+        --iptables=false --ip-forward=false --ip-masq=false --bridge=none \\
+        > ${quote(`${dir}/dockerd.log`)} 2>&1 < /dev/null
       for _ in $(seq 120); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
       docker version >/dev/null 2>&1 || { tail -20 ${quote(`${dir}/containerd.log`)} ${quote(`${dir}/dockerd.log`)} >&2
         echo "the machine hosts' dockerd did not start in 60 s (its log is above)" >&2; exit 1; }
@@ -295,7 +301,8 @@ async function makeMachine(inputs: MachineHostInputs): Promise<{ id: string; out
     # Its own cgroup namespace: what systemd and the host's engine make stays below the container's cgroups.
     # Its name resolves to its API address, as on a testbed's machine (Kolla's prechecks want that).
     docker create --name ${name} --hostname ${name} --add-host ${name}:${net.address} --privileged \\
-      --cgroupns private --network none --tmpfs /run --tmpfs /run/lock --volume /var/lib/docker --stop-signal SIGRTMIN+3 \\
+      --cgroupns private --network none --tmpfs /run --tmpfs /run/lock --volume /var/lib/docker \\
+      --stop-signal SIGRTMIN+3 \\
       ${inputs.fit ? `--volume ${quote(inputs.fitRuntime)}:${FIT_IN_HOST}:ro` : ""} ${inputs.image} ${init} >/dev/null
     docker cp ${root}/. ${name}:/
     docker start ${name} >/dev/null
@@ -308,7 +315,8 @@ async function makeMachine(inputs: MachineHostInputs): Promise<{ id: string; out
     done
     if [ "$state" != running ]; then
       echo "systemd on ${inputs.alias} is '$state', not running after 120 s:" >&2
-      docker exec ${name} sh -c 'systemctl --failed --no-pager; journalctl -b --no-pager -n 40' >&2 || docker logs ${name} >&2
+      docker exec ${name} sh -c 'systemctl --failed --no-pager; journalctl -b --no-pager -n 40' >&2 ||
+        docker logs ${name} >&2
       exit 1
     fi
     ${addUser}`);

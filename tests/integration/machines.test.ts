@@ -70,7 +70,7 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("systemd runs on each host, which has its own hostname and filesystem, reached by sshd on the testbed's network", () => {
+  test("systemd runs on each host, with its own name and filesystem, reached by sshd on the testbed's network", () => {
     assert.equal(hosts.length, 2);
     for (const host of hosts) {
       assert.match(host.address, /^10\.183\.0\.\d+$/);
@@ -100,7 +100,7 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
     assert.match(seen.stdout, new RegExp(`${host.address.replace(/\./g, "\\.")}/24`), "the host's own interface");
   });
 
-  test("machine-wide settings stay as they were: kernel parameters read-only on the hosts, cgroups below the engine's", () => {
+  test("the machine's settings stay as they were: kernel parameters read-only on hosts, cgroups below ours", () => {
     const [host] = hosts;
     const sysctl = ssh(host, "sysctl -w fs.file-max=1000000");
     assert.notEqual(sysctl.status, 0, "fs.file-max is the machine's");
