@@ -17,7 +17,7 @@ function machineState(cgroupParent: string) {
   return {
     fileMax: fs.readFileSync("/proc/sys/fs/file-max", "utf8").trim(),
     nrOpen: fs.readFileSync("/proc/sys/fs/nr_open", "utf8").trim(),
-    cgroupMounts: sh("awk '$9 ~ /^cgroup/ {print $5, $6, $11}' /proc/self/mountinfo | sort"),
+    cgroupMounts: sh("awk '/ - cgroup2? / {print $5, $6, $NF}' /proc/self/mountinfo | sort"),
     // Only the top of each hierarchy: other engines (another test's, a fresh-machine run's) make theirs below.
     topCgroups: sh(`ls -d /sys/fs/cgroup/*/*/ | grep -v '/${cgroupParent}/$' | sort`),
   };
