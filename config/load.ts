@@ -184,22 +184,25 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
       message: `${input.workload}/run.yml does not exist; point workload to a directory holding run.yml`,
     });
   }
-  // The local testbed's hosts share this machine's filesystem and Docker engine: no cloud can be deployed on them.
+  // Namespace hosts share this machine's filesystem and Docker engine: no cloud can be deployed on them.
   const kollaMode = input.kolla_mode ?? (input.provider.type === "local" ? "check" : "deploy");
-  if (input.provider.type === "local" && kollaMode === "deploy") {
+  const namespaceHosts = input.provider.type === "local" && input.provider.hosts === "namespace";
+  if (namespaceHosts && kollaMode === "deploy") {
     problems.push({
       path: "kolla_mode",
       message:
-        "deploy is impossible on the local testbed (its hosts share this machine's filesystem and Docker engine); use check, or none for no OpenStack",
+        "deploy is impossible on namespace hosts (they share this machine's filesystem and Docker engine); use check, none for no OpenStack, or provider.hosts: machine",
     });
   }
-  if (input.dev_cloud && (input.provider.type !== "local" || kollaMode !== "check")) {
+  if (input.dev_cloud && (!namespaceHosts || kollaMode !== "check")) {
     problems.push({
       path: "dev_cloud",
       message:
         input.provider.type !== "local"
           ? `is for the local testbed only (this stack's provider is ${input.provider.type}, where Kolla deploys OpenStack); remove it`
-          : `needs kolla_mode check (it stands in for the deploy check mode cannot do; found ${kollaMode}); set kolla_mode to check or dev_cloud to false`,
+          : !namespaceHosts
+            ? "is for namespace hosts only (it runs in the control host's namespace); remove it or set provider.hosts: namespace"
+            : `needs kolla_mode check (it stands in for the deploy check mode cannot do; found ${kollaMode}); set kolla_mode to check or dev_cloud to false`,
     });
   }
   if (

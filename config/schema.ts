@@ -45,6 +45,11 @@ const local = z.strictObject({
   api_cidr: cidr.default("10.231.0.0/24"),
   external_cidr: cidr.default("10.232.0.0/24"),
   user: name.default("root"),
+  /**
+   * namespace: each host a network namespace with its own sshd, sharing this machine's filesystem (fast; no
+   * Kolla deploy). machine: each host a container booting systemd, with its own filesystem, sshd and Docker engine.
+   */
+  hosts: z.enum(["namespace", "machine"]).default("namespace"),
 });
 
 const staticProvider = z.strictObject({

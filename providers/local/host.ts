@@ -33,7 +33,7 @@ export interface LocalHostOutputs extends LocalHostInputs {
 }
 
 /** Lowest free slot, claimed atomically (O_EXCL), or the one this alias already holds. */
-function claimSlot(dir: string, alias: string): number {
+export function claimSlot(dir: string, alias: string): number {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   const slots = path.join(dir, "slots");
@@ -51,6 +51,73 @@ function claimSlot(dir: string, alias: string): number {
   }
 }
 
+/** The slot this alias holds, if any (as its file's name). */
+export function slotOf(dir: string, alias: string): string | undefined {
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  const slots = path.join(dir, "slots");
+  return (fs.existsSync(slots) ? fs.readdirSync(slots) : []).find(
+    (file) => fs.readFileSync(path.join(slots, file), "utf8") === alias,
+  );
+}
+
+/** The root-side ends of a host's API and external veths. */
+export const vethsOf = (prefix: string, slot: number | string): [string, string] => [
+  `${prefix}${slot}a`,
+  `${prefix}${slot}x`,
+];
+
+/** Deletes the host's root-side veths that exist (synchronously; the kernel frees a dead namespace's later). */
+export const deleteVethsScript = (veths: string[]): string => `
+    for veth in ${veths.map((v) => `'${v}'`).join(" ")}; do
+      if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth"; fi
+    done`;
+
+/** A host's files under the stack's local directory go, and its slot too when asked: the last step of a delete. */
+export function forgetHost(dir: string, alias: string, releaseSlot: boolean): void {
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  const slot = slotOf(dir, alias);
+  fs.rmSync(path.join(dir, "hosts", alias), { recursive: true, force: true });
+  if (releaseSlot && slot !== undefined) fs.rmSync(path.join(dir, "slots", slot));
+}
+
+/** Veth names and addresses of the host holding a slot (eth0 inside on the API bridge, eth1 on the external). */
+export function hostNetwork(inputs: { apiCidr: string; externalCidr: string; vethPrefix: string }, slot: number) {
+  const [vethApi, vethExternal] = vethsOf(inputs.vethPrefix, slot);
+  return {
+    vethApi,
+    vethExternal,
+    address: addressIn(inputs.apiCidr, FIRST_HOST_OFFSET + slot),
+    externalAddress: addressIn(inputs.externalCidr, FIRST_HOST_OFFSET + slot),
+  };
+}
+
+/**
+ * Joins a network namespace (`netns`: a name, or a pid) to the stack's bridges: a veth pair per network,
+ * eth0 and eth1 inside, addressed, with the API bridge as default route. `ipInside` runs ip in it.
+ */
+export function plugScript(
+  inputs: { apiCidr: string; externalCidr: string; apiBridge: string; externalBridge: string },
+  net: ReturnType<typeof hostNetwork>,
+  netns: string,
+  ipInside: string,
+): string {
+  return `
+    ip link add '${net.vethApi}' type veth peer name eth0 netns ${netns}
+    ip link add '${net.vethExternal}' type veth peer name eth1 netns ${netns}
+    ip link set '${net.vethApi}' master '${inputs.apiBridge}' up
+    ip link set '${net.vethExternal}' master '${inputs.externalBridge}' up
+    ${ipInside} -batch - <<'BATCH'
+link set lo up
+link set eth0 up
+link set eth1 up
+addr add ${net.address}/${prefixLength(inputs.apiCidr)} dev eth0
+addr add ${net.externalAddress}/${prefixLength(inputs.externalCidr)} dev eth1
+route add default via ${addressIn(inputs.apiCidr, 1)}
+BATCH`;
+}
+
 /**
  * Removes whatever exists of this host: its processes, its veths, its namespace, files and slot; it
  * returns only once they are gone. The root-side veths are deleted first, synchronously: a namespace's
@@ -60,13 +127,8 @@ async function teardown(
   props: { alias: string; namespace: string; dir: string; vethPrefix: string },
   releaseSlot: boolean,
 ) {
-  const fs: typeof import("node:fs") = require("node:fs");
-  const path: typeof import("node:path") = require("node:path");
-  const slots = path.join(props.dir, "slots");
-  const slot = (fs.existsSync(slots) ? fs.readdirSync(slots) : []).find(
-    (file) => fs.readFileSync(path.join(slots, file), "utf8") === props.alias,
-  );
-  const veths = slot === undefined ? [] : [`${props.vethPrefix}${slot}a`, `${props.vethPrefix}${slot}x`];
+  const slot = slotOf(props.dir, props.alias);
+  const veths = slot === undefined ? [] : vethsOf(props.vethPrefix, slot);
   await sh(`
     if ip netns pids '${props.namespace}' >/dev/null 2>&1; then
       for signal in TERM KILL; do
@@ -77,15 +139,12 @@ async function teardown(
       done
       [ -z "$(ip netns pids '${props.namespace}')" ] || { echo "processes of ${props.namespace} survive SIGKILL: $(ip netns pids '${props.namespace}')" >&2; exit 1; }
     fi
-    for veth in ${veths.map((v) => `'${v}'`).join(" ")}; do
-      if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth"; fi
-    done
+${deleteVethsScript(veths)}
     if [ -e '/run/netns/${props.namespace}' ]; then ip netns del '${props.namespace}'; fi`);
-  fs.rmSync(path.join(props.dir, "hosts", props.alias), { recursive: true, force: true });
-  if (releaseSlot && slot !== undefined) fs.rmSync(path.join(slots, slot));
+  forgetHost(props.dir, props.alias, releaseSlot);
 }
 
-async function waitForSsh(address: string, alias: string) {
+export async function waitForSsh(address: string, alias: string) {
   const net: typeof import("node:net") = require("node:net");
   for (let attempt = 0; attempt < 50; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
@@ -105,26 +164,34 @@ async function waitForSsh(address: string, alias: string) {
   throw new Error(`sshd of ${alias} does not answer on ${address}:22`);
 }
 
-export const hostProvider: pulumi.dynamic.ResourceProvider = {
-  /** A create that fails leaves nothing: no namespace, veth, sshd or slot until the next up. */
-  async create(inputs: LocalHostInputs) {
-    try {
-      return await makeHost(inputs);
-    } catch (error) {
-      await teardown(inputs, true);
-      throw error;
-    }
-  },
+/**
+ * The provider of a kind of host: a create that fails leaves nothing (`remove` takes what it made, slot
+ * included, until the next up); any changed input replaces the host; delete removes it all.
+ */
+export function hostProviderOf<I extends object>(
+  make: (inputs: I) => Promise<{ id: string; outs: I }>,
+  remove: (props: I, releaseSlot: boolean) => Promise<void>,
+): pulumi.dynamic.ResourceProvider {
+  return {
+    async create(inputs: I) {
+      try {
+        return await make(inputs);
+      } catch (error) {
+        await remove(inputs, true);
+        throw error;
+      }
+    },
+    async diff(_id: string, olds: I, news: I) {
+      return replaceOnChange(olds, news);
+    },
+    async delete(_id: string, props: I) {
+      await remove(props, true);
+    },
+  };
+}
 
-  async diff(_id: string, olds: LocalHostOutputs, news: LocalHostInputs) {
-    const replaces = (Object.keys(news) as (keyof LocalHostInputs)[]).filter((k) => olds[k] !== news[k]);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
-  },
-
-  async delete(_id: string, props: LocalHostOutputs) {
-    await teardown(props, true);
-  },
-};
+/** Namespace hosts: a failed create leaves no namespace, veth, sshd or slot. */
+export const hostProvider = hostProviderOf<LocalHostInputs>(makeHost, teardown);
 
 async function makeHost(inputs: LocalHostInputs) {
   const fs: typeof import("node:fs") = require("node:fs");
@@ -133,11 +200,9 @@ async function makeHost(inputs: LocalHostInputs) {
   const slot = claimSlot(inputs.dir, inputs.alias);
   // What an interrupted create left (a leftover root-side veth would block the name) goes first.
   await teardown(inputs, false);
-  const address = addressIn(inputs.apiCidr, FIRST_HOST_OFFSET + slot);
-  const externalAddress = addressIn(inputs.externalCidr, FIRST_HOST_OFFSET + slot);
+  const net = hostNetwork(inputs, slot);
+  const { address, externalAddress } = net;
   const ns = inputs.namespace;
-  const vethApi = `${inputs.vethPrefix}${slot}a`;
-  const vethExternal = `${inputs.vethPrefix}${slot}x`;
   const hostDir = path.join(inputs.dir, "hosts", inputs.alias);
   fs.mkdirSync(hostDir, { recursive: true });
   fs.writeFileSync(path.join(hostDir, "authorized_keys"), `${inputs.authorizedKey}\n`, { mode: 0o600 });
@@ -163,19 +228,7 @@ async function makeHost(inputs: LocalHostInputs) {
   );
   await sh(`
     ssh-keygen -q -t ed25519 -N '' -C '${inputs.alias}' -f '${hostDir}/ssh_host_ed25519_key'
-    ip netns add '${ns}'
-    ip link add '${vethApi}' type veth peer name eth0 netns '${ns}'
-    ip link add '${vethExternal}' type veth peer name eth1 netns '${ns}'
-    ip link set '${vethApi}' master '${inputs.apiBridge}' up
-    ip link set '${vethExternal}' master '${inputs.externalBridge}' up
-    ip -n '${ns}' -batch - <<'BATCH'
-link set lo up
-link set eth0 up
-link set eth1 up
-addr add ${address}/${prefixLength(inputs.apiCidr)} dev eth0
-addr add ${externalAddress}/${prefixLength(inputs.externalCidr)} dev eth1
-route add default via ${addressIn(inputs.apiCidr, 1)}
-BATCH
+    ip netns add '${ns}'${plugScript(inputs, net, `'${ns}'`, `ip -n '${ns}'`)}
     mkdir -p /run/sshd
     ip netns exec '${ns}' "$(command -v sshd || echo /usr/sbin/sshd)" -f '${hostDir}/sshd_config' -E '${hostDir}/sshd.log'`);
   const kernel = parseKernelProbe(await sh(`ip netns exec '${ns}' bash -s <<'PROBE'\n${KERNEL_PROBE}PROBE`));
@@ -185,29 +238,41 @@ BATCH
   return { id: ns, outs };
 }
 
-type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+export type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
-export class LocalHost extends pulumi.dynamic.Resource {
+/** A host of the local testbed, of either kind: what the testbed reads of it. */
+export class TestbedHost extends pulumi.dynamic.Resource {
   public readonly address!: pulumi.Output<string>;
   public readonly externalAddress!: pulumi.Output<string>;
   public readonly hostKey!: pulumi.Output<string>;
   public readonly kernel!: pulumi.Output<KernelFacts>;
 
-  constructor(name: string, args: Inputs<LocalHostInputs>, opts?: pulumi.CustomResourceOptions) {
-    super(
-      hostProvider,
-      name,
-      {
-        ...args,
-        slot: undefined,
-        address: undefined,
-        externalAddress: undefined,
-        hostKey: undefined,
-        kernel: undefined,
-      },
-      opts,
-      "enos",
-      "LocalHost",
-    );
+  constructor(
+    provider: pulumi.dynamic.ResourceProvider,
+    type: string,
+    name: string,
+    args: object,
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const outputs = {
+      slot: undefined,
+      address: undefined,
+      externalAddress: undefined,
+      hostKey: undefined,
+      kernel: undefined,
+    };
+    super(provider, name, { ...args, ...outputs }, opts, "enos", type);
   }
+}
+
+export class LocalHost extends TestbedHost {
+  constructor(name: string, args: Inputs<LocalHostInputs>, opts?: pulumi.CustomResourceOptions) {
+    super(hostProvider, "LocalHost", name, args, opts);
+  }
+}
+
+/** A dynamic provider's diff: any changed input replaces the resource, the old one deleted first (names are reused). */
+export function replaceOnChange<T extends object>(olds: T, news: T) {
+  const replaces = (Object.keys(news) as (keyof T & string)[]).filter((k) => olds[k] !== news[k]);
+  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
 }

@@ -6,6 +6,7 @@ import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
 import { SshKeyPair } from "../shared/keypair";
 import type { Testbed } from "../testbed";
 import { LocalHost } from "./host";
+import { FIT_RUNTIME, MachineEngine, MachineHost, machineTarball } from "./machine";
 import { LocalBridges } from "./network";
 import { localNames, localNetwork } from "./plan";
 
@@ -17,7 +18,10 @@ export interface LocalTestbedArgs {
   demands: RoleDemand[];
 }
 
-/** Hosts as network namespaces on this machine, each with its own sshd (the dev testbed; needs root). */
+/**
+ * The dev testbed (needs root): hosts as network namespaces on this machine, each with its own sshd; or
+ * (`hosts: machine`) as containers booting systemd, each with its own filesystem, sshd and Docker engine.
+ */
 export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
   public static readonly __pulumiType = "enos:testbed:Local";
   public readonly hosts: pulumi.Output<Host[]>;
@@ -25,7 +29,7 @@ export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
   public readonly keyfile: string;
   /** Host aliases, known before the hosts exist. */
   public readonly aliases: string[];
-  /** Each host's network namespace, by alias. */
+  /** Each namespace host's network namespace, by alias (none for machine hosts). */
   public readonly namespaces: Record<string, string>;
 
   constructor(name: string, args: LocalTestbedArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,23 +55,53 @@ export class LocalTestbed extends pulumi.ComponentResource implements Testbed {
 
     const specs = planSlots(args.demands);
     this.aliases = specs.map((s) => s.alias);
-    this.namespaces = Object.fromEntries(specs.map((s) => [s.alias, `${names.namespacePrefix}${s.alias}`]));
+    const machines = args.provider.hosts === "machine";
+    this.namespaces = machines
+      ? {}
+      : Object.fromEntries(specs.map((s) => [s.alias, `${names.namespacePrefix}${s.alias}`]));
+    // Made after the bridges and deleted before them: their delete removes the directory holding its data.
+    const engine = machines
+      ? new MachineEngine(
+          `${name}-engine`,
+          {
+            dir: path.join(dir, "engine"),
+            runDir: names.engineRunDir,
+            cgroupParent: names.cgroupParent,
+            tarball: machineTarball(),
+            fitRuntime: FIT_RUNTIME,
+          },
+          { parent: this, dependsOn: [bridges] },
+        )
+      : undefined;
     const hosts = specs.map((spec) => {
-      const host = new LocalHost(
-        `${name}-${spec.alias}`,
-        {
-          alias: spec.alias,
-          namespace: this.namespaces[spec.alias],
-          dir,
-          apiCidr,
-          externalCidr,
-          apiBridge: names.apiBridge,
-          externalBridge: names.externalBridge,
-          vethPrefix: names.vethPrefix,
-          authorizedKey: keyPair.publicKey,
-        },
-        { parent: this, dependsOn: [bridges] },
-      );
+      const common = {
+        alias: spec.alias,
+        dir,
+        apiCidr,
+        externalCidr,
+        apiBridge: names.apiBridge,
+        externalBridge: names.externalBridge,
+        vethPrefix: names.vethPrefix,
+        authorizedKey: keyPair.publicKey,
+      };
+      const host = engine
+        ? new MachineHost(
+            `${name}-${spec.alias}`,
+            {
+              ...common,
+              user,
+              dockerHost: engine.dockerHost,
+              image: engine.image,
+              fit: engine.fit,
+              fitRuntime: FIT_RUNTIME,
+            },
+            { parent: this, dependsOn: [bridges, engine] },
+          )
+        : new LocalHost(
+            `${name}-${spec.alias}`,
+            { ...common, namespace: this.namespaces[spec.alias] },
+            { parent: this, dependsOn: [bridges] },
+          );
       return pulumi.all([host.address, host.externalAddress, host.hostKey, host.kernel]).apply(
         ([address, externalAddress, hostKey, kernel]): Host => ({
           ...slotHost(spec),

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { removeIfEmpty } from "../../config/files";
 import { addressIn, prefixLength } from "../../config/net";
+import { replaceOnChange } from "./host";
 import { sh } from "./shell";
 
 /**
@@ -27,8 +28,7 @@ const bridgesProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id: string, olds: LocalBridgesInputs, news: LocalBridgesInputs) {
-    const replaces = (Object.keys(news) as (keyof LocalBridgesInputs)[]).filter((k) => olds[k] !== news[k]);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+    return replaceOnChange(olds, news);
   },
 
   async delete(_id: string, props: LocalBridgesInputs) {

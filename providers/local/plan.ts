@@ -5,7 +5,9 @@ import { testbedNetwork } from "../../config/vips";
 
 /**
  * Names of the stack's kernel objects. Interface names are limited to 15 characters, so bridges and
- * veths carry a short hash of the stack name; namespaces carry the stack name itself.
+ * veths carry a short hash of the stack name; namespaces carry the stack name itself. Machine hosts'
+ * engine keeps its sockets in a short directory (a socket's path is at most 107 bytes) and its
+ * containers' cgroups under a parent of its own.
  */
 export function localNames(stack: string) {
   const tag = crypto.createHash("sha1").update(stack).digest("hex").slice(0, 5);
@@ -14,6 +16,8 @@ export function localNames(stack: string) {
     apiBridge: `eb${tag}a`,
     externalBridge: `eb${tag}x`,
     vethPrefix: `ev${tag}`,
+    engineRunDir: `/run/enos-${tag}`,
+    cgroupParent: `enos-${tag}`,
   };
 }
 

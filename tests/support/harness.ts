@@ -13,6 +13,7 @@ import {
   pulumiCommand,
 } from "../../cli/workspace";
 import { experimentProgram } from "../../components/program";
+import { removeEngine } from "../../providers/local/machine";
 import { localNames } from "../../providers/local/plan";
 
 /** The full records of a stack that is up (the stack outputs are short). */
@@ -101,12 +102,24 @@ export function leftovers(stackName: string, stateDir: string): string[] {
     .map((l) => l.split("@")[0])
     .filter((l) => l === names.apiBridge || l === names.externalBridge || l.startsWith(names.vethPrefix));
   const sshd = sshdProcesses(`${path.join(stateDir, stackName)}/`);
-  const files = fs.existsSync(path.join(stateDir, stackName)) ? [path.join(stateDir, stackName)] : [];
+  const files = [path.join(stateDir, stackName), names.engineRunDir].filter((f) => fs.existsSync(f));
+  // Machine hosts: their engine's processes (dockerd, containerd, shims name its directory), mounts and cgroups.
+  const engine = pgrep(["-af", `${names.engineRunDir}/`]);
+  const mounts = sh("awk '{print $5}' /proc/self/mountinfo")
+    .split("\n")
+    .filter((m) => m.startsWith(`${names.engineRunDir}/`) || m.startsWith(`${path.join(stateDir, stackName)}/`));
+  const cgroups = sh(
+    `ls -d /sys/fs/cgroup/${names.cgroupParent} /sys/fs/cgroup/*/${names.cgroupParent} 2>/dev/null || true`,
+  )
+    .split("\n")
+    .filter(Boolean);
   return [
     ...namespaces.map((n) => `netns ${n}`),
     ...links.map((l) => `link ${l}`),
-    ...sshd.map((p) => `process ${p}`),
+    ...[...sshd, ...engine].map((p) => `process ${p}`),
     ...files.map((f) => `file ${f}`),
+    ...mounts.map((m) => `mount ${m}`),
+    ...cgroups.map((c) => `cgroup ${c}`),
   ];
 }
 
@@ -124,6 +137,16 @@ export async function cleanUp(experiment: TestExperiment): Promise<void> {
     // Whatever the engine could not delete is removed below.
   }
   const names = localNames(experiment.name);
+  if (leftovers(experiment.name, experiment.stateDir).some((l) => /^(file \/run|mount|cgroup)/.test(l))) {
+    const dir = path.join(experiment.stateDir, experiment.name, "local", "engine");
+    await removeEngine({
+      dir,
+      runDir: names.engineRunDir,
+      cgroupParent: names.cgroupParent,
+      tarball: "",
+      fitRuntime: "",
+    });
+  }
   sh(`
     for ns in $(ip netns list | awk '{print $1}' | grep '^${names.namespacePrefix}' || true); do
       ip netns pids "$ns" | xargs -r kill -9; ip netns del "$ns"

@@ -26,7 +26,8 @@ pulumi.runtime.setMocks(
       const type = args.type.split(":").pop()!;
       registered.push({ type, token: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
       const state: Record<string, unknown> = { ...args.inputs };
-      if (type === "LocalHost") {
+      if (type === "MachineEngine") Object.assign(state, { dockerHost: "unix:///run/enos-x/docker.sock", fit: true });
+      if (type === "LocalHost" || type === "MachineHost") {
         const n = slot++;
         Object.assign(state, {
           address: `10.231.0.${n}`,
@@ -269,10 +270,33 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.ok(registered.some((r) => r.name === "kolla-check"));
     await assert.rejects(
       build({ provider: "local", topology, kolla_mode: "deploy" }),
-      /kolla_mode: deploy is impossible on the local testbed/,
+      /kolla_mode: deploy is impossible on namespace hosts/,
     );
     await build({ provider: "local", topology, kolla_mode: "none" });
     assert.ok(!registered.some((r) => r.name.startsWith("kolla")));
+  });
+
+  test("machine hosts: an engine after the bridges, each host after it; kolla deploy allowed", async () => {
+    const experiment = await build({ provider: { type: "local", hosts: "machine" }, topology, kolla_mode: "deploy" });
+    assert.deepEqual(names("LocalHost"), []);
+    assert.deepEqual(names("MachineHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
+    assert.deepEqual(names("MachineEngine"), ["engine"]);
+    assert.ok(
+      dependencies.waitsFor("MachineEngine engine", "LocalBridges bridges"),
+      "the engine is deleted before the bridges' delete removes its directory",
+    );
+    assert.ok(dependencies.waitsFor("MachineHost grp1-control-1", "MachineEngine engine"));
+    const host = registered.find((r) => r.type === "MachineHost")!;
+    assert.equal(host.inputs.dockerHost, "unix:///run/enos-x/docker.sock");
+    assert.match(
+      String(registered.find((r) => r.type === "MachineEngine")!.inputs.tarball),
+      /debian-bookworm-\w+\.tar$/,
+    );
+    assert.ok(registered.some((r) => r.name === "kolla-deploy"));
+    assert.deepEqual(
+      (await settled(experiment.hosts)).map((h) => h.address),
+      ["10.231.0.10", "10.231.0.11", "10.231.0.12", "10.231.0.13"],
+    );
   });
 
   test("kolla check mode: install, passwords, the three files, then one check command; no deploy step", async () => {

@@ -150,6 +150,24 @@ describe("every example of the seed document validates", () => {
   });
 });
 
+describe("local testbed host kinds", () => {
+  const local = (hosts?: string) => ({ type: "local", ...(hosts ? { hosts } : {}) });
+  const resources = { control: 1, network: 1, compute: 1 };
+
+  test("namespace hosts by default; machine hosts allow kolla_mode deploy; both default to check", () => {
+    const namespaces = loadExperiment({ stack: { provider: local(), resources }, baseDir: SEED });
+    assert.equal(namespaces.provider.type === "local" && namespaces.provider.hosts, "namespace");
+    assert.equal(namespaces.kollaMode, "check");
+    const machines = loadExperiment({ stack: { provider: local("machine"), resources }, baseDir: SEED });
+    assert.equal(machines.kollaMode, "check");
+    const deploy = loadExperiment({
+      stack: { provider: local("machine"), resources, kolla_mode: "deploy" },
+      baseDir: SEED,
+    });
+    assert.equal(deploy.kollaMode, "deploy");
+  });
+});
+
 describe("stack keys and the reservation file", () => {
   test("keys set in the stack override the file's", () => {
     const config = loadExperiment({
@@ -399,6 +417,28 @@ const MALFORMED: Malformed[] = [
     },
     path: "dev_cloud",
     says: /needs kolla_mode check .*found none/,
+  },
+  {
+    name: "kolla deploy on namespace hosts",
+    stack: { provider: "local", resources: { control: 1, network: 1, compute: 1 }, kolla_mode: "deploy" },
+    path: "kolla_mode",
+    says: /deploy is impossible on namespace hosts .*provider\.hosts: machine/,
+  },
+  {
+    name: "dev cloud on machine hosts",
+    stack: {
+      provider: { type: "local", hosts: "machine" },
+      resources: { control: 1, network: 1, compute: 1 },
+      dev_cloud: true,
+    },
+    path: "dev_cloud",
+    says: /namespace hosts only/,
+  },
+  {
+    name: "unknown host kind",
+    stack: { provider: { type: "local", hosts: "vm" }, resources: { control: 1, network: 1, compute: 1 } },
+    path: "provider.hosts",
+    says: /"namespace", "machine"|namespace.*machine/,
   },
   {
     name: "misspelt top-level key",

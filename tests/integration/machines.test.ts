@@ -1,0 +1,120 @@
+import * as assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Host } from "../../config/types";
+import { machineTarball } from "../../providers/local/machine";
+import { localNames } from "../../providers/local/plan";
+import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
+
+// Subnets 10.181/10.182 are this file's.
+const provider = { type: "local", hosts: "machine", api_cidr: "10.181.0.0/24", external_cidr: "10.182.0.0/24" };
+const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8" });
+
+/** What of the machine a host could change: machine-wide kernel settings, the cgroup2 mount, cgroups outside ours. */
+function machineState(cgroupParent: string) {
+  return {
+    fileMax: fs.readFileSync("/proc/sys/fs/file-max", "utf8").trim(),
+    nrOpen: fs.readFileSync("/proc/sys/fs/nr_open", "utf8").trim(),
+    cgroupMounts: sh("awk '/ - cgroup2? / {print $5, $6, $NF}' /proc/self/mountinfo | sort"),
+    // Only the top of each hierarchy: other engines (another test's, a fresh-machine run's) make theirs below.
+    topCgroups: sh(`ls -d /sys/fs/cgroup/*/*/ | grep -v '/${cgroupParent}/$' | sort`),
+  };
+}
+
+/**
+ * Two machine hosts through the Automation API: each a container of the stack's own engine booting
+ * systemd, reached over the testbed's network by sshd, running containers in its own Docker engine;
+ * destroy leaves nothing on the machine. Logs the boot time and memory of each idle host.
+ */
+describe("local testbed with machine hosts: systemd, sshd and Docker in each", { timeout: 1_200_000 }, () => {
+  let local: TestExperiment;
+  let hosts: Host[];
+  let sshConfig: string;
+  let dir: string;
+  const name = `mh${process.pid}`;
+  const names = localNames(name);
+  const machineBefore = machineState(names.cgroupParent);
+  /** A command on a host over ssh, its stdin from a file if given. */
+  const ssh = (host: Host, command: string, stdinFile?: string) => {
+    const stdin = stdinFile === undefined ? "pipe" : fs.openSync(stdinFile, "r");
+    try {
+      return spawnSync("ssh", ["-F", sshConfig, host.alias, command], {
+        encoding: "utf8",
+        timeout: 300_000,
+        stdio: [stdin, "pipe", "pipe"],
+      });
+    } finally {
+      if (typeof stdin === "number") fs.closeSync(stdin);
+    }
+  };
+  const engine = (args: string) => sh(`DOCKER_HOST=unix://${names.engineRunDir}/docker.sock docker ${args}`);
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(fs.realpathSync("/tmp"), "enos-machines-"));
+    // All in one: control, network and storage on the control host; kolla_mode none does not read it.
+    const inventory = path.join(dir, "inventory");
+    fs.writeFileSync(inventory, "[control]\n[compute]\n[network:children]\ncontrol\n[storage:children]\ncontrol\n");
+    local = await testExperiment(name, { provider, resources: { control: 1, compute: 1 }, inventory });
+    const start = Date.now();
+    await local.stack.up({ parallel: 64 });
+    console.log(`up (engine, image import, 2 hosts booted): ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    const record = await recordOf(local.stack);
+    hosts = record.hosts;
+    sshConfig = record.sshConfig;
+  });
+
+  after(async () => {
+    await cleanUp(local);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("systemd runs on each host, with its own name and filesystem, reached by sshd on the testbed's network", () => {
+    assert.equal(hosts.length, 2);
+    for (const host of hosts) {
+      assert.match(host.address, /^10\.183\.0\.\d+$/);
+      const run = ssh(host, "systemctl is-system-running; hostname; ip -o -4 addr show eth1 | awk '{print $4}'");
+      assert.equal(run.status, 0, run.stderr);
+      assert.deepEqual(run.stdout.trim().split("\n"), ["running", host.alias, `${host.ips[1]}/24`]);
+      const boot = ssh(host, "systemd-analyze | head -1");
+      const memory = engine(`stats --no-stream --format '{{.MemUsage}}' ${host.alias}`).trim();
+      console.log(`${host.alias}: ${boot.stdout.trim()}; idle memory ${memory}`);
+    }
+    const [one, two] = hosts;
+    assert.equal(ssh(one, "echo mine > /root/only-here").status, 0);
+    assert.equal(ssh(two, "test -e /root/only-here").status, 1, "the other host does not see it");
+    assert.equal(fs.existsSync("/root/only-here"), false, "nor does the machine");
+    assert.equal(ssh(two, `bash -c '</dev/tcp/${one.address}/22'`).status, 0, "hosts reach each other's sshd");
+  });
+
+  test("a host's Docker engine runs containers on the host's network, privileged ones and Kolla's ulimits too", () => {
+    const [host] = hosts;
+    const load = ssh(host, "docker import - enos-machine", machineTarball());
+    assert.equal(load.status, 0, load.stderr);
+    for (const options of ["", "--privileged", "--ulimit nofile=1048576:1048576"]) {
+      const run = ssh(host, `docker run --rm --network host ${options} enos-machine true`);
+      assert.equal(run.status, 0, `docker run ${options}: ${run.stderr}`);
+    }
+    const seen = ssh(host, "docker run --rm --network host enos-machine ip -o -4 addr show eth0");
+    assert.match(seen.stdout, new RegExp(`${host.address.replace(/\./g, "\\.")}/24`), "the host's own interface");
+  });
+
+  test("the machine's settings stay as they were: kernel parameters read-only on hosts, cgroups below ours", () => {
+    const [host] = hosts;
+    const sysctl = ssh(host, "sysctl -w fs.file-max=1000000");
+    assert.notEqual(sysctl.status, 0, "fs.file-max is the machine's");
+    assert.equal(
+      ssh(host, "sysctl -qw net.ipv4.ip_forward=1").status,
+      0,
+      "the host's own network namespace is its own",
+    );
+    assert.deepEqual(machineState(names.cgroupParent), machineBefore);
+  });
+
+  test("destroy leaves no container, engine process, mount, veth, cgroup or file", async () => {
+    await local.stack.destroy({ parallel: 64 });
+    assert.deepEqual(leftovers(local.name, local.stateDir), []);
+    assert.deepEqual(machineState(names.cgroupParent), machineBefore);
+  });
+});
