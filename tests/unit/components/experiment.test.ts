@@ -279,13 +279,16 @@ describe("resource graphs (pulumi mocks)", () => {
   test("machine hosts: an engine after the bridges, each host after it; kolla deploy allowed", async () => {
     const experiment = await build({ provider: { type: "local", hosts: "machine" }, topology, kolla_mode: "deploy" });
     assert.deepEqual(names("LocalHost"), []);
-    assert.deepEqual(names("MachineHost"), ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"]);
-    assert.deepEqual(names("MachineEngine"), ["engine"]);
+    assert.deepEqual(
+      names("MachineHost"),
+      ["grp1-control-1", "grp1-network-1", "grp2-compute-1", "grp3-compute-1"].map((alias) => `testbed-${alias}`),
+    );
+    assert.deepEqual(names("MachineEngine"), ["testbed-engine"]);
     assert.ok(
-      dependencies.waitsFor("MachineEngine engine", "LocalBridges bridges"),
+      dependencies.waitsFor("MachineEngine testbed-engine", "LocalBridges testbed-bridges"),
       "the engine is deleted before the bridges' delete removes its directory",
     );
-    assert.ok(dependencies.waitsFor("MachineHost grp1-control-1", "MachineEngine engine"));
+    assert.ok(dependencies.waitsFor("MachineHost testbed-grp1-control-1", "MachineEngine testbed-engine"));
     const host = registered.find((r) => r.type === "MachineHost")!;
     assert.equal(host.inputs.dockerHost, "unix:///run/enos-x/docker.sock");
     assert.match(
