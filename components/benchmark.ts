@@ -53,7 +53,7 @@ function contentsOf(file: string): string[] {
 export function runFingerprint(run: BenchRun, workloadDir: string, runId?: string): string {
   const files =
     run.type === "rally"
-      ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((f) => contentsOf(path.join(workloadDir, f)))
+      ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((file) => contentsOf(path.join(workloadDir, file)))
       : [];
   return createHash("sha256").update(JSON.stringify({ run, files, runId })).digest("hex");
 }
@@ -90,7 +90,7 @@ export class Benchmark extends pulumi.ComponentResource {
     // Read by each run when it starts, not an input of the runs: a change of it re-runs nothing.
     const { tcReportDir, ...known } = args.conditions;
     const conditions = localFile(
-      "bench-conditions",
+      `${name}-conditions`,
       {
         path: paths().conditions,
         content: pulumi.output(args.networkPlan).apply((plan) =>
@@ -104,7 +104,7 @@ export class Benchmark extends pulumi.ComponentResource {
     ).command;
     const after = [conditions];
 
-    const shakerRuns = args.workload.runs.filter((r) => r.type === "shaker");
+    const shakerRuns = args.workload.runs.filter((run) => run.type === "shaker");
     if (shakerRuns.length && !openrc) {
       pulumi.log.warn(
         `bench: ${shakerRuns.length} shaker run(s) skipped: Shaker needs OpenStack, and this stack has none (no admin-openrc)`,
@@ -121,14 +121,14 @@ export class Benchmark extends pulumi.ComponentResource {
       let command: local.Command;
       if (run.type === "rally") {
         env ??= new local.Command(
-          "rally-env",
+          `${name}-rally-env`,
           { create: withOpenrc(renderRallyEnvScript), interpreter: BASH },
           replacedFirst({ parent: this, dependsOn: waitFor() }),
         );
         command = new local.Command(
-          `run:${runDir(run)}`,
+          `${name}-run:${runDir(run)}`,
           {
-            create: withOpenrc((p) => renderRallyRunScript(run, identity(hash), p)),
+            create: withOpenrc((benchPaths) => renderRallyRunScript(run, identity(hash), benchPaths)),
             interpreter: BASH,
             triggers: [hash, env.stdout, network],
           },
@@ -137,7 +137,7 @@ export class Benchmark extends pulumi.ComponentResource {
         rallyRuns.push({ run, command, hash });
       } else if (openrc) {
         command = new local.Command(
-          `run:${runDir(run)}`,
+          `${name}-run:${runDir(run)}`,
           {
             create: openrc.apply((rc) => renderShakerRunScript(run, identity(hash), { ...paths(rc), openrc: rc })),
             interpreter: BASH,
@@ -155,12 +155,15 @@ export class Benchmark extends pulumi.ComponentResource {
       // The runs of this update's entries are the current ones; the summary lists every run there is.
       const request = pulumi
         .all(rallyRuns.map(({ command }) => command.stdout))
-        .apply((dirs): SummaryRequest => ({ resultsDir: args.resultsDir, current: dirs.map((d) => d.trim()) }));
+        .apply((dirs): SummaryRequest => ({ resultsDir: args.resultsDir, current: dirs.map((dir) => dir.trim()) }));
       const summarize = shellQuote(path.join(__dirname, "bench", "summarize.js"));
       const summary = new local.Command(
-        "rally-summary",
+        `${name}-rally-summary`,
         {
-          create: request.apply((r) => `node ${summarize} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(r)}\nENOS_JSON\n`),
+          create: request.apply(
+            (summaryRequest) =>
+              `node ${summarize} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(summaryRequest)}\nENOS_JSON\n`,
+          ),
           interpreter: BASH,
           triggers: [rallyRuns.map(({ hash }) => hash).join(","), env.stdout, network],
         },

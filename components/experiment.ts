@@ -188,7 +188,7 @@ export class Experiment extends pulumi.ComponentResource {
     this.benchmark =
       workload &&
       new Benchmark(
-        "benchmark",
+        "bench",
         {
           workload,
           resultsDir: args.resultsDir,

@@ -25,7 +25,7 @@ async function upWithOps(experiment: TestExperiment): Promise<Map<string, string
 
 const runsWith = (ops: Map<string, string>, op: string) =>
   [...ops]
-    .filter(([name, o]) => name.startsWith("run:") && o === op)
+    .filter(([name, o]) => name.startsWith("bench-run:") && o === op)
     .map(([name]) => name)
     .sort();
 
@@ -129,13 +129,13 @@ describe("benchmarks: the dummy workload really runs in Rally", { timeout: 600_0
     fs.writeFileSync(runYml, fs.readFileSync(runYml, "utf8").replace("each: 5", "each: 2"));
     const ops = await upWithOps(bench);
     assert.deepEqual(runsWith(ops, "create"), [
-      "run:rally/failures/concurrency-1_times-10_each-2_max_failure_percent-10",
+      "bench-run:rally/failures/concurrency-1_times-10_each-2_max_failure_percent-10",
     ]);
     assert.deepEqual(runsWith(ops, "delete"), [
-      "run:rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10",
+      "bench-run:rally/failures/concurrency-1_times-10_each-5_max_failure_percent-10",
     ]);
     assert.deepEqual(runsWith(ops, "same").length, 3, "the other runs untouched");
-    assert.equal(ops.get("rally-summary"), "replace");
+    assert.equal(ops.get("bench-rally-summary"), "replace");
     assert.deepEqual(
       summary()
         .filter((r) => r.workload === "Dummy.failure")

@@ -21,7 +21,10 @@ pulumi.runtime.setMocks(
     newResource(args) {
       types.push(args.type);
       if (args.type.endsWith(":Command")) commands.set(args.name, args.inputs);
-      return { id: `${args.name}-id`, state: { ...args.inputs, stdout: args.name === "rally-env" ? "env-uuid" : "" } };
+      return {
+        id: `${args.name}-id`,
+        state: { ...args.inputs, stdout: args.name === "bench-rally-env" ? "env-uuid" : "" },
+      };
     },
     call: () => ({}),
   },
@@ -50,7 +53,7 @@ async function cloudBenchmark(args: Partial<BenchmarkArgs> = {}) {
   const { Benchmark } = await import("../../../components/benchmark");
   return registered(
     () =>
-      new Benchmark("benchmark", {
+      new Benchmark("bench", {
         workload: cloudWorkload,
         resultsDir: "/r/s",
         openrc: "/k/admin-openrc",
@@ -64,17 +67,17 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   test("without OpenStack: Rally in an empty environment, one command per run, Shaker skipped", async () => {
     const { Benchmark } = await import("../../../components/benchmark");
     const made = await registered(
-      () => new Benchmark("benchmark", { workload: cloudWorkload, resultsDir: "/r/s", conditions }),
+      () => new Benchmark("bench", { workload: cloudWorkload, resultsDir: "/r/s", conditions }),
     );
     const rallyRuns = cloudWorkload.runs.filter((r) => r.type === "rally");
-    assert.deepEqual([...made.keys()].filter((n) => n.startsWith("run:")).length, rallyRuns.length);
-    assert.ok(made.has("rally-env") && made.has("rally-summary"));
-    assert.doesNotMatch(String(made.get("rally-env")!.create), /from-sysenv|source/);
+    assert.deepEqual([...made.keys()].filter((n) => n.startsWith("bench-run:")).length, rallyRuns.length);
+    assert.ok(made.has("bench-rally-env") && made.has("bench-rally-summary"));
+    assert.doesNotMatch(String(made.get("bench-rally-env")!.create), /from-sysenv|source/);
     assert.equal(
-      [...made.keys()].some((n) => n.startsWith("run:shaker")),
+      [...made.keys()].some((n) => n.startsWith("bench-run:shaker")),
       false,
     );
-    const first = made.get("run:rally/boot-and-list-servers/concurrency-1_times-20_sla_max_avg_duration-30")!;
+    const first = made.get("bench-run:rally/boot-and-list-servers/concurrency-1_times-20_sla_max_avg_duration-30")!;
     assert.match(
       String(first.create),
       /"args": \{\n\s+"concurrency": 1,\n\s+"times": 20,\n\s+"sla_max_avg_duration": 30\n\s+\}/,
@@ -84,15 +87,15 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
   test("with an admin-openrc: Rally's environment from it, and each Shaker alias run against the cloud", async () => {
     const made = await cloudBenchmark();
     assert.match(
-      String(made.get("rally-env")!.create),
+      String(made.get("bench-rally-env")!.create),
       /source '\/k\/admin-openrc'.*\n.* env '\/r\/s\/rally\/rally.conf' enos --from-sysenv/,
     );
-    const shaker = String(made.get("run:shaker/l2-throughput/default")!.create);
+    const shaker = String(made.get("bench-run:shaker/l2-throughput/default")!.create);
     assert.match(
       shaker,
       /shaker' --server-endpoint "\$address:5999" --scenario 'openstack\/perf_l2' --external-net public --output "\$out\/results.json" --report "\$out\/report.html"/,
     );
-    assert.ok(made.has("run:shaker/l3-east-west-throughput/default"));
+    assert.ok(made.has("bench-run:shaker/l3-east-west-throughput/default"));
   });
 
   test("what the runs run under goes to conditions.json, which each run reads when it starts", async () => {
@@ -112,7 +115,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
       network: { plan: "5eed", reportDir: "/r/s/tc" },
     });
     for (const [name, inputs] of made) {
-      if (!name.startsWith("run:")) continue;
+      if (!name.startsWith("bench-run:")) continue;
       const script = String(inputs.create);
       assert.match(script, /"conditions":"\/r\/s\/conditions.json"/, name);
       assert.doesNotMatch(

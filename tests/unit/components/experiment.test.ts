@@ -407,7 +407,7 @@ describe("resource graphs (pulumi mocks)", () => {
       JSON.parse(/init\.py' '(\{.*\})'$/m.exec(String(init.inputs.create))![1]).image,
       path.join(STATE_DIR, "graph", "dev-cloud", "cirros.qcow2"),
     );
-    assert.match(String(registered.find((r) => r.name === "rally-env")!.inputs.create), /admin-openrc\.sh/);
+    assert.match(String(registered.find((r) => r.name === "bench-rally-env")!.inputs.create), /admin-openrc\.sh/);
   });
 
   test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
@@ -513,7 +513,7 @@ describe("resource graphs (pulumi mocks)", () => {
       for (const tc of ["Command tc-host-addresses", "Command tc-grp2-compute-1", "Command tc-test"])
         assert.ok(dependencies.waitsFor(tc, phase), `${tc} after ${phase}`);
     }
-    assert.ok(dependencies.waitsFor("Command rally-env", "Command tc-test"));
+    assert.ok(dependencies.waitsFor("Command bench-rally-env", "Command tc-test"));
     const { control, network, compute } = machines.resources;
     await build({
       provider: machines.provider,
@@ -555,7 +555,7 @@ describe("resource graphs (pulumi mocks)", () => {
         network_constraints: { default_delay: "0ms", default_rate: rate, default_loss: 0 },
       });
       return registered
-        .filter((r) => r.name.startsWith("run:") || r.name === "rally-summary")
+        .filter((r) => r.name.startsWith("bench-run:") || r.name === "bench-rally-summary")
         .map((r) => [r.name, JSON.stringify(r.inputs.triggers)]);
     };
     const before = await triggers("10mbit");
