@@ -5,7 +5,7 @@ import { planSlots, slotHost } from "../../config/slots";
 import type { Host, Reservation, RoleDemand, TestbedNetwork } from "../../config/types";
 import { SshKeyPair } from "../shared/keypair";
 import { probedFacts, StaticHostsProbe } from "../shared/probe";
-import { Refusal } from "../shared/refusal";
+import { NO_NETWORK, Refusal, refusedOnError } from "../shared/refusal";
 import type { Testbed } from "../testbed";
 import { type G5kApi, g5kCall } from "./api";
 import { readG5kCredentials } from "./credentials";
@@ -123,18 +123,22 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
       );
     });
 
+    // Too few nodes deployed (strict distribution), or a node without a mountable adapter: known once
+    // the jobs' nodes are deployed, a refusal that names it (no throw inside an apply).
     const assigned = deployed.apply((sites) => {
-      const siteOf = new Map(sites.flatMap((s) => s.nodes.map((n) => [n, s] as const)));
-      return assignNodes(
-        slots,
-        sites.flatMap((s) => s.nodes),
-        p.role_distribution,
-      ).map((slot) => {
-        const site = siteOf.get(slot.node)!;
-        const nics = interfacesOf(site.adapters[slot.node.split(".")[0]] ?? [], p.single_interface);
-        const address = site.vlan ? kavlanName(slot.node, site.vlan) : slot.node;
-        return { ...slot, site, address, eths: [nics.api, nics.external] as [string, string] };
-      });
+      const siteOf = new Map(sites.flatMap((site) => site.nodes.map((node) => [node, site] as const)));
+      const assign = () =>
+        assignNodes(
+          slots,
+          sites.flatMap((site) => site.nodes),
+          p.role_distribution,
+        ).map((slot) => {
+          const site = siteOf.get(slot.node)!;
+          const nics = interfacesOf(site.adapters[slot.node.split(".")[0]] ?? [], p.single_interface);
+          const address = site.vlan ? kavlanName(slot.node, site.vlan) : slot.node;
+          return { ...slot, site, address, eths: [nics.api, nics.external] as [string, string] };
+        });
+      return refusedOnError(`${name}-nodes-assigned`, assign, [], { parent: this });
     });
     // What the deployed system really has (addresses inside a KaVLAN, NIC names, qdiscs), read over
     // SSH once per node: roles may share a node in debug distribution.
@@ -175,13 +179,20 @@ export class G5kTestbed extends pulumi.ComponentResource implements Testbed {
         };
       });
     });
-    this.network = pulumi.all([deployed, this.hosts]).apply(([sites, hosts]) => {
-      const withVlan = sites.find((s) => s.vlan && s.vlanNet);
-      if (!withVlan?.vlan || !withVlan.vlanNet)
-        throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
-      const eths: [string, string] = [hosts[0].interfaces.api, hosts[0].interfaces.external];
-      return vlanNetwork(withVlan.vlan, withVlan.vlanNet.network, withVlan.vlanNet.gateway, withVlan.dns, eths);
-    });
+    this.network = pulumi.all([deployed, this.hosts]).apply(([sites, hosts]) =>
+      refusedOnError(
+        `${name}-network`,
+        () => {
+          const withVlan = sites.find((site) => site.vlan && site.vlanNet);
+          if (!withVlan?.vlan || !withVlan.vlanNet)
+            throw new Error("no job obtained a KaVLAN: Kolla's VIPs and external pool have no network");
+          const eths: [string, string] = [hosts[0].interfaces.api, hosts[0].interfaces.external];
+          return vlanNetwork(withVlan.vlan, withVlan.vlanNet.network, withVlan.vlanNet.gateway, withVlan.dns, eths);
+        },
+        NO_NETWORK,
+        { parent: this },
+      ),
+    );
     this.reservations = deployed.apply((sites) => sites.map((s) => s.reservation));
     this.registerOutputs({ hosts: this.hosts, network: this.network, reservations: this.reservations });
   }

@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProviderConfig } from "../../config/schema";
 import { planSlots, slotHost } from "../../config/slots";
 import type { Host, RoleDemand, TestbedNetwork } from "../../config/types";
-import { testbedNetwork, VIP_NAMES, type Vips } from "../../config/vips";
+import { testbedNetwork } from "../../config/vips";
 import { probedFacts, StaticHostsProbe } from "../shared/probe";
-import { Refusal, refusedOnError } from "../shared/refusal";
+import { NO_NETWORK, Refusal, refusedOnError } from "../shared/refusal";
 import type { Testbed } from "../testbed";
 import { cloudIdentity, type OpenStackAuth, openstackAuth } from "./auth";
 import { invokeErrorText, openstackCloudProblem } from "./cloud";
@@ -46,14 +46,6 @@ export function openstackProblem(pulumiHome: string): string | undefined {
 export function stackOpenStackAuth(): { auth: OpenStackAuth } | { problem: string } {
   return openstackAuth(process.env, openstackKey);
 }
-
-/** The network of a testbed that was refused: never used, preview and up stop at the refusal. */
-const NO_NETWORK: TestbedNetwork = {
-  extraIps: [],
-  vips: Object.fromEntries(VIP_NAMES.map((name) => [name, { address: "", from: "" }])) as Vips,
-  external: { start: "", end: "", cidr: "", gateway: "", dns: "" },
-  eths: ["", ""],
-};
 
 interface SubnetFacts {
   cidr: string;

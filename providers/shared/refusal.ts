@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { TestbedNetwork } from "../../config/types";
+import { VIP_NAMES, type Vips } from "../../config/vips";
 
 /**
  * Stands in for a testbed that cannot be had (a plugin missing, clusters the API does not know…):
@@ -45,3 +47,11 @@ export function refusedOnError<T>(
     return new Refusal(name, (error as Error).message, opts).id.apply(() => pulumi.output(placeholder));
   }
 }
+
+/** The network of a testbed that was refused: never used, preview and up stop at the refusal. */
+export const NO_NETWORK: TestbedNetwork = {
+  extraIps: [],
+  vips: Object.fromEntries(VIP_NAMES.map((name) => [name, { address: "", from: "" }])) as Vips,
+  external: { start: "", end: "", cidr: "", gateway: "", dns: "" },
+  eths: ["", ""],
+};
