@@ -223,8 +223,9 @@ describe("dev cloud: init, Rally, backup and destroy against live OpenStack APIs
     openstack("flavor", "delete", "m1.tiny");
     openstack("flavor", "create", "--public", "--ram", "100000000", "--disk", "1", "--vcpus", "1", "m1.tiny");
     try {
-      const init = (await cloud.stack.exportStack()).deployment.resources.find((r: { urn: string }) =>
-        r.urn.endsWith("::init"),
+      // The init command, not its component of the same name.
+      const init = (await cloud.stack.exportStack()).deployment.resources.find(
+        (r: { urn: string; custom?: boolean }) => r.custom && r.urn.endsWith("::init"),
       )!.urn;
       await assert.rejects(
         cloud.stack.up({ parallel: 64, replace: [init] }),
