@@ -201,7 +201,7 @@ async function startEngine(inputs: MachineEngineInputs): Promise<MachineEngineOu
         --iptables=false --ip-forward=false --ip-masq=false --bridge=none \\
         > ${quote(`${dir}/dockerd.log`)} 2>&1 < /dev/null
       for _ in $(seq 120); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
-      docker version >/dev/null 2>&1 || { tail -20 ${quote(`${dir}/containerd.log`)} ${quote(`${dir}/dockerd.log`)} >&2
+      docker version >/dev/null 2>&1 || { tail -n 20 ${quote(`${dir}/containerd.log`)} ${quote(`${dir}/dockerd.log`)} >&2
         echo "the machine hosts' dockerd did not start in 60 s (its log is above)" >&2; exit 1; }
       docker import ${quote(inputs.tarball)} ${outs.image} >/dev/null`);
   } catch (error) {
