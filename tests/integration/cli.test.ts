@@ -111,7 +111,10 @@ describe("the enos command line, verb by verb, on a local stack", { timeout: 1_2
     const workload = path.join(PROJECT_DIR, "tests", "fixtures", "failing-workload");
     const failed = enos("bench", "--stack", STACK, "--workload", workload);
     assert.equal(failed.code, 1);
-    assert.match(failed.err, /enos: failed:\ncommand:local:Command run:\S+: command failed with exit code 1 locally/);
+    assert.match(
+      failed.err,
+      /enos: failed:\ncommand:local:Command bench-run:\S+: command failed with exit code 1 locally/,
+    );
     assert.match(failed.err, /There is no Scenario plugin `Dummy\.no_such_scenario`/, "the command's own output");
     assert.doesNotMatch(failed.err, /code: -?\d/);
   });

@@ -329,12 +329,12 @@ describe("g5k testbed against a fake Grid'5000 API", { timeout: 900_000 }, () =>
       assert.deepEqual(fake.openJobs(), []);
     }));
 
-  test("strict: a node lost in deployment fails the up with the fix, at a refusal of the testbed", () =>
+  test("strict: a node lost in deployment fails the up with the fix, naming the site's deployment", () =>
     withG5k({ koNodes: { rennes: 1 } }, {}, async (fake, g5k) => {
-      // A refusal names its resource (not an exception thrown inside an apply, which names none).
+      // The site's nodes resource fails and is named (not an exception thrown inside an apply, which names none).
       await assert.rejects(
         g5k.stack.up({ parallel: 64 }),
-        /testbed-nodes-assigned[\s\S]*fewer nodes than asked \(paravance: 1 of 2\); set provider.role_distribution: debug/,
+        /G5kJobNodes \(testbed-nodes-rennes\):\s+error: deployment D-\d+ on rennes: Grid'5000 gave fewer nodes than asked \(paravance: 1 of 2\); set provider.role_distribution: debug/,
       );
       await g5k.stack.destroy({ parallel: 64 });
       assert.deepEqual(fake.openJobs(), []);

@@ -73,7 +73,7 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
   test("systemd runs on each host, with its own name and filesystem, reached by sshd on the testbed's network", () => {
     assert.equal(hosts.length, 2);
     for (const host of hosts) {
-      assert.match(host.address, /^10\.183\.0\.\d+$/);
+      assert.match(host.address, /^10\.181\.0\.\d+$/);
       const run = ssh(host, "systemctl is-system-running; hostname; ip -o -4 addr show eth1 | awk '{print $4}'");
       assert.equal(run.status, 0, run.stderr);
       assert.deepEqual(run.stdout.trim().split("\n"), ["running", host.alias, `${host.ips[1]}/24`]);
