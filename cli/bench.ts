@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { Command } from "commander";
-import { clientRoute, describeRoute } from "../components/bench/client";
+import { clientRoute, describeAgentRoute, describeRoute } from "../components/bench/client";
 import { readWorkload } from "../workloads/run-file";
 import { exitWith, type GlobalOptions, settledStack, stackName, UsageError, update, validate } from "./context";
 
@@ -21,10 +21,12 @@ export function register(program: Command) {
         if (options.plan) {
           if (!options.workload) throw new UsageError("bench --plan needs --workload DIR");
           const { runs } = readWorkload(path.resolve(options.workload));
-          const client = describeRoute(clientRoute(validate(global).provider));
+          const route = clientRoute(validate(global).provider);
+          const client = describeRoute(route);
+          const agents = describeAgentRoute(route);
           console.log(
             JSON.stringify(
-              runs.map((run) => ({ ...run, client })),
+              runs.map((run) => (run.type === "shaker" ? { ...run, client, agents } : { ...run, client })),
               null,
               2,
             ),

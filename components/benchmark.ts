@@ -139,7 +139,9 @@ export class Benchmark extends pulumi.ComponentResource {
         command = new local.Command(
           `${name}-run:${runDir(run)}`,
           {
-            create: openrc.apply((rc) => renderShakerRunScript(run, identity(hash), { ...paths(rc), openrc: rc })),
+            create: pulumi
+              .all([openrc, client])
+              .apply(([rc, c]) => renderShakerRunScript(run, identity(hash), { ...paths(rc), openrc: rc, client: c })),
             interpreter: BASH,
             triggers: [hash, network],
           },

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../config/errors";
 import type { ExperimentConfig } from "../config/load";
 import { kollaConfigDirOf, PULUMI_HOME } from "../config/paths";
 import type { Host, Reservation, TestbedNetwork } from "../config/types";
@@ -16,7 +15,7 @@ import type { Testbed } from "../providers/testbed";
 import { VagrantTestbed } from "../providers/vagrant";
 import { readWorkload } from "../workloads/run-file";
 import { Backup } from "./backup";
-import { clientRoute, routeFor, shakerProblem } from "./bench/client";
+import { routeFor } from "./bench/client";
 import { Benchmark } from "./benchmark";
 import { localFile, phaseTimeout } from "./commands";
 import { DevCloud, devCloudDir, devCloudHost, devCloudSource } from "./dev-cloud";
@@ -53,8 +52,6 @@ export class Experiment extends pulumi.ComponentResource {
     super(Experiment.__pulumiType, name, {}, opts);
     // Read before any resource exists: a wrong run.yml must leave nothing behind.
     const workload = args.config.workload === undefined ? undefined : readWorkload(args.config.workload);
-    const shaker = workload && shakerProblem(clientRoute(args.config.provider), workload);
-    if (shaker) throw new ConfigError([shaker]);
     const dir = path.join(args.stateDir, args.stack);
     const learntHosts = path.join(dir, "known_hosts.learnt");
     const testbed = createTestbed(args, learntHosts, this);

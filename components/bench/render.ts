@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { PROJECT_DIR } from "../../config/paths";
 import { shellQuote } from "../../config/shell";
 import { type BenchRun, runDir } from "../../workloads/expand";
-import { type ClientRoute, renderClientRoute } from "./client";
+import { type ClientRoute, renderAgentEndpoint, renderClientRoute } from "./client";
 import type { StampRequest } from "./stamp";
 
 /** Everything a benchmark script needs to know of where things are. */
@@ -30,8 +30,6 @@ export interface RunIdentity {
 
 /** The Rally environment every task of the stack runs in. */
 export const RALLY_ENV = "enos";
-/** Shaker's agents connect back to its server on this port of the operator machine. */
-export const SHAKER_PORT = 5999;
 
 /** Rally's own state lives beside the results: its database and config. */
 const rallyFiles = (p: BenchPaths) => {
@@ -74,6 +72,16 @@ function newRunDir(run: BenchRun, id: RunIdentity, p: BenchPaths): string {
   return `out=$(node ${stamp} /dev/stdin <<'ENOS_JSON'\n${JSON.stringify(request)}\nENOS_JSON\n)`;
 }
 
+/** Bash that runs command with its output in $out/<log>; on failure it stops, showing the log's last lines. */
+function orShowLog(what: string, command: string, log: string): string[] {
+  const file = `"$out/${log}"`;
+  return [
+    `if ! ${command} > ${file} 2>&1; then`,
+    `  echo "${what} failed for this run; its log is $out/${log}:" >&2; tail -25 ${file} >&2; exit 1`,
+    "fi",
+  ];
+}
+
 /** One Rally task with one element of the args product: its log, results.json and report.html; a new directory. */
 export function renderRallyRunScript(run: BenchRun, id: RunIdentity, p: BenchPaths): string {
   const request = {
@@ -90,32 +98,39 @@ export function renderRallyRunScript(run: BenchRun, id: RunIdentity, p: BenchPat
     newRunDir(run, id, p),
     ...(p.client ? renderClientRoute(p.client.route, p.client.sshConfig, path.join(p.bin, "python")) : []),
     `cat > "$out/request.json" <<'ENOS_JSON'\n${JSON.stringify(request, null, 2)}\nENOS_JSON`,
-    `if ! ${rallyTask(p)} run "$out/request.json" > "$out/rally.log" 2>&1; then`,
-    `  echo "rally failed for this run; its log is $out/rally.log:" >&2; tail -25 "$out/rally.log" >&2; exit 1`,
-    "fi",
+    ...orShowLog("rally", `${rallyTask(p)} run "$out/request.json"`, "rally.log"),
     `echo "$out"`,
     "",
   ].join("\n");
 }
 
 /**
- * One Shaker scenario alias. Its agents, booted in the cloud, connect back to the server Shaker runs
- * here: the endpoint is this machine's address on the route to the cloud's API.
+ * One Shaker scenario alias. Shaker runs here, reaching the cloud's APIs as Rally does (client.ts); its
+ * agents, booted in the cloud, connect back to its server at the endpoint client.ts gives them.
  */
 export function renderShakerRunScript(run: BenchRun, id: RunIdentity, p: BenchPaths & { openrc: string }): string {
   const shaker = path.join(p.shakerBin, "shaker");
   const venv = path.dirname(p.shakerBin);
   return [
     "set -euo pipefail",
-    `[ -x ${shellQuote(shaker)} ] || { echo "shaker is not installed (${shaker}): python3 -m venv ${venv} && ${venv}/bin/pip install pyshaker==1.4.2 MarkupSafe==2.0.1" >&2; exit 1; }`,
+    `[ -x ${shellQuote(shaker)} ] || { echo "shaker is not installed (${shaker}): python3 -m venv ${venv} && ${venv}/bin/pip install pyshaker==1.4.2 MarkupSafe==2.0.1 PySocks==1.7.1" >&2; exit 1; }`,
     ...sourceOpenrc(p.openrc),
     `api=$(${shellQuote(path.join(p.bin, "python"))} -c 'import os, urllib.parse; print(urllib.parse.urlparse(os.environ["OS_AUTH_URL"]).hostname)')`,
-    `address=$(ip -o route get "$api" | sed -n 's/.* src \\([0-9.]*\\).*/\\1/p')`,
     newRunDir(run, id, p),
+    ...(p.client ? renderClientRoute(p.client.route, p.client.sshConfig, path.join(p.shakerBin, "python")) : []),
+    ...renderAgentEndpoint(p.client),
     // The image and flavor Shaker's agents boot from; the builder reuses them when they exist.
-    `${shellQuote(path.join(p.shakerBin, "shaker-image-builder"))} > "$out/image-builder.log" 2>&1`,
-    `${shellQuote(shaker)} --server-endpoint "$address:${SHAKER_PORT}" --scenario ${shellQuote(run.file)} --external-net public` +
-      ` --output "$out/results.json" --report "$out/report.html" > "$out/shaker.log" 2>&1`,
+    ...orShowLog(
+      "shaker-image-builder",
+      shellQuote(path.join(p.shakerBin, "shaker-image-builder")),
+      "image-builder.log",
+    ),
+    ...orShowLog(
+      "shaker",
+      `${shellQuote(shaker)} --server-endpoint "$endpoint" --scenario ${shellQuote(run.file)} --external-net public` +
+        ` --output "$out/results.json" --report "$out/report.html"`,
+      "shaker.log",
+    ),
     // Shaker exits 0 even when it could not deploy its agents: then every record is an error.
     `${shellQuote(path.join(p.bin, "python"))} - "$out/results.json" <<'ENOS_PY'`,
     "import json, sys",

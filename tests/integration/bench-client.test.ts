@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openTunnel } from "../../cli/ssh-tunnel";
-import { routeFor } from "../../components/bench/client";
+import { renderAgentEndpoint, routeFor, SHAKER_PORT } from "../../components/bench/client";
 import { type BenchPaths, renderRallyEnvScript, renderRallyRunScript } from "../../components/bench/render";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
@@ -38,6 +38,13 @@ describe("benchmark clients reach a VIP only the control host reaches, through a
   let dir: string;
   const requestsSeen = () => fs.readFileSync(path.join(dir, "http.log"), "utf8").match(/"GET \/ HTTP/g)?.length ?? 0;
   const proxies = () => spawnSync("pgrep", ["-f", `ssh -F ${sshConfig} -n -N -D`], { encoding: "utf8" }).stdout.trim();
+  const relays = () => spawnSync("pgrep", ["-f", `python3 - \\S+ ${SHAKER_PORT}$`], { encoding: "utf8" }).stdout.trim();
+  /** The provider of an OpenStack testbed behind its gateway: its route goes through this testbed's control host. */
+  const behindGateway = () =>
+    loadExperiment({
+      stack: { reservationFile: path.join(PROJECT_DIR, "tests", "fixtures", "seed", "openstack.yaml") },
+      baseDir: path.join(PROJECT_DIR, "tests", "fixtures", "seed"),
+    }).provider;
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-bench-client-"));
@@ -100,12 +107,7 @@ describe("benchmark clients reach a VIP only the control host reaches, through a
     };
     fs.mkdirSync(results);
     fs.writeFileSync(paths.conditions, JSON.stringify({ configuration: "c", openstack: null, network: null }));
-    // The route an OpenStack testbed behind its gateway takes, through this testbed's control host.
-    const behindGateway = loadExperiment({
-      stack: { reservationFile: path.join(PROJECT_DIR, "tests", "fixtures", "seed", "openstack.yaml") },
-      baseDir: path.join(PROJECT_DIR, "tests", "fixtures", "seed"),
-    }).provider;
-    const route = routeFor(behindGateway, [control]);
+    const route = routeFor(behindGateway(), [control]);
     assert.equal(route.through, "socks");
     execFileSync("bash", ["-c", renderRallyEnvScript(paths)]);
     const script = renderRallyRunScript(
@@ -160,5 +162,36 @@ describe("benchmark clients reach a VIP only the control host reaches, through a
       blocker.kill();
       await new Promise((r) => blocker.once("exit", r));
     }
+  });
+
+  test("Shaker's agents reach its server here through the relay on the control host; both end with the script", async () => {
+    // An agent booted in the over-cloud: a process in the compute host's namespace, which has no route
+    // to this machine. Shaker's server: an echo server on SHAKER_PORT of this machine, as Shaker binds it.
+    const compute = (await recordOf(bed.stack)).hosts.find((h) => h.roles.includes("compute"))!;
+    const computeNs = `${localNames(bed.name).namespacePrefix}${compute.alias}`;
+    const echo = spawn("python3", [
+      "-c",
+      `import socket\ns = socket.create_server(("127.0.0.1", ${SHAKER_PORT}))\nwhile True:\n` +
+        "    c, _ = s.accept(); c.sendall(b'server got ' + c.recv(100)); c.close()",
+    ]);
+    try {
+      const agent =
+        `ip netns exec ${computeNs} python3 -c 'import socket, sys; h, p = sys.argv[1].split(":"); ` +
+        `c = socket.create_connection((h, int(p)), 5); c.sendall(b"hello"); print(c.recv(100).decode())' "$endpoint"`;
+      const script = [
+        "set -euo pipefail",
+        `api=${compute.address}`,
+        ...renderAgentEndpoint({ route: routeFor(behindGateway(), [control]), sshConfig }),
+        'echo "$endpoint"',
+        agent,
+      ].join("\n");
+      const ran = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 60_000 });
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.deepEqual(ran.stdout.trim().split("\n"), [`${control.address}:${SHAKER_PORT}`, "server got hello"]);
+    } finally {
+      echo.kill();
+    }
+    for (let i = 0; i < 25 && relays(); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(relays(), "", "the relay on the control host ended with its ssh session");
   });
 });

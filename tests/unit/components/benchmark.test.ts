@@ -4,10 +4,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
+import { routeFor } from "../../../components/bench/client";
 import type { BenchmarkArgs } from "../../../components/benchmark";
 import { ConfigError } from "../../../config/errors";
 import { loadExperiment } from "../../../config/load";
 import { PROJECT_DIR } from "../../../config/paths";
+import type { Host } from "../../../config/types";
 import { testbedNetwork } from "../../../config/vips";
 import { readWorkload } from "../../../workloads/run-file";
 import { FIXTURES } from "../../support/helpers";
@@ -93,7 +95,7 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     const shaker = String(made.get("bench-run:shaker/l2-throughput/default")!.create);
     assert.match(
       shaker,
-      /shaker' --server-endpoint "\$address:5999" --scenario 'openstack\/perf_l2' --external-net public --output "\$out\/results.json" --report "\$out\/report.html"/,
+      /shaker' --server-endpoint "\$endpoint" --scenario 'openstack\/perf_l2' --external-net public --output "\$out\/results.json" --report "\$out\/report.html"/,
     );
     assert.ok(made.has("bench-run:shaker/l3-east-west-throughput/default"));
   });
@@ -195,18 +197,20 @@ describe("benchmark and init resource graphs (pulumi mocks)", () => {
     }
   });
 
-  test("Shaker on a testbed whose VIPs are reached through the SOCKS proxy: refused before any resource", async () => {
+  test("Shaker on a testbed whose VIPs are reached through the SOCKS proxy: every run through the proxy and the relay", async () => {
     const seed = path.join(FIXTURES, "seed");
-    const config = loadExperiment({
-      stack: {
-        reservationFile: path.join(seed, "openstack.yaml"),
-        workload: path.join(PROJECT_DIR, "workloads", "default"),
-      },
+    const { provider } = loadExperiment({
+      stack: { reservationFile: path.join(seed, "openstack.yaml") },
       baseDir: seed,
     });
-    await refusedBeforeAnyResource(
-      config,
-      /workloads\/default\/run.yml:shaker: Shaker's agents, .* reach: the hosts are behind the gateway host's floating IP, gateway: true\. Set shaker.enabled: false/,
-    );
+    const route = routeFor(provider, [{ alias: "control-1", roles: ["control"] } as Host]);
+    const made = await cloudBenchmark({ client: { route, sshConfig: "/st/ssh_config" } });
+    const shakerRuns = [...made].filter(([name]) => name.startsWith("bench-run:shaker/"));
+    assert.equal(shakerRuns.length, 2);
+    for (const [name, inputs] of shakerRuns) {
+      const script = String(inputs.create);
+      assert.match(script, /ssh '-F' '\/st\/ssh_config' '-n' '-N' '-D' "127\.0\.0\.1:\$port" .* 'control-1'/, name);
+      assert.match(script, /ssh '-F' '\/st\/ssh_config' .* -R 127\.0\.0\.1:5999:127\.0\.0\.1:5999 'control-1'/, name);
+    }
   });
 });

@@ -256,6 +256,25 @@ describe("enos bench --plan", () => {
       JSON.parse(behind.stdout)[0].client,
       /^on this machine, through a SOCKS proxy ssh opens on the first control host \(the hosts are behind the gateway host's floating IP, gateway: true\)$/,
     );
+    // Shaker's runs say where its agents connect back: a relay on that host.
+    const shaker = enos(
+      "-f",
+      path.join(FIXTURES, "seed", "openstack.yaml"),
+      "bench",
+      "--plan",
+      "--workload",
+      "workloads/default",
+    );
+    assert.equal(shaker.status, 0, shaker.stderr);
+    const runs: { type: string; agents?: string }[] = JSON.parse(shaker.stdout);
+    assert.deepEqual(
+      [...new Set(runs.map((run) => `${run.type}: ${run.agents ?? "-"}`))],
+      [
+        "rally: -",
+        "shaker: a relay on the first control host (its address on its route to the cloud's API, port 5999), " +
+          "forwarded to this machine by ssh -R",
+      ],
+    );
   });
 
   test("a wrong run.yml: the errors, exit code 1", () => {

@@ -3,12 +3,13 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import {
   clientRoute,
+  describeAgentRoute,
   describeRoute,
   renderClientRoute,
   routeFor,
-  shakerProblem,
+  SHAKER_PORT,
 } from "../../../../components/bench/client";
-import { renderRallyRunScript } from "../../../../components/bench/render";
+import { renderRallyRunScript, renderShakerRunScript } from "../../../../components/bench/render";
 import { loadExperiment } from "../../../../config/load";
 import { PROJECT_DIR } from "../../../../config/paths";
 import type { Host } from "../../../../config/types";
@@ -88,7 +89,9 @@ describe("where the benchmark clients reach the VIPs from, by testbed", () => {
     );
     const rally = lines.findIndex((l) => l.includes("rally_task.py' run"));
     assert.ok(ssh < proxy && proxy < rally, "the proxy is up and exported before Rally runs");
-    assert.match(script, /trap 'kill "\$tunnel" 2>\/dev\/null; rm -f "\$tunnel_log"' EXIT/, "closed when the run ends");
+    const trap = lines.indexOf(`trap 'kill \${enos_bg:-} 2>/dev/null; rm -f \${enos_tmp:-}' EXIT`);
+    assert.ok(trap >= 0 && trap < ssh, "closed when the run ends");
+    assert.match(script, /\ntunnel=\$!; enos_bg="\$\{enos_bg:-\} \$tunnel"\n/);
     // Direct: nothing of the kind, the run's script as it was.
     const direct = { route: clientRoute(providerOf("enos3/vagrant.yaml")), sshConfig: "/st/ssh_config" };
     assert.equal(
@@ -98,18 +101,49 @@ describe("where the benchmark clients reach the VIPs from, by testbed", () => {
     assert.deepEqual(renderClientRoute(direct.route, "/st/ssh_config", "/v/bin/python"), []);
   });
 
-  test("Shaker behind a proxy is refused before anything is made, saying why and what to do", () => {
+  test("Shaker behind a proxy: its API calls through ssh -D, its agents back through a relay and ssh -R", () => {
     const cloud = readWorkload(path.join(PROJECT_DIR, "workloads", "default"));
-    const dummy = readWorkload(path.join(PROJECT_DIR, "workloads", "dummy"));
-    const behind = clientRoute(providerOf("seed/openstack.yaml"));
-    assert.deepEqual(shakerProblem(behind, cloud), {
-      path: `${path.join(cloud.dir, "run.yml")}:shaker`,
-      message:
-        "Shaker's agents, booted in the over-cloud, connect back to its server on this machine, which they cannot " +
-        "reach: the hosts are behind the gateway host's floating IP, gateway: true. Set shaker.enabled: false for " +
-        "this testbed, or run enos from a machine of its network",
+    const shaker = cloud.runs.find((r) => r.type === "shaker");
+    assert.ok(shaker, "the default workload has a Shaker run");
+    const paths = { bin: "/v/bin", shakerBin: "/s/bin", workloadDir: cloud.dir, resultsDir: "/r", conditions: "/r/c" };
+    const id = { runId: null, fingerprint: "f".repeat(64) };
+    const route = routeFor(providerOf("seed/openstack.yaml"), [host("control-1", ["control"])]);
+    const script = renderShakerRunScript(shaker, id, {
+      ...paths,
+      openrc: "/st/admin-openrc",
+      client: { route, sshConfig: "/st/ssh_config" },
     });
-    assert.equal(shakerProblem(behind, dummy), undefined, "Rally alone goes through the proxy");
-    assert.equal(shakerProblem(clientRoute(providerOf("enos3/vagrant.yaml")), cloud), undefined);
+    const lines = script.split("\n");
+    const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+    const proxy = at("export http_proxy=");
+    assert.match(
+      lines[at("port=$(")],
+      /^port=\$\('\/s\/bin\/python' -c /,
+      "the proxy's port found with Shaker's python",
+    );
+    assert.equal(
+      `${lines[at("ssh '-F' '/st/ssh_config' '-o'")]}\n${lines[at("ssh '-F' '/st/ssh_config' '-o'") + 1]}`,
+      `ssh '-F' '/st/ssh_config' '-o' 'ExitOnForwardFailure=yes' '-o' 'BatchMode=yes' '-o' 'ServerAliveInterval=30' ` +
+        `-R 127.0.0.1:${SHAKER_PORT}:127.0.0.1:${SHAKER_PORT} 'control-1' \\\n` +
+        `  "exec python3 - $(printf %q "$api") ${SHAKER_PORT}" < '${path.join(PROJECT_DIR, "components", "bench", "agent_relay.py")}'` +
+        ` > "$relay_out" 2> "$relay_log" &`,
+    );
+    const endpoint = lines.indexOf(`endpoint="$(head -1 "$relay_out"):${SHAKER_PORT}"`);
+    const run = lines.findIndex((l) => l.includes(`'/s/bin/shaker' --server-endpoint "$endpoint"`));
+    assert.ok(at("api=$(") < proxy && proxy < endpoint && endpoint < run, "API, proxy, relay, then Shaker");
+    assert.equal(lines.filter((l) => l.startsWith("trap ")).length, 2, "each background ssh ends with the script");
+    assert.ok(
+      lines.every((l) => !l.startsWith("trap ") || l === lines[at("trap ")]),
+      "one cleanup, both sessions",
+    );
+    assert.doesNotMatch(script, /ip -o route get/);
+    // Direct: no proxy, no relay; this machine's own address.
+    const direct = renderShakerRunScript(shaker, id, { ...paths, openrc: "/st/admin-openrc" });
+    assert.doesNotMatch(direct, /ssh |http_proxy/);
+    assert.match(direct, /\naddress=\$\(ip -o route get "\$api" [^\n]*\nendpoint="\$address:5999"\n/);
+    assert.equal(
+      describeAgentRoute(route),
+      "a relay on control-1 (its address on its route to the cloud's API, port 5999), forwarded to this machine by ssh -R",
+    );
   });
 });
