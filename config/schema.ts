@@ -246,7 +246,11 @@ const registry = z.discriminatedUnion(
     z
       .strictObject({
         type: z.literal("internal"),
-        port: z.number().int().default(4000),
+        port: z.number().int().min(1).max(65535).default(4000),
+        // The registry kolla's images are cached from (pull-through), or none: a plain registry that takes pushes.
+        mirror: z
+          .union([z.literal("none"), z.url({ protocol: /^https?$/, error: 'expected an http(s) URL or "none"' })])
+          .default("https://quay.io"),
         ceph: yesNo.default(false),
         ceph_keyring: name.optional(),
         ceph_id: name.optional(),

@@ -11,9 +11,12 @@ const CONTAINER = "enos_registry";
 const DATA = "/var/lib/enos-registry";
 
 /**
- * The internal registry: registry:2 as a pull-through cache of quay.io (kolla's images), on the
- * control host, at the registry VIP it takes as a /32 (the other hosts reach it on the same network). With
- * `ceph`, its storage is an RBD image, so that the cache outlives the experiment.
+ * The internal registry: registry:2 as a pull-through cache of `mirror` (quay.io, where kolla's images
+ * are), or a plain registry that takes pushes with `mirror: none`, on the control host, at the registry
+ * VIP it takes as a /32 (the other hosts reach it on the same network). On the host's network, listening
+ * on the VIP only (as Kolla runs its own containers): no published port, so no docker-proxy, bridge or
+ * iptables rule is needed. With `ceph`, its storage is an RBD image, so that the cache outlives the
+ * experiment.
  */
 export function renderRegistryScript(
   registry: Extract<RegistryConfig, { type: "internal" }>,
@@ -32,7 +35,8 @@ export function renderRegistryScript(
       `ip addr replace ${place.address}/32 dev ${place.device}`,
       ...mounts,
       `docker rm -f ${CONTAINER} >/dev/null 2>&1 || true`,
-      `docker run -d --restart always --name ${CONTAINER} -p ${place.address}:${registry.port}:5000 -v ${DATA}:/var/lib/registry -e REGISTRY_PROXY_REMOTEURL=https://quay.io registry:2`,
+      `docker run -d --restart always --name ${CONTAINER} --network host -v ${DATA}:/var/lib/registry \\`,
+      `  -e REGISTRY_HTTP_ADDR=${place.address}:${registry.port}${registry.mirror === "none" ? "" : ` -e REGISTRY_PROXY_REMOTEURL=${registry.mirror}`} registry:2`,
     ].join("\n"),
   );
 }

@@ -443,7 +443,7 @@ describe("resource graphs (pulumi mocks)", () => {
     // The registry VIP: Enos' second pop_ip, the fourth of the five extra_ips.
     assert.match(
       String(command("kolla-registry").create),
-      /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*-p 10\.0\.0\.4:4000:5000/,
+      /ip addr replace 10\.0\.0\.4\/32 dev eth0[\s\S]*REGISTRY_HTTP_ADDR=10\.0\.0\.4:4000 /,
     );
     assert.equal(registered.find((r) => r.name === "kolla-registry")!.token, "command:remote:Command");
     // Its connection is checked by a precondition: connectionOf, inside an apply, throws nothing.

@@ -144,7 +144,10 @@ describe("every example of the seed document validates", () => {
     const config = fromFile("kolla.yaml");
     assert.equal(config.kolla.openstack_release, "4.0.0");
     assert.equal(config.kollaRef, "stable/ocata");
-    assert.equal(config.registry.type === "internal" && config.registry.port, 4000);
+    assert.deepEqual(
+      config.registry.type === "internal" && [config.registry.port, config.registry.mirror],
+      [4000, "https://quay.io"],
+    );
     assert.equal(config.enableMonitoring, true);
     assert.equal(config.kollaMode, "deploy");
   });
@@ -388,6 +391,12 @@ const MALFORMED: Malformed[] = [
     stack: { ...g5k(), registry: { type: "internal", ceph: true, ceph_id: "u", ceph_rbd: "p/r", ceph_mon_host: "m" } },
     path: "registry.ceph_keyring",
     says: /required when ceph/,
+  },
+  {
+    name: "registry mirror that is no URL",
+    stack: { ...g5k(), registry: { type: "internal", mirror: "quay.io" } },
+    path: "registry.mirror",
+    says: /expected an http\(s\) URL or "none"/,
   },
   {
     name: "external registry without port",

@@ -177,12 +177,18 @@ describe("kolla-ansible copy and patches", () => {
 
 describe("kolla internal registry", () => {
   const place = { address: "10.231.0.251", device: "eth0" };
-  test("a pull-through cache of quay.io at the extra IP, on its own storage", () => {
-    const script = renderRegistryScript({ type: "internal", port: 4000, ceph: false }, place);
+  const internal = { type: "internal" as const, port: 4000, mirror: "https://quay.io", ceph: false };
+  test("a pull-through cache of quay.io at the extra IP, on the host's network, on its own storage", () => {
+    const script = renderRegistryScript(internal, place);
     assert.match(script, /ip addr replace 10\.231\.0\.251\/32 dev eth0\n/);
     assert.match(
       script,
-      /docker run -d --restart always --name enos_registry -p 10\.231\.0\.251:4000:5000 -v \/var\/lib\/enos-registry:\/var\/lib\/registry -e REGISTRY_PROXY_REMOTEURL=https:\/\/quay\.io registry:2/,
+      /docker run -d --restart always --name enos_registry --network host -v \/var\/lib\/enos-registry:\/var\/lib\/registry \\\n {2}-e REGISTRY_HTTP_ADDR=10\.231\.0\.251:4000 -e REGISTRY_PROXY_REMOTEURL=https:\/\/quay\.io registry:2\n/,
+    );
+    assert.match(
+      renderRegistryScript({ ...internal, mirror: "none" }, place),
+      / -e REGISTRY_HTTP_ADDR=10\.231\.0\.251:4000 registry:2\n/,
+      "mirror: none, a registry that takes pushes",
     );
     assert.doesNotMatch(script, /rbd/);
     assert.match(
@@ -193,8 +199,7 @@ describe("kolla internal registry", () => {
   });
   test("with ceph, the storage is an RBD image mapped with the given keys", () => {
     const registry = {
-      type: "internal" as const,
-      port: 4000,
+      ...internal,
       ceph: true,
       ceph_id: "discovery",
       ceph_keyring: "/home/discovery/.ceph/ceph.client.discovery.keyring",

@@ -148,7 +148,12 @@ describe("kolla globals.yml", () => {
     );
   });
   test("registries: internal mirror at the registry VIP (Enos' second pop_ip), external as given, both insecure", () => {
-    const internal = globalsOf({ hosts, network, registry: { type: "internal", port: 4000, ceph: false }, kolla: {} });
+    const internal = globalsOf({
+      hosts,
+      network,
+      registry: { type: "internal", port: 4000, mirror: "https://quay.io", ceph: false },
+      kolla: {},
+    });
     assert.deepEqual([internal.docker_registry, internal.docker_registry_insecure], ["10.231.0.253:4000", true]);
     const external = globalsOf({
       hosts,
