@@ -144,10 +144,10 @@ describe("every example of the seed document validates", () => {
     const config = fromFile("kolla.yaml");
     assert.equal(config.kolla.openstack_release, "4.0.0");
     assert.equal(config.kollaRef, "stable/ocata");
-    assert.deepEqual(
-      config.registry.type === "internal" && [config.registry.port, config.registry.mirror],
-      [4000, "https://quay.io"],
-    );
+    assert.deepEqual(config.registry.type === "internal" && [config.registry.port, config.registry.mirror], [
+      4000,
+      "https://quay.io",
+    ]);
     assert.equal(config.enableMonitoring, true);
     assert.equal(config.kollaMode, "deploy");
   });
