@@ -4,8 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Host } from "../../config/types";
+import { renderRegistryRemovalScript, renderRegistryScript } from "../../kolla/registry";
 import { machineTarball } from "../../providers/local/machine";
-import { localNames } from "../../providers/local/plan";
+import { localNames, localNetwork } from "../../providers/local/plan";
 import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
 
 // Subnets 10.181/10.182 are this file's.
@@ -98,6 +99,56 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
     }
     const seen = ssh(host, "docker run --rm --network host enos-machine ip -o -4 addr show eth0");
     assert.match(seen.stdout, new RegExp(`${host.address.replace(/\./g, "\\.")}/24`), "the host's own interface");
+  });
+
+  test("the internal registry phase on a host: a registry at the VIP, pushed to, that the other host pulls from", async () => {
+    const [one, two] = hosts;
+    // registry:2 as Docker Hub has it cannot be pulled here: the same program (distribution) from Debian, in an
+    // image made of the machine's root filesystem with registry:2's entry point and configuration.
+    const registryImage = ssh(
+      one,
+      'docker import --change \'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]\' - registry:2',
+      machineTarball(),
+    );
+    assert.equal(registryImage.status, 0, registryImage.stderr);
+    const vip = localNetwork(provider.api_cidr, provider.external_cidr).vips.registry.address;
+    const registry = { type: "internal" as const, port: 4000, mirror: "none", ceph: false };
+    const place = { address: vip, device: one.interfaces.api };
+    // What bootstrap-servers does with docker_registry_insecure: both engines trust the registry over HTTP.
+    for (const host of [one, two]) {
+      const insecure = ssh(
+        host,
+        `python3 -c 'import json; f = "/etc/docker/daemon.json"; d = json.load(open(f)); ` +
+          `d["insecure-registries"] = ["${vip}:4000"]; json.dump(d, open(f, "w"))' && systemctl restart docker`,
+      );
+      assert.equal(insecure.status, 0, insecure.stderr);
+    }
+    const started = ssh(one, renderRegistryScript(registry, place));
+    assert.equal(started.status, 0, started.stderr);
+    const answers = () =>
+      ssh(two, `python3 -c 'import urllib.request; urllib.request.urlopen("http://${vip}:4000/v2/", timeout=2)'`)
+        .status;
+    for (let i = 0; i < 50 && answers() !== 0; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(answers(), 0, "the registry answers at the VIP from the other host");
+    // An image of one static program, pushed on the registry's host as the kolla dev stack will push its images.
+    const tiny = path.join(dir, "tiny.tar");
+    sh(`tar -C /bin -cf ${tiny} busybox`);
+    const image = `${vip}:4000/openstack.kolla/tiny:2026.1`;
+    const pushed = ssh(
+      one,
+      `docker import --change 'ENTRYPOINT ["/busybox"]' - ${image} >/dev/null && docker push ${image}`,
+      tiny,
+    );
+    assert.equal(pushed.status, 0, pushed.stderr);
+    const pulled = ssh(
+      two,
+      `docker pull -q ${image} >/dev/null && docker run --rm --network host ${image} echo pulled`,
+    );
+    assert.deepEqual([pulled.status, pulled.stdout.trim()], [0, "pulled"], pulled.stderr);
+    const removed = ssh(one, renderRegistryRemovalScript(registry, place));
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.equal(ssh(one, "docker ps -aq --filter name=enos_registry").stdout.trim(), "", "the registry is gone");
+    assert.doesNotMatch(ssh(one, "ip -o addr").stdout, new RegExp(`${vip.replace(/\./g, "\\.")}/32`), "so is the VIP");
   });
 
   test("the machine's settings stay as they were: kernel parameters read-only on hosts, cgroups below ours", () => {
