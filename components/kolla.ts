@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { local, remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -25,7 +26,7 @@ import {
   shortHash,
 } from "../kolla/install";
 import { groupHosts } from "../kolla/inventory";
-import { renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
+import { renderRegistryImagesScript, renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
 import { BASH, connectionOf, connectionProblem, localFile, precondition, remoteBash, replacedFirst } from "./commands";
 import { KollaPasswords } from "./kolla-passwords";
@@ -232,7 +233,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
         // The internal registry (and monitoring's containers) need the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
           previous = [
-            registryOnControlHost(`${name}-registry`, config.registry, hosts, network, {
+            registryOnControlHost(`${name}-registry`, config.registry, hosts, network, args.sshConfig, {
               ...asChild,
               dependsOn: [command],
             }),
@@ -256,8 +257,9 @@ function registryOnControlHost(
   registry: Extract<KollaArgs["config"]["registry"], { type: "internal" }>,
   hosts: pulumi.Output<Host[]>,
   network: pulumi.Output<TestbedNetwork>,
+  sshConfig: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
-): remote.Command {
+): pulumi.Resource {
   // The mirror sits at the registry VIP, as globals.yml's docker_registry says.
   const place = pulumi.all([hosts, network]).apply(([hostList, testbedNetwork]) => {
     const control = groupHosts("control", hostList)[0];
@@ -268,7 +270,7 @@ function registryOnControlHost(
     place.apply((placement) => connectionProblem(placement.control) ?? ""),
     opts,
   );
-  return new remote.Command(
+  const running = new remote.Command(
     name,
     {
       create: place.apply((placement) => remoteBash(renderRegistryScript(registry, placement))),
@@ -278,5 +280,22 @@ function registryOnControlHost(
       triggers: [place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device))],
     },
     replacedFirst({ ...opts, dependsOn: check }),
+  );
+  const { images } = registry;
+  if (!images) return running;
+  // Pushed again when the archive changes (load checked that it exists) or the registry is made anew.
+  const archive = fs.statSync(images);
+  return new local.Command(
+    `${name}-images`,
+    {
+      create: pulumi
+        .all([place, sshConfig])
+        .apply(([placement, config]) =>
+          renderRegistryImagesScript({ ...registry, images }, placement, { config, alias: placement.control.alias }),
+        ),
+      interpreter: BASH,
+      triggers: [images, archive.size, archive.mtimeMs, running.id],
+    },
+    replacedFirst({ ...opts, dependsOn: [running] }),
   );
 }

@@ -98,6 +98,10 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
   if (out.workload !== undefined) out.workload = resolve(out.workload);
   if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
+  const registry = out.registry;
+  if (registry && typeof registry === "object" && typeof (registry as { images?: unknown }).images === "string") {
+    out.registry = { ...registry, images: resolve((registry as { images: string }).images) };
+  }
   if (Array.isArray(out.patches)) {
     out.patches = out.patches.map((p) =>
       p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{")
@@ -172,6 +176,12 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     problems.push({
       path: "inventory",
       message: `file ${input.inventory} does not exist; fix the path or remove the key to use the default inventory`,
+    });
+  }
+  if (input.registry.type === "internal" && input.registry.images && !fs.existsSync(input.registry.images)) {
+    problems.push({
+      path: "registry.images",
+      message: `file ${input.registry.images} does not exist; point it to a docker save archive (kolla/images/build makes one)`,
     });
   }
   if (input.network_constraints?.enable) checkConstraintGroups(input.network_constraints, groups, problems);

@@ -251,6 +251,9 @@ const registry = z.discriminatedUnion(
         mirror: z
           .union([z.literal("none"), z.url({ protocol: /^https?$/, error: 'expected an http(s) URL or "none"' })])
           .default("https://quay.io"),
+        // A `docker save` archive whose images the registry phase pushes into the registry (images no registry
+        // serves, such as those kolla/images/build makes); a path relative to the file that sets it.
+        images: z.string().min(1).optional(),
         ceph: yesNo.default(false),
         ceph_keyring: name.optional(),
         ceph_id: name.optional(),

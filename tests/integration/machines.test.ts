@@ -4,7 +4,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Host } from "../../config/types";
-import { renderRegistryRemovalScript, renderRegistryScript } from "../../kolla/registry";
+import {
+  PUSHED_ARCHIVE,
+  renderRegistryImagesScript,
+  renderRegistryRemovalScript,
+  renderRegistryScript,
+} from "../../kolla/registry";
 import { machineTarball } from "../../providers/local/machine";
 import { localNames, localNetwork } from "../../providers/local/plan";
 import { cleanUp, leftovers, recordOf, type TestExperiment, testExperiment } from "../support/harness";
@@ -101,7 +106,7 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
     assert.match(seen.stdout, new RegExp(`${host.address.replace(/\./g, "\\.")}/24`), "the host's own interface");
   });
 
-  test("the internal registry phase on a host: a registry at the VIP, pushed to, that the other host pulls from", async () => {
+  test("the internal registry phase on a host: a registry at the VIP, registry.images pushed, the other host pulls", async () => {
     const [one, two] = hosts;
     // registry:2 as Docker Hub has it cannot be pulled here: the same program (distribution) from Debian, in an
     // image made of the machine's root filesystem with registry:2's entry point and configuration.
@@ -130,16 +135,24 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
         .status;
     for (let i = 0; i < 50 && answers() !== 0; i++) await new Promise((r) => setTimeout(r, 200));
     assert.equal(answers(), 0, "the registry answers at the VIP from the other host");
-    // An image of one static program, pushed on the registry's host as the kolla dev stack will push its images.
+    // registry.images: a docker save archive (made here by the stack's own engine) of an image of one static
+    // program, which the phase copies to the registry's host and pushes, as kolla/images/build's archive.
     const tiny = path.join(dir, "tiny.tar");
+    const archive = path.join(dir, "images.tar");
     sh(`tar -C /bin -cf ${tiny} busybox`);
-    const image = `${vip}:4000/openstack.kolla/tiny:2026.1`;
-    const pushed = ssh(
-      one,
-      `docker import --change 'ENTRYPOINT ["/busybox"]' - ${image} >/dev/null && docker push ${image}`,
-      tiny,
+    engine(`import --change 'ENTRYPOINT ["/busybox"]' ${tiny} openstack.kolla/tiny:2026.1`);
+    engine(`save -o ${archive} openstack.kolla/tiny:2026.1`);
+    const pushed = spawnSync(
+      "bash",
+      [
+        "-c",
+        renderRegistryImagesScript({ ...registry, images: archive }, place, { config: sshConfig, alias: one.alias }),
+      ],
+      { encoding: "utf8", timeout: 300_000 },
     );
     assert.equal(pushed.status, 0, pushed.stderr);
+    assert.equal(ssh(one, `test -e ${PUSHED_ARCHIVE}`).status, 1, "the archive's copy is removed");
+    const image = `${vip}:4000/openstack.kolla/tiny:2026.1`;
     const pulled = ssh(
       two,
       `docker pull -q ${image} >/dev/null && docker run --rm --network host ${image} echo pulled`,

@@ -462,6 +462,31 @@ describe("resource graphs (pulumi mocks)", () => {
     );
   });
 
+  test("registry.images: the archive copied to the registry's host and pushed, after the registry, before prechecks", async () => {
+    const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "enos-images-")), "images.tar");
+    fs.writeFileSync(archive, "an archive");
+    try {
+      await build({ ...machines, registry: { type: "internal", mirror: "none", images: archive } });
+    } finally {
+      fs.rmSync(path.dirname(archive), { recursive: true });
+    }
+    const push = registered.find((r) => r.name === "kolla-registry-images")!;
+    assert.equal(push.token, "command:local:Command");
+    const script = String(push.inputs.create);
+    assert.match(
+      script,
+      new RegExp(
+        `ssh -F '[^']+ssh_config' '[^']+' 'umask 077 && cat > /var/tmp/enos-registry-images.tar' < '${archive}'`,
+      ),
+    );
+    assert.match(
+      script,
+      /docker load -i \/var\/tmp\/enos-registry-images\.tar[\s\S]*docker push -q "10\.0\.0\.4:4000\/\$image"/,
+    );
+    assert.ok(dependencies.waitsFor("Command kolla-registry-images", "Command kolla-registry"));
+    assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-images"));
+  });
+
   test("a changed kolla variable changes the deploy step's trigger only", async () => {
     const triggers = async (kolla: Record<string, unknown>) => {
       await build({ ...machines, kolla });

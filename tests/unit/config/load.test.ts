@@ -127,6 +127,9 @@ describe("every example of the seed document validates", () => {
     assert.equal(fromFile("custom-inventory.yaml").inventory, path.join(SEED, "inventories/conductor.inventory"));
     assert.equal(fromFile("benchmark.yaml").workload, path.join(SEED, "bench"));
     assert.equal(fromFile("g5k.yaml").inventory, undefined, "no inventory key means the default inventory");
+    const registry = { type: "internal", mirror: "none", images: "bench/run.yml" };
+    const withImages = loadExperiment({ stack: { ...g5k(), registry }, baseDir: SEED }).registry;
+    assert.equal(withImages.type === "internal" && withImages.images, path.join(SEED, "bench", "run.yml"));
   });
 
   test("patches: enabled 'yes' is true, {{ cwd }} is kept for the Kolla phase", () => {
@@ -397,6 +400,12 @@ const MALFORMED: Malformed[] = [
     stack: { ...g5k(), registry: { type: "internal", mirror: "quay.io" } },
     path: "registry.mirror",
     says: /expected an http\(s\) URL or "none"/,
+  },
+  {
+    name: "registry images archive that is not there",
+    stack: { ...g5k(), registry: { type: "internal", images: "no-such-images.tar" } },
+    path: "registry.images",
+    says: /file .*no-such-images\.tar does not exist; point it to a docker save archive \(kolla\/images\/build makes one\)/,
   },
   {
     name: "external registry without port",
