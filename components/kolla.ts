@@ -26,7 +26,12 @@ import {
   shortHash,
 } from "../kolla/install";
 import { groupHosts } from "../kolla/inventory";
-import { renderRegistryImagesScript, renderRegistryRemovalScript, renderRegistryScript } from "../kolla/registry";
+import {
+  renderRegistryLoadScript,
+  renderRegistryPushScript,
+  renderRegistryRemovalScript,
+  renderRegistryScript,
+} from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
 import { BASH, connectionOf, connectionProblem, localFile, precondition, remoteBash, replacedFirst } from "./commands";
 import { KollaPasswords } from "./kolla-passwords";
@@ -270,31 +275,46 @@ function registryOnControlHost(
     place.apply((placement) => connectionProblem(placement.control) ?? ""),
     opts,
   );
+  const connection = place.apply((placement) => connectionOf(placement.control));
+  // registry.images: copied and loaded before the registry starts (the archive may hold registry:2 itself).
+  const { images } = registry;
+  const archive = images === undefined ? undefined : fs.statSync(images);
+  const loaded =
+    images === undefined || archive === undefined
+      ? undefined
+      : new local.Command(
+          `${name}-images`,
+          {
+            create: pulumi
+              .all([place, sshConfig])
+              .apply(([placement, config]) =>
+                renderRegistryLoadScript(images, { config, alias: placement.control.alias }),
+              ),
+            interpreter: BASH,
+            // Loaded again when the archive changes (load checked that it exists) or the registry's host does.
+            triggers: [images, archive.size, archive.mtimeMs, place.apply((placement) => placement.control.alias)],
+          },
+          replacedFirst({ ...opts, dependsOn: check }),
+        );
   const running = new remote.Command(
     name,
     {
       create: place.apply((placement) => remoteBash(renderRegistryScript(registry, placement))),
       delete: place.apply((placement) => remoteBash(renderRegistryRemovalScript(registry, placement))),
-      connection: place.apply((placement) => connectionOf(placement.control)),
+      connection,
       // Moved (another control host, address or device): the old one is removed first.
       triggers: [place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device))],
     },
-    replacedFirst({ ...opts, dependsOn: check }),
+    replacedFirst({ ...opts, dependsOn: loaded ? [check, loaded] : check }),
   );
-  const { images } = registry;
-  if (!images) return running;
-  // Pushed again when the archive changes (load checked that it exists) or the registry is made anew.
-  const archive = fs.statSync(images);
-  return new local.Command(
-    `${name}-images`,
+  if (!loaded) return running;
+  return new remote.Command(
+    `${name}-push`,
     {
-      create: pulumi
-        .all([place, sshConfig])
-        .apply(([placement, config]) =>
-          renderRegistryImagesScript({ ...registry, images }, placement, { config, alias: placement.control.alias }),
-        ),
-      interpreter: BASH,
-      triggers: [images, archive.size, archive.mtimeMs, running.id],
+      create: place.apply((placement) => remoteBash(renderRegistryPushScript(registry, placement))),
+      connection,
+      // Pushed again into a registry made anew, or from a new archive.
+      triggers: [loaded.id, running.id],
     },
     replacedFirst({ ...opts, dependsOn: [running] }),
   );

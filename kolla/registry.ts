@@ -9,6 +9,10 @@ export interface RegistryPlace {
 
 const CONTAINER = "enos_registry";
 const DATA = "/var/lib/enos-registry";
+/** The images the archive held, one per line, as docker load named them. */
+const LOADED = "/var/lib/enos-registry-images.list";
+/** The registry's own image: an archive may hold it, for a host that cannot pull it (no Docker Hub). */
+const REGISTRY_IMAGE = "registry:2";
 
 /**
  * The internal registry: registry:2 as a pull-through cache of `mirror` (quay.io, where kolla's images
@@ -36,7 +40,7 @@ export function renderRegistryScript(
       ...mounts,
       `docker rm -f ${CONTAINER} >/dev/null 2>&1 || true`,
       `docker run -d --restart always --name ${CONTAINER} --network host -v ${DATA}:/var/lib/registry \\`,
-      `  -e REGISTRY_HTTP_ADDR=${place.address}:${registry.port}${registry.mirror === "none" ? "" : ` -e REGISTRY_PROXY_REMOTEURL=${registry.mirror}`} registry:2`,
+      `  -e REGISTRY_HTTP_ADDR=${place.address}:${registry.port}${registry.mirror === "none" ? "" : ` -e REGISTRY_PROXY_REMOTEURL=${registry.mirror}`} ${REGISTRY_IMAGE}`,
     ].join("\n"),
   );
 }
@@ -45,50 +49,50 @@ export function renderRegistryScript(
 export const PUSHED_ARCHIVE = "/var/tmp/enos-registry-images.tar";
 
 /**
- * Loads the `docker save` archive PUSHED_ARCHIVE (copied to the registry's host, removed after) into the
- * host's engine and pushes each of its images into the registry at `place` under its own name
- * (`openstack.kolla/keystone:<tag>` becomes `<vip>:<port>/openstack.kolla/keystone:<tag>`, what
- * kolla-ansible pulls with docker_registry set), as a Grid'5000 user's own images would already be in
- * the registry kolla-ansible pulls from.
+ * Bash, run on this machine, that copies the `registry.images` archive to the registry's host (`alias` in
+ * the experiment's ssh_config) and loads it into the host's engine, noting the images it held. Before the
+ * registry starts: the archive may hold registry:2 itself.
+ */
+export function renderRegistryLoadScript(images: string, ssh: { config: string; alias: string }): string {
+  const host = `ssh -F ${shellQuote(ssh.config)} ${shellQuote(ssh.alias)}`;
+  const load = asRoot(
+    "loading images on the internal registry's host",
+    [
+      "set -euo pipefail",
+      `trap 'rm -f ${PUSHED_ARCHIVE}' EXIT`,
+      `loaded=$(docker load -i ${PUSHED_ARCHIVE})`,
+      `printf '%s\\n' "$loaded" | sed -n 's/^Loaded image: //p' > ${LOADED}`,
+      `[ -s ${LOADED} ] || { echo "enos: the archive holds no named image (docker load: $loaded)" >&2; exit 1; }`,
+    ].join("\n"),
+  );
+  return [
+    "set -euo pipefail",
+    `${host} ${shellQuote(`umask 077 && cat > ${PUSHED_ARCHIVE}`)} < ${shellQuote(images)}`,
+    `${host} ${shellQuote(`bash -c ${shellQuote(load)}`)}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Pushes the images the archive held (but the registry's own) into the registry at `place` under their
+ * own names (`openstack.kolla/keystone:<tag>` becomes `<vip>:<port>/openstack.kolla/keystone:<tag>`,
+ * what kolla-ansible pulls with docker_registry set), as a Grid'5000 user's own images would already be
+ * in the registry kolla-ansible pulls from.
  */
 export function renderRegistryPushScript(
   registry: Extract<RegistryConfig, { type: "internal" }>,
   place: RegistryPlace,
 ): string {
-  const archive = PUSHED_ARCHIVE;
   const target = `${place.address}:${registry.port}`;
   return asRoot(
     "pushing images into the internal registry",
     [
       "set -euo pipefail",
-      `trap 'rm -f ${archive}' EXIT`,
-      `loaded=$(docker load -i ${archive})`,
-      `images=$(printf '%s\\n' "$loaded" | sed -n 's/^Loaded image: //p')`,
-      '[ -n "$images" ] || { echo "enos: the archive holds no named image (docker load: $loaded)" >&2; exit 1; }',
-      "for image in $images; do",
+      `for image in $(grep -vxF ${REGISTRY_IMAGE} ${LOADED}); do`,
       `  docker tag "$image" "${target}/$image" && docker push -q "${target}/$image"`,
       "done",
     ].join("\n"),
   );
-}
-
-/**
- * Bash, run on this machine, that copies the `registry.images` archive to the registry's host (`alias` in
- * the experiment's ssh_config) and pushes its images there (renderRegistryPushScript).
- */
-export function renderRegistryImagesScript(
-  registry: Extract<RegistryConfig, { type: "internal" }> & { images: string },
-  place: RegistryPlace,
-  ssh: { config: string; alias: string },
-): string {
-  const host = `ssh -F ${shellQuote(ssh.config)} ${shellQuote(ssh.alias)}`;
-  const push = `bash -c ${shellQuote(renderRegistryPushScript(registry, place))}`;
-  return [
-    "set -euo pipefail",
-    `${host} ${shellQuote(`umask 077 && cat > ${PUSHED_ARCHIVE}`)} < ${shellQuote(registry.images)}`,
-    `${host} ${shellQuote(push)}`,
-    "",
-  ].join("\n");
 }
 
 export function renderRegistryRemovalScript(
@@ -99,6 +103,7 @@ export function renderRegistryRemovalScript(
     "removing the internal registry",
     [
       `docker rm -f ${CONTAINER} || true`,
+      `rm -f ${LOADED}`,
       ...(registry.ceph
         ? [
             `umount ${DATA} || true`,

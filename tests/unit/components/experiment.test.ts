@@ -462,7 +462,7 @@ describe("resource graphs (pulumi mocks)", () => {
     );
   });
 
-  test("registry.images: the archive copied to the registry's host and pushed, after the registry, before prechecks", async () => {
+  test("registry.images: loaded on the registry's host before the registry starts, pushed once it runs, before prechecks", async () => {
     const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "enos-images-")), "images.tar");
     fs.writeFileSync(archive, "an archive");
     try {
@@ -470,21 +470,24 @@ describe("resource graphs (pulumi mocks)", () => {
     } finally {
       fs.rmSync(path.dirname(archive), { recursive: true });
     }
-    const push = registered.find((r) => r.name === "kolla-registry-images")!;
-    assert.equal(push.token, "command:local:Command");
-    const script = String(push.inputs.create);
+    const load = registered.find((r) => r.name === "kolla-registry-images")!;
+    assert.equal(load.token, "command:local:Command");
     assert.match(
-      script,
+      String(load.inputs.create),
       new RegExp(
-        `ssh -F '[^']+ssh_config' '[^']+' 'umask 077 && cat > /var/tmp/enos-registry-images.tar' < '${archive}'`,
+        `ssh -F '[^']+ssh_config' 'ctl' 'umask 077 && cat > /var/tmp/enos-registry-images.tar' < '${archive}'`,
       ),
     );
+    assert.match(String(load.inputs.create), /docker load -i \/var\/tmp\/enos-registry-images\.tar/);
+    const push = registered.find((r) => r.name === "kolla-registry-push")!;
+    assert.equal(push.token, "command:remote:Command");
     assert.match(
-      script,
-      /docker load -i \/var\/tmp\/enos-registry-images\.tar[\s\S]*docker push -q "10\.0\.0\.4:4000\/\$image"/,
+      String(push.inputs.create),
+      /grep -vxF registry:2 \/var\/lib\/enos-registry-images\.list[\s\S]*docker push -q "10\.0\.0\.4:4000\/\$image"/,
     );
-    assert.ok(dependencies.waitsFor("Command kolla-registry-images", "Command kolla-registry"));
-    assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-images"));
+    assert.ok(dependencies.waitsFor("Command kolla-registry", "Command kolla-registry-images"));
+    assert.ok(dependencies.waitsFor("Command kolla-registry-push", "Command kolla-registry"));
+    assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-push"));
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {
