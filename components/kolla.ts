@@ -278,24 +278,10 @@ function registryOnControlHost(
   const connection = place.apply((placement) => connectionOf(placement.control));
   // registry.images: copied and loaded before the registry starts (the archive may hold registry:2 itself).
   const { images } = registry;
-  const archive = images === undefined ? undefined : fs.statSync(images);
   const loaded =
-    images === undefined || archive === undefined
+    images === undefined
       ? undefined
-      : new local.Command(
-          `${name}-images`,
-          {
-            create: pulumi
-              .all([place, sshConfig])
-              .apply(([placement, config]) =>
-                renderRegistryLoadScript(images, { config, alias: placement.control.alias }),
-              ),
-            interpreter: BASH,
-            // Loaded again when the archive changes (load checked that it exists) or the registry's host does.
-            triggers: [images, archive.size, archive.mtimeMs, place.apply((placement) => placement.control.alias)],
-          },
-          replacedFirst({ ...opts, dependsOn: check }),
-        );
+      : loadedImages(`${name}-images`, images, place, sshConfig, { ...opts, dependsOn: check });
   const running = new remote.Command(
     name,
     {
@@ -305,7 +291,7 @@ function registryOnControlHost(
       // Moved (another control host, address or device): the old one is removed first.
       triggers: [place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device))],
     },
-    replacedFirst({ ...opts, dependsOn: loaded ? [check, loaded] : check }),
+    replacedFirst({ ...opts, dependsOn: [check, ...(loaded ? [loaded] : [])] }),
   );
   if (!loaded) return running;
   return new remote.Command(
@@ -317,5 +303,28 @@ function registryOnControlHost(
       triggers: [loaded.id, running.id],
     },
     replacedFirst({ ...opts, dependsOn: [running] }),
+  );
+}
+
+/** registry.images, copied to the registry's host and loaded there: before the registry starts (it may hold registry:2). */
+function loadedImages(
+  name: string,
+  images: string,
+  place: pulumi.Output<{ control: Host }>,
+  sshConfig: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): local.Command {
+  // Loaded again when the archive changes (load checked that it exists) or the registry's host does.
+  const archive = fs.statSync(images);
+  return new local.Command(
+    name,
+    {
+      create: pulumi
+        .all([place, sshConfig])
+        .apply(([placement, config]) => renderRegistryLoadScript(images, { config, alias: placement.control.alias })),
+      interpreter: BASH,
+      triggers: [images, archive.size, archive.mtimeMs, place.apply((placement) => placement.control.alias)],
+    },
+    replacedFirst(opts),
   );
 }

@@ -98,10 +98,8 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
   if (out.workload !== undefined) out.workload = resolve(out.workload);
   if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
-  const registry = out.registry;
-  if (registry && typeof registry === "object" && typeof (registry as { images?: unknown }).images === "string") {
-    out.registry = { ...registry, images: resolve((registry as { images: string }).images) };
-  }
+  const registry = out.registry as { images?: unknown } | undefined;
+  if (typeof registry?.images === "string") out.registry = { ...registry, images: resolve(registry.images) };
   if (Array.isArray(out.patches)) {
     out.patches = out.patches.map((p) =>
       p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{")

@@ -9,6 +9,7 @@ import { renderAgentEndpoint, routeFor, SHAKER_PORT } from "../../components/ben
 import { type BenchPaths, renderRallyEnvScript, renderRallyRunScript } from "../../components/bench/render";
 import { loadExperiment } from "../../config/load";
 import { PROJECT_DIR } from "../../config/paths";
+import { shellQuote } from "../../config/shell";
 import type { Host } from "../../config/types";
 import { localNames } from "../../providers/local/plan";
 import { readWorkload } from "../../workloads/run-file";
@@ -19,6 +20,8 @@ import { freePort } from "../support/helpers";
 const provider = { type: "local", api_cidr: "10.183.0.0/24", external_cidr: "10.184.0.0/24" };
 const VIP = "10.185.0.1";
 const PORT = 8080;
+/** The relay on the control host, as ps shows it: [path/]python3 - API PORT (not the ssh that started it). */
+const RELAY_PATTERN = `^\\S*python3 - \\S+ ${SHAKER_PORT}$`;
 
 /**
  * A VIP only the testbed reaches, as behind an OpenStack gateway or in a Grid'5000 KaVLAN: an address
@@ -38,7 +41,7 @@ describe("benchmark clients reach a VIP only the control host reaches, through a
   let dir: string;
   const requestsSeen = () => fs.readFileSync(path.join(dir, "http.log"), "utf8").match(/"GET \/ HTTP/g)?.length ?? 0;
   const proxies = () => spawnSync("pgrep", ["-f", `ssh -F ${sshConfig} -n -N -D`], { encoding: "utf8" }).stdout.trim();
-  const relays = () => spawnSync("pgrep", ["-f", `python3 - \\S+ ${SHAKER_PORT}$`], { encoding: "utf8" }).stdout.trim();
+  const relays = () => spawnSync("pgrep", ["-f", RELAY_PATTERN], { encoding: "utf8" }).stdout.trim();
   /** The provider of an OpenStack testbed behind its gateway: its route goes through this testbed's control host. */
   const behindGateway = () =>
     loadExperiment({
@@ -183,11 +186,17 @@ describe("benchmark clients reach a VIP only the control host reaches, through a
         `api=${compute.address}`,
         ...renderAgentEndpoint({ route: routeFor(behindGateway(), [control]), sshConfig }),
         'echo "$endpoint"',
+        // While the script runs, the relay does: the check after it ends cannot pass for a pattern that finds nothing.
+        `echo "relays: $(pgrep -cf ${shellQuote(RELAY_PATTERN)})"`,
         agent,
       ].join("\n");
       const ran = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 60_000 });
       assert.equal(ran.status, 0, ran.stderr);
-      assert.deepEqual(ran.stdout.trim().split("\n"), [`${control.address}:${SHAKER_PORT}`, "server got hello"]);
+      assert.deepEqual(ran.stdout.trim().split("\n"), [
+        `${control.address}:${SHAKER_PORT}`,
+        "relays: 1",
+        "server got hello",
+      ]);
     } finally {
       echo.kill();
     }

@@ -485,6 +485,7 @@ describe("resource graphs (pulumi mocks)", () => {
       String(push.inputs.create),
       /grep -vxF registry:2 \/var\/lib\/enos-registry-images\.list[\s\S]*docker push -q "10\.0\.0\.4:4000\/\$image"/,
     );
+    assert.ok(dependencies.waitsFor("Command kolla-registry-images", "Command kolla-registry-check"));
     assert.ok(dependencies.waitsFor("Command kolla-registry", "Command kolla-registry-images"));
     assert.ok(dependencies.waitsFor("Command kolla-registry-push", "Command kolla-registry"));
     assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-push"));

@@ -243,28 +243,16 @@ describe("enos bench --plan", () => {
     );
     assert.deepEqual(Object.keys(JSON.parse(plan.stdout)[0]), ["type", "name", "file", "args", "plugin", "client"]);
     // An OpenStack testbed behind its gateway (the default): through the SOCKS proxy.
-    const behind = enos(
-      "-f",
-      path.join(FIXTURES, "seed", "openstack.yaml"),
-      "bench",
-      "--plan",
-      "--workload",
-      "workloads/dummy",
-    );
+    const planBehindGateway = (workload: string) =>
+      enos("-f", path.join(FIXTURES, "seed", "openstack.yaml"), "bench", "--plan", "--workload", workload);
+    const behind = planBehindGateway("workloads/dummy");
     assert.equal(behind.status, 0, behind.stderr);
     assert.match(
       JSON.parse(behind.stdout)[0].client,
       /^on this machine, through a SOCKS proxy ssh opens on the first control host \(the hosts are behind the gateway host's floating IP, gateway: true\)$/,
     );
     // Shaker's runs say where its agents connect back: a relay on that host.
-    const shaker = enos(
-      "-f",
-      path.join(FIXTURES, "seed", "openstack.yaml"),
-      "bench",
-      "--plan",
-      "--workload",
-      "workloads/default",
-    );
+    const shaker = planBehindGateway("workloads/default");
     assert.equal(shaker.status, 0, shaker.stderr);
     const runs: { type: string; agents?: string }[] = JSON.parse(shaker.stdout);
     assert.deepEqual(
