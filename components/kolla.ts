@@ -41,7 +41,10 @@ export interface KollaArgs {
   network: pulumi.Input<TestbedNetwork>;
   /** The experiment's ssh_config: Ansible reaches every host through it. */
   sshConfig: pulumi.Input<string>;
-  config: Pick<ExperimentConfig, "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry" | "cwd"> & {
+  config: Pick<
+    ExperimentConfig,
+    "provider" | "kolla" | "kollaRepo" | "kollaRef" | "inventory" | "patches" | "registry" | "cwd"
+  > & {
     kollaMode: "deploy" | "check";
   };
   /** This experiment's kolla config dir (multinode, globals.yml, passwords.yml, admin-openrc.sh). */
@@ -156,9 +159,15 @@ export class KollaDeployment extends pulumi.ComponentResource {
         `${vars.kolla_external_vip_address ?? vars.kolla_internal_vip_address}`,
     );
 
-    const run = pulumi
-      .output(args.sshConfig)
-      .apply((sshConfig): KollaRun => ({ venv: copy.venv, configDir, sshConfig }));
+    const run = pulumi.output(args.sshConfig).apply(
+      (sshConfig): KollaRun => ({
+        venv: copy.venv,
+        configDir,
+        sshConfig,
+        // Machine hosts: Docker is in their image, and no package repository is in reach.
+        engineInstalled: config.provider.type === "local" && config.provider.hosts === "machine",
+      }),
+    );
     const after = [install, ...written];
     if (config.kollaMode === "check") {
       const check = new local.Command(

@@ -9,7 +9,15 @@ export interface KollaRun {
   configDir: string;
   /** The experiment's ssh_config: host keys and client keys for every host. */
   sshConfig: string;
+  /**
+   * The hosts come with their Docker engine and reach no package repository (the local testbed's machine
+   * hosts): bootstrap-servers is enos' kolla/prepare-hosts.yml, without kolla-ansible's galaxy collections.
+   */
+  engineInstalled?: boolean;
 }
+
+/** bootstrap-servers' stand-in on hosts that come with their engine. */
+export const PREPARE_HOSTS = path.join(PROJECT_DIR, "kolla", "prepare-hosts.yml");
 
 /** kolla-ansible's steps of a deploy, in order. */
 export const DEPLOY_STEPS = ["bootstrap-servers", "prechecks", "pull", "deploy", "post-deploy"] as const;
@@ -50,13 +58,22 @@ export function kollaAnsible(run: KollaRun, action: string, options = ""): strin
 
 export const adminOpenrc = (configDir: string) => path.join(configDir, "admin-openrc.sh");
 
-/** One deploy step. bootstrap-servers first fetches kolla-ansible's galaxy collections (once per venv). */
+/**
+ * One deploy step. bootstrap-servers first fetches kolla-ansible's galaxy collections (once per venv); on hosts
+ * that come with their engine it is kolla/prepare-hosts.yml, run on the same inventory and globals.
+ */
 export function renderStepScript(run: KollaRun, step: DeployStep): string {
+  const dir = run.configDir;
   const body: Record<DeployStep, string[]> = {
-    "bootstrap-servers": [
-      `[ -f ${shellQuote(`${run.venv}/.enos-galaxy`)} ] || { kolla-ansible install-deps && touch ${shellQuote(`${run.venv}/.enos-galaxy`)}; }`,
-      kollaAnsible(run, "bootstrap-servers"),
-    ],
+    "bootstrap-servers": run.engineInstalled
+      ? [
+          "echo 'bootstrap-servers: the hosts come with Docker; enos prepares them (kolla/prepare-hosts.yml)' >&2",
+          `ansible-playbook -i ${shellQuote(`${dir}/multinode`)} -e @${shellQuote(`${dir}/globals.yml`)} ${shellQuote(PREPARE_HOSTS)}`,
+        ]
+      : [
+          `[ -f ${shellQuote(`${run.venv}/.enos-galaxy`)} ] || { kolla-ansible install-deps && touch ${shellQuote(`${run.venv}/.enos-galaxy`)}; }`,
+          kollaAnsible(run, "bootstrap-servers"),
+        ],
     prechecks: [kollaAnsible(run, "prechecks")],
     pull: [kollaAnsible(run, "pull")],
     deploy: [kollaAnsible(run, "deploy")],
@@ -83,7 +100,9 @@ export function renderDestroyScript(run: KollaRun): string {
     `  [ -z "$servers" ] || openstack server delete --wait $servers`,
     "fi",
     // enos destroy --include-images sets ENOS_KOLLA_DESTROY_OPTIONS in the engine's environment.
-    `${kollaAnsible(run, "destroy", "--yes-i-really-really-mean-it")} \${ENOS_KOLLA_DESTROY_OPTIONS:-}`,
+    // The testbed's hosts only: its destroy play runs on `all`, which holds the deployment host (this machine,
+    // [deployment] localhost), where no container of the cloud runs and Docker may not be.
+    `${kollaAnsible(run, "destroy", "--yes-i-really-really-mean-it --limit baremetal")} \${ENOS_KOLLA_DESTROY_OPTIONS:-}`,
     "",
   ].join("\n");
 }

@@ -101,8 +101,9 @@ export function renderInstallScript(copy: KollaAnsibleCopy, constraints: string)
   if (copy.madeBySetup) {
     return `set -euo pipefail\ntest -x ${shellQuote(`${copy.venv}/bin/kolla-ansible`)} || { echo "kolla-ansible is missing from ${copy.venv}: run scripts/setup" >&2; exit 1; }\ncat ${template}\n`;
   }
-  // Constraints pin ansible-core and friends for the default release only; another release brings its own.
-  const pinned = copy.requirement.startsWith("kolla-ansible==") ? ` -c ${shellQuote(constraints)}` : "";
+  // Constraints pin ansible-core and friends for the default release only; another release brings its own. With
+  // them, the `ansible` package setup's venv has: it bundles the collections kolla-ansible's roles use.
+  const pinned = copy.requirement.startsWith("kolla-ansible==") ? ` ansible -c ${shellQuote(constraints)}` : "";
   return [
     "set -euo pipefail",
     `if [ ! -f ${venv}/.enos-complete ]; then`,

@@ -81,7 +81,9 @@ export function initCommand(cgroupV2: boolean): string[] {
     "mount -o remount,bind,rw /proc/sys/net",
   ].join(" && ");
   const legacy = cgroupV2 ? [] : ["systemd.unified_cgroup_hierarchy=0", "systemd.legacy_systemd_cgroup_controller=1"];
-  return ["sh", "-c", `${readOnlySys} && exec /sbin/init "$@"`, "init", ...legacy];
+  // Mounts shared, as systemd makes them on a machine but not in a container: Kolla's containers mount /run
+  // (and /run/netns) with shared propagation. A new peer group of the host's own: nothing reaches the machine.
+  return ["sh", "-c", `${readOnlySys} && mount --make-rshared / && exec /sbin/init "$@"`, "init", ...legacy];
 }
 
 /** A word quoted for bash. */

@@ -161,7 +161,7 @@ describe("kolla-ansible copy and patches", () => {
     const script = renderInstallScript(copy, "/p/scripts/constraints.txt");
     assert.match(
       script,
-      /pip install -q --disable-pip-version-check 'kolla-ansible==22\.2\.0' -c '\/p\/scripts\/constraints\.txt'/,
+      /pip install -q --disable-pip-version-check 'kolla-ansible==22\.2\.0' ansible -c '\/p\/scripts\/constraints\.txt'/,
     );
     assert.ok(
       script.includes(

@@ -25,12 +25,12 @@ describe("machine hosts", () => {
     });
   });
 
-  test("PID 1 makes /proc/sys read-only but for net, then execs systemd; v1 machines keep systemd to v1", () => {
+  test("PID 1 makes /proc/sys read-only but for net and mounts shared (Kolla mounts /run shared), then execs systemd; v1 machines keep systemd to v1", () => {
     const [shell, flag, script, argv0, ...args] = initCommand(false);
     assert.deepEqual([shell, flag, argv0], ["sh", "-c", "init"]);
     assert.match(
       script,
-      /remount,bind,ro \/proc\/sys && .*remount,bind,rw \/proc\/sys\/net && exec \/sbin\/init "\$@"$/,
+      /remount,bind,ro \/proc\/sys && .*remount,bind,rw \/proc\/sys\/net && mount --make-rshared \/ && exec \/sbin\/init "\$@"$/,
     );
     assert.deepEqual(args, ["systemd.unified_cgroup_hierarchy=0", "systemd.legacy_systemd_cgroup_controller=1"]);
     assert.deepEqual(initCommand(true).slice(4), []);
