@@ -154,7 +154,7 @@ export class Experiment extends pulumi.ComponentResource {
           openrc,
           network: this.network,
           // Nothing can be downloaded here: the dev cloud makes a cirros-like image.
-          image: this.devCloud ? path.join(cloudDir, "cirros.qcow2") : undefined,
+          image: this.devCloud ? path.join(cloudDir, "cirros.qcow2") : args.config.initImage,
           triggers: this.devCloud ? [this.devCloud.cloudId] : undefined,
         },
         { parent: this, dependsOn: [this.devCloud ?? this.kolla], transformations: [phaseTimeout(timeouts.init)] },

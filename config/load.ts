@@ -52,6 +52,8 @@ export interface ExperimentConfig {
   registry: RegistryConfig;
   enableMonitoring: boolean;
   workload?: string;
+  /** init's cirros: a URL or a file; undefined: the default download (or the dev cloud's own). */
+  initImage?: string;
   benchRunId?: string;
   backupOnDestroy: boolean;
   /** Per phase, how long one of its commands may run. */
@@ -97,6 +99,7 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   const resolve = (p: unknown) => (typeof p === "string" && !path.isAbsolute(p) ? path.join(dir, p) : p);
   if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
   if (out.workload !== undefined) out.workload = resolve(out.workload);
+  if (typeof out.init_image === "string" && !/^https?:\/\//.test(out.init_image)) out.init_image = resolve(out.init_image);
   if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
   const registry = out.registry as { images?: unknown } | undefined;
   if (typeof registry?.images === "string") out.registry = { ...registry, images: resolve(registry.images) };
@@ -186,6 +189,12 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if ((input.kolla_ref !== undefined) !== (input.kolla_repo !== undefined) && input.kolla_ref !== undefined) {
     problems.push({ path: "kolla_ref", message: "set without kolla_repo; add kolla_repo (a git URL or file:// path)" });
   }
+  if (input.init_image !== undefined && !/^https?:\/\//.test(input.init_image) && !fs.existsSync(input.init_image)) {
+    problems.push({
+      path: "init_image",
+      message: `file ${input.init_image} does not exist; point it to a cirros image or give an http(s) URL`,
+    });
+  }
   if (input.workload !== undefined && !fs.existsSync(path.join(input.workload, "run.yml"))) {
     problems.push({
       path: "workload",
@@ -249,6 +258,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
     registry: input.registry,
     enableMonitoring: input.enable_monitoring,
     workload: input.workload,
+    initImage: input.init_image,
     benchRunId: input.bench_run_id === undefined ? undefined : String(input.bench_run_id),
     backupOnDestroy: input.backup_on_destroy,
     timeouts: input.timeouts,

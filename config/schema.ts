@@ -325,6 +325,11 @@ export const experiment = z.strictObject({
   registry: registry.default({ type: "none" }),
   enable_monitoring: yesNo.default(false),
   workload: name.optional(),
+  /**
+   * Not an Enos key: the image init uploads as cirros.uec, an http(s) URL or a file (relative to the file
+   * that sets it). Unset: cirros 0.6.2 from download.cirros-cloud.net (the dev cloud makes its own).
+   */
+  init_image: name.optional(),
   /** Any new value re-runs every benchmark of the workload (unchanged runs are otherwise not re-run). */
   bench_run_id: z.union([name, z.number()]).optional(),
   backup_on_destroy: yesNo.default(false),

@@ -130,6 +130,12 @@ describe("every example of the seed document validates", () => {
     const registry = { type: "internal", mirror: "none", images: "bench/run.yml" };
     const withImages = loadExperiment({ stack: { ...g5k(), registry }, baseDir: SEED }).registry;
     assert.equal(withImages.type === "internal" && withImages.images, path.join(SEED, "bench", "run.yml"));
+    assert.equal(
+      loadExperiment({ stack: { ...g5k(), init_image: "bench/run.yml" }, baseDir: SEED }).initImage,
+      path.join(SEED, "bench", "run.yml"),
+    );
+    const url = "https://example.org/cirros.img";
+    assert.equal(loadExperiment({ stack: { ...g5k(), init_image: url }, baseDir: SEED }).initImage, url);
   });
 
   test("patches: enabled 'yes' is true, {{ cwd }} is kept for the Kolla phase", () => {
@@ -406,6 +412,12 @@ const MALFORMED: Malformed[] = [
     stack: { ...g5k(), registry: { type: "internal", images: "no-such-images.tar" } },
     path: "registry.images",
     says: /file .*no-such-images\.tar does not exist; point it to a docker save archive \(kolla\/images\/build makes one\)/,
+  },
+  {
+    name: "init image that is not there",
+    stack: { ...g5k(), init_image: "no-such-cirros.img" },
+    path: "init_image",
+    says: /file .*no-such-cirros\.img does not exist; point it to a cirros image or give an http\(s\) URL/,
   },
   {
     name: "external registry without port",
