@@ -223,6 +223,10 @@ export class KollaDeployment extends pulumi.ComponentResource {
         "post-deploy": (hashes) => shortHash(hashes.inventory, hashes.admin),
       };
       let previous: pulumi.Resource[] = [teardown];
+      let registry: remote.Command | undefined;
+      // What the registry holds changed (new registry.images, a registry made anew): pulled again, and deploy
+      // recreates the containers whose image changed.
+      const imagesOf = (step: DeployStep) => (registry && (step === "pull" || step === "deploy") ? [registry.id] : []);
       for (const step of DEPLOY_STEPS) {
         const command = new local.Command(
           `${name}-${step}`,
@@ -235,7 +239,7 @@ export class KollaDeployment extends pulumi.ComponentResource {
             environment,
             // post-deploy prints the admin-openrc (a secret): its stdout is kept, never logged.
             logging: step === "post-deploy" ? "stderr" : undefined,
-            triggers: [consumed.apply(triggerOf[step])],
+            triggers: [consumed.apply(triggerOf[step]), ...imagesOf(step)],
           },
           replacedFirst({
             ...asChild,
@@ -246,12 +250,11 @@ export class KollaDeployment extends pulumi.ComponentResource {
         previous = [command];
         // The internal registry (and monitoring's containers) need the Docker engine that bootstrap-servers installs.
         if (step === "bootstrap-servers" && config.registry.type === "internal") {
-          previous = [
-            registryOnControlHost(`${name}-registry`, config.registry, hosts, network, args.sshConfig, {
-              ...asChild,
-              dependsOn: [command],
-            }),
-          ];
+          registry = registryOnControlHost(`${name}-registry`, config.registry, hosts, network, args.sshConfig, {
+            ...asChild,
+            dependsOn: [command],
+          });
+          previous = [registry];
         }
         if (step === "bootstrap-servers" && args.withEngine) previous = [...previous, args.withEngine(command)];
       }
@@ -273,7 +276,7 @@ function registryOnControlHost(
   network: pulumi.Output<TestbedNetwork>,
   sshConfig: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
-): pulumi.Resource {
+): remote.Command {
   // The mirror sits at the registry VIP, as globals.yml's docker_registry says.
   const place = pulumi.all([hosts, network]).apply(([hostList, testbedNetwork]) => {
     const control = groupHosts("control", hostList)[0];

@@ -489,6 +489,15 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.ok(dependencies.waitsFor("Command kolla-registry", "Command kolla-registry-images"));
     assert.ok(dependencies.waitsFor("Command kolla-registry-push", "Command kolla-registry"));
     assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-push"));
+    // Images pushed anew are pulled again, and deploy recreates what runs them; prechecks does not re-run.
+    // The triggers hash the passwords: a secret, as the engine gets it.
+    const triggersOf = (name: string) => registered.find((r) => r.name === name)!.inputs.triggers;
+    for (const step of ["kolla-pull", "kolla-deploy"])
+      assert.deepEqual(
+        triggersOf(step),
+        secret([(triggersOf(step) as { value: string[] }).value[0], "kolla-registry-push-id"]),
+      );
+    assert.equal((triggersOf("kolla-prechecks") as { value: string[] }).value.length, 1);
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {
