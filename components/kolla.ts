@@ -237,6 +237,8 @@ export class KollaDeployment extends pulumi.ComponentResource {
             update: "true",
             interpreter: BASH,
             environment,
+            // Its scripts never read the last run's output, which is long (kolla-ansible's whole log).
+            addPreviousOutputInEnv: false,
             // post-deploy prints the admin-openrc (a secret): its stdout is kept, never logged.
             logging: step === "post-deploy" ? "stderr" : undefined,
             triggers: [consumed.apply(triggerOf[step]), ...imagesOf(step)],

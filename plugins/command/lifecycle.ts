@@ -82,6 +82,8 @@ const OUTPUTS = ["stdout", "stderr"];
 const TAIL_LINES = 20;
 const PREVIOUS_STDOUT = "PULUMI_COMMAND_STDOUT";
 const PREVIOUS_STDERR = "PULUMI_COMMAND_STDERR";
+/** Linux's MAX_ARG_STRLEN: the longest NAME=value string a new process takes (32 pages). */
+const MAX_ENV_STRING = 32 * 4096;
 
 /** The resource's inputs as stored among its outputs, without the outputs themselves. */
 function inputsOf(props: WireProps): WireProps {
@@ -156,8 +158,18 @@ async function execute<I extends CommandInputs>(
   const { logging } = inputs;
   const environment = { ...inputs.environment };
   if (inputs.addPreviousOutputInEnv) {
-    if (previous.stdout) environment[PREVIOUS_STDOUT] = previous.stdout;
-    if (previous.stderr) environment[PREVIOUS_STDERR] = previous.stderr;
+    for (const [name, value] of [
+      [PREVIOUS_STDOUT, previous.stdout],
+      [PREVIOUS_STDERR, previous.stderr],
+    ] as const) {
+      if (!value) continue;
+      // Linux takes no environment string over MAX_ARG_STRLEN (the command would not start: E2BIG).
+      if (Buffer.byteLength(value) + name.length + 1 < MAX_ENV_STRING) environment[name] = value;
+      else
+        sink(
+          `${name} left out: the previous output (${Buffer.byteLength(value)} bytes) is over Linux's 128 KiB limit for one variable`,
+        );
+    }
   }
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];

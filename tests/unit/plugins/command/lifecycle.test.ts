@@ -90,3 +90,24 @@ test("inputs are decoded once, with upstream's defaults; a wrong type is named b
   assert.throws(() => decode(localInputs, { create: 3, logging: "loud" }), wrong);
   assert.throws(() => decode(remoteInputs, { create: "true" }), /command: connection: /);
 });
+
+test("an update gets the previous outputs in its environment, but one over Linux's 128 KiB limit is left out, said so", async () => {
+  const lines: string[] = [];
+  const run = (previous: { stdout: string; stderr: string }) =>
+    runCommand(
+      local,
+      (inputs) => inputs.create,
+      {
+        create:
+          'echo "out=$(printf %s "$PULUMI_COMMAND_STDOUT" | wc -c) err=$(printf %s "$PULUMI_COMMAND_STDERR" | wc -c)"',
+      },
+      previous,
+      (line) => lines.push(line),
+      { timeoutSeconds: 0, cancelled: never },
+    );
+  assert.equal((await run({ stdout: "small", stderr: "e" })).stdout, "out=5 err=1");
+  // A kolla-ansible step prints more than that: the command runs all the same (no E2BIG).
+  const outs = await run({ stdout: "x".repeat(200_000), stderr: "e" });
+  assert.equal(outs.stdout, "out=0 err=1");
+  assert.ok(lines.some((line) => /PULUMI_COMMAND_STDOUT left out: the previous output \(200000 bytes\)/.test(line)));
+});
