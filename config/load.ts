@@ -99,10 +99,15 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   const resolve = (p: unknown) => (typeof p === "string" && !path.isAbsolute(p) ? path.join(dir, p) : p);
   if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
   if (out.workload !== undefined) out.workload = resolve(out.workload);
-  if (typeof out.init_image === "string" && !/^https?:\/\//.test(out.init_image)) out.init_image = resolve(out.init_image);
+  if (typeof out.init_image === "string" && !/^https?:\/\//.test(out.init_image))
+    out.init_image = resolve(out.init_image);
   if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
   const registry = out.registry as { images?: unknown } | undefined;
   if (typeof registry?.images === "string") out.registry = { ...registry, images: resolve(registry.images) };
+  // kolla-ansible's directory of custom service configuration: kolla-ansible reads it on this machine.
+  const kolla = out.kolla as { node_custom_config?: unknown } | undefined;
+  if (typeof kolla?.node_custom_config === "string" && !kolla.node_custom_config.includes("{{"))
+    out.kolla = { ...kolla, node_custom_config: resolve(kolla.node_custom_config) };
   if (Array.isArray(out.patches)) {
     out.patches = out.patches.map((p) =>
       p && typeof p === "object" && typeof p.src === "string" && !p.src.includes("{{")

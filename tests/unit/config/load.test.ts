@@ -134,6 +134,16 @@ describe("every example of the seed document validates", () => {
       loadExperiment({ stack: { ...g5k(), init_image: "bench/run.yml" }, baseDir: SEED }).initImage,
       path.join(SEED, "bench", "run.yml"),
     );
+    const kolla = { node_custom_config: "bench", openstack_release: "2026.1" };
+    assert.equal(
+      loadExperiment({ stack: { ...g5k(), kolla }, baseDir: SEED }).kolla.node_custom_config,
+      path.join(SEED, "bench"),
+    );
+    const templated = { node_custom_config: "{{ node_config }}/custom" };
+    assert.equal(
+      loadExperiment({ stack: { ...g5k(), kolla: templated }, baseDir: SEED }).kolla.node_custom_config,
+      "{{ node_config }}/custom",
+    );
     const url = "https://example.org/cirros.img";
     assert.equal(loadExperiment({ stack: { ...g5k(), init_image: url }, baseDir: SEED }).initImage, url);
   });
