@@ -93,14 +93,16 @@ function isJson(text: string): boolean {
   }
 }
 
+/** init_image's other form: a URL, downloaded by init, not a path. */
+const isUrl = (value: string) => /^https?:\/\//.test(value);
+
 /** Keys whose value is a path, resolved against the directory of the file that set it. */
 function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string, unknown> {
   const out = { ...raw };
   const resolve = (p: unknown) => (typeof p === "string" && !path.isAbsolute(p) ? path.join(dir, p) : p);
   if (typeof out.inventory === "string" && out.inventory !== DEFAULT_INVENTORY) out.inventory = resolve(out.inventory);
   if (out.workload !== undefined) out.workload = resolve(out.workload);
-  if (typeof out.init_image === "string" && !/^https?:\/\//.test(out.init_image))
-    out.init_image = resolve(out.init_image);
+  if (typeof out.init_image === "string" && !isUrl(out.init_image)) out.init_image = resolve(out.init_image);
   if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
   const registry = out.registry as { images?: unknown } | undefined;
   if (typeof registry?.images === "string") out.registry = { ...registry, images: resolve(registry.images) };
@@ -194,7 +196,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if ((input.kolla_ref !== undefined) !== (input.kolla_repo !== undefined) && input.kolla_ref !== undefined) {
     problems.push({ path: "kolla_ref", message: "set without kolla_repo; add kolla_repo (a git URL or file:// path)" });
   }
-  if (input.init_image !== undefined && !/^https?:\/\//.test(input.init_image) && !fs.existsSync(input.init_image)) {
+  if (input.init_image !== undefined && !isUrl(input.init_image) && !fs.existsSync(input.init_image)) {
     problems.push({
       path: "init_image",
       message: `file ${input.init_image} does not exist; point it to a cirros image or give an http(s) URL`,
