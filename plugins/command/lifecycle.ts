@@ -166,7 +166,8 @@ async function execute<I extends CommandInputs>(
       const bytes = Buffer.byteLength(value);
       // Linux takes no environment string over MAX_ARG_STRLEN (the command would not start: E2BIG).
       if (bytes + name.length + 1 < MAX_ENV_STRING) environment[name] = value;
-      else sink(`${name} left out: the previous output (${bytes} bytes) is over Linux's 128 KiB limit for one variable`);
+      else
+        sink(`${name} left out: the previous output (${bytes} bytes) is over Linux's 128 KiB limit for one variable`);
     }
   }
   const stdout: Buffer[] = [];
