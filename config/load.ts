@@ -189,7 +189,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if (input.registry.type === "internal" && input.registry.images && !fs.existsSync(input.registry.images)) {
     problems.push({
       path: "registry.images",
-      message: `file ${input.registry.images} does not exist; point it to a docker save archive (kolla/images/build makes one)`,
+      message: `file ${input.registry.images} does not exist; point it to a docker save archive (kolla/images/build --output DIR makes one)`,
     });
   }
   if (input.network_constraints?.enable) checkConstraintGroups(input.network_constraints, groups, problems);
@@ -199,7 +199,7 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
   if (input.init_image !== undefined && !isUrl(input.init_image) && !fs.existsSync(input.init_image)) {
     problems.push({
       path: "init_image",
-      message: `file ${input.init_image} does not exist; point it to a cirros image or give an http(s) URL`,
+      message: `file ${input.init_image} does not exist; point it to a cirros image or give an http(s) URL (kolla/images/build --output DIR makes a stand-in)`,
     });
   }
   if (input.workload !== undefined && !fs.existsSync(path.join(input.workload, "run.yml"))) {

@@ -421,13 +421,13 @@ const MALFORMED: Malformed[] = [
     name: "registry images archive that is not there",
     stack: { ...g5k(), registry: { type: "internal", images: "no-such-images.tar" } },
     path: "registry.images",
-    says: /file .*no-such-images\.tar does not exist; point it to a docker save archive \(kolla\/images\/build makes one\)/,
+    says: /file .*no-such-images\.tar does not exist; point it to a docker save archive \(kolla\/images\/build --output DIR makes one\)/,
   },
   {
     name: "init image that is not there",
     stack: { ...g5k(), init_image: "no-such-cirros.img" },
     path: "init_image",
-    says: /file .*no-such-cirros\.img does not exist; point it to a cirros image or give an http\(s\) URL/,
+    says: /file .*no-such-cirros\.img does not exist; point it to a cirros image or give an http\(s\) URL \(kolla\/images\/build --output DIR makes a stand-in\)/,
   },
   {
     name: "external registry without port",
