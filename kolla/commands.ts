@@ -25,7 +25,7 @@ export type DeployStep = (typeof DEPLOY_STEPS)[number];
 
 /** A tag no kolla-ansible task has: only its `always` tasks (facts, grouping by enabled service) run. */
 export const CHECK_TAG = "enos-check-only";
-/** The callback plugin that records each play's hosts (kolla/callback_plugins/enos_plays.py). */
+/** enos' Ansible callbacks: each play's hosts (enos_plays.py), a failed run's failed tasks (enos_failures.py). */
 export const CALLBACK_DIR = path.join(PROJECT_DIR, "kolla", "callback_plugins");
 
 /**
@@ -42,12 +42,17 @@ export function ansibleOverSsh(venv: string, sshConfig: string): string[] {
   ];
 }
 
-/** Every kolla script: Ansible over ssh, with kolla-ansible's galaxy collections kept with their venv. */
-function prelude(run: KollaRun): string[] {
+/**
+ * Every kolla script: Ansible over ssh, with kolla-ansible's galaxy collections kept with their venv, and enos'
+ * enos_failures callback beside any other (monitoring's), so that a failed run ends naming its failed tasks.
+ */
+export function prelude(run: KollaRun): string[] {
   return [
     "set -euo pipefail",
     ...ansibleOverSsh(run.venv, run.sshConfig),
     `export ANSIBLE_COLLECTIONS_PATH=${shellQuote(`${run.venv}/share/ansible/collections`)}`,
+    `export ANSIBLE_CALLBACK_PLUGINS=${shellQuote(CALLBACK_DIR)}\${ANSIBLE_CALLBACK_PLUGINS:+:$ANSIBLE_CALLBACK_PLUGINS}`,
+    `export ANSIBLE_CALLBACKS_ENABLED=enos_failures\${ANSIBLE_CALLBACKS_ENABLED:+,$ANSIBLE_CALLBACKS_ENABLED}`,
   ];
 }
 
@@ -123,7 +128,7 @@ export function renderCheckScript(run: KollaRun): string {
     ...prelude(run),
     'log=$(mktemp); plays=$(mktemp); trap \'rm -f "$log" "$plays"\' EXIT',
     `ansible -i ${shellQuote(`${run.configDir}/multinode`)} all -m ping`,
-    `export ANSIBLE_CALLBACK_PLUGINS=${shellQuote(CALLBACK_DIR)} ANSIBLE_CALLBACKS_ENABLED=enos_plays ENOS_PLAYS_FILE="$plays"`,
+    'export ANSIBLE_CALLBACKS_ENABLED="enos_plays,$ANSIBLE_CALLBACKS_ENABLED" ENOS_PLAYS_FILE="$plays"',
     "if ansible-galaxy collection list openstack.kolla 2>/dev/null | grep -q '^openstack\\.kolla '; then",
     `  ${listed("bootstrap-servers")}`,
     "fi",
