@@ -196,19 +196,21 @@ export class KollaDeployment extends pulumi.ComponentResource {
         },
         replacedFirst({ ...asChild, dependsOn: after }),
       );
+      // The kolla-ansible that runs (release or kolla_ref, and patches: its venv is named after them) is
+      // part of what every step consumes: a new patch re-runs the steps it may change.
       const consumed = pulumi.all([files, globals, hosts]).apply(([rendered, vars, hostList]) => ({
         // Host keys too: a machine installed anew at the same address (a new job, --force-deploy)
         // has none of the cloud, and a new key says so.
         inventory: shortHash(
           rendered.multinode,
-          copy.requirement,
+          copy.venv,
           hostList.map((host) => host.hostKey ?? ""),
         ),
         images: shortHash(
           vars.openstack_release,
           Object.entries(vars).filter(([key]) => key.startsWith("docker_") || key.startsWith("enable_")),
         ),
-        config: shortHash(rendered),
+        config: shortHash(rendered, copy.venv),
         admin: shortHash(
           vars.kolla_internal_vip_address,
           vars.kolla_external_vip_address,

@@ -521,6 +521,33 @@ describe("resource graphs (pulumi mocks)", () => {
       ["kolla-pull", "kolla-deploy"],
     );
   });
+
+  test("a patch of kolla-ansible (another kolla-ansible) re-runs every deploy step", async () => {
+    const patch = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "enos-patch-")), "start.yml");
+    fs.writeFileSync(patch, "- name: start mariadb\n");
+    const triggers = async (patches: unknown[]) => {
+      await build({ ...machines, patches });
+      return Object.fromEntries(
+        registered
+          .filter((r) => r.type === "Command" && r.name.startsWith("kolla-"))
+          .map((r) => [r.name, JSON.stringify(r.inputs.triggers)]),
+      );
+    };
+    const unpatched = await triggers([]);
+    const patched = await triggers([{ name: "mariadb", src: patch, dst: "ansible/roles/mariadb/tasks/start.yml" }]);
+    fs.writeFileSync(patch, "- name: start mariadb, edited\n");
+    const edited = await triggers([{ name: "mariadb", src: patch, dst: "ansible/roles/mariadb/tasks/start.yml" }]);
+    fs.rmSync(path.dirname(patch), { recursive: true });
+    const steps = ["kolla-bootstrap-servers", "kolla-prechecks", "kolla-pull", "kolla-deploy", "kolla-post-deploy"];
+    for (const [from, to] of [
+      [unpatched, patched],
+      [patched, edited],
+    ])
+      assert.deepEqual(
+        Object.keys(from).filter((name) => from[name] !== to[name]),
+        ["kolla-ansible", ...steps],
+      );
+  });
   test("monitoring's containers start once Kolla's bootstrap-servers has installed Docker, before the rest of the deploy", async () => {
     await build({ ...machines, enable_monitoring: true });
     assert.ok(
