@@ -1,0 +1,72 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cleanUp, leftovers, recordOf, sshRun, type TestExperiment, testExperiment } from "../support/harness";
+import { kollaStackConfig } from "../support/kolla-stack";
+
+/**
+ * `npm run test:kolla`: the kolla stack (Pulumi.kolla.yaml) on subnets of its own, end to end: kolla-ansible
+ * deploys OpenStack on 3 machine hosts from the images kolla/images/build made, init's smoke check passes,
+ * Rally's OpenStack scenarios pass, a second up changes nothing and destroy leaves nothing. About 30 minutes.
+ */
+describe("the kolla stack: OpenStack deployed by kolla-ansible, then init and Rally", { timeout: 3_600_000 }, () => {
+  let kolla: TestExperiment;
+  let sshConfig: string;
+  const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(0);
+
+  before(async () => {
+    kolla = await testExperiment(`kl${process.pid}`, {});
+    await kolla.setConfig(kollaStackConfig(kolla.dir, { api_cidr: "10.196.0.0/24", external_cidr: "10.197.0.0/24" }));
+  });
+  after(async () => cleanUp(kolla));
+
+  test("up deploys the cloud, init's smoke check passes through the VIP, Rally's scenarios all pass", async (t) => {
+    const started = Date.now();
+    const up = await kolla.stack.up({ parallel: 64 });
+    t.diagnostic(`up from nothing: ${seconds(started)} s`);
+    for (const step of ["registry-images", "registry-push", "prechecks", "pull", "deploy", "post-deploy", "init"]) {
+      const took = new RegExp(`${step === "init" ? "" : "kolla-"}${step} created \\((\\d+)s\\)`).exec(up.stdout)?.[1];
+      t.diagnostic(`${step}: ${took ?? "?"} s`);
+    }
+    assert.equal(up.summary.result, "succeeded");
+    sshConfig = up.outputs.sshConfig.value;
+    assert.match(String(up.outputs.smokeCheck?.value), /^smoke check passed: an m1\.tiny \S+ server became ACTIVE/);
+    const openrc = fs.readFileSync(path.join(kolla.stateDir, kolla.name, "kolla", "admin-openrc.sh"), "utf8");
+    assert.match(openrc, /OS_AUTH_URL=http:\/\/10\.196\.0\.254:5000/, "the cloud answers on the VIP");
+    const summary = fs.readFileSync(path.join(kolla.dir, "results", kolla.name, "rally", "summary.md"), "utf8");
+    t.diagnostic(summary);
+    const rows = summary.split("\n").filter((line) => /^\| [a-z]/.test(line));
+    assert.equal(rows.length, 5, summary);
+    for (const row of rows) assert.match(row, /\| 100\.0% \|/, row);
+  });
+
+  test("the services run in kolla's containers on their hosts, the VIP on the network host", async () => {
+    const { hosts } = await recordOf(kolla.stack);
+    const containers = (alias: string) =>
+      sshRun(sshConfig, alias, "docker ps --format '{{.Names}}'").trim().split("\n").sort();
+    assert.ok(containers("control-1").includes("keystone"));
+    assert.ok(containers("control-1").includes("nova_api"));
+    assert.ok(containers("compute-1").includes("nova_compute_fake_1"));
+    assert.ok(containers("network-1").includes("neutron_l3_agent"));
+    assert.deepEqual(hosts.map((h) => h.alias).sort(), ["compute-1", "control-1", "network-1"]);
+  });
+
+  test("a second up changes nothing", async (t) => {
+    const started = Date.now();
+    const again = await kolla.stack.up({ parallel: 64 });
+    t.diagnostic(`no-op re-up: ${seconds(started)} s`);
+    const changed = Object.entries(again.summary.resourceChanges ?? {}).filter(([op]) => op !== "same");
+    assert.deepEqual(changed, []);
+  });
+
+  test("destroy leaves nothing: hosts, engines, mounts, veths, cgroups", async (t) => {
+    const started = Date.now();
+    await kolla.stack.destroy({ parallel: 64 });
+    t.diagnostic(`destroy: ${seconds(started)} s`);
+    assert.deepEqual(
+      leftovers(kolla.name, kolla.stateDir).filter((l) => !l.startsWith("file")),
+      [],
+    );
+  });
+});
