@@ -15,8 +15,8 @@ interface KollaStackFiles {
 
 /**
  * The kolla stack's configuration (Pulumi.kolla.yaml) for a stack of its own in `dir` on other subnets: its
- * files by absolute paths, and its workload copied into `dir` with Rally's image there too (Rally runs in
- * the experiment's directory).
+ * files by absolute paths, and the workloads copied into `dir`, Rally's image named by its absolute path
+ * (Rally runs in the experiment's directory).
  */
 export function kollaStackConfig(
   dir: string,
@@ -29,15 +29,13 @@ export function kollaStackConfig(
     Object.entries(stackFile.config).map(([key, value]) => [key.replace(/^enos:/, ""), value]),
   ) as KollaStackFiles & Record<string, unknown>;
   const inProject = (file: string) => path.resolve(PROJECT_DIR, file);
-  const workload = path.join(dir, "workload");
-  fs.cpSync(inProject(config.workload), workload, { recursive: true });
+  // The workloads directory whole: the kolla workload names the dev cloud's scenario files as ../dev-cloud/.
+  fs.cpSync(path.join(PROJECT_DIR, "workloads"), path.join(dir, "workloads"), { recursive: true });
+  const workload = path.join(dir, config.workload);
   const runYml = path.join(workload, "run.yml");
   fs.writeFileSync(
     runYml,
-    fs
-      .readFileSync(runYml, "utf8")
-      .replace(/file: \.\.\/(\S+)/g, (_, file) => `file: ${path.join(PROJECT_DIR, "workloads", file)}`)
-      .replace(/image_location: (\S+)/, (_, file) => `image_location: ${inProject(file)}`),
+    fs.readFileSync(runYml, "utf8").replace(/image_location: (\S+)/, (_, file) => `image_location: ${inProject(file)}`),
   );
   return {
     ...config,
