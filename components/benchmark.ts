@@ -53,7 +53,7 @@ function contentsOf(file: string): string[] {
 export function runFingerprint(run: BenchRun, workloadDir: string, runId?: string): string {
   const files =
     run.type === "rally"
-      ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((file) => contentsOf(path.join(workloadDir, file)))
+      ? [run.file, ...(run.plugin ? [run.plugin] : [])].map((file) => contentsOf(path.resolve(workloadDir, file)))
       : [];
   return createHash("sha256").update(JSON.stringify({ run, files, runId })).digest("hex");
 }

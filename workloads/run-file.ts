@@ -96,11 +96,11 @@ export function readWorkload(dir: string): Workload {
   parsed.data.rally?.scenarios.forEach((scenario, i) => {
     if (!(scenario.enabled ?? parsed.data.rally!.enabled)) return;
     for (const key of ["file", "plugin"] as const) {
-      const relative = scenario[key];
-      if (relative !== undefined && !fs.existsSync(path.join(dir, relative))) {
+      const file = scenario[key];
+      if (file !== undefined && !fs.existsSync(path.resolve(dir, file))) {
         problems.push({
           path: `rally.scenarios[${i}].${key}`,
-          message: `${path.join(dir, relative)} does not exist; paths are relative to the workload directory ${dir}`,
+          message: `${path.resolve(dir, file)} does not exist; relative paths are relative to the workload directory ${dir}`,
         });
       }
     }

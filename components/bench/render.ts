@@ -87,9 +87,9 @@ export function renderRallyRunScript(run: BenchRun, id: RunIdentity, p: BenchPat
   const request = {
     config: rallyFiles(p).config,
     env: RALLY_ENV,
-    task: path.join(p.workloadDir, run.file),
+    task: path.resolve(p.workloadDir, run.file),
     args: run.args,
-    pluginPaths: run.plugin ? [path.join(p.workloadDir, run.plugin)] : [],
+    pluginPaths: run.plugin ? [path.resolve(p.workloadDir, run.plugin)] : [],
     // Rally's tag: the task of this entry's fingerprint among the database's tasks.
     tags: [`enos-${id.fingerprint.slice(0, 16)}`],
   };

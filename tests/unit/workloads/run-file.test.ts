@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { renderRallyRunScript } from "../../../components/bench/render";
 import { ConfigError } from "../../../config/errors";
 import { PROJECT_DIR } from "../../../config/paths";
 import { argsSlug, type BenchRun, cartesianProduct, runDir } from "../../../workloads/expand";
@@ -106,6 +107,24 @@ shaker:
     fs.rmSync(dir, { recursive: true });
   });
 
+  test("an absolute task or plugin path is used as given; a relative one is the workload directory's", () => {
+    const elsewhere = workloadDir("", ["task.yml", "plugins/p.py"]);
+    const dir = workloadDir(
+      `rally:\n  scenarios:\n    - {name: a, file: ${elsewhere}/task.yml, plugin: ${elsewhere}/plugins}\n` +
+        "    - {name: b, file: ../b.yml}\n",
+      ["../b.yml"],
+    );
+    const [absolute, relative] = readWorkload(dir).runs;
+    const paths = { bin: "/v/bin", shakerBin: "/s/bin", workloadDir: dir, resultsDir: "/r", conditions: "/r/c" };
+    const id = { runId: null, fingerprint: "f".repeat(64) };
+    const requestOf = (run: BenchRun) =>
+      JSON.parse(/request\.json" <<'ENOS_JSON'\n([\s\S]*?)\nENOS_JSON/.exec(renderRallyRunScript(run, id, paths))![1]);
+    assert.equal(requestOf(absolute).task, `${elsewhere}/task.yml`);
+    assert.deepEqual(requestOf(absolute).pluginPaths, [`${elsewhere}/plugins`]);
+    assert.equal(requestOf(relative).task, path.join(path.dirname(dir), "b.yml"));
+    for (const d of [dir, elsewhere, path.join(path.dirname(dir), "b.yml")]) fs.rmSync(d, { recursive: true });
+  });
+
   test("slugs are file-name safe and long args stay short and distinct", () => {
     assert.equal(argsSlug({}), "default");
     assert.equal(argsSlug({ "flavor name": "m1.tiny/x", n: [1, 2] }), "flavor-name-m1.tiny-x_n-1-2");
@@ -129,8 +148,8 @@ describe("run.yml: errors name the key and the fix", () => {
         p.replace(/\/tmp\S*/g, "DIR"),
       ),
       [
-        "run.yml:rally.scenarios[0].file: DIR does not exist; paths are relative to the workload directory DIR",
-        "run.yml:rally.scenarios[0].plugin: DIR does not exist; paths are relative to the workload directory DIR",
+        "run.yml:rally.scenarios[0].file: DIR does not exist; relative paths are relative to the workload directory DIR",
+        "run.yml:rally.scenarios[0].plugin: DIR does not exist; relative paths are relative to the workload directory DIR",
       ],
     );
   });
