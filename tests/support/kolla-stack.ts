@@ -13,10 +13,15 @@ interface KollaStackFiles {
   workload: string;
 }
 
+/** The parts of the kolla workload's run.yml that name files. */
+interface RallyRunFile {
+  rally: { scenarios: { file: string; args?: { image_location?: string } }[] };
+}
+
 /**
  * The kolla stack's configuration (Pulumi.kolla.yaml) for a stack of its own in `dir` on other subnets: its
- * files by absolute paths, and the workloads copied into `dir`, Rally's image named by its absolute path
- * (Rally runs in the experiment's directory).
+ * files by absolute paths, its workload's run.yml written into `dir` with absolute paths too (Rally runs in
+ * the experiment's directory, and its image is a task argument, not a path enos resolves).
  */
 export function kollaStackConfig(
   dir: string,
@@ -29,14 +34,15 @@ export function kollaStackConfig(
     Object.entries(stackFile.config).map(([key, value]) => [key.replace(/^enos:/, ""), value]),
   ) as KollaStackFiles & Record<string, unknown>;
   const inProject = (file: string) => path.resolve(PROJECT_DIR, file);
-  // The workloads directory whole: the kolla workload names the dev cloud's scenario files as ../dev-cloud/.
-  fs.cpSync(path.join(PROJECT_DIR, "workloads"), path.join(dir, "workloads"), { recursive: true });
-  const workload = path.join(dir, config.workload);
-  const runYml = path.join(workload, "run.yml");
-  fs.writeFileSync(
-    runYml,
-    fs.readFileSync(runYml, "utf8").replace(/image_location: (\S+)/, (_, file) => `image_location: ${inProject(file)}`),
-  );
+  const workloadDir = inProject(config.workload);
+  const runYml = yaml.load(fs.readFileSync(path.join(workloadDir, "run.yml"), "utf8")) as RallyRunFile;
+  for (const scenario of runYml.rally.scenarios) {
+    scenario.file = path.resolve(workloadDir, scenario.file);
+    if (scenario.args?.image_location) scenario.args.image_location = inProject(scenario.args.image_location);
+  }
+  const workload = path.join(dir, "workload");
+  fs.mkdirSync(workload, { recursive: true });
+  fs.writeFileSync(path.join(workload, "run.yml"), yaml.dump(runYml));
   return {
     ...config,
     provider: { ...config.provider, ...subnets },
