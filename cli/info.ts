@@ -15,7 +15,7 @@ const pad = (rows: string[][]) => {
 export function describeStack(stack: string, outputs: Outputs, record: ExperimentRecord): string {
   const value = <T>(key: string) => outputs[key]?.value as T | undefined;
   const { hosts, sshConfig, tcPlan } = record;
-  const kolla = value<{ mode: string; vip: string; horizonUrl: string; adminOpenrc?: string }>("kolla");
+  const kolla = value<{ mode: string; vip: string; horizonUrl?: string; adminOpenrc?: string }>("kolla");
   const lines = [
     `stack ${stack}: ${value<string>("provider")} testbed, ${hosts.length} hosts`,
     ...pad([
@@ -32,7 +32,7 @@ export function describeStack(stack: string, outputs: Outputs, record: Experimen
     );
   } else if (kolla) {
     lines.push(
-      `openstack:  VIP ${kolla.vip}, Horizon ${kolla.horizonUrl}`,
+      `openstack:  VIP ${kolla.vip}, ${kolla.horizonUrl ? `Horizon ${kolla.horizonUrl}` : "no Horizon (enable_horizon: no)"}`,
       `            . ${kolla.adminOpenrc}   # then: openstack server list`,
     );
   }

@@ -10,7 +10,7 @@ import { openExperiment } from "./workspace";
 interface Kolla {
   mode: string;
   vip: string;
-  horizonUrl: string;
+  horizonUrl?: string;
   adminOpenrc?: string;
 }
 
@@ -71,7 +71,7 @@ export function describeTunnel(port: number, host: string, kolla?: Kolla): strin
   if (kolla) {
     if (kolla.adminOpenrc) lines.push(`    . ${kolla.adminOpenrc} && .venv/bin/openstack endpoint list`);
     lines.push(
-      `  browser: SOCKS v5 proxy 127.0.0.1 port ${port}, DNS through the proxy; then Horizon at ${kolla.horizonUrl}`,
+      `  browser: SOCKS v5 proxy 127.0.0.1 port ${port}, DNS through the proxy; then ${kolla.horizonUrl ? `Horizon at ${kolla.horizonUrl}` : "the APIs (no Horizon: enable_horizon is no)"}`,
       `  (internal VIP ${kolla.vip})`,
     );
   } else {

@@ -75,6 +75,10 @@ export function kollaCopyFor(
   });
 }
 
+/** Ansible's `bool` filter, which kolla-ansible applies to its yes/no variables. */
+const ansibleTrue = (value: unknown): boolean =>
+  ["y", "yes", "on", "1", "true", "t"].includes(String(value).toLowerCase());
+
 /**
  * Deploys OpenStack with kolla-ansible on the testbed's hosts: renders the inventory, globals.yml and
  * passwords.yml, installs the kolla-ansible of the chosen release (patched), then runs its steps as
@@ -86,7 +90,8 @@ export function kollaCopyFor(
 export class KollaDeployment extends pulumi.ComponentResource {
   public static readonly __pulumiType = "enos:phases:Kolla";
   public readonly vip: pulumi.Output<string>;
-  public readonly horizonUrl: pulumi.Output<string>;
+  /** Undefined where the cloud has no Horizon (enable_horizon off). */
+  public readonly horizonUrl: pulumi.Output<string | undefined>;
   /** Deploy mode: where admin-openrc.sh is. */
   public readonly adminOpenrc?: pulumi.Output<string>;
   /** Check mode: per host, the kolla-ansible roles a deploy would apply. */
@@ -153,10 +158,11 @@ export class KollaDeployment extends pulumi.ComponentResource {
         globalsOf({ hosts: hostList, network: testbedNetwork, registry: config.registry, kolla: config.kolla }),
       );
     this.vip = globals.apply((vars) => String(vars.kolla_internal_vip_address));
-    this.horizonUrl = globals.apply(
-      (vars) =>
-        `${vars.kolla_enable_tls_external === true || vars.kolla_enable_tls_external === "yes" ? "https" : "http"}://` +
-        `${vars.kolla_external_vip_address ?? vars.kolla_internal_vip_address}`,
+    this.horizonUrl = globals.apply((vars) =>
+      vars.enable_horizon !== undefined && !ansibleTrue(vars.enable_horizon)
+        ? undefined
+        : `${ansibleTrue(vars.kolla_enable_tls_external) ? "https" : "http"}://` +
+          `${vars.kolla_external_vip_address ?? vars.kolla_internal_vip_address}`,
     );
 
     const run = pulumi.output(args.sshConfig).apply(

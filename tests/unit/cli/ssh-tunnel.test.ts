@@ -34,5 +34,9 @@ describe("enos ssh-tunnel", () => {
       /browser: SOCKS v5 proxy 127\.0\.0\.1 port 2100, DNS through the proxy; then Horizon at http:\/\/10\.0\.0\.251/,
     );
     assert.doesNotMatch(describeTunnel(2100, "control-1"), /Horizon at/);
+    assert.match(
+      describeTunnel(2100, "control-1", { ...kolla, horizonUrl: undefined }),
+      /DNS through the proxy; then the APIs \(no Horizon: enable_horizon is no\)/,
+    );
   });
 });

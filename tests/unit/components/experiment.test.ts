@@ -522,6 +522,15 @@ describe("resource graphs (pulumi mocks)", () => {
     );
   });
 
+  test("the Horizon URL: the external VIP, https with external TLS, none without Horizon", async () => {
+    const url = async (kolla: Record<string, unknown>) =>
+      settled((await build({ ...machines, kolla })).kolla!.horizonUrl);
+    assert.match(String(await url({})), /^http:\/\/\d+\.\d+\.\d+\.\d+$/);
+    assert.match(String(await url({ kolla_enable_tls_external: "yes" })), /^https:\/\//);
+    assert.equal(await url({ enable_horizon: "no" }), undefined);
+    assert.equal(await url({ enable_horizon: false }), undefined);
+  });
+
   test("a patch of kolla-ansible (another kolla-ansible) re-runs every deploy step", async () => {
     const patch = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "enos-patch-")), "start.yml");
     fs.writeFileSync(patch, "- name: start mariadb\n");
