@@ -67,13 +67,15 @@ const PRELUDE = [
 
 const script = (...lines: string[]) => [...PRELUDE, ...lines, ""].join("\n");
 
-/** A directory archived under its own name, e.g. /var/log/kolla as kolla/... */
+/**
+ * A directory archived under its own name, e.g. /var/log/kolla as kolla/..., with what it holds even where it
+ * is a link (kolla-ansible links /var/log/kolla to its kolla_logs volume).
+ */
 export function directoryScript(dir: string): string {
-  const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
   const name = dir.slice(dir.lastIndexOf("/") + 1);
   return script(
     `[ -d ${shellQuote(dir)} ] || missing "${dir}: no such directory"`,
-    `targz -C ${shellQuote(parent)} ${shellQuote(name)}`,
+    `targz -C "$(readlink -f ${shellQuote(dir)})" --transform ${shellQuote(`s,^\\.,${name},`)} .`,
   );
 }
 

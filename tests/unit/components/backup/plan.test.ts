@@ -92,9 +92,18 @@ describe("backup plan", () => {
       devCloud: { alias: "grp1-control-1", dir: "/s/dev/dev-cloud" },
     });
     const script = (host: number, kind: string) => plan.hosts[host].archives.find((a) => a.kind === kind)!.script;
-    assert.match(script(0, "kolla-logs"), /targz -C '\/s\/dev\/dev-cloud' 'log'/);
-    assert.match(script(0, "kolla-conf"), /targz -C '\/s\/dev\/dev-cloud' 'etc'/);
-    assert.match(script(1, "kolla-logs"), /targz -C '\/var\/log' 'kolla'/);
+    assert.match(
+      script(0, "kolla-logs"),
+      /targz -C "\$\(readlink -f '\/s\/dev\/dev-cloud\/log'\)" --transform 's,\^\\\.,log,' \./,
+    );
+    assert.match(
+      script(0, "kolla-conf"),
+      /targz -C "\$\(readlink -f '\/s\/dev\/dev-cloud\/etc'\)" --transform 's,\^\\\.,etc,' \./,
+    );
+    assert.match(
+      script(1, "kolla-logs"),
+      /targz -C "\$\(readlink -f '\/var\/log\/kolla'\)" --transform 's,\^\\\.,kolla,' \./,
+    );
   });
 
   test("without monitoring no host has an InfluxDB archive", () => {
@@ -125,6 +134,11 @@ describe("backup plan", () => {
       const present = run(directoryScript(path.join(dir, "kolla")));
       assert.equal(present.status, 0);
       assert.deepEqual(present.listing.sort(), ["kolla/", "kolla/nova/", "kolla/nova/nova-api.log"]);
+      // Kolla's /var/log/kolla: a link to its kolla_logs volume, archived with what the volume holds.
+      fs.symlinkSync(path.join(dir, "kolla"), path.join(dir, "logs"));
+      const linked = run(directoryScript(path.join(dir, "logs")));
+      assert.equal(linked.status, 0);
+      assert.deepEqual(linked.listing.sort(), ["logs/", "logs/nova/", "logs/nova/nova-api.log"]);
       const absent = run(directoryScript(path.join(dir, "nothing")));
       assert.deepEqual([absent.status, absent.stderr], [MISSING, `${path.join(dir, "nothing")}: no such directory`]);
     } finally {
