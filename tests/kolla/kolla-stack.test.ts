@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { PROJECT_DIR } from "../../config/paths";
 import { cleanUp, leftovers, recordOf, sshRun, type TestExperiment, testExperiment } from "../support/harness";
 import { kollaStackConfig } from "../support/kolla-stack";
 
@@ -51,6 +53,18 @@ describe("the kolla stack: OpenStack deployed by kolla-ansible, then init and Ra
     assert.ok(containers("compute-1").includes("nova_compute_fake_1"));
     assert.ok(containers("network-1").includes("neutron_l3_agent"));
     assert.deepEqual(hosts.map((h) => h.alias).sort(), ["compute-1", "control-1", "network-1"]);
+    // Nova's services registered under their hosts' names (22.2.0 gave the conductor a fake compute's).
+    const openrc = path.join(kolla.stateDir, kolla.name, "kolla", "admin-openrc.sh");
+    const openstack = path.join(PROJECT_DIR, ".venv", "bin", "openstack");
+    const services = execFileSync("bash", [
+      "-c",
+      `. ${openrc} && ${openstack} compute service list -f value -c Binary -c Host`,
+    ]);
+    assert.deepEqual(String(services).trim().split("\n").sort(), [
+      "nova-compute compute-1",
+      "nova-conductor control-1",
+      "nova-scheduler control-1",
+    ]);
   });
 
   test("a second up changes nothing", async (t) => {
