@@ -16,6 +16,7 @@ describe("the kolla stack: OpenStack deployed by kolla-ansible, then init and Ra
   let kolla: TestExperiment;
   let sshConfig: string;
   const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(0);
+  const adminOpenrc = () => path.join(kolla.stateDir, kolla.name, "kolla", "admin-openrc.sh");
 
   before(async () => {
     kolla = await testExperiment(`kl${process.pid}`, {});
@@ -34,7 +35,7 @@ describe("the kolla stack: OpenStack deployed by kolla-ansible, then init and Ra
     assert.equal(up.summary.result, "succeeded");
     sshConfig = up.outputs.sshConfig.value;
     assert.match(String(up.outputs.smokeCheck?.value), /^smoke check passed: an m1\.tiny \S+ server became ACTIVE/);
-    const openrc = fs.readFileSync(path.join(kolla.stateDir, kolla.name, "kolla", "admin-openrc.sh"), "utf8");
+    const openrc = fs.readFileSync(adminOpenrc(), "utf8");
     assert.match(openrc, /OS_AUTH_URL='?http:\/\/10\.196\.0\.254:5000/, "the cloud answers on the VIP");
     const summary = fs.readFileSync(path.join(kolla.dir, "results", kolla.name, "rally", "summary.md"), "utf8");
     t.diagnostic(summary);
@@ -54,11 +55,10 @@ describe("the kolla stack: OpenStack deployed by kolla-ansible, then init and Ra
     assert.ok(containers("network-1").includes("neutron_l3_agent"));
     assert.deepEqual(hosts.map((h) => h.alias).sort(), ["compute-1", "control-1", "network-1"]);
     // Nova's services registered under their hosts' names (22.2.0 gave the conductor a fake compute's).
-    const openrc = path.join(kolla.stateDir, kolla.name, "kolla", "admin-openrc.sh");
     const openstack = path.join(PROJECT_DIR, ".venv", "bin", "openstack");
     const services = execFileSync("bash", [
       "-c",
-      `. ${openrc} && ${openstack} compute service list -f value -c Binary -c Host`,
+      `. ${adminOpenrc()} && ${openstack} compute service list -f value -c Binary -c Host`,
     ]);
     assert.deepEqual(String(services).trim().split("\n").sort(), [
       "nova-compute compute-1",
