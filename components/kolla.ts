@@ -31,6 +31,7 @@ import {
   renderRegistryPushScript,
   renderRegistryRemovalScript,
   renderRegistryScript,
+  renderRegistryStoreScript,
 } from "../kolla/registry";
 import { inventoryProblems, inventoryTemplate, renderKollaFiles } from "../kolla/render";
 import { BASH, connectionOf, connectionProblem, localFile, precondition, remoteBash, replacedFirst } from "./commands";
@@ -253,7 +254,8 @@ export class KollaDeployment extends pulumi.ComponentResource {
           },
           replacedFirst({
             ...asChild,
-            dependsOn: previous,
+            // The registry comes up beside prechecks, which never reads it; pull takes its images.
+            dependsOn: step === "pull" && registry ? [...previous, registry] : previous,
             additionalSecretOutputs: step === "post-deploy" ? ["stdout"] : [],
           }),
         );
@@ -264,7 +266,6 @@ export class KollaDeployment extends pulumi.ComponentResource {
             ...asChild,
             dependsOn: [command],
           });
-          previous = [registry];
         }
         if (step === "bootstrap-servers" && args.withEngine) previous = [...previous, args.withEngine(command)];
       }
@@ -298,22 +299,26 @@ function registryOnControlHost(
     opts,
   );
   const connection = place.apply((placement) => connectionOf(placement.control));
-  // registry.images: copied and loaded before the registry starts (the archive may hold registry:2 itself).
-  const { images } = registry;
-  const loaded =
-    images === undefined
-      ? undefined
-      : loadedImages(`${name}-images`, images, place, sshConfig, { ...opts, dependsOn: check });
+  // registry.images: copied and loaded before the registry starts (the archive may hold registry:2 itself);
+  // registry.store: unpacked as its storage.
+  const { images, store } = registry;
+  const onHost = (key: string, archive: string, render: Parameters<typeof archiveOnHost>[2]) =>
+    archiveOnHost(`${name}-${key}`, archive, render, place, sshConfig, { ...opts, dependsOn: check });
+  const loaded = images === undefined ? undefined : onHost("images", images, renderRegistryLoadScript);
+  const stored = store === undefined ? undefined : onHost("store", store, renderRegistryStoreScript);
   const running = new remote.Command(
     name,
     {
       create: place.apply((placement) => remoteBash(renderRegistryScript(registry, placement))),
       delete: place.apply((placement) => remoteBash(renderRegistryRemovalScript(registry, placement))),
       connection,
-      // Moved (another control host, address or device): the old one is removed first.
-      triggers: [place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device))],
+      // Moved (another control host, address or device): the old one is removed first. A new store: started anew on it.
+      triggers: [
+        place.apply((placement) => shortHash(placement.control.alias, placement.address, placement.device)),
+        ...(stored ? [stored.id] : []),
+      ],
     },
-    replacedFirst({ ...opts, dependsOn: [check, ...(loaded ? [loaded] : [])] }),
+    replacedFirst({ ...opts, dependsOn: [check, ...(loaded ? [loaded] : []), ...(stored ? [stored] : [])] }),
   );
   if (!loaded) return running;
   return new remote.Command(
@@ -328,24 +333,25 @@ function registryOnControlHost(
   );
 }
 
-/** registry.images, copied to the registry's host and loaded there: before the registry starts (it may hold registry:2). */
-function loadedImages(
+/** An archive of registry.images or registry.store, copied to the registry's host and taken in there by `render`. */
+function archiveOnHost(
   name: string,
-  images: string,
+  archive: string,
+  render: (archive: string, ssh: { config: string; alias: string }) => string,
   place: pulumi.Output<{ control: Host }>,
   sshConfig: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
 ): local.Command {
-  // Loaded again when the archive changes (load checked that it exists) or the registry's host does.
-  const archive = fs.statSync(images);
+  // Again when the archive changes (load checked that it exists) or the registry's host does.
+  const stat = fs.statSync(archive);
   return new local.Command(
     name,
     {
       create: pulumi
         .all([place, sshConfig])
-        .apply(([placement, config]) => renderRegistryLoadScript(images, { config, alias: placement.control.alias })),
+        .apply(([placement, config]) => render(archive, { config, alias: placement.control.alias })),
       interpreter: BASH,
-      triggers: [images, archive.size, archive.mtimeMs, place.apply((placement) => placement.control.alias)],
+      triggers: [archive, stat.size, stat.mtimeMs, place.apply((placement) => placement.control.alias)],
     },
     replacedFirst(opts),
   );

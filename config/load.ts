@@ -104,8 +104,11 @@ function resolvePaths(raw: Record<string, unknown>, dir: string): Record<string,
   if (out.workload !== undefined) out.workload = resolve(out.workload);
   if (typeof out.init_image === "string" && !isUrl(out.init_image)) out.init_image = resolve(out.init_image);
   if (out.reservationFile !== undefined) out.reservationFile = resolve(out.reservationFile);
-  const registry = out.registry as { images?: unknown } | undefined;
-  if (typeof registry?.images === "string") out.registry = { ...registry, images: resolve(registry.images) };
+  const registry = out.registry as { images?: unknown; store?: unknown } | undefined;
+  for (const key of ["images", "store"] as const) {
+    const file = registry?.[key];
+    if (typeof file === "string") out.registry = { ...(out.registry as object), [key]: resolve(file) };
+  }
   // kolla-ansible's directory of custom service configuration: kolla-ansible reads it on this machine.
   const kolla = out.kolla as { node_custom_config?: unknown } | undefined;
   if (typeof kolla?.node_custom_config === "string" && !kolla.node_custom_config.includes("{{"))
@@ -186,11 +189,14 @@ export function loadExperiment({ stack, baseDir }: ConfigSource): ExperimentConf
       message: `file ${input.inventory} does not exist; fix the path or remove the key to use the default inventory`,
     });
   }
-  if (input.registry.type === "internal" && input.registry.images && !fs.existsSync(input.registry.images)) {
-    problems.push({
-      path: "registry.images",
-      message: `file ${input.registry.images} does not exist; point it to a docker save archive (kolla/images/build --output DIR makes one)`,
-    });
+  const archives = { images: "a docker save archive", store: "a tar of a registry's storage" };
+  for (const [key, what] of Object.entries(archives) as [keyof typeof archives, string][]) {
+    const file = input.registry.type === "internal" ? input.registry[key] : undefined;
+    if (file && !fs.existsSync(file))
+      problems.push({
+        path: `registry.${key}`,
+        message: `file ${file} does not exist; point it to ${what} (kolla/images/build --output DIR makes one)`,
+      });
   }
   if (input.network_constraints?.enable) checkConstraintGroups(input.network_constraints, groups, problems);
   if ((input.kolla_ref !== undefined) !== (input.kolla_repo !== undefined) && input.kolla_ref !== undefined) {

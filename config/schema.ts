@@ -254,6 +254,9 @@ const registry = z.discriminatedUnion(
         // A `docker save` archive whose images the registry phase pushes into the registry (images no registry
         // serves, such as those kolla/images/build makes); a path relative to the file that sets it.
         images: z.string().min(1).optional(),
+        // A tar of a registry's storage (docker/registry/v2/...) the registry starts from: images already pushed
+        // and compressed, as a registry on persistent storage (ceph) keeps them; a path like images.
+        store: z.string().min(1).optional(),
         ceph: yesNo.default(false),
         ceph_keyring: name.optional(),
         ceph_id: name.optional(),
@@ -265,6 +268,12 @@ const registry = z.discriminatedUnion(
       })
       .superRefine((r, ctx) => {
         if (!r.ceph) return;
+        if (r.store !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["store"],
+            message: "cannot go with ceph: true (the Ceph volume is the registry's storage); remove one of them",
+          });
         for (const key of ["ceph_keyring", "ceph_id", "ceph_rbd", "ceph_mon_host"] as const) {
           if (r[key] === undefined)
             ctx.addIssue({ code: "custom", path: [key], message: `is required when ceph is true` });

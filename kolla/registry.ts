@@ -47,30 +47,53 @@ export function renderRegistryScript(
 
 /** Where the registry phase copies a `registry.images` archive on the registry's host. */
 export const PUSHED_ARCHIVE = "/var/tmp/enos-registry-images.tar";
+/** Where it copies a `registry.store` archive. */
+export const STORE_ARCHIVE = "/var/tmp/enos-registry-store.tar";
 
 /**
- * Bash, run on this machine, that copies the `registry.images` archive to the registry's host (`alias` in
- * the experiment's ssh_config) and loads it into the host's engine, noting the images it held. Before the
+ * Bash, run on this machine, that copies `archive` to the registry's host (`alias` in the experiment's
+ * ssh_config) at `copy`, then runs `script` there as root, the copy removed whatever happens. A copy, not a
+ * pipe: a non-root user's sudo reads the script itself on stdin.
+ */
+function copyThenRun(
+  archive: string,
+  copy: string,
+  ssh: { config: string; alias: string },
+  what: string,
+  script: string[],
+): string {
+  const host = `ssh -F ${shellQuote(ssh.config)} ${shellQuote(ssh.alias)}`;
+  const run = asRoot(what, ["set -euo pipefail", `trap 'rm -f ${copy}' EXIT`, ...script].join("\n"));
+  return [
+    "set -euo pipefail",
+    `${host} ${shellQuote(`umask 077 && cat > ${copy}`)} < ${shellQuote(archive)}`,
+    `${host} ${shellQuote(`bash -c ${shellQuote(run)}`)}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Loads the `registry.images` archive into the registry host's engine, noting the images it held. Before the
  * registry starts: the archive may hold registry:2 itself.
  */
 export function renderRegistryLoadScript(images: string, ssh: { config: string; alias: string }): string {
-  const host = `ssh -F ${shellQuote(ssh.config)} ${shellQuote(ssh.alias)}`;
-  const load = asRoot(
-    "loading images on the internal registry's host",
-    [
-      "set -euo pipefail",
-      `trap 'rm -f ${PUSHED_ARCHIVE}' EXIT`,
-      `loaded=$(docker load -i ${PUSHED_ARCHIVE})`,
-      `printf '%s\\n' "$loaded" | sed -n 's/^Loaded image: //p' > ${LOADED}`,
-      `[ -s ${LOADED} ] || { echo "enos: the archive holds no named image (docker load: $loaded)" >&2; exit 1; }`,
-    ].join("\n"),
-  );
-  return [
-    "set -euo pipefail",
-    `${host} ${shellQuote(`umask 077 && cat > ${PUSHED_ARCHIVE}`)} < ${shellQuote(images)}`,
-    `${host} ${shellQuote(`bash -c ${shellQuote(load)}`)}`,
-    "",
-  ].join("\n");
+  return copyThenRun(images, PUSHED_ARCHIVE, ssh, "loading images on the internal registry's host", [
+    `loaded=$(docker load -i ${PUSHED_ARCHIVE})`,
+    `printf '%s\\n' "$loaded" | sed -n 's/^Loaded image: //p' > ${LOADED}`,
+    `[ -s ${LOADED} ] || { echo "enos: the archive holds no named image (docker load: $loaded)" >&2; exit 1; }`,
+  ]);
+}
+
+/**
+ * Unpacks the `registry.store` archive (a registry's storage: docker/registry/v2/...) as the registry's storage,
+ * in place of what it held: the registry starts with those images, already compressed, and nothing is pushed.
+ */
+export function renderRegistryStoreScript(store: string, ssh: { config: string; alias: string }): string {
+  return copyThenRun(store, STORE_ARCHIVE, ssh, "unpacking the internal registry's store", [
+    `rm -rf ${DATA}/docker && mkdir -p ${DATA}`,
+    `tar -x -C ${DATA} -f ${STORE_ARCHIVE}`,
+    `[ -d ${DATA}/docker/registry/v2/repositories ] || { echo "enos: registry.store holds no registry storage (docker/registry/v2/repositories); kolla/images/build --output DIR makes one" >&2; exit 1; }`,
+  ]);
 }
 
 /**

@@ -10,6 +10,8 @@ import {
   renderRegistryPushScript,
   renderRegistryRemovalScript,
   renderRegistryScript,
+  renderRegistryStoreScript,
+  STORE_ARCHIVE,
 } from "../../kolla/registry";
 import { machineTarball } from "../../providers/local/machine";
 import { localNames, localNetwork } from "../../providers/local/plan";
@@ -107,7 +109,7 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
     assert.match(seen.stdout, new RegExp(`${host.address.replace(/\./g, "\\.")}/24`), "the host's own interface");
   });
 
-  test("the internal registry phase on a host: a registry at the VIP, registry.images pushed, the other host pulls", async () => {
+  test("the internal registry phase on a host: a registry at the VIP, registry.images pushed, the other host pulls; then from a registry.store", async () => {
     const [one, two] = hosts;
     const vip = localNetwork(provider.api_cidr, provider.external_cidr).vips.registry.address;
     const registry = { type: "internal" as const, port: 4000, mirror: "none", ceph: false };
@@ -160,6 +162,43 @@ describe("local testbed with machine hosts: systemd, sshd and Docker in each", {
       `docker pull -q ${image} >/dev/null && docker run --rm --network host ${image} echo pulled`,
     );
     assert.deepEqual([pulled.status, pulled.stdout.trim()], [0, "pulled"], pulled.stderr);
+    // registry.store: that registry's storage, archived, is what a registry made anew starts from.
+    const store = path.join(dir, "store.tar");
+    sh(`ssh -F ${sshConfig} ${one.alias} 'tar -C /var/lib/enos-registry -cf - docker' > ${store}`);
+    assert.equal(ssh(one, renderRegistryRemovalScript(registry, place)).status, 0);
+    assert.equal(ssh(one, "rm -rf /var/lib/enos-registry && docker image rm -f " + image).status, 0);
+    const unpacked = spawnSync(
+      "bash",
+      ["-c", renderRegistryStoreScript(store, { config: sshConfig, alias: one.alias })],
+      {
+        encoding: "utf8",
+        timeout: 300_000,
+      },
+    );
+    assert.equal(unpacked.status, 0, unpacked.stderr);
+    assert.equal(ssh(one, `test -e ${STORE_ARCHIVE}`).status, 1, "the store's copy is removed");
+    assert.equal(ssh(one, renderRegistryScript(registry, place)).status, 0);
+    for (let i = 0; i < 50 && answers() !== 0; i++) await new Promise((r) => setTimeout(r, 200));
+    const again = ssh(
+      two,
+      `docker image rm -f ${image} >/dev/null; docker pull -q ${image} >/dev/null && docker run --rm --network host ${image} echo again`,
+    );
+    assert.deepEqual([again.status, again.stdout.trim()], [0, "again"], again.stderr);
+    // An archive that is no registry's storage says so.
+    const notStore = path.join(dir, "not-a-store.tar");
+    sh(`tar -C /bin -cf ${notStore} true`);
+    const refused = spawnSync(
+      "bash",
+      ["-c", renderRegistryStoreScript(notStore, { config: sshConfig, alias: one.alias })],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.notEqual(refused.status, 0);
+    assert.match(
+      refused.stderr,
+      /enos: registry\.store holds no registry storage \(docker\/registry\/v2\/repositories\)/,
+    );
     const removed = ssh(one, renderRegistryRemovalScript(registry, place));
     assert.equal(removed.status, 0, removed.stderr);
     assert.equal(ssh(one, "docker ps -aq --filter name=enos_registry").stdout.trim(), "", "the registry is gone");

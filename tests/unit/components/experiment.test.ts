@@ -410,7 +410,7 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.match(String(registered.find((r) => r.name === "bench-rally-env")!.inputs.create), /admin-openrc\.sh/);
   });
 
-  test("kolla deploy mode: teardown, then the five steps in order, each after the one before", async () => {
+  test("kolla deploy mode: teardown, then the five steps in order, the registry started beside prechecks", async () => {
     await build({ ...machines, registry: { type: "internal" } });
     const [files, checks] = [fileNames(), checkNames()];
     const steps = registered
@@ -425,12 +425,23 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.deepEqual(steps, [
       "kolla-teardown",
       "kolla-bootstrap-servers",
-      "kolla-registry",
       "kolla-prechecks",
+      "kolla-registry",
       "kolla-pull",
       "kolla-deploy",
       "kolla-post-deploy",
     ]);
+    for (const [later, earlier] of [
+      ["kolla-bootstrap-servers", "kolla-teardown"],
+      ["kolla-prechecks", "kolla-bootstrap-servers"],
+      ["kolla-registry", "kolla-bootstrap-servers"],
+      ["kolla-pull", "kolla-prechecks"],
+      ["kolla-pull", "kolla-registry"],
+      ["kolla-deploy", "kolla-pull"],
+      ["kolla-post-deploy", "kolla-deploy"],
+    ])
+      assert.ok(dependencies.waitsFor(`Command ${later}`, `Command ${earlier}`), `${later} after ${earlier}`);
+    assert.ok(!dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry"), "side by side");
     const command = (name: string) => registered.find((r) => r.name === name)!.inputs;
     assert.match(
       String(command("kolla-teardown").delete),
@@ -462,7 +473,7 @@ describe("resource graphs (pulumi mocks)", () => {
     );
   });
 
-  test("registry.images: loaded on the registry's host before the registry starts, pushed once it runs, before prechecks", async () => {
+  test("registry.images: loaded on the registry's host before the registry starts, pushed once it runs, beside prechecks, before pull", async () => {
     const archive = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "enos-images-")), "images.tar");
     fs.writeFileSync(archive, "an archive");
     try {
@@ -488,7 +499,13 @@ describe("resource graphs (pulumi mocks)", () => {
     assert.ok(dependencies.waitsFor("Command kolla-registry-images", "Command kolla-registry-check"));
     assert.ok(dependencies.waitsFor("Command kolla-registry", "Command kolla-registry-images"));
     assert.ok(dependencies.waitsFor("Command kolla-registry-push", "Command kolla-registry"));
-    assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-push"));
+    assert.ok(
+      !dependencies.waitsFor("Command kolla-prechecks", "Command kolla-registry-images"),
+      "prechecks needs no image",
+    );
+    assert.ok(dependencies.waitsFor("Command kolla-prechecks", "Command kolla-bootstrap-servers"));
+    assert.ok(dependencies.waitsFor("Command kolla-pull", "Command kolla-registry-push"));
+    assert.ok(dependencies.waitsFor("Command kolla-pull", "Command kolla-prechecks"));
     // Images pushed anew are pulled again, and deploy recreates what runs them; prechecks does not re-run.
     // The triggers hash the passwords: a secret, as the engine gets it.
     const triggersOf = (name: string) => registered.find((r) => r.name === name)!.inputs.triggers;
@@ -498,6 +515,31 @@ describe("resource graphs (pulumi mocks)", () => {
         secret([(triggersOf(step) as { value: string[] }).value[0], "kolla-registry-push-id"]),
       );
     assert.equal((triggersOf("kolla-prechecks") as { value: string[] }).value.length, 1);
+  });
+
+  test("registry.store: unpacked as the registry's storage before it starts; a new store restarts it, and pull runs again", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "enos-store-"));
+    const [images, store] = [path.join(dir, "registry.tar"), path.join(dir, "store.tar")];
+    fs.writeFileSync(images, "registry:2");
+    fs.writeFileSync(store, "a store");
+    try {
+      await build({ ...machines, registry: { type: "internal", mirror: "none", images, store } });
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+    const unpack = registered.find((r) => r.name === "kolla-registry-store")!;
+    assert.equal(unpack.token, "command:local:Command");
+    assert.match(
+      String(unpack.inputs.create),
+      new RegExp(
+        `'umask 077 && cat > /var/tmp/enos-registry-store\\.tar' < '${store}'[\\s\\S]*tar -x -C /var/lib/enos-registry -f`,
+      ),
+    );
+    assert.ok(dependencies.waitsFor("Command kolla-registry-store", "Command kolla-registry-check"));
+    assert.ok(dependencies.waitsFor("Command kolla-registry", "Command kolla-registry-store"));
+    const triggers = registered.find((r) => r.name === "kolla-registry")!.inputs.triggers as unknown[];
+    assert.equal(triggers.at(-1), "kolla-registry-store-id", "a new store: the registry started anew");
+    assert.ok(dependencies.waitsFor("Command kolla-pull", "Command kolla-registry-push"));
   });
 
   test("a changed kolla variable changes the deploy step's trigger only", async () => {

@@ -130,6 +130,8 @@ describe("every example of the seed document validates", () => {
     const registry = { type: "internal", mirror: "none", images: "bench/run.yml" };
     const withImages = loadExperiment({ stack: { ...g5k(), registry }, baseDir: SEED }).registry;
     assert.equal(withImages.type === "internal" && withImages.images, path.join(SEED, "bench", "run.yml"));
+    const store = loadExperiment({ stack: { ...g5k(), registry: { ...registry, store: "bench" } }, baseDir: SEED });
+    assert.equal(store.registry.type === "internal" && store.registry.store, path.join(SEED, "bench"));
     assert.equal(
       loadExperiment({ stack: { ...g5k(), init_image: "bench/run.yml" }, baseDir: SEED }).initImage,
       path.join(SEED, "bench", "run.yml"),
@@ -422,6 +424,29 @@ const MALFORMED: Malformed[] = [
     stack: { ...g5k(), registry: { type: "internal", images: "no-such-images.tar" } },
     path: "registry.images",
     says: /file .*no-such-images\.tar does not exist; point it to a docker save archive \(kolla\/images\/build --output DIR makes one\)/,
+  },
+  {
+    name: "registry store that is not there",
+    stack: { ...g5k(), registry: { type: "internal", store: "no-such-store.tar" } },
+    path: "registry.store",
+    says: /file .*no-such-store\.tar does not exist; point it to a tar of a registry's storage \(kolla\/images\/build --output DIR makes one\)/,
+  },
+  {
+    name: "registry store on a Ceph-backed registry",
+    stack: {
+      ...g5k(),
+      registry: {
+        type: "internal",
+        store: "bench/run.yml",
+        ceph: true,
+        ceph_keyring: "k",
+        ceph_id: "i",
+        ceph_rbd: "p/r",
+        ceph_mon_host: "m",
+      },
+    },
+    path: "registry.store",
+    says: /cannot go with ceph: true \(the Ceph volume is the registry's storage\); remove one of them/,
   },
   {
     name: "init image that is not there",
