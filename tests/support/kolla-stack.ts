@@ -6,7 +6,7 @@ import { PROJECT_DIR } from "../../config/paths";
 /** The keys of Pulumi.kolla.yaml that name files (relative to the project directory). */
 interface KollaStackFiles {
   provider: Record<string, unknown>;
-  registry: { images: string };
+  registry: { images: string; store: string };
   init_image: string;
   patches: { src: string }[];
   kolla: { node_custom_config: string };
@@ -46,7 +46,11 @@ export function kollaStackConfig(
   return {
     ...config,
     provider: { ...config.provider, ...subnets },
-    registry: { ...config.registry, images: inProject(config.registry.images) },
+    registry: {
+      ...config.registry,
+      images: inProject(config.registry.images),
+      store: inProject(config.registry.store),
+    },
     init_image: inProject(config.init_image),
     patches: config.patches.map((patch) => ({ ...patch, src: inProject(patch.src) })),
     kolla: { ...config.kolla, node_custom_config: inProject(config.kolla.node_custom_config) },
