@@ -60,7 +60,19 @@ export const taggedLine = (output: string, tag: string, i: number): string =>
   output.split(`@@${tag} ${i}\n`)[1]?.split("\n")[0] ?? "";
 
 /** iperf3's received goodput, bit/s, from its JSON report. */
-export const parseIperf = (json: string): number => JSON.parse(json).end.sum_received.bits_per_second;
+/** iperf3's received goodput (bits/s) from its JSON report; what it printed instead is in the error. */
+export function parseIperf(json: string): number {
+  let bits: unknown;
+  try {
+    bits = JSON.parse(json).end?.sum_received?.bits_per_second;
+  } catch {
+    bits = undefined;
+  }
+  if (typeof bits === "number") return bits;
+  const shown =
+    json.length > 600 ? `${json.slice(0, 300)} [... ${json.length - 500} characters ...] ${json.slice(-200)}` : json;
+  throw new Error(`iperf3 gave no report of received bits per second (end.sum_received), but: ${shown}`);
+}
 
 async function fping(sshConfig: string, from: Host, to: Host, probes: number): Promise<number[]> {
   return parseFping((await ssh(sshConfig, from.alias, fpingCommand(to.address, probes))).stdout);

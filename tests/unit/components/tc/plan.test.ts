@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { addressProblems, baseRttSamples, kernelProblems } from "../../../../components/network-emulation";
-import { parseFping } from "../../../../components/tc/measure";
+import { parseFping, parseIperf } from "../../../../components/tc/measure";
 import { accurateRules, baseRtts, type GroupRule, planGroupRules, planHostRules } from "../../../../components/tc/plan";
 import {
   classProblems,
@@ -286,6 +286,13 @@ describe("tc validation: asked vs measured", () => {
 
   test("fping -C output: lost probes are dashes", () => {
     assert.deepEqual(parseFping("10.0.0.2 : 0.05 0.06 - 0.04\n"), [0.05, 0.06, 0.04]);
+  });
+  test("iperf3's JSON report gives the goodput; anything else is an error showing what came instead", () => {
+    assert.equal(parseIperf('{"end": {"sum_received": {"bits_per_second": 1.9e6}}}'), 1.9e6);
+    assert.throws(() => parseIperf('{"end": {"sum_re'), /no report of received bits per second.*: \{"end": \{"sum_re$/);
+    assert.throws(() => parseIperf('{"error": "unable to connect"}'), /but: \{"error": "unable to connect"\}/);
+    const long = `{"start": "${"x".repeat(5000)}`;
+    assert.throws(() => parseIperf(long), /\[\.\.\. 4511 characters \.\.\.\] x{200}$/);
   });
   test("the RTT asked is both directions' delays; tolerance ±(1 ms + 5%)", () => {
     const ok = judgePair(measured([15.9, 16.2, 16.0], 3), rules);
